@@ -1,0 +1,36 @@
+#pragma once
+// Shared state of the `emloc` command line: global options and the terminal front end of the job
+// interface. Each command file registers its subcommands through a register*Commands function.
+
+#include "terminal_feedback.h"
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <string>
+
+namespace emloc::cli {
+
+// Documented exit codes (README): 0 ok, 1 error, 2 usage, 3 cancelled.
+enum ExitCode { kExitOk = 0, kExitError = 1, kExitUsage = 2, kExitCancelled = 3 };
+
+struct CliContext
+{
+    std::string device = "cpu";
+    int threads = 0; // 0: hardware concurrency
+    bool json = false;
+    bool quiet = false;
+    int exitCode = kExitOk;
+};
+
+// Runs `body` as a job with terminal feedback (progress bar or plain lines; Ctrl-C cancels), prints
+// a failure to stderr and records the exit code in the context.
+void runCommand(CliContext &context, const std::function<void(core::Feedback &)> &body);
+
+// Prints `value` as indented JSON on stdout.
+void printJson(const nlohmann::json &value);
+
+void registerSystemCommands(CLI::App &app, CliContext &context);
+
+} // namespace emloc::cli

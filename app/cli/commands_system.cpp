@@ -1,0 +1,44 @@
+// `emloc devices`: what this machine can compute on, and with how much memory.
+#include "cli_context.h"
+
+#include "emloc/device.h"
+#include "emloc/memory.h"
+
+#include <cstdio>
+#include <iostream>
+
+namespace emloc::cli {
+
+void registerSystemCommands(CLI::App &app, CliContext &context)
+{
+    auto *devices = app.add_subcommand("devices", "List the CPU and CUDA devices with total and free memory");
+    devices->callback([&context] {
+        runCommand(context, [&context](core::Feedback &) {
+            auto list = core::listDevices();
+            auto info = core::buildInfo();
+            if (context.json) {
+                nlohmann::json out = {{"emloc", info.emlocVersion},
+                                      {"libtorch", info.libtorchVersion},
+                                      {"cuda_compiled", info.cudaCompiled},
+                                      {"cuda_version", info.cudaVersion},
+                                      {"threads", core::threadCount()},
+                                      {"devices", nlohmann::json::array()}};
+                for (const auto &device : list)
+                    out["devices"].push_back({{"id", device.id},
+                                              {"name", device.name},
+                                              {"total_bytes", device.totalBytes},
+                                              {"free_bytes", device.freeBytes}});
+                printJson(out);
+                return;
+            }
+            std::printf("%-8s %-36s %12s %12s\n", "id", "name", "total", "free");
+            for (const auto &device : list)
+                std::printf("%-8s %-36s %12s %12s\n", device.id.c_str(), device.name.c_str(),
+                            core::formatBytes(device.totalBytes).c_str(), core::formatBytes(device.freeBytes).c_str());
+            std::printf("\nLibTorch %s, CUDA %s, %d CPU threads\n", info.libtorchVersion.c_str(),
+                        info.cudaCompiled ? info.cudaVersion.c_str() : "not compiled", core::threadCount());
+        });
+    });
+}
+
+} // namespace emloc::cli

@@ -1,0 +1,92 @@
+// `emloc`: the EMLoC engine from the command line. Every command runs through the same job
+// interface as the GUI (core/include/emloc/job.h).
+#include "cli_context.h"
+
+#include "emloc/device.h"
+#include "emloc/error.h"
+#include "emloc/version.h"
+
+#include <atomic>
+#include <csignal>
+#include <iostream>
+
+namespace emloc::cli {
+
+namespace {
+std::atomic<core::Feedback *> g_activeFeedback{nullptr};
+
+void onInterrupt(int)
+{
+    // Only an atomic flag is touched here: cancel() itself takes a mutex, so a second Ctrl-C exits.
+    static std::atomic<int> count{0};
+    if (++count > 1)
+        std::_Exit(kExitCancelled);
+    if (core::Feedback *feedback = g_activeFeedback.load())
+        feedback->requestCancelFromSignal();
+}
+} // namespace
+
+void printJson(const nlohmann::json &value)
+{
+    std::cout << value.dump(2) << std::endl;
+}
+
+void runCommand(CliContext &context, const std::function<void(core::Feedback &)> &body)
+{
+    TerminalFeedback feedback(context.quiet);
+    g_activeFeedback = &feedback;
+    core::JobResult result = core::runJob(
+        [&](core::Feedback &jobFeedback) {
+            core::configureThreads(context.threads);
+            core::requireDevice(core::parseDevice(context.device));
+            body(jobFeedback);
+        },
+        feedback);
+    g_activeFeedback = nullptr;
+    feedback.finishLine();
+    switch (result.status) {
+    case core::JobResult::Status::Succeeded:
+        context.exitCode = kExitOk;
+        break;
+    case core::JobResult::Status::Cancelled:
+        context.exitCode = kExitCancelled;
+        break;
+    case core::JobResult::Status::Failed:
+        context.exitCode = kExitError; // the message went through feedback.log already
+        break;
+    }
+}
+
+} // namespace emloc::cli
+
+int main(int argc, char **argv)
+{
+    using namespace emloc;
+    cli::CliContext context;
+    CLI::App app{std::string(kProductName) +
+                 " command line: build an emulator of a large model, fine-tune LoRA on it, correct the LoRA "
+                 "for the original model and export it.\n\nExit codes: 0 ok, 1 error, 2 usage, 3 cancelled."};
+    app.set_version_flag("--version", [] {
+        auto info = core::buildInfo();
+        return std::string("emloc ") + info.emlocVersion + " (LibTorch " + info.libtorchVersion + ", CUDA " +
+               (info.cudaCompiled ? info.cudaVersion : std::string("not compiled")) + ")";
+    });
+    app.option_defaults()->always_capture_default();
+    app.add_option("--device", context.device, "Where to compute: cpu, cuda or cuda:N")->default_val("cpu");
+    app.add_option("--threads", context.threads, "CPU threads for tensor maths (0: all cores)")
+        ->default_val(0)
+        ->check(CLI::NonNegativeNumber);
+    app.add_flag("--json", context.json, "Machine-readable JSON on stdout");
+    app.add_flag("-q,--quiet", context.quiet, "Print errors only");
+    app.require_subcommand(1);
+
+    cli::registerSystemCommands(app, context);
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError &e) {
+        int rc = app.exit(e);
+        return rc == 0 ? cli::kExitOk : cli::kExitUsage;
+    }
+    return context.exitCode;
+}

@@ -1,0 +1,2 @@
+// Anchors the precompiled header that every core area reuses.
+#include "pch.h"

@@ -1,0 +1,116 @@
+#include "emloc/device.h"
+
+#include "emloc/error.h"
+#include "emloc/version.h"
+
+#include <torch/torch.h>
+#include <torch/version.h>
+
+#include <fstream>
+#include <thread>
+#include <unistd.h>
+
+#ifdef EMLOC_HAVE_CUDA
+#include <cuda_runtime_api.h>
+#endif
+
+namespace emloc::core {
+
+std::string DeviceSpec::toString() const
+{
+    return isCuda ? "cuda:" + std::to_string(index) : "cpu";
+}
+
+DeviceSpec parseDevice(const std::string &text)
+{
+    if (text == "cpu")
+        return {};
+    if (text == "cuda")
+        return {true, 0};
+    if (text.rfind("cuda:", 0) == 0 && text.size() > 5 &&
+        text.find_first_not_of("0123456789", 5) == std::string::npos)
+        return {true, std::stoi(text.substr(5))};
+    throw Error("Unknown device '" + text + "': use cpu, cuda or cuda:N (N = 0, 1, ...)");
+}
+
+namespace {
+int64_t meminfoKiB(const char *field)
+{
+    std::ifstream in("/proc/meminfo");
+    std::string key;
+    int64_t value = 0;
+    std::string unit;
+    while (in >> key >> value >> unit) {
+        if (key == std::string(field) + ":")
+            return value;
+    }
+    return 0;
+}
+} // namespace
+
+std::vector<DeviceInfo> listDevices()
+{
+    std::vector<DeviceInfo> devices;
+    unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+    devices.push_back({"cpu", "CPU (" + std::to_string(cores) + " threads)", meminfoKiB("MemTotal") * 1024,
+                       meminfoKiB("MemAvailable") * 1024});
+#ifdef EMLOC_HAVE_CUDA
+    int count = 0;
+    if (cudaGetDeviceCount(&count) == cudaSuccess) {
+        for (int i = 0; i < count; ++i) {
+            cudaDeviceProp props{};
+            size_t freeBytes = 0, totalBytes = 0;
+            if (cudaGetDeviceProperties(&props, i) != cudaSuccess)
+                continue;
+            if (cudaSetDevice(i) == cudaSuccess)
+                cudaMemGetInfo(&freeBytes, &totalBytes);
+            devices.push_back({"cuda:" + std::to_string(i), props.name, static_cast<int64_t>(totalBytes),
+                               static_cast<int64_t>(freeBytes)});
+        }
+    }
+#endif
+    return devices;
+}
+
+void requireDevice(const DeviceSpec &spec)
+{
+    if (!spec.isCuda)
+        return;
+    if (!torch::cuda::is_available())
+        throw Error("Device " + spec.toString() +
+                    " was asked for, but no CUDA GPU is usable here (no driver, no device, or a CPU-only "
+                    "build). Use --device cpu.");
+    auto count = static_cast<int>(torch::cuda::device_count());
+    if (spec.index >= count)
+        throw Error("Device " + spec.toString() + " does not exist: this machine has " + std::to_string(count) +
+                    " CUDA device(s), cuda:0 to cuda:" + std::to_string(count - 1) + ".");
+}
+
+void configureThreads(int n)
+{
+    if (n <= 0)
+        n = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    torch::set_num_threads(n);
+}
+
+int threadCount()
+{
+    return torch::get_num_threads();
+}
+
+BuildInfo buildInfo()
+{
+    BuildInfo info;
+    info.emlocVersion = kVersion;
+    info.libtorchVersion = TORCH_VERSION;
+#ifdef EMLOC_HAVE_CUDA
+    info.cudaCompiled = true;
+    int runtime = 0;
+    cudaRuntimeGetVersion(&runtime);
+    info.cudaVersion = std::to_string(runtime / 1000) + "." + std::to_string((runtime % 1000) / 10);
+#endif
+    info.cudaAvailable = torch::cuda::is_available();
+    return info;
+}
+
+} // namespace emloc::core

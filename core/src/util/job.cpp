@@ -1,0 +1,83 @@
+#include "emloc/job.h"
+
+#include "emloc/error.h"
+
+#include <c10/util/Exception.h>
+
+namespace emloc::core {
+
+void Feedback::progress(const std::string &, int64_t, int64_t) {}
+void Feedback::metric(const MetricSample &) {}
+void Feedback::log(LogLevel, const std::string &) {}
+
+void Feedback::cancel()
+{
+    {
+        std::lock_guard<std::mutex> lock(m_mutex);
+        m_cancelled = true;
+    }
+    m_wakeUp.notify_all(); // a paused job must wake up to notice the cancel
+}
+
+void Feedback::pause()
+{
+    std::lock_guard<std::mutex> lock(m_mutex);
+    m_paused = true;
+}
+
+void Feedback::resume()
+{
+    {
+        std::lock_guard<std::mutex> lock(m_mutex);
+        m_paused = false;
+    }
+    m_wakeUp.notify_all();
+}
+
+void Feedback::checkpoint()
+{
+    std::unique_lock<std::mutex> lock(m_mutex);
+    while (m_paused && !m_cancelled)
+        m_wakeUp.wait_for(lock, std::chrono::milliseconds(100));
+    if (m_cancelled)
+        throw CancelledError();
+}
+
+namespace {
+// c10::Error messages carry a C++ backtrace; a person needs only the first line.
+std::string firstLine(const std::string &text)
+{
+    auto end = text.find('\n');
+    return end == std::string::npos ? text : text.substr(0, end);
+}
+} // namespace
+
+JobResult runJob(const std::function<void(Feedback &)> &body, Feedback &feedback)
+{
+    try {
+        body(feedback);
+        return JobResult::succeeded();
+    } catch (const CancelledError &) {
+        feedback.log(LogLevel::Info, "Cancelled.");
+        return JobResult::cancelled();
+    } catch (const c10::OutOfMemoryError &e) {
+        std::string message = "Out of memory: " + firstLine(e.what_without_backtrace()) +
+                              ". Lower the batch size or sequence length, enable gradient checkpointing, or "
+                              "choose a lower compression ratio.";
+        feedback.log(LogLevel::Error, message);
+        return JobResult::failed(message);
+    } catch (const c10::Error &e) {
+        std::string message = "Internal tensor error: " + firstLine(e.what_without_backtrace());
+        feedback.log(LogLevel::Error, message);
+        return JobResult::failed(message);
+    } catch (const std::bad_alloc &) {
+        std::string message = "Out of host memory. Lower the batch size, sequence length or calibration samples.";
+        feedback.log(LogLevel::Error, message);
+        return JobResult::failed(message);
+    } catch (const std::exception &e) {
+        feedback.log(LogLevel::Error, e.what());
+        return JobResult::failed(e.what());
+    }
+}
+
+} // namespace emloc::core
