@@ -17,12 +17,10 @@ void registerSystemCommands(CLI::App &app, CliContext &context)
             auto list = core::listDevices();
             auto info = core::buildInfo();
             if (context.json) {
-                nlohmann::json out = {{"emloc", info.emlocVersion},
-                                      {"libtorch", info.libtorchVersion},
-                                      {"cuda_compiled", info.cudaCompiled},
-                                      {"cuda_version", info.cudaVersion},
-                                      {"threads", core::threadCount()},
-                                      {"devices", nlohmann::json::array()}};
+                nlohmann::json out = {
+                    {"emloc", info.emlocVersion},         {"libtorch", info.libtorchVersion},
+                    {"cuda_compiled", info.cudaCompiled}, {"cuda_version", info.cudaVersion},
+                    {"threads", core::threadCount()},     {"devices", nlohmann::json::array()}};
                 for (const auto &device : list)
                     out["devices"].push_back({{"id", device.id},
                                               {"name", device.name},
@@ -34,7 +32,8 @@ void registerSystemCommands(CLI::App &app, CliContext &context)
             std::printf("%-8s %-36s %12s %12s\n", "id", "name", "total", "free");
             for (const auto &device : list)
                 std::printf("%-8s %-36s %12s %12s\n", device.id.c_str(), device.name.c_str(),
-                            core::formatBytes(device.totalBytes).c_str(), core::formatBytes(device.freeBytes).c_str());
+                            core::formatBytes(device.totalBytes).c_str(),
+                            core::formatBytes(device.freeBytes).c_str());
             std::printf("\nLibTorch %s, CUDA %s, %d CPU threads\n", info.libtorchVersion.c_str(),
                         info.cudaCompiled ? info.cudaVersion.c_str() : "not compiled", core::threadCount());
         });

@@ -81,6 +81,9 @@ int main(int argc, char **argv)
     app.require_subcommand(1);
 
     cli::registerSystemCommands(app, context);
+    cli::registerConvertCommands(app, context);
+    cli::registerModelCommands(app, context);
+    cli::registerDataCommands(app, context);
 
     try {
         app.parse(argc, argv);

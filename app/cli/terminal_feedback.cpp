@@ -58,14 +58,15 @@ void TerminalFeedback::drawBar(const std::string &stage, int64_t done, int64_t t
         int filled = total > 0 ? static_cast<int>(kWidth * done / total) : 0;
         std::string bar(static_cast<size_t>(filled), '#');
         bar.resize(kWidth, '.');
-        std::cerr << "\r\033[K" << stage << " [" << bar << "] " << done << "/" << total << " " << m_lastMetricText
-                  << std::flush;
+        std::cerr << "\r\033[K" << stage << " [" << bar << "] " << done << "/" << total << " "
+                  << m_lastMetricText << std::flush;
         m_lineOpen = true;
         if (done == total)
             finishLine();
     } else if (stage != m_lastStage || percent / 10 != m_lastPercent / 10 || done == total) {
         // Plain lines, one per 10 %, so logs stay readable.
-        std::cerr << stage << ": " << done << "/" << total << " (" << percent << "%) " << m_lastMetricText << '\n';
+        std::cerr << stage << ": " << done << "/" << total << " (" << percent << "%) " << m_lastMetricText
+                  << '\n';
     }
     m_lastStage = stage;
     m_lastPercent = percent;
@@ -125,7 +126,9 @@ void TerminalFeedback::log(core::LogLevel level, const std::string &message)
     if (level == core::LogLevel::Debug || (m_quiet && level != core::LogLevel::Error))
         return;
     finishLine();
-    const char *prefix = level == core::LogLevel::Error ? "error: " : level == core::LogLevel::Warning ? "warning: " : "";
+    const char *prefix = level == core::LogLevel::Error     ? "error: "
+                         : level == core::LogLevel::Warning ? "warning: "
+                                                            : "";
     std::cerr << prefix << message << '\n';
 }
 

@@ -59,7 +59,8 @@ private Q_SLOTS:
         RecordingFeedback feedback;
         std::atomic<int> steps{0};
         JobResult result;
-        std::thread worker([&] { result = runJob([&](Feedback &f) { steppingJob(f, 100000, steps); }, feedback); });
+        std::thread worker(
+            [&] { result = runJob([&](Feedback &f) { steppingJob(f, 100000, steps); }, feedback); });
         while (steps.load() < 5)
             std::this_thread::sleep_for(std::chrono::milliseconds(1));
         feedback.cancel();
@@ -75,7 +76,8 @@ private Q_SLOTS:
         std::atomic<int> steps{0};
         JobResult result;
         feedback.pause();
-        std::thread worker([&] { result = runJob([&](Feedback &f) { steppingJob(f, 10, steps); }, feedback); });
+        std::thread worker(
+            [&] { result = runJob([&](Feedback &f) { steppingJob(f, 10, steps); }, feedback); });
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
         QCOMPARE(steps.load(), 0);
         feedback.resume();
@@ -90,7 +92,8 @@ private Q_SLOTS:
         std::atomic<int> steps{0};
         JobResult result;
         feedback.pause();
-        std::thread worker([&] { result = runJob([&](Feedback &f) { steppingJob(f, 10, steps); }, feedback); });
+        std::thread worker(
+            [&] { result = runJob([&](Feedback &f) { steppingJob(f, 10, steps); }, feedback); });
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
         feedback.requestCancelFromSignal();
         worker.join();
@@ -101,10 +104,11 @@ private Q_SLOTS:
     void exceptionsBecomeFailedResultsWithTheirMessage()
     {
         RecordingFeedback feedback;
-        JobResult result = runJob([](Feedback &) { throw Error("model.safetensors: tensor 'x' is truncated"); },
-                                  feedback);
+        JobResult result =
+            runJob([](Feedback &) { throw Error("model.safetensors: tensor 'x' is truncated"); }, feedback);
         QCOMPARE(result.status, JobResult::Status::Failed);
-        QCOMPARE(QString::fromStdString(result.message), QString("model.safetensors: tensor 'x' is truncated"));
+        QCOMPARE(QString::fromStdString(result.message),
+                 QString("model.safetensors: tensor 'x' is truncated"));
         QCOMPARE(feedback.errors.size(), size_t(1));
 
         // A LibTorch error loses its C++ backtrace on the way to the user.

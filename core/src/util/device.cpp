@@ -82,8 +82,9 @@ void requireDevice(const DeviceSpec &spec)
                     "build). Use --device cpu.");
     auto count = static_cast<int>(torch::cuda::device_count());
     if (spec.index >= count)
-        throw Error("Device " + spec.toString() + " does not exist: this machine has " + std::to_string(count) +
-                    " CUDA device(s), cuda:0 to cuda:" + std::to_string(count - 1) + ".");
+        throw Error("Device " + spec.toString() + " does not exist: this machine has " +
+                    std::to_string(count) + " CUDA device(s), cuda:0 to cuda:" + std::to_string(count - 1) +
+                    ".");
 }
 
 void configureThreads(int n)

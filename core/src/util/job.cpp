@@ -71,7 +71,8 @@ JobResult runJob(const std::function<void(Feedback &)> &body, Feedback &feedback
         feedback.log(LogLevel::Error, message);
         return JobResult::failed(message);
     } catch (const std::bad_alloc &) {
-        std::string message = "Out of host memory. Lower the batch size, sequence length or calibration samples.";
+        std::string message =
+            "Out of host memory. Lower the batch size, sequence length or calibration samples.";
         feedback.log(LogLevel::Error, message);
         return JobResult::failed(message);
     } catch (const std::exception &e) {

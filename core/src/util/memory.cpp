@@ -51,8 +51,10 @@ MemoryReading cudaAllocator(int deviceIndex)
 {
 #ifdef EMLOC_HAVE_CUDA
     if (deviceIndex >= 0 && torch::cuda::is_available()) {
-        auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(static_cast<c10::DeviceIndex>(deviceIndex));
-        const auto &allocated = stats.allocated_bytes[static_cast<size_t>(c10::CachingAllocator::StatType::AGGREGATE)];
+        auto stats =
+            c10::cuda::CUDACachingAllocator::getDeviceStats(static_cast<c10::DeviceIndex>(deviceIndex));
+        const auto &allocated =
+            stats.allocated_bytes[static_cast<size_t>(c10::CachingAllocator::StatType::AGGREGATE)];
         return {allocated.current, allocated.peak};
     }
 #else
