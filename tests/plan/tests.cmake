@@ -1,0 +1,2 @@
+emloc_add_core_test(test_memory_plan SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_memory_plan.cpp LABELS unit
+                    CORE_LIBS emloc_plan)
