@@ -1,0 +1,74 @@
+// `emloc-studio`: EMLoC Studio, the desktop application (ui/ holds all of it but this entry point).
+#include "application_setup.h"
+#include "main_window.h"
+
+#include "emloc/version.h"
+
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QSettings>
+
+#include <cstring>
+
+namespace {
+
+void describeOptions(QCommandLineParser &parser, QCommandLineOption &languageOption)
+{
+    parser.setApplicationDescription(QStringLiteral("%1: fine-tune models too big for your GPU with EMLoC.")
+                                         .arg(QString::fromLatin1(emloc::kProductName)));
+    parser.addHelpOption();
+    parser.addVersionOption();
+    parser.addOption(languageOption);
+    parser.addPositionalArgument(QStringLiteral("project"),
+                                 QStringLiteral("A project file (*.emloc) to open."),
+                                 QStringLiteral("[project]"));
+}
+
+// --help and --version print and exit; they must work without a display.
+bool onlyPrints(int argc, char *argv[])
+{
+    for (int i = 1; i < argc; ++i) {
+        for (const char *option : {"-h", "--help", "--help-all", "-?", "-v", "--version"}) {
+            if (std::strcmp(argv[i], option) == 0)
+                return true;
+        }
+    }
+    return false;
+}
+
+} // namespace
+
+int main(int argc, char *argv[])
+{
+    QCommandLineOption languageOption(QStringLiteral("lang"),
+                                      QStringLiteral("User interface language: en, zh_TW or system."),
+                                      QStringLiteral("language"));
+    if (onlyPrints(argc, argv)) {
+        QCoreApplication app(argc, argv);
+        QCoreApplication::setApplicationName(QString::fromLatin1(emloc::kProductName));
+        QCoreApplication::setApplicationVersion(QString::fromLatin1(emloc::kVersion));
+        QCommandLineParser parser;
+        describeOptions(parser, languageOption);
+        parser.process(app); // exits
+        return 0;
+    }
+
+    QApplication app(argc, argv);
+    emloc::ui::initializeApplication(app);
+    QCommandLineParser parser;
+    describeOptions(parser, languageOption);
+    parser.process(app);
+
+    const QString language =
+        parser.isSet(languageOption)
+            ? parser.value(languageOption)
+            : QSettings().value(QStringLiteral("ui/language"), QStringLiteral("system")).toString();
+    emloc::ui::installTranslations(app, language);
+    emloc::ui::applyStyle(app);
+
+    emloc::ui::MainWindow window;
+    if (!parser.positionalArguments().isEmpty())
+        window.openProject(parser.positionalArguments().first());
+    window.show();
+    return QApplication::exec();
+}

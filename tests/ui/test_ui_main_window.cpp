@@ -1,0 +1,408 @@
+// The main window: pages, title, navigation, About, defaults, and the pages' validation messages.
+#include "main_window.h"
+
+#include "about_dialog.h"
+#include "gui_test_support.h"
+#include "inspect/model_inspector.h"
+#include "jobs/job_controller.h"
+#include "pages/budget_page.h"
+#include "pages/data_page.h"
+#include "pages/export_page.h"
+#include "pages/model_page.h"
+#include "pages/run_page.h"
+#include "synthetic_job.h"
+#include "test_support.h"
+#include "widgets/memory_plot.h"
+#include "widgets/page.h"
+#include "widgets/path_field.h"
+#include "widgets/scientific_spin_box.h"
+#include "widgets/validation_label.h"
+
+#include "emloc/device.h"
+#include "emloc/version.h"
+
+#include <QCheckBox>
+#include <QDoubleSpinBox>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QLabel>
+#include <QListWidget>
+#include <QPushButton>
+#include <QRadioButton>
+#include <QSpinBox>
+#include <QStatusBar>
+#include <QTableWidget>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QTreeWidget>
+#include <QtEndian>
+
+using namespace emloc;
+using namespace emloc::ui;
+using namespace emloc::ui::testing;
+
+namespace {
+
+// A safetensors file with the given tensors (F32, zero data), as Hugging Face writes them.
+void writeSafetensors(const QString &path, const QList<QPair<QString, QList<qint64>>> &tensors)
+{
+    QJsonObject header;
+    qint64 offset = 0;
+    for (const auto &[name, shape] : tensors) {
+        qint64 count = 1;
+        QJsonArray dims;
+        for (qint64 d : shape) {
+            count *= d;
+            dims.append(d);
+        }
+        header.insert(name, QJsonObject{{"dtype", "F32"},
+                                        {"shape", dims},
+                                        {"data_offsets", QJsonArray{offset, offset + 4 * count}}});
+        offset += 4 * count;
+    }
+    QByteArray json = QJsonDocument(header).toJson(QJsonDocument::Compact);
+    while (json.size() % 8 != 0)
+        json.append(' ');
+    QFile file(path);
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    char length[8];
+    qToLittleEndian<quint64>(static_cast<quint64>(json.size()), length);
+    file.write(length, 8);
+    file.write(json);
+    file.write(QByteArray(static_cast<int>(offset), '\0'));
+}
+
+void writeText(const QString &path, const QByteArray &text)
+{
+    QFile file(path);
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    file.write(text);
+}
+
+QByteArray chatRecords(int count)
+{
+    QByteArray text;
+    for (int i = 0; i < count; ++i)
+        text += QByteArray(R"({"messages":[{"role":"user","content":"What is )") + QByteArray::number(i) +
+                R"( plus one?"},{"role":"assistant","content":"It is )" + QByteArray::number(i + 1) +
+                R"(."}]})" + "\n";
+    return text;
+}
+
+} // namespace
+
+class TestMainWindow : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase() { initializeGuiTest(); }
+
+    void constructsWithAllPagesAndTitle()
+    {
+        QElapsedTimer clock;
+        clock.start();
+        MainWindow window;
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        qInfo("MainWindow constructed and shown in %lld ms", static_cast<long long>(clock.elapsed()));
+
+        QCOMPARE(window.navigation()->count(), MainWindow::kPageCount);
+        const QStringList expected{"modelPage", "dataPage",    "budgetPage",
+                                   "runPage",   "resultsPage", "exportPage"};
+        for (int i = 0; i < MainWindow::kPageCount; ++i) {
+            QVERIFY(window.page(i));
+            QCOMPARE(window.page(i)->objectName(), expected[i]);
+            QCOMPARE(window.navigation()->item(i)->text(), window.page(i)->title());
+        }
+        QVERIFY(window.windowTitle().contains(QLatin1String(kProductName)));
+        QVERIFY(window.windowTitle().contains(QLatin1String(kVersion)));
+        QVERIFY(window.windowTitle().contains(QStringLiteral("Untitled project")));
+        QCOMPARE(window.size(), QSize(1200, 800)); // no saved geometry in a clean settings store
+        QVERIFY(!window.isWindowModified());
+    }
+
+    void navigationSwitchesPages()
+    {
+        MainWindow window;
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        window.navigation()->setCurrentRow(MainWindow::ResultsPageIndex);
+        QCOMPARE(window.currentPageIndex(), int(MainWindow::ResultsPageIndex));
+        // Ctrl+3: the Budget page, from the keyboard.
+        QTest::keyClick(&window, Qt::Key_3, Qt::ControlModifier);
+        QCOMPARE(window.currentPageIndex(), int(MainWindow::BudgetPageIndex));
+        QCOMPARE(window.navigation()->currentRow(), int(MainWindow::BudgetPageIndex));
+    }
+
+    void aboutDialogShowsVersions()
+    {
+        MainWindow window;
+        window.show();
+        QString versions;
+        QString title;
+        auto seen = handleNextModal(QStringLiteral("aboutDialog"), [&](QDialog *dialog) {
+            versions = static_cast<AboutDialog *>(dialog)->versionsText();
+            title = dialog->windowTitle();
+            dialog->reject();
+        });
+        window.showAbout(); // modal: returns once the handler closed it
+        QVERIFY(*seen);
+        const core::BuildInfo info = core::buildInfo();
+        QVERIFY(title.contains(QLatin1String(kProductName)));
+        QVERIFY2(versions.contains(QString::fromLatin1(qVersion())), qPrintable(versions));
+        QVERIFY2(versions.contains(QString::fromStdString(info.libtorchVersion)), qPrintable(versions));
+        QVERIFY2(versions.contains(QStringLiteral("CUDA: ")), qPrintable(versions));
+        if (info.cudaCompiled)
+            QVERIFY2(versions.contains(QString::fromStdString(info.cudaVersion)), qPrintable(versions));
+        QVERIFY(versions.contains(QLatin1String(kVersion)));
+    }
+
+    void trainingSettingsHaveReferenceDefaults()
+    {
+        MainWindow window;
+        BudgetPage *page = window.budgetPage();
+        QCOMPARE(page->findChild<QSpinBox *>("loraRank")->value(), 8);
+        QCOMPARE(page->findChild<QDoubleSpinBox *>("loraAlpha")->value(), 16.0);
+        QCOMPARE(page->findChild<QDoubleSpinBox *>("loraDropout")->value(), 0.05);
+        QCOMPARE(page->findChild<ScientificSpinBox *>("learningRate")->value(), 2e-4);
+        QCOMPARE(page->findChild<ScientificSpinBox *>("learningRate")->text(), QStringLiteral("2e-4"));
+        QCOMPARE(page->findChild<QSpinBox *>("batchSize")->value(), 2);
+        QCOMPARE(page->findChild<QSpinBox *>("gradientAccumulation")->value(), 4);
+        QCOMPARE(page->findChild<QSpinBox *>("steps")->value(), 500);
+        QCOMPARE(page->findChild<QDoubleSpinBox *>("warmup")->value(), 3.0);
+        QCOMPARE(page->findChild<QDoubleSpinBox *>("weightDecay")->value(), 0.01);
+        QCOMPARE(page->findChild<QSpinBox *>("maxLength")->value(), 512);
+        QCOMPARE(page->findChild<QSpinBox *>("calibrationSamples")->value(), 64);
+        QCOMPARE(page->findChild<QDoubleSpinBox *>("ratio")->value(), 0.4);
+        for (QWidget *widget : page->findChildren<QAbstractSpinBox *>())
+            QVERIFY2(!widget->toolTip().isEmpty(), qPrintable(widget->objectName()));
+
+        // The widgets and the project agree.
+        QVERIFY(window.currentProject().training == TrainingSettings());
+        QCOMPARE(window.currentProject().budget.calibrationSamples, 64);
+
+        // An edit marks the project modified.
+        page->findChild<QSpinBox *>("loraRank")->setValue(16);
+        QVERIFY(window.isWindowModified());
+        QCOMPARE(window.currentProject().training.loraRank, 16);
+    }
+
+    void devicesAreListedWithMemory()
+    {
+        MainWindow window;
+        BudgetPage *page = window.budgetPage();
+        QTRY_VERIFY_WITH_TIMEOUT(!page->devices().empty(), 20000);
+        QCOMPARE(page->devices().front().id, std::string("cpu"));
+        QVERIFY(page->devices().front().totalBytes > 0);
+        QVERIFY(page->devices().front().freeBytes > 0);
+        QCOMPARE(page->deviceTree()->topLevelItemCount(), static_cast<int>(page->devices().size()));
+        QVERIFY(page->deviceTree()->topLevelItem(0)->text(1).contains(QStringLiteral("GiB")));
+        QVERIFY(!page->selectedDevice().isEmpty());
+        auto *status = window.statusBar()->findChild<QLabel *>("deviceStatus");
+        QVERIFY(status->text().startsWith(page->selectedDevice()));
+
+        // A budget above the device's total memory is an error that says so.
+        page->findChild<QRadioButton *>("budgetMode")->setChecked(true);
+        auto *budget = page->findChild<QDoubleSpinBox *>("budgetGiB");
+        std::vector<core::DeviceInfo> devices{{"cpu", "CPU (2 threads)", 8LL << 30, 6LL << 30}};
+        page->setDevices(devices);
+        budget->setValue(7.0);
+        QCOMPARE(page->fitMessage()->state(), ValidationLabel::State::Warning);
+        budget->setValue(9.0);
+        QCOMPARE(page->fitMessage()->state(), ValidationLabel::State::Error);
+        QVERIFY(page->fitMessage()->text().contains(QStringLiteral("8.00 GiB")));
+        QVERIFY(!page->problem().isEmpty());
+        budget->setValue(4.0);
+        QCOMPARE(page->fitMessage()->state(), ValidationLabel::State::Ok);
+        QCOMPARE(page->budgetBytes(), 4LL << 30);
+    }
+
+    void modelPageValidatesFolders()
+    {
+        MainWindow window;
+        ModelPage *page = window.modelPage();
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+
+        page->pathField()->lineEdit()->setText(dir.filePath("missing"));
+        Q_EMIT page->pathField()->lineEdit()->editingFinished();
+        QCOMPARE(page->validation()->state(), ValidationLabel::State::Error);
+        QVERIFY(page->validation()->text().contains(QStringLiteral("does not exist")));
+
+        // A folder without config.json.
+        page->readFrom([&] {
+            Project p;
+            p.modelPath = dir.path();
+            return p;
+        }());
+        QCOMPARE(page->validation()->state(), ValidationLabel::State::Error);
+        QVERIFY(page->validation()->text().contains(QStringLiteral("config.json")));
+
+        // A complete small Hugging Face folder: 2 layers of q_proj [8, 4] + norm [4] + embeddings [16, 4].
+        writeText(
+            dir.filePath("config.json"),
+            R"({"architectures":["LlamaForCausalLM"],"num_hidden_layers":2,"hidden_size":4,"vocab_size":16,
+                      "max_position_embeddings":128,"torch_dtype":"float32"})");
+        writeSafetensors(dir.filePath("model.safetensors"),
+                         {{"model.embed_tokens.weight", {16, 4}},
+                          {"model.layers.0.self_attn.q_proj.weight", {8, 4}},
+                          {"model.layers.1.self_attn.q_proj.weight", {8, 4}},
+                          {"model.norm.weight", {4}}});
+        page->readFrom([&] {
+            Project p;
+            p.modelPath = dir.path();
+            return p;
+        }());
+        QCOMPARE(page->validation()->state(), ValidationLabel::State::Warning); // no tokenizer.json
+        QVERIFY(page->validation()->text().contains(QStringLiteral("tokenizer.json")));
+        writeText(dir.filePath("tokenizer.json"), "{}");
+        page->readFrom([&] {
+            Project p;
+            p.modelPath = dir.path();
+            return p;
+        }());
+        QCOMPARE(page->validation()->state(), ValidationLabel::State::Ok);
+        QCOMPARE(page->summary().parameters, 16 * 4 + 2 * 8 * 4 + 4);
+        QCOMPARE(page->summary().layers, 2);
+        QCOMPARE(page->summary().architecture, QStringLiteral("LlamaForCausalLM"));
+        QVERIFY(page->problem().isEmpty());
+
+        // A damaged safetensors header is named.
+        writeText(dir.filePath("model.safetensors"), QByteArray("\x10\0\0\0\0\0\0\0{\"a\":", 13));
+        page->readFrom([&] {
+            Project p;
+            p.modelPath = dir.path();
+            return p;
+        }());
+        QCOMPARE(page->validation()->state(), ValidationLabel::State::Error);
+        QVERIFY(page->validation()->text().contains(QStringLiteral("model.safetensors")));
+    }
+
+    void modelPageReadsTheDemoGguf()
+    {
+        const QString gguf = QString::fromUtf8(EMLOC_DEMO_GGUF);
+        if (!QFileInfo::exists(gguf))
+            QSKIP("the demo GGUF is not there (scripts/fetch-demo-model.sh fetches it)");
+        QElapsedTimer clock;
+        clock.start();
+        const ModelSummary summary = inspectModel(gguf);
+        qInfo("GGUF metadata read in %lld ms", static_cast<long long>(clock.elapsed()));
+        QVERIFY2(summary.ok(), qPrintable(summary.error));
+        // SmolLM2-135M-Instruct: Llama architecture, 30 layers, hidden 576, vocabulary 49152.
+        QCOMPARE(summary.architecture, QStringLiteral("llama"));
+        QCOMPARE(summary.layers, 30);
+        QCOMPARE(summary.hiddenSize, 576);
+        QCOMPARE(summary.vocabularySize, 49152);
+        QVERIFY2(summary.parameters > 134000000 && summary.parameters < 135500000,
+                 qPrintable(QString::number(summary.parameters)));
+        QCOMPARE(summary.storageType, QStringLiteral("Q4_1"));
+    }
+
+    void dataPageValidatesRecords()
+    {
+        MainWindow window;
+        DataPage *page = window.dataPage();
+        QTemporaryDir dir;
+        const QString good = dir.filePath("train.jsonl");
+        writeText(good, chatRecords(20));
+        page->readFrom([&] {
+            Project p;
+            p.data.trainingPath = good;
+            return p;
+        }());
+        QCOMPARE(page->trainingValidation()->state(), ValidationLabel::State::Ok);
+        QCOMPARE(page->summary().records, 20);
+        QCOMPARE(page->summary().format, DatasetSummary::Format::Chat);
+        QCOMPARE(page->preview()->rowCount(), kPreviewRecords);
+        QCOMPARE(page->preview()->item(2, 0)->text(), QStringLiteral("What is 2 plus one?"));
+        QCOMPARE(page->preview()->item(2, 1)->text(), QStringLiteral("It is 3."));
+        QVERIFY(page->problem().isEmpty());
+
+        const QString broken = dir.filePath("broken.jsonl");
+        writeText(broken, chatRecords(2) + "{\"messages\": [\n" + chatRecords(2));
+        page->readFrom([&] {
+            Project p;
+            p.data.trainingPath = broken;
+            return p;
+        }());
+        QCOMPARE(page->trainingValidation()->state(), ValidationLabel::State::Error);
+        QVERIFY2(page->trainingValidation()->text().contains(QStringLiteral("Line 3")),
+                 qPrintable(page->trainingValidation()->text()));
+        QVERIFY(!page->problem().isEmpty());
+
+        const QString mixed = dir.filePath("mixed.jsonl");
+        writeText(mixed, chatRecords(2) + "{\"text\": \"plain\"}\n");
+        page->readFrom([&] {
+            Project p;
+            p.data.trainingPath = mixed;
+            return p;
+        }());
+        QCOMPARE(page->trainingValidation()->state(), ValidationLabel::State::Error);
+        QVERIFY(page->trainingValidation()->text().contains(QStringLiteral("Record 3")));
+    }
+
+    void exportPageValidatesFolder()
+    {
+        MainWindow window;
+        ExportPage *page = window.exportPage();
+        QTemporaryDir dir;
+        page->readFrom([&] {
+            Project p;
+            p.exportSettings.outputFolder = dir.filePath("out/adapter");
+            return p;
+        }());
+        QCOMPARE(page->folderValidation()->state(), ValidationLabel::State::Ok);
+        QVERIFY(page->folderValidation()->text().contains(QStringLiteral("created")));
+        writeText(dir.filePath("file"), "x");
+        page->readFrom([&] {
+            Project p;
+            p.exportSettings.outputFolder = dir.filePath("file");
+            return p;
+        }());
+        QCOMPARE(page->folderValidation()->state(), ValidationLabel::State::Error);
+        // Without an export pipeline and a trained adapter, Export stays disabled.
+        QVERIFY(!page->exportButton()->isEnabled());
+    }
+
+    void startExplainsWhatIsMissing()
+    {
+        MainWindow window;
+        window.show();
+        auto state = std::make_shared<SyntheticJobState>();
+        window.setTrainingJobFactory([state](const Project &) { return syntheticTrainingJob({}, state); });
+        window.showPage(MainWindow::RunPageIndex);
+        QVERIFY(window.runPage()->startButton()->isEnabled());
+        auto text = std::make_shared<QString>();
+        auto seen = answerNextMessageBox(QStringLiteral("errorDialog"), QMessageBox::Ok, text);
+        window.runPage()->startButton()->click();
+        QVERIFY(*seen);
+        QVERIFY2(text->contains(QStringLiteral("Model page")), qPrintable(*text));
+        QCOMPARE(window.currentPageIndex(), int(MainWindow::ModelPageIndex));
+        QVERIFY(!state->started);
+        QVERIFY(!window.jobController()->isRunning());
+    }
+
+    void withoutPipelineStartSaysSo()
+    {
+        MainWindow window;
+        QVERIFY(!window.runPage()->startButton()->isEnabled());
+        auto *hint = window.runPage()->findChildren<QLabel *>("hint").first();
+        QVERIFY(hint->text().contains(QStringLiteral("not available")));
+    }
+
+    void memoryPlotShowsBudgetLine()
+    {
+        MainWindow window;
+        window.runPage()->prepareRun(6LL << 30);
+        QVERIFY(window.runPage()->memoryPlot()->budgetLineVisible());
+        QCOMPARE(window.runPage()->memoryPlot()->budgetBytes(), 6LL << 30);
+        window.runPage()->prepareRun(0);
+        QVERIFY(!window.runPage()->memoryPlot()->budgetLineVisible());
+    }
+};
+
+QTEST_MAIN(TestMainWindow)
+#include "test_ui_main_window.moc"

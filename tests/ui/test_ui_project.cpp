@@ -1,0 +1,229 @@
+// Project files: JSON round trips, relative paths, clear errors, and the window's Save/Open.
+#include "main_window.h"
+
+#include "gui_test_support.h"
+#include "pages/budget_page.h"
+#include "project/project.h"
+
+#include <QDir>
+#include <QFile>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QSpinBox>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace emloc::ui;
+using namespace emloc::ui::testing;
+
+namespace {
+
+Project customProject(const QString &base)
+{
+    Project p;
+    p.modelPath = base + QStringLiteral("/models/llama");
+    p.data.trainingPath = base + QStringLiteral("/data/train.jsonl");
+    p.data.validationPath = QStringLiteral("/elsewhere/valid.jsonl");
+    p.data.validationFraction = 0.1;
+    p.budget.device = QStringLiteral("cuda:1");
+    p.budget.mode = BudgetSettings::Mode::MemoryBudget;
+    p.budget.budgetGiB = 11.5;
+    p.budget.ratio = 0.35;
+    p.budget.calibrationSamples = 128;
+    TrainingSettings &t = p.training;
+    t.loraRank = 16;
+    t.loraAlpha = 32;
+    t.loraDropout = 0.1;
+    t.targetModules = {QStringLiteral("q_proj"), QStringLiteral("v_proj")};
+    t.learningRate = 4e-5;
+    t.batchSize = 1;
+    t.gradientAccumulation = 8;
+    t.steps = 1234;
+    t.warmupFraction = 0.05;
+    t.weightDecay = 0.02;
+    t.maxLength = 1024;
+    t.evaluationInterval = 20;
+    t.gradientCheckpointing = false;
+    t.seed = 7;
+    p.exportSettings.outputFolder = base + QStringLiteral("/out");
+    p.exportSettings.peftAdapter = false;
+    p.exportSettings.mergedModel = true;
+    p.exportSettings.ggufAdapter = true;
+    return p;
+}
+
+QJsonObject readJson(const QString &path)
+{
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly))
+        return {};
+    return QJsonDocument::fromJson(file.readAll()).object();
+}
+
+void writeText(const QString &path, const QByteArray &text)
+{
+    QFile file(path);
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    file.write(text);
+}
+
+} // namespace
+
+class TestProject : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase() { initializeGuiTest(); }
+
+    void roundTripKeepsEveryField()
+    {
+        QTemporaryDir dir;
+        const Project original = customProject(dir.path());
+        QVERIFY(original != Project());
+        const QString path = dir.filePath("project.emloc");
+        QString error;
+        QVERIFY2(original.save(path, &error), qPrintable(error));
+        const std::optional<Project> loaded = Project::load(path, &error);
+        QVERIFY2(loaded, qPrintable(error));
+        QVERIFY(*loaded == original);
+
+        // Paths inside the project's folder are stored relative to it; others stay absolute.
+        const QJsonObject json = readJson(path);
+        QCOMPARE(json.value("format").toString(), QString::fromLatin1(kProjectFormat));
+        QCOMPARE(json.value("model").toObject().value("path").toString(), QStringLiteral("models/llama"));
+        QCOMPARE(json.value("data").toObject().value("training").toString(),
+                 QStringLiteral("data/train.jsonl"));
+        QCOMPARE(json.value("data").toObject().value("validation").toString(),
+                 QStringLiteral("/elsewhere/valid.jsonl"));
+        QCOMPARE(json.value("budget").toObject().value("mode").toString(), QStringLiteral("memory"));
+        QCOMPARE(json.value("training").toObject().value("learningRate").toDouble(), 4e-5);
+    }
+
+    void projectFolderCanMove()
+    {
+        QTemporaryDir first;
+        QTemporaryDir second;
+        const Project original = customProject(first.path());
+        QString error;
+        QVERIFY(original.save(first.filePath("p.emloc"), &error));
+        QVERIFY(QFile::copy(first.filePath("p.emloc"), second.filePath("p.emloc")));
+        const std::optional<Project> moved = Project::load(second.filePath("p.emloc"), &error);
+        QVERIFY(moved);
+        QCOMPARE(moved->modelPath, QDir(second.path()).filePath("models/llama"));
+        QCOMPARE(moved->data.validationPath, QStringLiteral("/elsewhere/valid.jsonl"));
+    }
+
+    void defaultsAreThePaperRecipe()
+    {
+        const Project p;
+        QCOMPARE(p.training.loraRank, 8);
+        QCOMPARE(p.training.loraAlpha, 16.0);
+        QCOMPARE(p.training.loraDropout, 0.05);
+        QCOMPARE(p.training.learningRate, 2e-4);
+        QCOMPARE(p.training.batchSize, 2);
+        QCOMPARE(p.training.gradientAccumulation, 4);
+        QCOMPARE(p.training.warmupFraction, 0.03);
+        QCOMPARE(p.training.weightDecay, 0.01);
+        QCOMPARE(p.training.maxLength, 512);
+        QCOMPARE(p.budget.calibrationSamples, 64);
+        QCOMPARE(p.budget.ratio, 0.4);
+        QCOMPARE(p.training.targetModules.size(), 7);
+    }
+
+    void missingFieldsKeepDefaults()
+    {
+        QTemporaryDir dir;
+        const QString path = dir.filePath("minimal.emloc");
+        writeText(path, R"({"format":"emloc-studio-project","version":1,"training":{"loraRank":4}})");
+        QString error;
+        const std::optional<Project> loaded = Project::load(path, &error);
+        QVERIFY2(loaded, qPrintable(error));
+        Project expected;
+        expected.training.loraRank = 4;
+        QVERIFY(*loaded == expected);
+    }
+
+    void errorsSayWhatAndWhere_data()
+    {
+        QTest::addColumn<QByteArray>("content");
+        QTest::addColumn<QString>("expected");
+        QTest::newRow("invalid JSON")
+            << QByteArray("{\n\"format\": \"emloc-studio-project\",\n\"version\": 1,,\n}")
+            << QStringLiteral("on line 3");
+        QTest::newRow("not an object") << QByteArray("[1, 2]") << QStringLiteral("JSON object");
+        QTest::newRow("other format") << QByteArray(R"({"format":"something","version":1})")
+                                      << QStringLiteral("not an EMLoC Studio project");
+        QTest::newRow("newer version") << QByteArray(R"({"format":"emloc-studio-project","version":99})")
+                                       << QStringLiteral("newer EMLoC Studio");
+        QTest::newRow("wrong type") << QByteArray(R"({"format":"emloc-studio-project","version":1,
+                                                      "training":{"loraRank":"eight"}})")
+                                    << QStringLiteral("\"training.loraRank\" must be a whole number");
+        QTest::newRow("fraction for int") << QByteArray(R"({"format":"emloc-studio-project","version":1,
+                                                            "budget":{"calibrationSamples":6.5}})")
+                                          << QStringLiteral("\"budget.calibrationSamples\"");
+        QTest::newRow("bad mode") << QByteArray(R"({"format":"emloc-studio-project","version":1,
+                                                    "budget":{"mode":"fast"}})")
+                                  << QStringLiteral("\"budget.mode\" must be \"memory\" or \"ratio\"");
+    }
+
+    void errorsSayWhatAndWhere()
+    {
+        QFETCH(QByteArray, content);
+        QFETCH(QString, expected);
+        QTemporaryDir dir;
+        const QString path = dir.filePath("bad.emloc");
+        writeText(path, content);
+        QString error;
+        QVERIFY(!Project::load(path, &error));
+        QVERIFY2(error.contains(expected), qPrintable(error));
+        QVERIFY2(error.contains(path), qPrintable(error));
+    }
+
+    void saveFailureIsReportedAndKeepsTheOldFile()
+    {
+        QString error;
+        QVERIFY(!Project().save(QStringLiteral("/nonexistent-folder/x/p.emloc"), &error));
+        QVERIFY2(error.contains(QStringLiteral("/nonexistent-folder/x/p.emloc")), qPrintable(error));
+        QVERIFY(!Project::load(QStringLiteral("/nonexistent-folder/x/p.emloc"), &error));
+    }
+
+    void windowSavesAndOpens()
+    {
+        QTemporaryDir dir;
+        const QString path = dir.filePath("window.emloc");
+        Project saved;
+        {
+            MainWindow window;
+            window.setProject(customProject(dir.path()));
+            QVERIFY(!window.isWindowModified());
+            window.budgetPage()->findChild<QSpinBox *>("loraRank")->setValue(24);
+            QVERIFY(window.isWindowModified());
+            QVERIFY(window.saveProjectAs(path));
+            QVERIFY(!window.isWindowModified());
+            QVERIFY(window.windowTitle().startsWith(QStringLiteral("window[*]")));
+            QCOMPARE(window.recentProjects().value(0), QFileInfo(path).absoluteFilePath());
+            saved = window.currentProject();
+            QCOMPARE(saved.training.loraRank, 24);
+            QCOMPARE(saved.budget.budgetGiB, 11.5);
+            QCOMPARE(saved.training.learningRate, 4e-5);
+        }
+        MainWindow reopened;
+        QVERIFY(reopened.openProject(path));
+        QVERIFY(reopened.currentProject() == saved);
+        QCOMPARE(reopened.projectPath(), QFileInfo(path).absoluteFilePath());
+        QVERIFY(!reopened.isWindowModified());
+
+        // A broken file shows an error dialog and leaves the window as it was.
+        writeText(dir.filePath("broken.emloc"), "{");
+        auto text = std::make_shared<QString>();
+        auto seen = answerNextMessageBox(QStringLiteral("errorDialog"), QMessageBox::Ok, text);
+        QVERIFY(!reopened.openProject(dir.filePath("broken.emloc")));
+        QVERIFY(*seen);
+        QVERIFY2(text->contains(QStringLiteral("broken.emloc")), qPrintable(*text));
+        QVERIFY(reopened.currentProject() == saved);
+    }
+};
+
+QTEST_MAIN(TestProject)
+#include "test_ui_project.moc"

@@ -1,0 +1,17 @@
+# The desktop application's suites (label gui, QT_QPA_PLATFORM=offscreen) and the screenshot tool.
+# They need the GUI library: nothing here when EMLOC_BUILD_GUI is OFF.
+if(NOT TARGET emloc_ui)
+    return()
+endif()
+
+emloc_add_test(test_ui_main_window SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_ui_main_window.cpp LABELS gui
+    LIBS emloc_ui TIMEOUT 120)
+emloc_add_test(test_ui_job_worker SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_ui_job_worker.cpp LABELS gui
+    LIBS emloc_ui TIMEOUT 180)
+emloc_add_test(test_ui_project SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_ui_project.cpp LABELS gui
+    LIBS emloc_ui TIMEOUT 120)
+
+# Renders every page to PNG for docs/screenshots:
+#   xvfb-run -s "-screen 0 1400x900x24" <build>/tests/emloc_ui_screenshots docs/screenshots
+add_executable(emloc_ui_screenshots ${CMAKE_CURRENT_LIST_DIR}/ui_screenshots.cpp)
+target_link_libraries(emloc_ui_screenshots PRIVATE emloc_ui emloc_test_support)

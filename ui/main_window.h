@@ -1,0 +1,147 @@
+#pragma once
+
+#include "jobs/job_worker.h"
+#include "project/project.h"
+
+#include <QMainWindow>
+
+#include <functional>
+
+class QAction;
+class QLabel;
+class QListWidget;
+class QMenu;
+class QStackedWidget;
+
+namespace emloc::ui {
+
+class BudgetPage;
+class DataPage;
+class ExportPage;
+class JobController;
+class ModelPage;
+class Page;
+class ResultsPage;
+class RunPage;
+struct JobOutcome;
+
+// Makes the job for a project; the engine's pipeline plugs in here (app/gui/main.cpp). Called on
+// the GUI thread; the returned function runs on the worker thread, so it must capture by value.
+using ProjectJobFactory = std::function<JobFunction(const Project &project)>;
+
+// EMLoC Studio's window: a sidebar of pages (Model, Data, Budget, Run, Results, Export), the File,
+// Run, View and Help menus, the project file (JSON) and the job controller that runs long work off
+// the GUI thread.
+class MainWindow : public QMainWindow
+{
+    Q_OBJECT
+
+public:
+    enum PageIndex {
+        ModelPageIndex,
+        DataPageIndex,
+        BudgetPageIndex,
+        RunPageIndex,
+        ResultsPageIndex,
+        ExportPageIndex
+    };
+    static constexpr int kPageCount = 6;
+    static constexpr int kMaxRecentProjects = 8;
+
+    explicit MainWindow(QWidget *parent = nullptr);
+    ~MainWindow() override;
+
+    void setTrainingJobFactory(ProjectJobFactory factory);
+    void setExportJobFactory(ProjectJobFactory factory);
+
+    Project currentProject() const;
+    void setProject(const Project &project, const QString &path = {});
+    QString projectPath() const { return m_projectPath; }
+    bool openProject(const QString &path);   // shows an error dialog on failure
+    bool saveProjectAs(const QString &path); // shows an error dialog on failure
+    QStringList recentProjects() const;
+
+    // Runs `job` on the worker thread and shows it on the Run page. False while another job runs.
+    bool startJob(const QString &name, JobFunction job, qint64 budgetBytes);
+
+    void showPage(int index);
+    int currentPageIndex() const;
+    Page *page(int index) const;
+    QListWidget *navigation() const { return m_navigation; }
+    ModelPage *modelPage() const { return m_modelPage; }
+    DataPage *dataPage() const { return m_dataPage; }
+    BudgetPage *budgetPage() const { return m_budgetPage; }
+    RunPage *runPage() const { return m_runPage; }
+    ResultsPage *resultsPage() const { return m_resultsPage; }
+    ExportPage *exportPage() const { return m_exportPage; }
+    JobController *jobController() const { return m_controller; }
+
+public Q_SLOTS:
+    void newProject();
+    void openProjectDialog();
+    bool saveProject();
+    bool saveProjectAsDialog();
+    void showAbout();
+    void startTraining();
+    void startExport();
+
+protected:
+    void closeEvent(QCloseEvent *event) override;
+
+private:
+    // What the end of a job means: a trained adapter can be exported.
+    enum class JobKind { Other, Training, Export };
+
+    void createPages();
+    void createActions();
+    void createMenus();
+    void createStatusBar();
+    void addRecentProject(const QString &path);
+    void rebuildRecentMenu();
+    bool maybeSaveChanges();
+    void markModified();
+    void updateTitle();
+    void updateAvailability();
+    void updateDeviceStatus();
+    void onJobStarted(const QString &name);
+    void onJobFinished(const emloc::ui::JobOutcome &outcome);
+    void chooseLanguage(const QString &code);
+    void restoreSettings();
+    void saveSettings();
+
+    JobController *m_controller = nullptr;
+    ProjectJobFactory m_trainingFactory;
+    ProjectJobFactory m_exportFactory;
+    QString m_projectPath;
+    bool m_loading = false;
+    bool m_closeAfterJob = false;
+    bool m_haveTrainedAdapter = false;
+    JobKind m_jobKind = JobKind::Other;
+
+    QListWidget *m_navigation = nullptr;
+    QStackedWidget *m_pages = nullptr;
+    ModelPage *m_modelPage = nullptr;
+    DataPage *m_dataPage = nullptr;
+    BudgetPage *m_budgetPage = nullptr;
+    RunPage *m_runPage = nullptr;
+    ResultsPage *m_resultsPage = nullptr;
+    ExportPage *m_exportPage = nullptr;
+
+    QAction *m_newAction = nullptr;
+    QAction *m_openAction = nullptr;
+    QAction *m_saveAction = nullptr;
+    QAction *m_saveAsAction = nullptr;
+    QAction *m_quitAction = nullptr;
+    QAction *m_startAction = nullptr;
+    QAction *m_pauseAction = nullptr;
+    QAction *m_resumeAction = nullptr;
+    QAction *m_cancelAction = nullptr;
+    QAction *m_aboutAction = nullptr;
+    QList<QAction *> m_pageActions;
+    QMenu *m_recentMenu = nullptr;
+
+    QLabel *m_deviceStatus = nullptr;
+    QLabel *m_jobStatus = nullptr;
+};
+
+} // namespace emloc::ui

@@ -1,0 +1,551 @@
+#include "pages/budget_page.h"
+
+#include "format.h"
+#include "project/project.h"
+#include "widgets/scientific_spin_box.h"
+#include "widgets/validation_label.h"
+
+#include <QButtonGroup>
+#include <QCheckBox>
+#include <QDoubleSpinBox>
+#include <QFormLayout>
+#include <QGridLayout>
+#include <QGroupBox>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QLocale>
+#include <QPushButton>
+#include <QRadioButton>
+#include <QSpinBox>
+#include <QThread>
+#include <QTreeWidget>
+#include <QVBoxLayout>
+
+#include <memory>
+
+namespace emloc::ui {
+
+namespace {
+constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
+
+struct TargetModule
+{
+    const char *id;
+    const char *label;
+};
+constexpr TargetModule kTargetModules[] = {
+    {"q_proj", "q"},       {"k_proj", "k"},   {"v_proj", "v"},       {"o_proj", "o"},
+    {"gate_proj", "gate"}, {"up_proj", "up"}, {"down_proj", "down"},
+};
+
+QFormLayout *createForm(QWidget *parent)
+{
+    auto *form = new QFormLayout(parent);
+    form->setLabelAlignment(Qt::AlignRight);
+    form->setFieldGrowthPolicy(QFormLayout::FieldsStayAtSizeHint);
+    form->setHorizontalSpacing(14);
+    form->setVerticalSpacing(8);
+    return form;
+}
+
+// Every field of the forms has the same width: aligned columns read as one form.
+void setUniformWidth(QAbstractSpinBox *box)
+{
+    box->setFixedWidth(box->fontMetrics().horizontalAdvance(QStringLiteral("0000000 tokens")) + 40);
+}
+
+QSpinBox *spinBox(int minimum, int maximum, const QString &toolTip, QWidget *parent)
+{
+    auto *box = new QSpinBox(parent);
+    box->setRange(minimum, maximum);
+    box->setToolTip(toolTip);
+    setUniformWidth(box);
+    box->setGroupSeparatorShown(true);
+    return box;
+}
+
+QDoubleSpinBox *doubleSpinBox(double minimum, double maximum, double step, int decimals,
+                              const QString &toolTip, QWidget *parent)
+{
+    auto *box = new QDoubleSpinBox(parent);
+    box->setRange(minimum, maximum);
+    box->setSingleStep(step);
+    box->setDecimals(decimals);
+    box->setToolTip(toolTip);
+    setUniformWidth(box);
+    return box;
+}
+
+QLabel *buddyLabel(const QString &text, QWidget *buddy)
+{
+    auto *label = new QLabel(text, buddy->parentWidget());
+    label->setBuddy(buddy);
+    label->setToolTip(buddy->toolTip());
+    return label;
+}
+} // namespace
+
+BudgetPage::BudgetPage(QWidget *parent)
+    : ProjectPage(
+          tr("Budget"),
+          tr("Where to run, how much memory fine-tuning may use, and how to train. The emulator is sized "
+             "so that training fits."),
+          Scrolling::Vertical, parent)
+{
+    setObjectName(QStringLiteral("budgetPage"));
+    auto *columns = new QHBoxLayout;
+    columns->setSpacing(14);
+    auto *left = new QVBoxLayout;
+    left->setSpacing(12);
+    left->addWidget(createDeviceGroup());
+    left->addWidget(createEmulatorGroup());
+    left->addWidget(createSequenceGroup());
+    left->addStretch(1);
+    auto *right = new QVBoxLayout;
+    right->setSpacing(12);
+    right->addWidget(createLoraGroup());
+    right->addWidget(createOptimizerGroup());
+    right->addStretch(1);
+    columns->addLayout(left, 1);
+    columns->addLayout(right, 1);
+    contentLayout()->addLayout(columns);
+
+    readFrom(Project());
+    refreshDevices();
+}
+
+QWidget *BudgetPage::createDeviceGroup()
+{
+    auto *group = new QGroupBox(tr("Device"), this);
+    auto *layout = new QVBoxLayout(group);
+    m_deviceTree = new QTreeWidget(group);
+    m_deviceTree->setObjectName(QStringLiteral("devices"));
+    m_deviceTree->setHeaderLabels({tr("Device"), tr("Total memory"), tr("Free memory")});
+    m_deviceTree->setRootIsDecorated(false);
+    m_deviceTree->setUniformRowHeights(true);
+    m_deviceTree->setAlternatingRowColors(true);
+    m_deviceTree->header()->setStretchLastSection(false);
+    m_deviceTree->header()->setSectionResizeMode(0, QHeaderView::Stretch);
+    m_deviceTree->header()->setSectionResizeMode(1, QHeaderView::ResizeToContents);
+    m_deviceTree->header()->setSectionResizeMode(2, QHeaderView::ResizeToContents);
+    m_deviceTree->setToolTip(tr("The device that runs every stage; a GPU is much faster than the CPU."));
+    m_deviceTree->setMaximumHeight(m_deviceTree->fontMetrics().height() * 6);
+    m_deviceTree->headerItem()->setTextAlignment(1, Qt::AlignRight | Qt::AlignVCenter);
+    m_deviceTree->headerItem()->setTextAlignment(2, Qt::AlignRight | Qt::AlignVCenter);
+    auto *deviceLabel = new QLabel(tr("Run &on:"), group);
+    deviceLabel->setBuddy(m_deviceTree);
+    m_refresh = new QPushButton(QIcon(QStringLiteral(":/icons/view-refresh.svg")), tr("&Refresh"), group);
+    m_refresh->setToolTip(tr("Measure the devices' free memory again."));
+    auto *header = new QHBoxLayout;
+    header->addWidget(deviceLabel);
+    header->addStretch(1);
+    header->addWidget(m_refresh);
+    layout->addLayout(header);
+    layout->addWidget(m_deviceTree);
+
+    connect(m_refresh, &QPushButton::clicked, this, &BudgetPage::refreshDevices);
+    connect(m_deviceTree, &QTreeWidget::currentItemChanged, this, [this](QTreeWidgetItem *item) {
+        if (!item || m_listing)
+            return;
+        const QString id = item->data(0, Qt::UserRole).toString();
+        if (id == m_device)
+            return;
+        m_device = id;
+        updateFit();
+        Q_EMIT changed();
+    });
+    return group;
+}
+
+QWidget *BudgetPage::createEmulatorGroup()
+{
+    auto *group = new QGroupBox(tr("Emulator size"), this);
+    auto *layout = new QGridLayout(group);
+    layout->setHorizontalSpacing(14);
+    layout->setVerticalSpacing(8);
+    layout->setColumnStretch(2, 1);
+
+    m_budgetMode = new QRadioButton(tr("Fit a &memory budget:"), group);
+    m_budgetMode->setObjectName(QStringLiteral("budgetMode"));
+    m_budgetMode->setToolTip(
+        tr("The planner picks the largest emulator whose fine-tuning peak fits this budget."));
+    m_budget = doubleSpinBox(0.25, 4096, 0.5, 2, m_budgetMode->toolTip(), group);
+    m_budget->setObjectName(QStringLiteral("budgetGiB"));
+    m_budget->setSuffix(tr(" GiB"));
+    m_ratioMode = new QRadioButton(tr("Keep a fixed &ratio of each layer:"), group);
+    m_ratioMode->setObjectName(QStringLiteral("ratioMode"));
+    m_ratioMode->setToolTip(
+        tr("The share of each compressed layer's parameters the emulator keeps (the paper uses "
+           "0.4)."));
+    m_ratio = doubleSpinBox(0.05, 1.0, 0.05, 2, m_ratioMode->toolTip(), group);
+    m_ratio->setObjectName(QStringLiteral("ratio"));
+    auto *modes = new QButtonGroup(this);
+    modes->addButton(m_budgetMode);
+    modes->addButton(m_ratioMode);
+
+    m_calibration = spinBox(1, 100000,
+                            tr("Training records run through the original model to measure which "
+                               "directions of each layer matter."),
+                            group);
+    m_calibration->setObjectName(QStringLiteral("calibrationSamples"));
+    auto *calibrationLabel = buddyLabel(tr("&Calibration samples:"), m_calibration);
+    m_fit = new ValidationLabel(group);
+
+    layout->addWidget(m_budgetMode, 0, 0);
+    layout->addWidget(m_budget, 0, 1);
+    layout->addWidget(m_ratioMode, 1, 0);
+    layout->addWidget(m_ratio, 1, 1);
+    layout->addWidget(calibrationLabel, 2, 0, Qt::AlignRight);
+    layout->addWidget(m_calibration, 2, 1);
+    layout->addWidget(m_fit, 3, 0, 1, 3);
+
+    auto changedAndFit = [this] {
+        m_budget->setEnabled(m_budgetMode->isChecked());
+        m_ratio->setEnabled(m_ratioMode->isChecked());
+        updateFit();
+        Q_EMIT changed();
+    };
+    connect(m_budgetMode, &QRadioButton::toggled, this, changedAndFit);
+    connect(m_budget, &QDoubleSpinBox::valueChanged, this, changedAndFit);
+    connect(m_ratio, &QDoubleSpinBox::valueChanged, this, changedAndFit);
+    connect(m_calibration, &QSpinBox::valueChanged, this, &BudgetPage::changed);
+    return group;
+}
+
+QWidget *BudgetPage::createLoraGroup()
+{
+    auto *group = new QGroupBox(tr("LoRA"), this);
+    auto *form = createForm(group);
+    m_rank = spinBox(1, 1024, tr("The rank r of each LoRA update; higher learns more and uses more memory."),
+                     group);
+    m_rank->setObjectName(QStringLiteral("loraRank"));
+    m_alpha = doubleSpinBox(0.1, 4096, 1, 1,
+                            tr("The LoRA scale is alpha / rank; 16 with rank 8 is the usual choice."), group);
+    m_alpha->setObjectName(QStringLiteral("loraAlpha"));
+    m_dropout = doubleSpinBox(0, 0.9, 0.01, 2,
+                              tr("The share of LoRA inputs dropped at random during training, "
+                                 "against over-fitting."),
+                              group);
+    m_dropout->setObjectName(QStringLiteral("loraDropout"));
+    form->addRow(buddyLabel(tr("R&ank:"), m_rank), m_rank);
+    form->addRow(buddyLabel(tr("A&lpha:"), m_alpha), m_alpha);
+    form->addRow(buddyLabel(tr("&Dropout:"), m_dropout), m_dropout);
+
+    auto *targets = new QWidget(group);
+    auto *grid = new QGridLayout(targets);
+    grid->setContentsMargins(0, 0, 0, 0);
+    grid->setHorizontalSpacing(12);
+    int index = 0;
+    for (const TargetModule &module : kTargetModules) {
+        auto *box = new QCheckBox(QString::fromLatin1(module.label), targets);
+        box->setProperty("module", QString::fromLatin1(module.id));
+        box->setToolTip(
+            tr("Adapt the %1 projection of every decoder block.").arg(QString::fromLatin1(module.id)));
+        grid->addWidget(box, index / 4, index % 4);
+        m_targets << box;
+        connect(box, &QCheckBox::toggled, this, &BudgetPage::changed);
+        ++index;
+    }
+    auto *targetsLabel = new QLabel(tr("Targets:"), group);
+    targetsLabel->setToolTip(tr("The linear layers that receive a LoRA update."));
+    form->addRow(targetsLabel, targets);
+
+    connect(m_rank, &QSpinBox::valueChanged, this, &BudgetPage::changed);
+    connect(m_alpha, &QDoubleSpinBox::valueChanged, this, &BudgetPage::changed);
+    connect(m_dropout, &QDoubleSpinBox::valueChanged, this, &BudgetPage::changed);
+    return group;
+}
+
+QWidget *BudgetPage::createOptimizerGroup()
+{
+    auto *group = new QGroupBox(tr("Optimizer"), this);
+    auto *form = createForm(group);
+    m_learningRate = new ScientificSpinBox(group);
+    m_learningRate->setObjectName(QStringLiteral("learningRate"));
+    m_learningRate->setToolTip(tr("The peak AdamW learning rate; 4e-5 to 2e-4 works for most models."));
+    setUniformWidth(m_learningRate);
+    m_batch = spinBox(1, 4096, tr("Sequences per forward pass; memory grows with it."), group);
+    m_batch->setObjectName(QStringLiteral("batchSize"));
+    m_accumulation = spinBox(1, 4096,
+                             tr("Forward passes summed into one optimizer step; a larger effective batch "
+                                "without more memory."),
+                             group);
+    m_accumulation->setObjectName(QStringLiteral("gradientAccumulation"));
+    m_effectiveBatch = new QLabel(group);
+    m_effectiveBatch->setObjectName(QStringLiteral("hint"));
+    m_steps = spinBox(1, 10000000, tr("The number of optimizer steps to train."), group);
+    m_steps->setObjectName(QStringLiteral("steps"));
+    m_warmup = doubleSpinBox(0, 50, 0.5, 1,
+                             tr("The share of steps over which the learning rate rises from zero "
+                                "before its cosine decay."),
+                             group);
+    m_warmup->setObjectName(QStringLiteral("warmup"));
+    m_warmup->setSuffix(tr(" %"));
+    m_weightDecay =
+        doubleSpinBox(0, 1, 0.005, 3, tr("AdamW's decoupled weight decay on the LoRA weights."), group);
+    m_weightDecay->setObjectName(QStringLiteral("weightDecay"));
+
+    auto *batchRow = new QHBoxLayout;
+    batchRow->setSpacing(10);
+    batchRow->addWidget(m_accumulation);
+    batchRow->addWidget(m_effectiveBatch);
+    form->addRow(buddyLabel(tr("Learning &rate:"), m_learningRate), m_learningRate);
+    form->addRow(buddyLabel(tr("&Batch size:"), m_batch), m_batch);
+    form->addRow(buddyLabel(tr("Gradient acc&umulation:"), m_accumulation), batchRow);
+    form->addRow(buddyLabel(tr("&Steps:"), m_steps), m_steps);
+    form->addRow(buddyLabel(tr("&Warmup:"), m_warmup), m_warmup);
+    form->addRow(buddyLabel(tr("Weight dec&ay:"), m_weightDecay), m_weightDecay);
+
+    connect(m_learningRate, &QDoubleSpinBox::valueChanged, this, &BudgetPage::changed);
+    connect(m_batch, &QSpinBox::valueChanged, this, [this] {
+        updateEffectiveBatch();
+        Q_EMIT changed();
+    });
+    connect(m_accumulation, &QSpinBox::valueChanged, this, [this] {
+        updateEffectiveBatch();
+        Q_EMIT changed();
+    });
+    connect(m_steps, &QSpinBox::valueChanged, this, &BudgetPage::changed);
+    connect(m_warmup, &QDoubleSpinBox::valueChanged, this, &BudgetPage::changed);
+    connect(m_weightDecay, &QDoubleSpinBox::valueChanged, this, &BudgetPage::changed);
+    return group;
+}
+
+QWidget *BudgetPage::createSequenceGroup()
+{
+    auto *group = new QGroupBox(tr("Sequences and reproducibility"), this);
+    auto *form = createForm(group);
+    m_maxLength = spinBox(
+        16, 1048576, tr("Longer records are truncated to this many tokens; memory grows with it."), group);
+    m_maxLength->setObjectName(QStringLiteral("maxLength"));
+    m_maxLength->setSingleStep(64);
+    m_maxLength->setSuffix(tr(" tokens"));
+    m_evaluationInterval =
+        spinBox(1, 1000000, tr("How many optimizer steps pass between two validation passes."), group);
+    m_evaluationInterval->setObjectName(QStringLiteral("evaluationInterval"));
+    m_evaluationInterval->setSuffix(tr(" steps"));
+    m_checkpointing = new QCheckBox(tr("Recompute activations in the backward pass"), group);
+    m_checkpointing->setObjectName(QStringLiteral("gradientCheckpointing"));
+    m_checkpointing->setToolTip(
+        tr("Gradient checkpointing: much less activation memory for about a third more "
+           "compute."));
+    m_seed = spinBox(0, 2147483647, tr("The same seed and settings give the same run."), group);
+    m_seed->setObjectName(QStringLiteral("seed"));
+    m_seed->setGroupSeparatorShown(false);
+    form->addRow(buddyLabel(tr("Max &length:"), m_maxLength), m_maxLength);
+    form->addRow(buddyLabel(tr("&Validate every:"), m_evaluationInterval), m_evaluationInterval);
+    form->addRow(buddyLabel(tr("Checkpo&inting:"), m_checkpointing), m_checkpointing);
+    form->addRow(buddyLabel(tr("S&eed:"), m_seed), m_seed);
+
+    connect(m_maxLength, &QSpinBox::valueChanged, this, &BudgetPage::changed);
+    connect(m_evaluationInterval, &QSpinBox::valueChanged, this, &BudgetPage::changed);
+    connect(m_checkpointing, &QCheckBox::toggled, this, &BudgetPage::changed);
+    connect(m_seed, &QSpinBox::valueChanged, this, &BudgetPage::changed);
+    return group;
+}
+
+void BudgetPage::readFrom(const Project &project)
+{
+    QList<QWidget *> widgets{m_budgetMode,    m_ratioMode,   m_budget,       m_ratio,
+                             m_calibration,   m_rank,        m_alpha,        m_dropout,
+                             m_learningRate,  m_batch,       m_accumulation, m_steps,
+                             m_warmup,        m_weightDecay, m_maxLength,    m_evaluationInterval,
+                             m_checkpointing, m_seed};
+    for (QCheckBox *box : m_targets)
+        widgets << box;
+    std::vector<std::unique_ptr<QSignalBlocker>> blockers;
+    for (QWidget *widget : widgets)
+        blockers.push_back(std::make_unique<QSignalBlocker>(widget));
+
+    const BudgetSettings &budget = project.budget;
+    (budget.mode == BudgetSettings::Mode::MemoryBudget ? m_budgetMode : m_ratioMode)->setChecked(true);
+    m_budget->setValue(budget.budgetGiB);
+    m_ratio->setValue(budget.ratio);
+    m_calibration->setValue(budget.calibrationSamples);
+    m_budget->setEnabled(m_budgetMode->isChecked());
+    m_ratio->setEnabled(m_ratioMode->isChecked());
+
+    const TrainingSettings &t = project.training;
+    m_rank->setValue(t.loraRank);
+    m_alpha->setValue(t.loraAlpha);
+    m_dropout->setValue(t.loraDropout);
+    for (QCheckBox *box : m_targets)
+        box->setChecked(t.targetModules.contains(box->property("module").toString()));
+    m_learningRate->setValue(t.learningRate);
+    m_batch->setValue(t.batchSize);
+    m_accumulation->setValue(t.gradientAccumulation);
+    m_steps->setValue(t.steps);
+    m_warmup->setValue(t.warmupFraction * 100.0);
+    m_weightDecay->setValue(t.weightDecay);
+    m_maxLength->setValue(t.maxLength);
+    m_evaluationInterval->setValue(t.evaluationInterval);
+    m_checkpointing->setChecked(t.gradientCheckpointing);
+    m_seed->setValue(t.seed);
+
+    m_device = budget.device;
+    selectDevice(m_device);
+    updateEffectiveBatch();
+    updateFit();
+}
+
+void BudgetPage::writeTo(Project &project) const
+{
+    BudgetSettings &budget = project.budget;
+    budget.device = m_device;
+    budget.mode =
+        m_budgetMode->isChecked() ? BudgetSettings::Mode::MemoryBudget : BudgetSettings::Mode::Ratio;
+    budget.budgetGiB = m_budget->value();
+    budget.ratio = m_ratio->value();
+    budget.calibrationSamples = m_calibration->value();
+
+    TrainingSettings &t = project.training;
+    t.loraRank = m_rank->value();
+    t.loraAlpha = m_alpha->value();
+    t.loraDropout = m_dropout->value();
+    t.targetModules.clear();
+    for (QCheckBox *box : m_targets) {
+        if (box->isChecked())
+            t.targetModules << box->property("module").toString();
+    }
+    t.learningRate = m_learningRate->value();
+    t.batchSize = m_batch->value();
+    t.gradientAccumulation = m_accumulation->value();
+    t.steps = m_steps->value();
+    t.warmupFraction = m_warmup->value() / 100.0;
+    t.weightDecay = m_weightDecay->value();
+    t.maxLength = m_maxLength->value();
+    t.evaluationInterval = m_evaluationInterval->value();
+    t.gradientCheckpointing = m_checkpointing->isChecked();
+    t.seed = m_seed->value();
+}
+
+QString BudgetPage::problem() const
+{
+    bool anyTarget = false;
+    for (QCheckBox *box : m_targets)
+        anyTarget = anyTarget || box->isChecked();
+    if (!anyTarget)
+        return tr("Choose at least one LoRA target on the Budget page.");
+    if (m_fit->state() == ValidationLabel::State::Error)
+        return m_fit->text();
+    return {};
+}
+
+void BudgetPage::refreshDevices()
+{
+    if (m_refresh)
+        m_refresh->setEnabled(false);
+    auto result = std::make_shared<std::vector<core::DeviceInfo>>();
+    QThread *thread = QThread::create([result] { *result = core::listDevices(); });
+    // The connection dies with the page; the thread object deletes itself.
+    connect(thread, &QThread::finished, this, [this, result] {
+        m_refresh->setEnabled(true);
+        setDevices(*result);
+    });
+    connect(thread, &QThread::finished, thread, &QObject::deleteLater);
+    thread->start();
+}
+
+void BudgetPage::setDevices(const std::vector<core::DeviceInfo> &devices)
+{
+    m_devices = devices;
+    m_listing = true;
+    m_deviceTree->clear();
+    for (const core::DeviceInfo &device : devices) {
+        const QString id = QString::fromStdString(device.id);
+        auto *item = new QTreeWidgetItem(
+            m_deviceTree, {QStringLiteral("%1  (%2)").arg(QString::fromStdString(device.name), id),
+                           formatBytes(device.totalBytes), formatBytes(device.freeBytes)});
+        item->setData(0, Qt::UserRole, id);
+        item->setTextAlignment(1, Qt::AlignRight | Qt::AlignVCenter);
+        item->setTextAlignment(2, Qt::AlignRight | Qt::AlignVCenter);
+    }
+    m_listing = false;
+    if (m_device.isEmpty()) {
+        // A new project runs on the first GPU when there is one.
+        for (const core::DeviceInfo &device : devices) {
+            if (m_device.isEmpty() || device.id.rfind("cuda", 0) == 0) {
+                m_device = QString::fromStdString(device.id);
+                if (device.id.rfind("cuda", 0) == 0)
+                    break;
+            }
+        }
+    }
+    selectDevice(m_device);
+    updateFit();
+    Q_EMIT devicesChanged();
+}
+
+QString BudgetPage::selectedDevice() const
+{
+    return m_device;
+}
+
+qint64 BudgetPage::budgetBytes() const
+{
+    return m_budgetMode->isChecked() ? static_cast<qint64>(m_budget->value() * kGiB) : 0;
+}
+
+void BudgetPage::selectDevice(const QString &id)
+{
+    m_listing = true;
+    m_deviceTree->setCurrentItem(nullptr);
+    for (int i = 0; i < m_deviceTree->topLevelItemCount(); ++i) {
+        QTreeWidgetItem *item = m_deviceTree->topLevelItem(i);
+        if (item->data(0, Qt::UserRole).toString() == id)
+            m_deviceTree->setCurrentItem(item);
+    }
+    m_listing = false;
+}
+
+void BudgetPage::updateFit()
+{
+    const core::DeviceInfo *device = nullptr;
+    for (const core::DeviceInfo &candidate : m_devices) {
+        if (QString::fromStdString(candidate.id) == m_device)
+            device = &candidate;
+    }
+    if (!m_devices.empty() && !m_device.isEmpty() && !device) {
+        m_fit->setMessage(
+            ValidationLabel::State::Error,
+            tr("The project runs on %1, which this computer does not have. Choose a device above.")
+                .arg(m_device));
+        return;
+    }
+    if (m_ratioMode->isChecked()) {
+        m_fit->setMessage(
+            ValidationLabel::State::Info,
+            tr("Each compressed layer keeps %1 % of its parameters; the memory this takes is measured "
+               "during the run.")
+                .arg(QLocale().toString(m_ratio->value() * 100.0, 'f', 0)));
+        return;
+    }
+    const qint64 budget = budgetBytes();
+    if (device && budget > device->totalBytes) {
+        m_fit->setMessage(ValidationLabel::State::Error,
+                          tr("The budget (%1) is more than %2 has in all (%3). Lower the budget.")
+                              .arg(formatBytes(budget), m_device, formatBytes(device->totalBytes)));
+    } else if (device && budget > device->freeBytes) {
+        m_fit->setMessage(
+            ValidationLabel::State::Warning,
+            tr("The budget (%1) is more than %2 has free now (%3). Close other programs first, or "
+               "lower the budget.")
+                .arg(formatBytes(budget), m_device, formatBytes(device->freeBytes)));
+    } else {
+        m_fit->setMessage(
+            ValidationLabel::State::Ok,
+            device
+                ? tr("The emulator is sized so that fine-tuning stays within %1 (%2 free on %3).")
+                      .arg(formatBytes(budget), formatBytes(device->freeBytes), m_device)
+                : tr("The emulator is sized so that fine-tuning stays within %1.").arg(formatBytes(budget)));
+    }
+}
+
+void BudgetPage::updateEffectiveBatch()
+{
+    const int effective = m_batch->value() * m_accumulation->value();
+    m_effectiveBatch->setText(tr("= %n sequence(s) per step", nullptr, effective));
+}
+
+} // namespace emloc::ui

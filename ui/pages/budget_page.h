@@ -1,0 +1,94 @@
+#pragma once
+
+#include "pages/project_page.h"
+
+#include "emloc/device.h"
+
+#include <vector>
+
+class QCheckBox;
+class QDoubleSpinBox;
+class QLabel;
+class QPushButton;
+class QRadioButton;
+class QSpinBox;
+class QTreeWidget;
+
+namespace emloc::ui {
+
+class ScientificSpinBox;
+class ValidationLabel;
+
+// Where to run, how large the emulator may be, and the LoRA/optimizer settings (they all decide
+// whether fine-tuning fits in memory). Devices are listed off the GUI thread: probing CUDA can take
+// a moment and the window must appear at once.
+class BudgetPage : public ProjectPage
+{
+    Q_OBJECT
+
+public:
+    explicit BudgetPage(QWidget *parent = nullptr);
+
+    void readFrom(const Project &project) override;
+    void writeTo(Project &project) const override;
+    QString problem() const override;
+
+    // Lists the devices again in the background; devicesChanged() follows.
+    void refreshDevices();
+    // Replaces the device list (tests and the background listing).
+    void setDevices(const std::vector<core::DeviceInfo> &devices);
+    const std::vector<core::DeviceInfo> &devices() const { return m_devices; }
+    QString selectedDevice() const;
+    // The memory budget the run must stay in; 0 in ratio mode.
+    qint64 budgetBytes() const;
+
+    QSpinBox *loraRankBox() const { return m_rank; }
+    QTreeWidget *deviceTree() const { return m_deviceTree; }
+    ValidationLabel *fitMessage() const { return m_fit; }
+
+Q_SIGNALS:
+    void devicesChanged();
+
+private:
+    QWidget *createDeviceGroup();
+    QWidget *createEmulatorGroup();
+    QWidget *createLoraGroup();
+    QWidget *createOptimizerGroup();
+    QWidget *createSequenceGroup();
+    void selectDevice(const QString &id);
+    void updateFit();
+    void updateEffectiveBatch();
+
+    std::vector<core::DeviceInfo> m_devices;
+    QString m_device; // as in the project; may name a device that is not listed (yet)
+    bool m_listing = false;
+
+    QTreeWidget *m_deviceTree = nullptr;
+    QPushButton *m_refresh = nullptr;
+    QRadioButton *m_budgetMode = nullptr;
+    QRadioButton *m_ratioMode = nullptr;
+    QDoubleSpinBox *m_budget = nullptr;
+    QDoubleSpinBox *m_ratio = nullptr;
+    QSpinBox *m_calibration = nullptr;
+    ValidationLabel *m_fit = nullptr;
+
+    QSpinBox *m_rank = nullptr;
+    QDoubleSpinBox *m_alpha = nullptr;
+    QDoubleSpinBox *m_dropout = nullptr;
+    QList<QCheckBox *> m_targets;
+
+    ScientificSpinBox *m_learningRate = nullptr;
+    QSpinBox *m_batch = nullptr;
+    QSpinBox *m_accumulation = nullptr;
+    QLabel *m_effectiveBatch = nullptr;
+    QSpinBox *m_steps = nullptr;
+    QDoubleSpinBox *m_warmup = nullptr;
+    QDoubleSpinBox *m_weightDecay = nullptr;
+
+    QSpinBox *m_maxLength = nullptr;
+    QSpinBox *m_evaluationInterval = nullptr;
+    QCheckBox *m_checkpointing = nullptr;
+    QSpinBox *m_seed = nullptr;
+};
+
+} // namespace emloc::ui

@@ -1,0 +1,211 @@
+#include "pages/data_page.h"
+
+#include "format.h"
+#include "project/project.h"
+#include "widgets/path_field.h"
+#include "widgets/validation_label.h"
+
+#include <QButtonGroup>
+#include <QDoubleSpinBox>
+#include <QGridLayout>
+#include <QGroupBox>
+#include <QHeaderView>
+#include <QLabel>
+#include <QLineEdit>
+#include <QLocale>
+#include <QRadioButton>
+#include <QTableWidget>
+#include <QVBoxLayout>
+
+namespace emloc::ui {
+
+namespace {
+const QString kFilter = QStringLiteral("%1 (*.jsonl *.json);;%2 (*)");
+}
+
+DataPage::DataPage(QWidget *parent)
+    : ProjectPage(
+          tr("Data"),
+          tr("Your training records. The first of them also calibrate the emulator, so it is compressed "
+             "for exactly this task."),
+          Scrolling::Vertical, parent)
+{
+    setObjectName(QStringLiteral("dataPage"));
+    const QString filter = kFilter.arg(tr("Training records"), tr("All files"));
+
+    auto *trainingBox = new QGroupBox(tr("Training data"), this);
+    auto *trainingLayout = new QVBoxLayout(trainingBox);
+    auto *trainingLabel = new QLabel(tr("&Training file:"), trainingBox);
+    m_training =
+        new PathField(PathField::Kind::ExistingFile, tr("Choose the training data"), filter, trainingBox);
+    m_training->setObjectName(QStringLiteral("trainingPath"));
+    m_training->setPlaceholderText(tr("A .jsonl file, one JSON record per line"));
+    m_training->setToolTip(
+        tr("Records with \"messages\", \"prompt\"/\"completion\", \"instruction\"/\"output\" or "
+           "\"text\"."));
+    trainingLabel->setBuddy(m_training->lineEdit());
+    m_trainingValidation = new ValidationLabel(trainingBox);
+    trainingLayout->addWidget(trainingLabel);
+    trainingLayout->addWidget(m_training);
+    trainingLayout->addWidget(m_trainingValidation);
+    contentLayout()->addWidget(trainingBox);
+
+    auto *validationBox = new QGroupBox(tr("Validation"), this);
+    auto *validationLayout = new QGridLayout(validationBox);
+    validationLayout->setColumnStretch(1, 1);
+    m_holdOut = new QRadioButton(tr("&Hold out a share of the training records:"), validationBox);
+    m_holdOut->setToolTip(
+        tr("These records are never trained on; their loss shows whether the model generalises."));
+    m_holdOutPercent = new QDoubleSpinBox(validationBox);
+    m_holdOutPercent->setObjectName(QStringLiteral("holdOutPercent"));
+    m_holdOutPercent->setRange(0, 50);
+    m_holdOutPercent->setDecimals(1);
+    m_holdOutPercent->setSingleStep(1);
+    m_holdOutPercent->setSuffix(tr(" %"));
+    m_holdOutPercent->setToolTip(m_holdOut->toolTip());
+    m_separate = new QRadioButton(tr("Use a &separate file:"), validationBox);
+    m_separate->setToolTip(tr("A validation file in the same format as the training file."));
+    m_validationPath =
+        new PathField(PathField::Kind::ExistingFile, tr("Choose the validation data"), filter, validationBox);
+    m_validationPath->setObjectName(QStringLiteral("validationPath"));
+    m_validationValidation = new ValidationLabel(validationBox);
+    auto *group = new QButtonGroup(this);
+    group->addButton(m_holdOut);
+    group->addButton(m_separate);
+    m_holdOut->setChecked(true);
+    validationLayout->addWidget(m_holdOut, 0, 0);
+    validationLayout->addWidget(m_holdOutPercent, 0, 1, Qt::AlignLeft);
+    validationLayout->addWidget(m_separate, 1, 0);
+    validationLayout->addWidget(m_validationPath, 1, 1);
+    validationLayout->addWidget(m_validationValidation, 2, 1);
+    contentLayout()->addWidget(validationBox);
+
+    auto *previewBox = new QGroupBox(tr("First records"), this);
+    auto *previewLayout = new QVBoxLayout(previewBox);
+    m_preview = new QTableWidget(0, 2, previewBox);
+    m_preview->setObjectName(QStringLiteral("dataPreview"));
+    m_preview->setHorizontalHeaderLabels({tr("Input"), tr("Target")});
+    m_preview->horizontalHeader()->setSectionResizeMode(QHeaderView::Stretch);
+    m_preview->verticalHeader()->setVisible(false);
+    m_preview->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    m_preview->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_preview->setAlternatingRowColors(true);
+    m_preview->setShowGrid(false);
+    m_preview->setWordWrap(false);
+    m_preview->setTextElideMode(Qt::ElideRight);
+    m_preview->setMinimumHeight(fontMetrics().height() * 12);
+    m_previewHint = new QLabel(tr("Choose a training file to see its first records."), previewBox);
+    m_previewHint->setObjectName(QStringLiteral("hint"));
+    previewLayout->addWidget(m_preview);
+    previewLayout->addWidget(m_previewHint);
+    contentLayout()->addWidget(previewBox, 1);
+
+    connect(m_training, &PathField::pathChanged, this, [this](const QString &path) {
+        inspectTraining(path);
+        Q_EMIT changed();
+    });
+    connect(m_validationPath, &PathField::pathChanged, this, [this](const QString &path) {
+        inspectValidation(path);
+        Q_EMIT changed();
+    });
+    connect(m_holdOutPercent, &QDoubleSpinBox::valueChanged, this, &DataPage::changed);
+    connect(m_holdOut, &QRadioButton::toggled, this, [this] {
+        updateValidationMode();
+        Q_EMIT changed();
+    });
+    readFrom(Project());
+}
+
+void DataPage::readFrom(const Project &project)
+{
+    const QSignalBlocker blockPercent(m_holdOutPercent);
+    const QSignalBlocker blockHoldOut(m_holdOut);
+    m_training->setPath(project.data.trainingPath);
+    m_validationPath->setPath(project.data.validationPath);
+    m_holdOutPercent->setValue(project.data.validationFraction * 100.0);
+    (project.data.validationPath.isEmpty() ? m_holdOut : m_separate)->setChecked(true);
+    inspectTraining(project.data.trainingPath);
+    inspectValidation(project.data.validationPath);
+    updateValidationMode();
+}
+
+void DataPage::writeTo(Project &project) const
+{
+    project.data.trainingPath = m_training->path();
+    project.data.validationPath = m_separate->isChecked() ? m_validationPath->path() : QString();
+    project.data.validationFraction = m_holdOutPercent->value() / 100.0;
+}
+
+QString DataPage::problem() const
+{
+    if (m_training->path().isEmpty())
+        return tr("Choose the training data on the Data page.");
+    if (!m_summary.ok())
+        return m_summary.error;
+    if (m_separate->isChecked() && !m_validationPath->path().isEmpty() && !m_validationSummary.ok())
+        return m_validationSummary.error;
+    return {};
+}
+
+void DataPage::inspectTraining(const QString &path)
+{
+    m_summary = inspectDataset(path);
+    if (path.isEmpty()) {
+        m_trainingValidation->clear();
+    } else if (!m_summary.error.isEmpty()) {
+        m_trainingValidation->setMessage(ValidationLabel::State::Error,
+                                         m_summary.error + QLatin1Char(' ') + m_summary.whatToDo);
+    } else {
+        const QString count = (m_summary.recordsEstimated ? tr("about %1") : QStringLiteral("%1"))
+                                  .arg(QLocale().toString(m_summary.records));
+        QString text = tr("%1 records, %2, %3.")
+                           .arg(count, datasetFormatName(m_summary.format), formatBytes(m_summary.sizeBytes));
+        if (!m_summary.warnings.isEmpty())
+            text += QLatin1Char(' ') + m_summary.warnings.join(QLatin1Char(' '));
+        m_trainingValidation->setMessage(m_summary.warnings.isEmpty() ? ValidationLabel::State::Ok
+                                                                      : ValidationLabel::State::Warning,
+                                         text);
+    }
+
+    m_preview->setRowCount(static_cast<int>(m_summary.preview.size()));
+    for (int row = 0; row < static_cast<int>(m_summary.preview.size()); ++row) {
+        const DatasetSummary::Record &record = m_summary.preview[static_cast<std::size_t>(row)];
+        auto *input = new QTableWidgetItem(record.input);
+        input->setToolTip(record.input.left(1000));
+        auto *target = new QTableWidgetItem(record.target);
+        target->setToolTip(record.target.left(1000));
+        m_preview->setItem(row, 0, input);
+        m_preview->setItem(row, 1, target);
+    }
+    m_previewHint->setVisible(m_summary.preview.empty());
+}
+
+void DataPage::inspectValidation(const QString &path)
+{
+    m_validationSummary = inspectDataset(path);
+    if (path.isEmpty())
+        m_validationValidation->clear();
+    else if (!m_validationSummary.error.isEmpty())
+        m_validationValidation->setMessage(ValidationLabel::State::Error, m_validationSummary.error +
+                                                                              QLatin1Char(' ') +
+                                                                              m_validationSummary.whatToDo);
+    else if (m_summary.ok() && m_validationSummary.format != m_summary.format)
+        m_validationValidation->setMessage(
+            ValidationLabel::State::Warning,
+            tr("The validation records are %1, the training records %2.")
+                .arg(datasetFormatName(m_validationSummary.format), datasetFormatName(m_summary.format)));
+    else
+        m_validationValidation->setMessage(
+            ValidationLabel::State::Ok,
+            tr("%1 validation records.").arg(QLocale().toString(m_validationSummary.records)));
+}
+
+void DataPage::updateValidationMode()
+{
+    m_holdOutPercent->setEnabled(m_holdOut->isChecked());
+    m_validationPath->setEnabled(m_separate->isChecked());
+    m_validationValidation->setVisible(m_separate->isChecked() &&
+                                       m_validationValidation->state() != ValidationLabel::State::None);
+}
+
+} // namespace emloc::ui

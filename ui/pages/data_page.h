@@ -1,0 +1,51 @@
+#pragma once
+
+#include "inspect/dataset_inspector.h"
+#include "pages/project_page.h"
+
+class QDoubleSpinBox;
+class QLabel;
+class QRadioButton;
+class QTableWidget;
+
+namespace emloc::ui {
+
+class PathField;
+class ValidationLabel;
+
+// The training records (also the calibration samples of the emulator) and the validation split.
+class DataPage : public ProjectPage
+{
+    Q_OBJECT
+
+public:
+    explicit DataPage(QWidget *parent = nullptr);
+
+    void readFrom(const Project &project) override;
+    void writeTo(Project &project) const override;
+    QString problem() const override;
+
+    const DatasetSummary &summary() const { return m_summary; }
+    PathField *trainingField() const { return m_training; }
+    ValidationLabel *trainingValidation() const { return m_trainingValidation; }
+    QTableWidget *preview() const { return m_preview; }
+
+private:
+    void inspectTraining(const QString &path);
+    void inspectValidation(const QString &path);
+    void updateValidationMode();
+
+    PathField *m_training = nullptr;
+    ValidationLabel *m_trainingValidation = nullptr;
+    QRadioButton *m_holdOut = nullptr;
+    QDoubleSpinBox *m_holdOutPercent = nullptr;
+    QRadioButton *m_separate = nullptr;
+    PathField *m_validationPath = nullptr;
+    ValidationLabel *m_validationValidation = nullptr;
+    QTableWidget *m_preview = nullptr;
+    QLabel *m_previewHint = nullptr;
+    DatasetSummary m_summary;
+    DatasetSummary m_validationSummary;
+};
+
+} // namespace emloc::ui

@@ -1,0 +1,49 @@
+#pragma once
+
+#include "inspect/model_inspector.h"
+#include "pages/project_page.h"
+
+class QLabel;
+class QGroupBox;
+
+namespace emloc::ui {
+
+class PathField;
+class ValidationLabel;
+
+// The base model to fine-tune: a Hugging Face folder or a GGUF file, with what its metadata says.
+class ModelPage : public ProjectPage
+{
+    Q_OBJECT
+
+public:
+    explicit ModelPage(QWidget *parent = nullptr);
+
+    void readFrom(const Project &project) override;
+    void writeTo(Project &project) const override;
+    QString problem() const override;
+
+    const ModelSummary &summary() const { return m_summary; }
+    PathField *pathField() const { return m_path; }
+    ValidationLabel *validation() const { return m_validation; }
+
+private:
+    void inspect(const QString &path);
+
+    PathField *m_path = nullptr;
+    ValidationLabel *m_validation = nullptr;
+    QGroupBox *m_details = nullptr;
+    QLabel *m_name = nullptr;
+    QLabel *m_format = nullptr;
+    QLabel *m_architecture = nullptr;
+    QLabel *m_layers = nullptr;
+    QLabel *m_hidden = nullptr;
+    QLabel *m_vocabulary = nullptr;
+    QLabel *m_context = nullptr;
+    QLabel *m_parameters = nullptr;
+    QLabel *m_storage = nullptr;
+    QLabel *m_size = nullptr;
+    ModelSummary m_summary;
+};
+
+} // namespace emloc::ui

@@ -1,0 +1,223 @@
+#include "pages/results_page.h"
+
+#include "error_dialog.h"
+#include "format.h"
+#include "widgets/stat_card.h"
+
+#include <QDir>
+#include <QFileDialog>
+#include <QFrame>
+#include <QGridLayout>
+#include <QGroupBox>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QIcon>
+#include <QLabel>
+#include <QLocale>
+#include <QPushButton>
+#include <QStackedWidget>
+#include <QTreeWidget>
+#include <QVBoxLayout>
+
+#include <algorithm>
+
+namespace emloc::ui {
+
+namespace {
+QString stageName(const QString &stage)
+{
+    if (stage == QLatin1String("calibrate"))
+        return ResultsPage::tr("Calibration");
+    if (stage == QLatin1String("build"))
+        return ResultsPage::tr("Emulator construction");
+    if (stage == QLatin1String("train"))
+        return ResultsPage::tr("Fine-tuning");
+    if (stage == QLatin1String("validate"))
+        return ResultsPage::tr("Validation");
+    if (stage == QLatin1String("correct"))
+        return ResultsPage::tr("LoRA correction");
+    if (stage == QLatin1String("evaluate"))
+        return ResultsPage::tr("Evaluation");
+    return stage;
+}
+} // namespace
+
+ResultsPage::ResultsPage(QWidget *parent)
+    : Page(tr("Results"), tr("How the last run went: losses, memory and time, stage by stage."),
+           Scrolling::Vertical, parent)
+{
+    setObjectName(QStringLiteral("resultsPage"));
+    m_stack = new QStackedWidget(this);
+    contentLayout()->addWidget(m_stack, 1);
+
+    auto *empty = new QFrame(m_stack);
+    empty->setObjectName(QStringLiteral("emptyState"));
+    auto *emptyLayout = new QVBoxLayout(empty);
+    emptyLayout->setContentsMargins(40, 60, 40, 60);
+    auto *emptyIcon = new QLabel(empty);
+    emptyIcon->setPixmap(QIcon(QStringLiteral(":/icons/nav-results.svg")).pixmap(48, 48));
+    emptyIcon->setAlignment(Qt::AlignCenter);
+    auto *emptyTitle = new QLabel(tr("No results yet"), empty);
+    emptyTitle->setObjectName(QStringLiteral("emptyTitle"));
+    emptyTitle->setAlignment(Qt::AlignCenter);
+    auto *emptyText = new QLabel(tr("Start a run on the Run page. When it ends, its losses, peak memory and "
+                                    "timings appear here."),
+                                 empty);
+    emptyText->setObjectName(QStringLiteral("hint"));
+    emptyText->setAlignment(Qt::AlignCenter);
+    emptyText->setWordWrap(true);
+    emptyLayout->addStretch(1);
+    emptyLayout->addWidget(emptyIcon);
+    emptyLayout->addWidget(emptyTitle);
+    emptyLayout->addWidget(emptyText);
+    emptyLayout->addStretch(2);
+    m_stack->addWidget(empty);
+
+    auto *content = new QWidget(m_stack);
+    auto *layout = new QVBoxLayout(content);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->setSpacing(12);
+
+    auto *outcomeRow = new QHBoxLayout;
+    m_outcomeIcon = new QLabel(content);
+    m_outcome = new QLabel(content);
+    m_outcome->setObjectName(QStringLiteral("outcome"));
+    m_outcome->setWordWrap(true);
+    m_outcome->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_saveCsv =
+        new QPushButton(QIcon(QStringLiteral(":/icons/download.svg")), tr("Save &Metrics as CSV…"), content);
+    m_saveCsv->setToolTip(
+        tr("Every sample of the run (loss, learning rate, memory, throughput) as a CSV table."));
+    outcomeRow->addWidget(m_outcomeIcon);
+    outcomeRow->addWidget(m_outcome, 1);
+    outcomeRow->addWidget(m_saveCsv);
+    layout->addLayout(outcomeRow);
+
+    auto *cards = new QGridLayout;
+    cards->setSpacing(10);
+    m_loss = new StatCard(tr("Training loss (first → last)"), content);
+    m_validation = new StatCard(tr("Best validation loss"), content);
+    m_peak = new StatCard(tr("Peak memory"), content);
+    m_throughput = new StatCard(tr("Mean tokens/s"), content);
+    m_duration = new StatCard(tr("Duration"), content);
+    m_steps = new StatCard(tr("Optimizer steps"), content);
+    m_loss->setObjectName(QStringLiteral("lossCard"));
+    m_validation->setObjectName(QStringLiteral("validationCard"));
+    m_peak->setObjectName(QStringLiteral("peakCard"));
+    int index = 0;
+    for (StatCard *card : {m_loss, m_validation, m_peak, m_throughput, m_duration, m_steps}) {
+        cards->addWidget(card, index / 3, index % 3);
+        ++index;
+    }
+    layout->addLayout(cards);
+
+    auto *stagesBox = new QGroupBox(tr("Stages"), content);
+    auto *stagesLayout = new QVBoxLayout(stagesBox);
+    m_stages = new QTreeWidget(stagesBox);
+    m_stages->setObjectName(QStringLiteral("stageTable"));
+    m_stages->setHeaderLabels(
+        {tr("Stage"), tr("Samples"), tr("Last step"), tr("Duration"), tr("Peak memory")});
+    m_stages->setRootIsDecorated(false);
+    m_stages->setAlternatingRowColors(true);
+    m_stages->header()->setSectionResizeMode(QHeaderView::Stretch);
+    for (int column = 1; column < 5; ++column)
+        m_stages->headerItem()->setTextAlignment(column, Qt::AlignRight | Qt::AlignVCenter);
+    stagesLayout->addWidget(m_stages);
+    layout->addWidget(stagesBox);
+    layout->addStretch(1);
+    m_stack->addWidget(content);
+
+    connect(m_saveCsv, &QPushButton::clicked, this, &ResultsPage::chooseCsvPath);
+    clear();
+}
+
+void ResultsPage::setRun(const JobOutcome &outcome, const std::vector<core::MetricSample> &samples)
+{
+    m_samples = samples;
+    m_summary = summarizeRun(samples);
+    m_hasResults = true;
+    // The job's clock when it reported one; the wall clock of the worker otherwise.
+    const double seconds = std::max(outcome.elapsedSeconds, m_summary.elapsedSeconds);
+    m_stack->setCurrentIndex(1);
+
+    const char *icon = ":/icons/status-ok.svg";
+    switch (outcome.status) {
+    case JobOutcome::Status::Succeeded:
+        m_outcome->setText(tr("<b>%1 succeeded</b> in %2.").arg(outcome.jobName, formatDuration(seconds)));
+        break;
+    case JobOutcome::Status::Cancelled:
+        icon = ":/icons/status-warning.svg";
+        m_outcome->setText(tr("<b>%1 was cancelled</b> after %2; the numbers cover the part that ran.")
+                               .arg(outcome.jobName, formatDuration(seconds)));
+        break;
+    case JobOutcome::Status::Failed:
+        icon = ":/icons/status-error.svg";
+        m_outcome->setText(
+            tr("<b>%1 failed</b> after %2: %3")
+                .arg(outcome.jobName, formatDuration(seconds), outcome.message.toHtmlEscaped()));
+        break;
+    }
+    const int size = fontMetrics().height() * 3 / 2;
+    m_outcomeIcon->setPixmap(QIcon(QString::fromLatin1(icon)).pixmap(size, size));
+
+    const RunSummary &s = m_summary;
+    m_loss->setValue(s.firstTrainingLoss >= 0 ? tr("%1 → %2").arg(formatNumber(s.firstTrainingLoss),
+                                                                  formatNumber(s.finalTrainingLoss))
+                                              : QStringLiteral("–"));
+    m_validation->setValue(s.bestValidationLoss >= 0 ? tr("%1 at step %2")
+                                                           .arg(formatNumber(s.bestValidationLoss),
+                                                                QLocale().toString(s.bestValidationStep))
+                                                     : QStringLiteral("–"));
+    m_peak->setValue(formatBytes(s.peakBytes));
+    m_throughput->setValue(s.meanTokensPerSecond >= 0 ? QLocale().toString(s.meanTokensPerSecond, 'f', 0)
+                                                      : QStringLiteral("–"));
+    m_duration->setValue(formatDuration(seconds));
+    m_steps->setValue(QLocale().toString(s.trainingSteps));
+
+    m_stages->clear();
+    for (const RunSummary::StageSummary &stage : s.stages) {
+        auto *item =
+            new QTreeWidgetItem(m_stages, {stageName(stage.stage), QLocale().toString(stage.samples),
+                                           QLocale().toString(stage.lastStep), formatDuration(stage.seconds),
+                                           formatBytes(stage.peakBytes)});
+        for (int column = 1; column < 5; ++column)
+            item->setTextAlignment(column, Qt::AlignRight | Qt::AlignVCenter);
+    }
+    // Tall enough for every stage, no more: the page scrolls, the table does not.
+    const int rows = std::max(1, m_stages->topLevelItemCount());
+    const int rowHeight = m_stages->topLevelItemCount() > 0
+                              ? m_stages->visualItemRect(m_stages->topLevelItem(0)).height()
+                              : fontMetrics().height() + 8;
+    m_stages->setFixedHeight(m_stages->header()->sizeHint().height() +
+                             rows * std::max(rowHeight, fontMetrics().height() + 6) +
+                             2 * m_stages->frameWidth() + 4);
+    m_saveCsv->setEnabled(!samples.empty());
+}
+
+void ResultsPage::clear()
+{
+    m_hasResults = false;
+    m_samples.clear();
+    m_summary = {};
+    m_stack->setCurrentIndex(0);
+}
+
+bool ResultsPage::saveMetrics(const QString &path)
+{
+    QString error;
+    if (writeMetricsCsv(path, m_samples, &error))
+        return true;
+    showError(this, tr("The metrics were not saved."), tr("%1 Choose another folder.").arg(error));
+    return false;
+}
+
+void ResultsPage::chooseCsvPath()
+{
+    const QString path = QFileDialog::getSaveFileName(this, tr("Save Metrics"),
+                                                      QDir::home().filePath(QStringLiteral("metrics.csv")),
+                                                      tr("CSV tables (*.csv)"));
+    if (!path.isEmpty())
+        saveMetrics(path);
+}
+
+} // namespace emloc::ui

@@ -1,0 +1,55 @@
+#pragma once
+
+#include "jobs/job_updates.h"
+#include "jobs/run_summary.h"
+#include "widgets/page.h"
+
+#include <vector>
+
+class QLabel;
+class QPushButton;
+class QStackedWidget;
+class QTreeWidget;
+
+namespace emloc::ui {
+
+class StatCard;
+
+// The outcome of the last run: final and best losses, peak memory, throughput, per-stage times,
+// and the metrics as CSV.
+class ResultsPage : public Page
+{
+    Q_OBJECT
+
+public:
+    explicit ResultsPage(QWidget *parent = nullptr);
+
+    void setRun(const JobOutcome &outcome, const std::vector<core::MetricSample> &samples);
+    void clear();
+    bool hasResults() const { return m_hasResults; }
+    const RunSummary &summary() const { return m_summary; }
+    QTreeWidget *stageTable() const { return m_stages; }
+
+    // Writes the metrics; shows an error dialog on failure. Returns whether it was written.
+    bool saveMetrics(const QString &path);
+
+private:
+    void chooseCsvPath();
+
+    QStackedWidget *m_stack = nullptr;
+    QLabel *m_outcomeIcon = nullptr;
+    QLabel *m_outcome = nullptr;
+    QPushButton *m_saveCsv = nullptr;
+    StatCard *m_loss = nullptr;
+    StatCard *m_validation = nullptr;
+    StatCard *m_peak = nullptr;
+    StatCard *m_throughput = nullptr;
+    StatCard *m_duration = nullptr;
+    StatCard *m_steps = nullptr;
+    QTreeWidget *m_stages = nullptr;
+    bool m_hasResults = false;
+    RunSummary m_summary;
+    std::vector<core::MetricSample> m_samples;
+};
+
+} // namespace emloc::ui

@@ -1,0 +1,102 @@
+#pragma once
+
+#include "jobs/job_updates.h"
+#include "widgets/page.h"
+
+#include <QDateTime>
+#include <QElapsedTimer>
+
+#include <vector>
+
+class QLabel;
+class QPlainTextEdit;
+class QProgressBar;
+class QPushButton;
+class QTimer;
+
+namespace emloc::ui {
+
+class JobController;
+class LossPlot;
+class MemoryPlot;
+class StatCard;
+
+// Watches a running job: stage progress, live loss and memory plots, ETA and throughput, the log,
+// and Pause / Resume / Cancel. Everything arrives in batches from the JobController's timer.
+class RunPage : public Page
+{
+    Q_OBJECT
+
+public:
+    enum class Stage { Build, Train, Correct };
+
+    explicit RunPage(JobController *controller, QWidget *parent = nullptr);
+
+    // Whether Start can be pressed, and if not, why (shown under the buttons).
+    void setStartAvailable(bool available, const QString &reason);
+    // Clears the plots and bars for a new run that must stay within `budgetBytes` (0: no budget line).
+    void prepareRun(qint64 budgetBytes);
+
+    // Every sample of the current or last run, for the Results page.
+    const std::vector<core::MetricSample> &samples() const { return m_samples; }
+
+    LossPlot *lossPlot() const { return m_lossPlot; }
+    MemoryPlot *memoryPlot() const { return m_memoryPlot; }
+    QProgressBar *stageBar(Stage stage) const;
+    QPlainTextEdit *logView() const { return m_log; }
+    QPushButton *startButton() const { return m_start; }
+    QPushButton *pauseButton() const { return m_pause; }
+    QPushButton *resumeButton() const { return m_resume; }
+    QPushButton *cancelButton() const { return m_cancel; }
+    QString stateText() const;
+
+Q_SIGNALS:
+    void startRequested();
+
+private:
+    void appendUpdates(const emloc::ui::JobUpdates &updates);
+    void appendLogLines(const std::vector<LogLine> &lines, qint64 dropped);
+    void updateProgress(const StageProgress &progress);
+    void updateStats(const core::MetricSample &latest);
+    void onStarted(const QString &name);
+    void onFinished(const emloc::ui::JobOutcome &outcome);
+    void onPausedChanged(bool paused);
+    void updateButtons();
+    void setState(const QString &text);
+    void updateElapsed();
+
+    JobController *m_controller = nullptr;
+    bool m_startAvailable = false;
+
+    QPushButton *m_start = nullptr;
+    QPushButton *m_pause = nullptr;
+    QPushButton *m_resume = nullptr;
+    QPushButton *m_cancel = nullptr;
+    QLabel *m_state = nullptr;
+    QLabel *m_startHint = nullptr;
+
+    StatCard *m_step = nullptr;
+    StatCard *m_loss = nullptr;
+    StatCard *m_throughput = nullptr;
+    StatCard *m_eta = nullptr;
+    StatCard *m_elapsed = nullptr;
+    StatCard *m_peak = nullptr;
+    QProgressBar *m_bars[3] = {};
+    QLabel *m_barLabels[3] = {};
+    bool m_stageReported[3] = {};
+
+    LossPlot *m_lossPlot = nullptr;
+    MemoryPlot *m_memoryPlot = nullptr;
+    QPlainTextEdit *m_log = nullptr;
+
+    QTimer *m_clockTimer = nullptr;
+    QElapsedTimer m_runClock;
+    // The job's own clock (its samples' elapsed time) and when it was last read: Elapsed shows the
+    // job's time, ticking on between samples.
+    double m_jobSeconds = -1;
+    QElapsedTimer m_sinceSample;
+    std::vector<core::MetricSample> m_samples;
+    qint64 m_peakBytes = -1;
+};
+
+} // namespace emloc::ui

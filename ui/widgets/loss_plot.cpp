@@ -1,0 +1,100 @@
+#include "widgets/loss_plot.h"
+
+#include <algorithm>
+
+namespace emloc::ui {
+
+namespace {
+constexpr double kSmoothing = 0.9; // exponential moving average of the per-step loss
+}
+
+LossPlot::LossPlot(QWidget *parent) : Plot(tr("Step"), tr("Loss"), parent)
+{
+    setObjectName(QStringLiteral("lossPlot"));
+
+    m_train = addGraph();
+    m_train->setName(tr("Training"));
+    m_train->setPen(QPen(QColor(99, 102, 241, 90), 1.2));
+
+    m_smoothed = addGraph();
+    m_smoothed->setName(tr("Training (smoothed)"));
+    m_smoothed->setPen(QPen(QColor(0x4f, 0x46, 0xe5), 2.2));
+
+    m_validation = addGraph();
+    m_validation->setName(tr("Validation"));
+    m_validation->setPen(QPen(QColor(0xea, 0x58, 0x0c), 2.0));
+    m_validation->setScatterStyle(
+        QCPScatterStyle(QCPScatterStyle::ssCircle, QColor(0xea, 0x58, 0x0c), Qt::white, 7));
+
+    legend->setVisible(true);
+    axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
+    xAxis->setRange(0, 10);
+    yAxis->setRange(0, 1);
+}
+
+void LossPlot::appendSamples(const std::vector<core::MetricSample> &samples)
+{
+    QVector<double> steps, losses, smoothed, validationSteps, validationLosses;
+    for (const core::MetricSample &sample : samples) {
+        m_totalSteps = std::max<qint64>(m_totalSteps, sample.totalSteps);
+        const bool trainingStage = sample.stage == "train";
+        if (trainingStage && sample.loss >= 0) {
+            m_ema = m_haveEma ? kSmoothing * m_ema + (1 - kSmoothing) * sample.loss : sample.loss;
+            m_haveEma = true;
+            steps << static_cast<double>(sample.step);
+            losses << sample.loss;
+            smoothed << m_ema;
+        }
+        if (sample.validationLoss >= 0) {
+            validationSteps << static_cast<double>(sample.step);
+            validationLosses << sample.validationLoss;
+        }
+    }
+    if (steps.isEmpty() && validationSteps.isEmpty())
+        return;
+    ++m_appendedBatches;
+    m_train->addData(steps, losses, true);
+    m_smoothed->addData(steps, smoothed, true);
+    m_validation->addData(validationSteps, validationLosses, true);
+
+    bool found = false;
+    QCPRange valueRange = m_train->getValueRange(found);
+    bool foundValidation = false;
+    const QCPRange validationRange = m_validation->getValueRange(foundValidation);
+    if (foundValidation)
+        valueRange = found ? QCPRange(std::min(valueRange.lower, validationRange.lower),
+                                      std::max(valueRange.upper, validationRange.upper))
+                           : validationRange;
+    const double span = std::max(valueRange.size(), 1e-3);
+    yAxis->setRange(std::max(0.0, valueRange.lower - 0.08 * span), valueRange.upper + 0.08 * span);
+
+    bool foundKeys = false;
+    const QCPRange keyRange = m_train->getKeyRange(foundKeys);
+    const double lastStep = foundKeys ? keyRange.upper : 0;
+    xAxis->setRange(0, std::max<double>({10.0, static_cast<double>(m_totalSteps), lastStep}));
+    refresh();
+}
+
+void LossPlot::clearData()
+{
+    m_train->data()->clear();
+    m_smoothed->data()->clear();
+    m_validation->data()->clear();
+    m_haveEma = false;
+    m_totalSteps = 0;
+    xAxis->setRange(0, 10);
+    yAxis->setRange(0, 1);
+    refresh();
+}
+
+int LossPlot::trainPointCount() const
+{
+    return m_train->dataCount();
+}
+
+int LossPlot::validationPointCount() const
+{
+    return m_validation->dataCount();
+}
+
+} // namespace emloc::ui

@@ -1,0 +1,151 @@
+#include "widgets/memory_plot.h"
+
+#include "format.h"
+
+#include <algorithm>
+
+namespace emloc::ui {
+
+namespace {
+constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
+const QColor kBudgetColor(0xdc, 0x26, 0x26);
+const QColor kPeakColor(0x0f, 0x17, 0x2a);
+} // namespace
+
+MemoryPlot::MemoryPlot(QWidget *parent) : Plot(tr("Elapsed time"), tr("Memory (GiB)"), parent)
+{
+    setObjectName(QStringLiteral("memoryPlot"));
+
+    m_memory = addGraph();
+    m_memory->setName(tr("In use"));
+    m_memory->setPen(QPen(QColor(0x08, 0x91, 0xb2), 2.0));
+    m_memory->setBrush(QColor(0x08, 0x91, 0xb2, 40));
+
+    auto ticker = QSharedPointer<QCPAxisTickerTime>::create();
+    ticker->setTimeFormat(QStringLiteral("%m:%s"));
+    xAxis->setTicker(ticker);
+
+    m_budgetLine = new QCPItemStraightLine(this);
+    m_budgetLine->setPen(QPen(kBudgetColor, 1.6, Qt::DashLine));
+    m_budgetLabel = new QCPItemText(this);
+    m_budgetLabel->setColor(kBudgetColor);
+    m_budgetLabel->setPositionAlignment(Qt::AlignRight | Qt::AlignBottom);
+    m_budgetLabel->position->setTypeX(QCPItemPosition::ptAxisRectRatio);
+    m_budgetLabel->position->setTypeY(QCPItemPosition::ptPlotCoords);
+    m_budgetLabel->setPadding(QMargins(0, 0, 4, 2));
+
+    m_peakMarker = new QCPItemTracer(this);
+    m_peakMarker->setStyle(QCPItemTracer::tsCircle);
+    m_peakMarker->setSize(9);
+    m_peakMarker->setPen(QPen(kPeakColor, 1.6));
+    m_peakMarker->setBrush(Qt::white);
+    m_peakLabel = new QCPItemText(this);
+    m_peakLabel->setColor(kPeakColor);
+    m_peakLabel->setPositionAlignment(Qt::AlignHCenter | Qt::AlignBottom);
+    m_peakLabel->position->setParentAnchor(m_peakMarker->position);
+    m_peakLabel->position->setCoords(0, -8);
+    m_peakLabel->setPadding(QMargins(2, 0, 2, 0));
+    QFont bold = font();
+    bold.setBold(true);
+    m_peakLabel->setFont(bold);
+
+    legend->setVisible(false);
+    xAxis->setRange(0, 60);
+    yAxis->setRange(0, 1);
+    updateMarkers();
+}
+
+void MemoryPlot::setBudgetBytes(qint64 bytes)
+{
+    m_budgetBytes = std::max<qint64>(0, bytes);
+    updateMarkers();
+    updateRanges();
+    refresh();
+}
+
+void MemoryPlot::appendSamples(const std::vector<core::MetricSample> &samples)
+{
+    QVector<double> times, values;
+    bool sorted = true;
+    double previous = m_lastTime;
+    for (const core::MetricSample &sample : samples) {
+        const qint64 peak = std::max(sample.peakMemoryBytes, sample.memoryBytes);
+        if (peak > m_peakBytes) {
+            m_peakBytes = peak;
+            m_peakTime = sample.elapsedSeconds;
+        }
+        if (sample.memoryBytes < 0)
+            continue;
+        sorted = sorted && sample.elapsedSeconds >= previous;
+        previous = sample.elapsedSeconds;
+        times << sample.elapsedSeconds;
+        values << static_cast<double>(sample.memoryBytes) / kGiB;
+    }
+    if (times.isEmpty() && m_peakBytes < 0)
+        return;
+    m_memory->addData(times, values, sorted);
+    m_lastTime = std::max(m_lastTime, previous);
+    updateMarkers();
+    updateRanges();
+    refresh();
+}
+
+void MemoryPlot::clearData()
+{
+    m_memory->data()->clear();
+    m_peakBytes = -1;
+    m_peakTime = 0;
+    m_lastTime = 0;
+    updateMarkers();
+    updateRanges();
+    refresh();
+}
+
+int MemoryPlot::pointCount() const
+{
+    return m_memory->dataCount();
+}
+
+bool MemoryPlot::budgetLineVisible() const
+{
+    return m_budgetLine->visible();
+}
+
+void MemoryPlot::updateMarkers()
+{
+    const bool haveBudget = m_budgetBytes > 0;
+    const double budget = static_cast<double>(m_budgetBytes) / kGiB;
+    m_budgetLine->setVisible(haveBudget);
+    m_budgetLabel->setVisible(haveBudget);
+    m_budgetLine->point1->setCoords(0, budget);
+    m_budgetLine->point2->setCoords(1, budget);
+    m_budgetLabel->position->setCoords(1.0, budget);
+    m_budgetLabel->setText(tr("Budget %1").arg(formatBytes(m_budgetBytes)));
+
+    const bool havePeak = m_peakBytes >= 0;
+    m_peakMarker->setVisible(havePeak);
+    m_peakLabel->setVisible(havePeak);
+    m_peakMarker->position->setCoords(m_peakTime, static_cast<double>(m_peakBytes) / kGiB);
+    m_peakLabel->setText(tr("Peak %1").arg(formatBytes(m_peakBytes)));
+    // Near the right edge the label would leave the plot: anchor it on its right side instead.
+    const double end = std::max(60.0, m_lastTime * 1.05);
+    const double position = m_peakTime / end;
+    m_peakLabel->setPositionAlignment((position > 0.85  ? Qt::AlignRight
+                                       : position < 0.1 ? Qt::AlignLeft
+                                                        : Qt::AlignHCenter) |
+                                      Qt::AlignBottom);
+}
+
+void MemoryPlot::updateRanges()
+{
+    const double top =
+        std::max({static_cast<double>(m_budgetBytes), static_cast<double>(m_peakBytes), 0.0}) / kGiB;
+    yAxis->setRange(0, top > 0 ? top * 1.2 : 1.0);
+    const double end = std::max(60.0, m_lastTime * 1.05);
+    auto ticker = qSharedPointerCast<QCPAxisTickerTime>(xAxis->ticker());
+    if (ticker)
+        ticker->setTimeFormat(end >= 3600 ? QStringLiteral("%h:%m:%s") : QStringLiteral("%m:%s"));
+    xAxis->setRange(0, end);
+}
+
+} // namespace emloc::ui
