@@ -17,7 +17,8 @@ class Tokenizer
 {
 public:
     // Error names `sourceName` and the unsupported or malformed part.
-    static std::shared_ptr<Tokenizer> fromJson(const nlohmann::json &tokenizerJson, const std::string &sourceName);
+    static std::shared_ptr<Tokenizer> fromJson(const nlohmann::json &tokenizerJson,
+                                               const std::string &sourceName);
     static std::shared_ptr<Tokenizer> fromFile(const std::string &tokenizerJsonPath);
     virtual ~Tokenizer() = default;
 
@@ -25,7 +26,9 @@ public:
     virtual std::vector<int64_t> encode(const std::string &text, bool addSpecialTokens = false) const = 0;
     // skipSpecialTokens drops special added tokens, as tokenizers' decode(..., skip_special_tokens).
     virtual std::string decode(const std::vector<int64_t> &ids, bool skipSpecialTokens = false) const = 0;
-    virtual int64_t vocabSize() const = 0;               // including added tokens
+    // Highest id in use + 1, added tokens included: the rows an embedding table needs (equal to
+    // tokenizers' get_vocab_size(True) when the ids have no gaps).
+    virtual int64_t vocabSize() const = 0;
     virtual int64_t tokenToId(const std::string &token) const = 0; // -1 when absent
     virtual std::string idToToken(int64_t id) const = 0;           // "" when absent
     virtual bool isSpecial(int64_t id) const = 0;
