@@ -81,9 +81,6 @@ int main(int argc, char **argv)
     app.require_subcommand(1);
 
     cli::registerSystemCommands(app, context);
-    cli::registerConvertCommands(app, context);
-    cli::registerModelCommands(app, context);
-    cli::registerDataCommands(app, context);
 
     try {
         app.parse(argc, argv);
