@@ -44,7 +44,8 @@ struct ModelConfig
     std::string torchDtype = "float32"; // as stored: "float32", "float16", "bfloat16"
     nlohmann::json raw;                 // the original config.json, written back on export
 
-    // Parameters by kind, for `emloc info` and the planner.
+    // Parameters by kind, for `emloc info` and the planner. Embeddings count the output head too
+    // unless it is tied; the total adds the final norm.
     int64_t embeddingParameters() const;
     int64_t parametersPerLayer() const;
     int64_t totalParameters() const;
