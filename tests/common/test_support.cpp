@@ -6,7 +6,8 @@
 namespace emloc::test {
 
 namespace {
-ProcessResult runProcess(const QString &program, const QStringList &args, int timeoutMs, const QByteArray &input)
+ProcessResult runProcess(const QString &program, const QStringList &args, int timeoutMs,
+                         const QByteArray &input)
 {
     QProcess process;
     process.start(program, args);

@@ -15,7 +15,7 @@ enum class LogLevel { Debug, Info, Warning, Error };
 // measure stay negative (NaN for doubles would break JSON).
 struct MetricSample
 {
-    std::string stage;          // "calibrate", "build", "train", "validate", "correct", "evaluate"
+    std::string stage; // "calibrate", "build", "train", "validate", "correct", "evaluate"
     int64_t step = 0;
     int64_t totalSteps = 0;
     double elapsedSeconds = 0;
