@@ -1,0 +1,7 @@
+// Anchors the precompiled LibTorch header that executables (CLI, test suites) reuse.
+#include "pch.h"
+
+int main()
+{
+    return 0;
+}
