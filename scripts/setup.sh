@@ -75,8 +75,9 @@ fi
 
 # --- Configure and build -------------------------------------------------------------------------
 if [ "$BUILD" = 1 ]; then
+    cd "$ROOT" # presets are looked up in the current folder
     say "Configuring (preset $PRESET)"
-    cmake --preset "$PRESET" -S "$ROOT" >/dev/null
+    cmake --preset "$PRESET" >/dev/null
     say "Building on $(nproc) cores"
     start=$(date +%s)
     cmake --build --preset "$PRESET" -j "$(nproc)"
