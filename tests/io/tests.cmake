@@ -1,4 +1,7 @@
-# Suites for core/src/io: atomic writes and config.json.
-emloc_add_core_test(test_atomic_file SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_atomic_file.cpp LABELS unit CORE_LIBS emloc_io)
-emloc_add_core_test(test_model_config SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_model_config.cpp LABELS reference
-                    CORE_LIBS emloc_io)
+# Suites for core/src/io: atomic writes, safetensors, config.json, model folders.
+emloc_add_core_test(test_atomic_file SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_atomic_file.cpp LABELS unit)
+emloc_add_core_test(test_safetensors SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_safetensors.cpp LABELS unit)
+emloc_add_core_test(test_safetensors_reference
+    SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_safetensors_reference.cpp LABELS reference)
+emloc_add_core_test(test_model_config SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_model_config.cpp LABELS reference)
+emloc_add_core_test(test_model_files SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_model_files.cpp LABELS reference)

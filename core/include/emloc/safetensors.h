@@ -4,6 +4,7 @@
 
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -14,17 +15,16 @@ namespace emloc::core {
 struct TensorInfo
 {
     std::string name;
-    std::string dtype; // as the file spells it: "F32", "F16", "BF16", "F64",
-                       // "I64", "I32", "I16", "I8", "U8", "BOOL"
+    std::string
+        dtype; // as the file spells it: "F32", "F16", "BF16", "F64", "I64", "I32", "I16", "I8", "U8", "BOOL"
     std::vector<int64_t> shape;
     uint64_t begin = 0; // byte offsets inside the data section
     uint64_t end = 0;
 };
 
-// One memory-mapped .safetensors file, validated strictly on open (header size,
-// JSON, dtypes, shape against byte size, offsets inside the file, overlapping
-// ranges). Tensors are read lazily: only the pages of the tensors asked for are
-// touched. Thread-safe for concurrent reads.
+// One memory-mapped .safetensors file, validated strictly on open (header size, JSON, dtypes, shape
+// against byte size, offsets inside the file, overlapping ranges). Tensors are read lazily: only
+// the pages of the tensors asked for are touched. Thread-safe for concurrent reads.
 class SafetensorsFile
 {
 public:
@@ -39,8 +39,7 @@ public:
     bool contains(const std::string &name) const;
     const TensorInfo &info(const std::string &name) const; // Error if missing
     const std::map<std::string, std::string> &metadata() const { return m_metadata; }
-    // A tensor owning its memory (copied out of the mapping), in the file's
-    // dtype.
+    // A tensor owning its memory (copied out of the mapping), in the file's dtype.
     torch::Tensor tensor(const std::string &name) const;
 
 private:
@@ -52,14 +51,12 @@ private:
     size_t m_dataOffset = 0;
 };
 
-// The weights of a Hugging Face folder: a single model.safetensors or the
-// shards listed in model.safetensors.index.json, opened lazily (a shard is
-// mapped on first use).
+// The weights of a Hugging Face folder: a single model.safetensors or the shards listed in
+// model.safetensors.index.json, opened lazily (a shard is mapped on first use).
 class SafetensorsModel
 {
 public:
-    // `path` is a folder or a single .safetensors file. Throws Error naming the
-    // missing file.
+    // `path` is a folder or a single .safetensors file. Throws Error naming the missing file.
     explicit SafetensorsModel(const std::string &path);
     std::vector<std::string> names() const;
     bool contains(const std::string &name) const;
@@ -76,8 +73,7 @@ private:
     mutable std::mutex m_mutex;
 };
 
-// Writes tensors (contiguous copies are made as needed) with optional string
-// metadata, atomically.
+// Writes tensors (contiguous copies are made as needed) with optional string metadata, atomically.
 void writeSafetensors(const std::string &path,
                       const std::vector<std::pair<std::string, torch::Tensor>> &tensors,
                       const std::map<std::string, std::string> &metadata = {});

@@ -1,0 +1,31 @@
+#pragma once
+// Tokenizers between GGUF metadata (tokenizer.ggml.*) and Hugging Face tokenizer.json, following what
+// transformers builds from a GGUF (integrations/gguf/gguf_tokenizer_mapping.py) so that both tokenize
+// identically.
+
+#include "emloc/gguf.h"
+
+#include <nlohmann/json.hpp>
+
+namespace emloc::core {
+
+// tokenizer.json rebuilt from the file's tokenizer.ggml.* metadata ("gpt2": byte-level BPE with the
+// split regex tokenizer.ggml.pre names; "llama": SentencePiece-style BPE with byte fallback, merges
+// from the file or ranked by the token scores). Error names the file when it has no usable tokenizer.
+nlohmann::json ggufTokenizerJson(const GgufFile &file);
+// tokenizer_config.json: bos/eos/unk/pad strings, add_bos_token/add_eos_token, chat_template.
+nlohmann::json ggufTokenizerConfig(const GgufFile &file);
+// generation_config.json: bos/eos/pad ids.
+nlohmann::json ggufGenerationConfig(const GgufFile &file);
+
+// The tokenizer.ggml.* metadata (and tokenizer.chat_template) describing a Hugging Face tokenizer.json
+// + tokenizer_config.json, as llama.cpp's convert_hf_to_gguf.py writes them. `sourceName` names the
+// model in errors (an unsupported tokenizer model type).
+void addGgufTokenizerMetadata(GgufWriter &writer, const nlohmann::json &tokenizerJson,
+                              const nlohmann::json &tokenizerConfig, int64_t vocabSize,
+                              const std::string &sourceName);
+
+// Copies every tokenizer.* key of an existing GGUF verbatim.
+void copyGgufTokenizerMetadata(GgufWriter &writer, const GgufFile &source);
+
+} // namespace emloc::core
