@@ -1,0 +1,433 @@
+// Dataset files: JSON Lines and text streamed line by line, JSON arrays parsed whole; records normalised
+// to conversations or documents with errors that name the file, line, column, record and field.
+#include "emloc/dataset.h"
+
+#include "emloc/error.h"
+
+#include <algorithm>
+#include <cctype>
+
+namespace emloc::core {
+
+namespace {
+
+// Offset of the first byte that is not part of valid UTF-8 (overlongs, surrogates and > U+10FFFF are
+// invalid), or npos.
+size_t findInvalidUtf8(const std::string &text)
+{
+    size_t i = 0;
+    const size_t n = text.size();
+    while (i < n) {
+        unsigned char c = static_cast<unsigned char>(text[i]);
+        if (c < 0x80) {
+            ++i;
+            continue;
+        }
+        size_t length;
+        uint32_t cp;
+        if ((c & 0xE0) == 0xC0) {
+            length = 2;
+            cp = c & 0x1F;
+        } else if ((c & 0xF0) == 0xE0) {
+            length = 3;
+            cp = c & 0x0F;
+        } else if ((c & 0xF8) == 0xF0) {
+            length = 4;
+            cp = c & 0x07;
+        } else {
+            return i;
+        }
+        if (i + length > n)
+            return i;
+        for (size_t k = 1; k < length; ++k) {
+            unsigned char cc = static_cast<unsigned char>(text[i + k]);
+            if ((cc & 0xC0) != 0x80)
+                return i;
+            cp = (cp << 6) | (cc & 0x3F);
+        }
+        bool overlong =
+            (length == 2 && cp < 0x80) || (length == 3 && cp < 0x800) || (length == 4 && cp < 0x10000);
+        if (overlong || (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF)
+            return i;
+        i += length;
+    }
+    return std::string::npos;
+}
+
+std::string lowerExtension(const std::string &path)
+{
+    size_t slash = path.find_last_of('/');
+    size_t dot = path.find_last_of('.');
+    if (dot == std::string::npos || (slash != std::string::npos && dot < slash))
+        return {};
+    std::string ext = path.substr(dot + 1);
+    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+    return ext;
+}
+
+// nlohmann's message without its "[json.exception.parse_error.101] parse error at line 1, column 5: " prefix.
+std::string parseErrorReason(const std::string &what)
+{
+    size_t at = what.find("column ");
+    if (at != std::string::npos) {
+        size_t colon = what.find(": ", at);
+        if (colon != std::string::npos)
+            return what.substr(colon + 2);
+    }
+    size_t bracket = what.find("] ");
+    return bracket == std::string::npos ? what : what.substr(bracket + 2);
+}
+
+std::string jsonTypeName(const nlohmann::json &value)
+{
+    return value.type_name(); // "null", "boolean", "number", "string", "array", "object"
+}
+
+} // namespace
+
+RecordFormat parseRecordFormat(const std::string &name)
+{
+    if (name == "auto")
+        return RecordFormat::Auto;
+    if (name == "alpaca")
+        return RecordFormat::Alpaca;
+    if (name == "messages" || name == "openai" || name == "chat")
+        return RecordFormat::Messages;
+    if (name == "sharegpt")
+        return RecordFormat::ShareGpt;
+    if (name == "prompt-completion" || name == "completion")
+        return RecordFormat::PromptCompletion;
+    if (name == "text")
+        return RecordFormat::Text;
+    throw Error("unknown dataset format \"" + name +
+                "\": use auto, alpaca, messages, sharegpt, prompt-completion or text");
+}
+
+std::string recordFormatName(RecordFormat format)
+{
+    switch (format) {
+    case RecordFormat::Auto:
+        return "auto";
+    case RecordFormat::Alpaca:
+        return "alpaca";
+    case RecordFormat::Messages:
+        return "messages";
+    case RecordFormat::ShareGpt:
+        return "sharegpt";
+    case RecordFormat::PromptCompletion:
+        return "prompt-completion";
+    case RecordFormat::Text:
+        return "text";
+    }
+    return "auto";
+}
+
+DatasetReader::DatasetReader(std::string path, DatasetReadOptions options)
+    : m_path(std::move(path)), m_options(options), m_format(options.format)
+{
+    m_stream.open(m_path, std::ios::binary);
+    if (!m_stream)
+        throw Error("cannot open the dataset file " + m_path + ": check that it exists and is readable");
+    std::string ext = lowerExtension(m_path);
+    // The first significant character tells a JSON array from JSON Lines in a .json (or unknown) file.
+    char first = '\0';
+    {
+        std::streampos start = m_stream.tellg();
+        int c;
+        int skippedBom = 0;
+        while ((c = m_stream.get()) != EOF) {
+            if (skippedBom < 3 && (c == 0xEF || c == 0xBB || c == 0xBF)) {
+                ++skippedBom;
+                continue;
+            }
+            if (!std::isspace(c)) {
+                first = static_cast<char>(c);
+                break;
+            }
+        }
+        m_stream.clear();
+        m_stream.seekg(start);
+    }
+    if (ext == "txt" || ext == "text" || ext == "md")
+        m_fileType = DatasetFileType::Text;
+    else if (ext == "jsonl" || ext == "ndjson")
+        m_fileType = DatasetFileType::JsonLines;
+    else if (first == '[')
+        m_fileType = DatasetFileType::JsonArray;
+    else if (first == '{' || ext == "jsonl" || ext == "ndjson" || ext == "json")
+        m_fileType = DatasetFileType::JsonLines;
+    else
+        m_fileType = DatasetFileType::Text;
+
+    if (m_fileType == DatasetFileType::Text && m_format == RecordFormat::Auto)
+        m_format = RecordFormat::Text;
+    if (m_fileType == DatasetFileType::Text && m_format != RecordFormat::Text)
+        throw Error(m_path +
+                    ": a text file holds one document per line, so only the text format applies (asked: " +
+                    recordFormatName(m_format) + ")");
+
+    if (m_fileType == DatasetFileType::JsonArray) {
+        std::string content((std::istreambuf_iterator<char>(m_stream)), std::istreambuf_iterator<char>());
+        m_stream.close();
+        size_t bad = findInvalidUtf8(content);
+        if (bad != std::string::npos) {
+            int64_t line =
+                1 + std::count(content.begin(), content.begin() + static_cast<std::ptrdiff_t>(bad), '\n');
+            throw Error(m_path + ": line " + std::to_string(line) + " (byte offset " + std::to_string(bad) +
+                        ") is not valid UTF-8: save the file as UTF-8");
+        }
+        try {
+            m_array = nlohmann::json::parse(content);
+        } catch (const nlohmann::json::parse_error &error) {
+            size_t offset = error.byte > 0 ? std::min<size_t>(error.byte - 1, content.size()) : 0;
+            int64_t line =
+                1 + std::count(content.begin(), content.begin() + static_cast<std::ptrdiff_t>(offset), '\n');
+            size_t lineStart = content.rfind('\n', offset == 0 ? 0 : offset - 1);
+            lineStart = (lineStart == std::string::npos || offset == 0) ? 0 : lineStart + 1;
+            throw Error(m_path + ":" + std::to_string(line) + ":" + std::to_string(offset - lineStart + 1) +
+                        ": invalid JSON: " + parseErrorReason(error.what()));
+        }
+        if (!m_array.is_array())
+            throw Error(m_path +
+                        ": a .json dataset must be an array of records (or JSON Lines, one record per line)");
+        // Where each top-level element starts, for error messages.
+        int depth = 0;
+        bool inString = false, expectValue = false;
+        int64_t line = 1;
+        for (size_t i = 0; i < content.size(); ++i) {
+            char c = content[i];
+            if (c == '\n')
+                ++line;
+            if (inString) {
+                if (c == '\\')
+                    ++i;
+                else if (c == '"')
+                    inString = false;
+                continue;
+            }
+            if (depth == 1 && expectValue && !std::isspace(static_cast<unsigned char>(c)) && c != ']') {
+                m_arrayLines.push_back(line);
+                expectValue = false;
+            }
+            if (c == '"')
+                inString = true;
+            else if (c == '[' || c == '{') {
+                ++depth;
+                if (depth == 1)
+                    expectValue = true;
+            } else if (c == ']' || c == '}')
+                --depth;
+            else if (c == ',' && depth == 1)
+                expectValue = true;
+        }
+    }
+}
+
+DatasetReader::~DatasetReader() = default;
+
+bool DatasetReader::nextJson(nlohmann::json &value, int64_t &line)
+{
+    if (m_fileType == DatasetFileType::JsonArray) {
+        if (m_arrayIndex >= m_array.size())
+            return false;
+        line = m_arrayIndex < m_arrayLines.size() ? m_arrayLines[m_arrayIndex] : 0;
+        value = std::move(m_array[m_arrayIndex]);
+        ++m_arrayIndex;
+        return true;
+    }
+    std::string text;
+    while (std::getline(m_stream, text)) {
+        ++m_line;
+        int64_t lineOffset = m_byteOffset;
+        m_byteOffset += static_cast<int64_t>(text.size()) + 1;
+        if (m_line == 1 && text.compare(0, 3, "\xEF\xBB\xBF") == 0)
+            text.erase(0, 3);
+        if (!text.empty() && text.back() == '\r')
+            text.pop_back();
+        size_t bad = findInvalidUtf8(text);
+        if (bad != std::string::npos)
+            throw Error(m_path + ": line " + std::to_string(m_line) + " (byte offset " +
+                        std::to_string(lineOffset + static_cast<int64_t>(bad)) +
+                        ") is not valid UTF-8: save the file as UTF-8");
+        if (text.find_first_not_of(" \t") == std::string::npos)
+            continue; // blank lines separate nothing in JSON Lines
+        line = m_line;
+        if (m_fileType == DatasetFileType::Text) {
+            value = text;
+            return true;
+        }
+        try {
+            value = nlohmann::json::parse(text);
+        } catch (const nlohmann::json::parse_error &error) {
+            size_t column =
+                error.byte > 0 ? error.byte : 1; // where the parser stopped: the end of the bad token
+            throw Error(m_path + ":" + std::to_string(m_line) + ":" + std::to_string(column) +
+                        ": invalid JSON: " + parseErrorReason(error.what()) +
+                        " (JSON Lines: one complete JSON object per line)");
+        }
+        return true;
+    }
+    return false;
+}
+
+bool DatasetReader::next(DatasetRecord &record)
+{
+    if (m_options.sampleLimit > 0 && m_recordsRead >= m_options.sampleLimit)
+        return false;
+    nlohmann::json value;
+    int64_t line = 0;
+    if (!nextJson(value, line))
+        return false;
+    ++m_recordsRead;
+    record = convert(value, m_recordsRead, line);
+    return true;
+}
+
+DatasetRecord DatasetReader::convert(const nlohmann::json &value, int64_t number, int64_t line)
+{
+    std::string where = m_path + ": record " + std::to_string(number) +
+                        (line > 0 ? " (line " + std::to_string(line) + ")" : "");
+    DatasetRecord record;
+    record.number = number;
+    record.line = line;
+    if (m_fileType == DatasetFileType::Text) {
+        record.format = RecordFormat::Text;
+        record.text = value.get<std::string>();
+        return record;
+    }
+    if (!value.is_object())
+        throw Error(where + " is " + jsonTypeName(value) + ", expected an object with the record's fields");
+
+    if (m_format == RecordFormat::Auto) {
+        if (value.contains("messages") || value.contains("conversations")) {
+            const nlohmann::json &list =
+                value.contains("messages") ? value["messages"] : value["conversations"];
+            bool shareGpt =
+                list.is_array() && !list.empty() && list[0].is_object() && list[0].contains("from");
+            m_format = shareGpt
+                           ? RecordFormat::ShareGpt
+                           : (value.contains("messages") ? RecordFormat::Messages : RecordFormat::ShareGpt);
+            if (!shareGpt && value.contains("conversations") && !value.contains("messages") &&
+                list.is_array() && !list.empty() && list[0].is_object() && list[0].contains("role"))
+                m_format = RecordFormat::Messages;
+        } else if (value.contains("instruction") && value.contains("output")) {
+            m_format = RecordFormat::Alpaca;
+        } else if (value.contains("prompt") && value.contains("completion")) {
+            m_format = RecordFormat::PromptCompletion;
+        } else if (value.contains("text")) {
+            m_format = RecordFormat::Text;
+        } else {
+            std::string fields;
+            for (auto it = value.begin(); it != value.end(); ++it)
+                fields += (fields.empty() ? "" : ", ") + it.key();
+            throw Error(where +
+                        " has none of the fields a dataset format is recognised by (messages, conversations, "
+                        "instruction + output, prompt + completion, text); it has: " +
+                        (fields.empty() ? std::string("no fields") : fields) +
+                        ". Choose the format with --format");
+        }
+    }
+    record.format = m_format;
+    const std::string formatName = recordFormatName(m_format);
+
+    auto stringField = [&](const nlohmann::json &object, const std::string &field, const std::string &label,
+                           bool required) -> std::string {
+        auto it = object.find(field);
+        if (it == object.end() || (it->is_null() && !required)) {
+            if (required)
+                throw Error(where + ": missing field \"" + label + "\" (" + formatName + " format)");
+            return {};
+        }
+        if (it->is_string())
+            return it->get<std::string>();
+        // OpenAI content parts: [{"type": "text", "text": "..."}]
+        if (it->is_array() && field == "content") {
+            std::string joined;
+            for (const auto &part : *it) {
+                if (part.is_object() && part.value("type", std::string()) == "text" &&
+                    part.contains("text") && part["text"].is_string())
+                    joined += part["text"].get<std::string>();
+                else
+                    throw Error(where + ": field \"" + label +
+                                "\" holds a part that is not {\"type\": \"text\"}: only "
+                                "text content can be trained");
+            }
+            return joined;
+        }
+        throw Error(where + ": field \"" + label + "\" must be a string, not " + jsonTypeName(*it) + " (" +
+                    formatName + " format)");
+    };
+
+    switch (m_format) {
+    case RecordFormat::Alpaca: {
+        std::string system = stringField(value, "system", "system", false);
+        if (!system.empty())
+            record.messages.push_back({"system", system});
+        record.messages.push_back({"user", stringField(value, "instruction", "instruction", true)});
+        record.alpacaInput = stringField(value, "input", "input", false);
+        record.messages.push_back({"assistant", stringField(value, "output", "output", true)});
+        break;
+    }
+    case RecordFormat::PromptCompletion:
+        record.messages.push_back({"user", stringField(value, "prompt", "prompt", true)});
+        record.messages.push_back({"assistant", stringField(value, "completion", "completion", true)});
+        break;
+    case RecordFormat::Text:
+        record.text = stringField(value, "text", "text", true);
+        break;
+    case RecordFormat::Messages:
+    case RecordFormat::ShareGpt: {
+        bool shareGpt = m_format == RecordFormat::ShareGpt;
+        std::string listField = value.contains("messages") ? "messages" : "conversations";
+        if (!value.contains(listField))
+            throw Error(where + ": missing field \"" + std::string(shareGpt ? "conversations" : "messages") +
+                        "\" (" + formatName + " format)");
+        const nlohmann::json &list = value[listField];
+        if (!list.is_array())
+            throw Error(where + ": field \"" + listField + "\" must be an array of messages, not " +
+                        jsonTypeName(list));
+        for (size_t i = 0; i < list.size(); ++i) {
+            std::string label = listField + "[" + std::to_string(i) + "]";
+            if (!list[i].is_object())
+                throw Error(where + ": field \"" + label + "\" must be an object, not " +
+                            jsonTypeName(list[i]));
+            std::string roleField = shareGpt ? "from" : "role";
+            std::string contentField = shareGpt ? "value" : "content";
+            std::string role = stringField(list[i], roleField, label + "." + roleField, true);
+            std::string content = stringField(list[i], contentField, label + "." + contentField, true);
+            if (shareGpt) {
+                if (role == "human" || role == "user")
+                    role = "user";
+                else if (role == "gpt" || role == "assistant" || role == "model")
+                    role = "assistant";
+                else if (role != "system")
+                    throw Error(where + ": field \"" + label + ".from\" is \"" + role +
+                                "\"; ShareGPT roles are human, gpt and system");
+            } else if (role != "system" && role != "user" && role != "assistant") {
+                throw Error(where + ": field \"" + label + ".role\" is \"" + role +
+                            "\"; roles are system, user and assistant");
+            }
+            record.messages.push_back({role, content});
+        }
+        break;
+    }
+    case RecordFormat::Auto:
+        break;
+    }
+    return record;
+}
+
+std::vector<DatasetRecord> readDataset(const std::string &path, const DatasetReadOptions &options)
+{
+    DatasetReader reader(path, options);
+    std::vector<DatasetRecord> records;
+    DatasetRecord record;
+    while (reader.next(record))
+        records.push_back(std::move(record));
+    if (records.empty())
+        throw Error(path +
+                    ": the dataset is empty (no records): add records, one JSON object per line for .jsonl");
+    return records;
+}
+
+} // namespace emloc::core
