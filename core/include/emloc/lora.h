@@ -1,0 +1,130 @@
+#pragma once
+
+#include "emloc/causal_lm.h"
+#include "emloc/linear.h"
+
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace emloc::core {
+
+// The LoRA hyper-parameters, as PEFT's LoraConfig names them.
+struct LoraConfig
+{
+    int64_t rank = 8;
+    double alpha = 16;
+    double dropout = 0.05;
+    bool rsLora = false; // scale alpha / sqrt(r) instead of alpha / r
+    // Local projection names ("q_proj", ..., "down_proj") or full module names.
+    std::vector<std::string> targets = {"q_proj",    "k_proj",  "v_proj",   "o_proj",
+                                        "gate_proj", "up_proj", "down_proj"};
+    double scale() const;
+};
+
+// The default targets as a comma list and back ("q_proj,k_proj"); short names "q", "gate" are accepted.
+std::vector<std::string> parseLoraTargets(const std::string &commaList);
+
+// y = base(x) + s * B(A(dropout(x))) around ANY projection (dense, low-rank emulator factors, ...), shaped
+// like the wrapped layer: A [r, in], B [out, r]. The base stays frozen and in its own dtype (16-bit base
+// weights on CUDA are never copied to fp32); A and B are float32 master weights (float64 when the base is
+// float64, for gradient checks) that require grad and are cast to the input's dtype in forward, so
+// gradients flow back to them in full precision. Dropout uses the default generator of x's device.
+class LoraLinear : public Linear
+{
+public:
+    // A Kaiming-uniform (a = sqrt(5), as PEFT: U(-1/sqrt(in), 1/sqrt(in))) from the default CPU generator,
+    // B zero. `device` is where the factors live.
+    LoraLinear(std::shared_ptr<Linear> base, int64_t rank, double scale, double dropout, torch::Device device,
+               torch::ScalarType factorDtype);
+
+    torch::Tensor forward(const torch::Tensor &x) const override;
+    int64_t inFeatures() const override { return m_base->inFeatures(); }
+    int64_t outFeatures() const override { return m_base->outFeatures(); }
+    std::string kind() const override { return "lora(" + m_base->kind() + ")"; }
+    // The base's tensors under their own names plus "lora_A.weight" and "lora_B.weight".
+    std::vector<std::pair<std::string, torch::Tensor>> namedTensors() const override;
+    // Moves the base (cast to `dtype`) and the factors (kept in their master dtype).
+    void to(torch::Device device, torch::ScalarType dtype) override;
+
+    const std::shared_ptr<Linear> &base() const { return m_base; }
+    torch::Tensor &a() { return m_a; }
+    torch::Tensor &b() { return m_b; }
+    const torch::Tensor &a() const { return m_a; }
+    const torch::Tensor &b() const { return m_b; }
+    double scale() const { return m_scale; }
+    int64_t rank() const { return m_a.size(0); }
+    // Dropout only acts while training.
+    void setTraining(bool training) { m_training = training; }
+    bool training() const { return m_training; }
+
+private:
+    std::shared_ptr<Linear> m_base;
+    torch::Tensor m_a;
+    torch::Tensor m_b;
+    double m_scale = 1;
+    double m_dropout = 0;
+    bool m_training = true;
+};
+
+// The LoRA modules attached to a model, by full Hugging Face module name in forward order.
+struct LoraAttachment
+{
+    LoraConfig config;
+    std::vector<std::pair<std::string, std::shared_ptr<LoraLinear>>> modules;
+
+    // A and B of every module, in module order (A then B): what the optimizer updates.
+    std::vector<torch::Tensor> parameters() const;
+    int64_t parameterCount() const;
+    std::vector<int64_t> layers() const; // decoder layer indices that carry LoRA, ascending
+    void setTraining(bool training) const;
+    // The LoRA parameters of decoder layer `layer`, for gradient checkpointing.
+    std::vector<torch::Tensor> layerParameters(int64_t layer) const;
+};
+
+// Wraps every projection of `model` whose name matches a target ("q_proj" matches
+// "model.layers.N.self_attn.q_proj") in a LoraLinear; `layers` limits it to those decoder layers (empty:
+// all). A is drawn from the default CPU generator in module order: seed it first for reproducibility.
+// Error when a target matches nothing, names the valid projection names.
+LoraAttachment attachLora(CausalLM &model, const LoraConfig &config, const std::vector<int64_t> &layers = {});
+
+// Puts the original projections back.
+void detachLora(CausalLM &model, const LoraAttachment &attachment);
+
+// A LoRA adapter as PEFT stores it: the config and A/B (float32, CPU) by full module name.
+struct LoraAdapter
+{
+    LoraConfig config;
+    std::string baseModel;                                                  // base_model_name_or_path
+    std::map<std::string, std::pair<torch::Tensor, torch::Tensor>> modules; // name -> {A [r,in], B [out,r]}
+
+    std::vector<int64_t> layers() const;
+};
+
+// A copy of the attached modules' weights (float32 on the CPU).
+LoraAdapter extractAdapter(const LoraAttachment &attachment, const std::string &baseModel);
+// Copies A and B into the attached modules; Error names a module that is missing on either side or whose
+// shapes differ.
+void loadAdapterInto(const LoraAdapter &adapter, const LoraAttachment &attachment);
+// Renames decoder layer indices (layer-drop emulators train on renumbered layers); a layer missing from
+// `layerMap` is an Error.
+LoraAdapter renumberLayers(const LoraAdapter &adapter, const std::map<int64_t, int64_t> &layerMap);
+
+// Writes adapter_config.json (peft_type LORA, task_type CAUSAL_LM, r, lora_alpha, lora_dropout,
+// target_modules, base_model_name_or_path, use_rslora; layers_to_transform when only some layers carry
+// LoRA) and adapter_model.safetensors (keys base_model.model.<module>.lora_A.weight / lora_B.weight) in
+// `folder` (created when missing), each file atomically.
+void saveAdapter(const LoraAdapter &adapter, const std::string &folder);
+// Reads a PEFT LoRA adapter folder; Error names the file and the field that is missing or unsupported
+// (another peft_type, bias training, modules_to_save, fan_in_fan_out).
+LoraAdapter loadAdapter(const std::string &folder);
+
+// The decoder layer index inside a full module name ("model.layers.12.mlp.up_proj" -> 12), -1 if none.
+int64_t layerIndexOf(const std::string &moduleName);
+
+} // namespace emloc::core

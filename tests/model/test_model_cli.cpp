@@ -1,0 +1,122 @@
+// `emloc info`, `emloc tokenize` and `emloc generate` end to end, on a tiny folder written here and on
+// the demo GGUF.
+#include "emloc/model_config.h"
+#include "emloc/model_files.h"
+#include "emloc/safetensors.h"
+#include "emloc/tokenizer.h"
+#include "model_test_util.h"
+#include "test_support.h"
+
+#include <QFile>
+#include <QTemporaryDir>
+#include <QtTest>
+
+using namespace emloc::core;
+using emloc::test::runCli;
+
+namespace {
+nlohmann::json parseOut(const emloc::test::ProcessResult &result)
+{
+    return nlohmann::json::parse(result.out.toStdString());
+}
+} // namespace
+
+class TestModelCli : public QObject
+{
+    Q_OBJECT
+private Q_SLOTS:
+    void infoCountsParametersByKind()
+    {
+        QTemporaryDir dir;
+        auto config = emloc::test::smallConfig("qwen3");
+        auto weights = emloc::test::randomWeights(config, 3);
+        std::vector<std::pair<std::string, torch::Tensor>> tensors(weights->tensors.begin(),
+                                                                   weights->tensors.end());
+        writeSafetensors(dir.filePath("model.safetensors").toStdString(), tensors);
+        QFile file(dir.filePath("config.json"));
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write(QByteArray::fromStdString(modelConfigToJson(config).dump(2)));
+        file.close();
+
+        auto result = runCli({"--json", "info", dir.path()});
+        QVERIFY2(result.exitCode == 0, result.err.constData());
+        auto info = parseOut(result);
+        QCOMPARE(info["format"].get<std::string>(), std::string("hf"));
+        QCOMPARE(info["architecture"].get<std::string>(), std::string("qwen3"));
+        QCOMPARE(info["layers"].get<int64_t>(), int64_t(3));
+        QCOMPARE(info["key_value_heads"].get<int64_t>(), int64_t(2));
+        const auto &p = info["parameters"];
+        // hidden 48, heads 4 x 12, kv 2 x 12, intermediate 112, vocab 96, 3 layers.
+        QCOMPARE(p["embeddings"].get<int64_t>(), int64_t(96 * 48));
+        QCOMPARE(p["lm_head"].get<int64_t>(), int64_t(96 * 48));
+        QCOMPARE(p["attention"].get<int64_t>(), int64_t(3 * (48 * 48 + 2 * 24 * 48 + 48 * 48)));
+        QCOMPARE(p["mlp"].get<int64_t>(), int64_t(3 * 3 * 48 * 112));
+        QCOMPARE(p["norms"].get<int64_t>(), int64_t(3 * (2 * 48 + 2 * 12) + 48));
+        const int64_t total = p["total"].get<int64_t>();
+        QCOMPARE(total, p["embeddings"].get<int64_t>() + p["lm_head"].get<int64_t>() +
+                            p["attention"].get<int64_t>() + p["mlp"].get<int64_t>() +
+                            p["norms"].get<int64_t>());
+        QCOMPARE(info["weight_bytes"]["fp32"].get<int64_t>(), 4 * total);
+        QCOMPARE(info["weight_bytes"]["bf16"].get<int64_t>(), 2 * total);
+
+        auto text = runCli({"info", dir.path()});
+        QCOMPARE(text.exitCode, 0);
+        QVERIFY(text.out.contains("qwen3"));
+        QVERIFY(text.out.contains("lm_head"));
+
+        // No tokenizer in this folder: a clear error and exit code 1.
+        auto noTokenizer = runCli({"tokenize", dir.path(), "--text", "hi"});
+        QCOMPARE(noTokenizer.exitCode, 1);
+        QVERIFY2(noTokenizer.err.contains("tokenizer"), noTokenizer.err.constData());
+        auto missing = runCli({"info", dir.filePath("nothing-here")});
+        QCOMPARE(missing.exitCode, 1);
+    }
+
+    void demoModelInfoTokenizeGenerate()
+    {
+        const QString gguf = emloc::test::demoGgufPath();
+        auto result = runCli({"--json", "info", gguf});
+        QVERIFY2(result.exitCode == 0, result.err.constData());
+        auto info = parseOut(result);
+        QCOMPARE(info["format"].get<std::string>(), std::string("gguf"));
+        QCOMPARE(info["layers"].get<int64_t>(), int64_t(30));
+        QCOMPARE(info["hidden_size"].get<int64_t>(), int64_t(576));
+        QCOMPARE(info["attention_heads"].get<int64_t>(), int64_t(9));
+        QCOMPARE(info["key_value_heads"].get<int64_t>(), int64_t(3));
+        QCOMPARE(info["vocab_size"].get<int64_t>(), int64_t(49152));
+        QVERIFY(info["tied_embeddings"].get<bool>());
+        // SmolLM2-135M: 134.5 M parameters (tied embeddings counted once).
+        QCOMPARE(info["parameters"]["total"].get<int64_t>(), int64_t(134515008));
+
+        auto tokens = runCli({"tokenize", gguf, "--text", "The capital of France is"});
+        QVERIFY2(tokens.exitCode == 0, tokens.err.constData());
+        auto files = openModel(gguf.toStdString());
+        auto tokenizer = Tokenizer::fromJson(files.tokenizerJson, "demo");
+        QCOMPARE(parseOut(tokens).get<std::vector<int64_t>>(),
+                 tokenizer->encode("The capital of France is", false));
+
+        auto generated = runCli({"generate", gguf, "--prompt", "What is the capital of France?", "--chat",
+                                 "--max-new-tokens", "20"});
+        QVERIFY2(generated.exitCode == 0, generated.err.constData());
+        QVERIFY2(generated.out.contains("Paris"), generated.out.constData());
+        QVERIFY2(generated.err.contains("tok/s"), generated.err.constData());
+
+        auto sampled = runCli({"--json", "generate", gguf, "--prompt", "Once upon a time", "--max-new-tokens",
+                               "8", "--temperature", "0.8", "--top-k", "40", "--top-p", "0.9",
+                               "--repetition-penalty", "1.1", "--seed", "5"});
+        QVERIFY2(sampled.exitCode == 0, sampled.err.constData());
+        auto first = parseOut(sampled);
+        QCOMPARE(int(first["new_tokens"].size()), 8);
+        auto again = parseOut(runCli({"--json", "generate", gguf, "--prompt", "Once upon a time",
+                                      "--max-new-tokens", "8", "--temperature", "0.8", "--top-k", "40",
+                                      "--top-p", "0.9", "--repetition-penalty", "1.1", "--seed", "5"}));
+        QCOMPARE(again["new_tokens"], first["new_tokens"]);
+
+        auto badDtype = runCli({"generate", gguf, "--prompt", "x", "--dtype", "bf16"});
+        QCOMPARE(badDtype.exitCode, 1);
+        QVERIFY2(badDtype.err.contains("CUDA"), badDtype.err.constData());
+    }
+};
+
+QTEST_GUILESS_MAIN(TestModelCli)
+#include "test_model_cli.moc"
