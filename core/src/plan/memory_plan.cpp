@@ -157,9 +157,10 @@ MemoryPlan planMemory(const ModelConfig &c, const PlanSettings &s, double ratio)
          {"logits", logitsBytes(c, tokens, false)},
          {"runtime overhead", overheadBytes(s)}}};
 
-    // Stage 1 holds the calibration hidden states (a layer's input and output), the Grams, one layer in
-    // float32 with its factors, the SVD workspace and one chunk's activations; the embedding matrix is
-    // only needed (and freed) before the first layer.
+    // Stage 1 holds the calibration hidden states (each chunk's output replaces its input, so one copy plus
+    // one chunk's activations), the Grams, one layer in float32 with its factors, and the SVD workspace.
+    // Before the first layer the embedding matrix (and an untied head, while it is copied out) is resident
+    // instead of a layer; it is freed before the layers stream.
     const int64_t calibrationTokens = s.calibrationSamples * s.calibrationSequenceLength;
     const int64_t qWidth = c.numHeads * c.headDim;
     const int64_t gramBytes =
@@ -171,17 +172,19 @@ MemoryPlan planMemory(const ModelConfig &c, const PlanSettings &s, double ratio)
         largestSide = std::max({largestSide, p.in});
     }
     const int64_t svdWorkspace = (4 * largestMatrix + 3 * largestSide * largestSide) * 4;
-    const int64_t hiddenStates = 2 * calibrationTokens * c.hiddenSize * 4;
+    const int64_t hiddenStates = calibrationTokens * c.hiddenSize * 4;
     const int64_t layerBytes = c.parametersPerLayer() * 4 * 2; // weights and their factors
     const int64_t chunkActivations =
         layerActivationBytes(c, s.calibrationChunk, s.calibrationSequenceLength, 4, false, 0, 0);
-    const int64_t embeddingPhase = c.vocabSize * c.hiddenSize * 4 + hiddenStates / 2;
+    const int64_t embeddingBytes = c.vocabSize * c.hiddenSize * 4;
+    const int64_t embeddingPhase =
+        embeddingBytes + std::max(c.tieWordEmbeddings ? 0 : embeddingBytes, hiddenStates);
     const int64_t layerPhase =
         hiddenStates + gramBytes + layerBytes + std::max(svdWorkspace, chunkActivations);
     if (embeddingPhase > layerPhase)
         plan.construction = {"construction",
-                             {{"embeddings", c.vocabSize * c.hiddenSize * 4},
-                              {"calibration hidden states", hiddenStates / 2},
+                             {{"embeddings", embeddingPhase - hiddenStates},
+                              {"calibration hidden states", hiddenStates},
                               {"runtime overhead", overheadBytes(s)}}};
     else
         plan.construction = {"construction",

@@ -1,0 +1,160 @@
+// Calibration data for stage 1: the user's training records, tokenized as training tokenizes them, in
+// padded chunks; and the Gram matrices of every projection's input.
+#include "emloc/calibration.h"
+
+#include "emloc/chat_template.h"
+#include "emloc/dataset.h"
+#include "emloc/dataset_preview.h"
+#include "emloc/error.h"
+#include "emloc/tokenizer.h"
+#include "emloc/training_examples.h"
+
+#include <algorithm>
+#include <numeric>
+
+namespace emloc::core {
+
+nlohmann::json CalibrationOptions::toJson() const
+{
+    return {{"data", dataPath},
+            {"samples", samples},
+            {"max_length", maxLength},
+            {"seed", seed},
+            {"format", format},
+            {"chat_template", chatTemplate},
+            {"system_prompt", systemPrompt}};
+}
+
+CalibrationSet loadCalibrationSet(const ModelFiles &files, const CalibrationOptions &options,
+                                  Feedback *feedback)
+{
+    if (options.samples < 1)
+        throw Error("the calibration needs at least one sample (got " + std::to_string(options.samples) +
+                    ")");
+    if (options.dataPath.empty())
+        throw Error("no calibration data was given: pass the training data file (.jsonl, .json or .txt)");
+    if (!files.tokenizerJson.is_object() || files.tokenizerJson.empty())
+        throw Error(files.path +
+                    " has no tokenizer (tokenizer.json, or tokenizer metadata in the GGUF); the calibration "
+                    "data cannot be tokenized: add the model's tokenizer.json to the folder");
+    auto tokenizer = Tokenizer::fromJson(files.tokenizerJson, files.path + " tokenizer");
+    ChatTemplate chatTemplate = ChatTemplate::fromModel(files.tokenizerConfig, options.chatTemplate);
+    if (feedback)
+        for (const auto &warning : chatTemplate.warnings())
+            feedback->log(LogLevel::Warning, warning);
+
+    PrepareOptions prepare;
+    prepare.read.format = parseRecordFormat(options.format);
+    prepare.tokenize.maxLength = options.maxLength;
+    prepare.tokenize.systemPrompt = options.systemPrompt;
+    prepare.requireUsable = true;
+    PreparedDataset prepared = prepareDataset(options.dataPath, chatTemplate, *tokenizer, prepare, feedback);
+
+    std::vector<size_t> usable;
+    for (size_t i = 0; i < prepared.examples.size(); ++i)
+        if (prepared.examples[i].inputIds.size() >= 2)
+            usable.push_back(i);
+    if (usable.empty())
+        throw Error("the calibration data '" + options.dataPath +
+                    "' has no record with at least two tokens: nothing to calibrate the emulator on");
+    // A seeded choice (the same as the training split's shuffle), kept in file order.
+    std::vector<size_t> order = shuffledIndices(usable.size(), options.seed);
+    order.resize(std::min<size_t>(order.size(), static_cast<size_t>(options.samples)));
+    std::sort(order.begin(), order.end());
+
+    CalibrationSet set;
+    set.recordsAvailable = static_cast<int64_t>(usable.size());
+    for (size_t index : order) {
+        auto &example = prepared.examples[usable[index]];
+        set.tokens += static_cast<int64_t>(example.inputIds.size());
+        set.recordNumbers.push_back(example.recordNumber);
+        set.sequences.push_back(std::move(example.inputIds));
+    }
+    return set;
+}
+
+std::vector<CalibrationChunk> calibrationChunks(const CalibrationSet &set, int64_t chunkSize, int64_t padId)
+{
+    chunkSize = std::max<int64_t>(1, chunkSize);
+    std::vector<size_t> order(set.sequences.size());
+    std::iota(order.begin(), order.end(), size_t(0));
+    std::stable_sort(order.begin(), order.end(),
+                     [&](size_t a, size_t b) { return set.sequences[a].size() > set.sequences[b].size(); });
+    std::vector<CalibrationChunk> chunks;
+    for (size_t start = 0; start < order.size(); start += static_cast<size_t>(chunkSize)) {
+        const size_t end = std::min(order.size(), start + static_cast<size_t>(chunkSize));
+        const int64_t rows = static_cast<int64_t>(end - start);
+        const int64_t length = static_cast<int64_t>(set.sequences[order[start]].size());
+        CalibrationChunk chunk;
+        chunk.ids = torch::full({rows, length}, padId, torch::kInt64);
+        auto mask = torch::zeros({rows, length}, torch::kInt64);
+        bool padded = false;
+        for (int64_t row = 0; row < rows; ++row) {
+            const auto &ids = set.sequences[order[start + static_cast<size_t>(row)]];
+            const int64_t n = static_cast<int64_t>(ids.size());
+            chunk.ids[row].slice(0, 0, n).copy_(torch::tensor(ids, torch::kInt64));
+            mask[row].slice(0, 0, n).fill_(1);
+            chunk.tokens += n;
+            padded = padded || n < length;
+        }
+        if (padded)
+            chunk.attentionMask = mask;
+        chunks.push_back(std::move(chunk));
+    }
+    return chunks;
+}
+
+int64_t paddedTokenCount(const std::vector<CalibrationChunk> &chunks)
+{
+    int64_t total = 0;
+    for (const auto &chunk : chunks)
+        total += chunk.ids.numel();
+    return total;
+}
+
+LinearInputObserver GramAccumulator::observer()
+{
+    return [this](const std::vector<std::string> &names, const torch::Tensor &rows) { add(names, rows); };
+}
+
+void GramAccumulator::add(const std::vector<std::string> &linearNames, const torch::Tensor &rows)
+{
+    if (linearNames.empty() || rows.numel() == 0)
+        return;
+    const std::string &key = linearNames.front();
+    Group &group = m_groups[key];
+    auto x = rows.reshape({-1, rows.size(-1)}).to(m_dtype);
+    if (!group.gram.defined())
+        group.gram = torch::zeros({x.size(1), x.size(1)}, x.options());
+    group.gram.addmm_(x.t(), x);
+    group.rows += x.size(0);
+    for (const auto &name : linearNames)
+        m_groupOf[name] = key;
+}
+
+std::string GramAccumulator::groupOf(const std::string &moduleName) const
+{
+    const auto it = m_groupOf.find(moduleName);
+    if (it == m_groupOf.end())
+        throw Error("no calibration activations reached \"" + moduleName +
+                    "\": the calibration data gave no usable tokens");
+    return it->second;
+}
+
+const torch::Tensor &GramAccumulator::gramFor(const std::string &moduleName) const
+{
+    return m_groups.at(groupOf(moduleName)).gram;
+}
+
+int64_t GramAccumulator::rowsSeen(const std::string &moduleName) const
+{
+    return m_groups.at(groupOf(moduleName)).rows;
+}
+
+void GramAccumulator::clear()
+{
+    m_groups.clear();
+    m_groupOf.clear();
+}
+
+} // namespace emloc::core

@@ -1,0 +1,607 @@
+// Stage 1 (method.md): calibrate on the user's data and factorize every decoder projection with
+// activation-aware SVD, one layer resident at a time.
+#include "emloc/emulator.h"
+
+#include "emloc/activation_svd.h"
+#include "emloc/atomic_file.h"
+#include "emloc/causal_lm.h"
+#include "emloc/decoder.h"
+#include "emloc/device.h"
+#include "emloc/error.h"
+#include "emloc/linear_algebra.h"
+#include "emloc/low_rank_linear.h"
+#include "emloc/memory.h"
+#include "emloc/rotary_embedding.h"
+#include "emloc/safetensors.h"
+#include "emulator_writer.h"
+#include "model/weight_loading.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <unistd.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
+namespace emloc::core {
+
+namespace {
+namespace fs = std::filesystem;
+
+torch::ScalarType stageComputeDtype(const std::string &text, torch::Device device)
+{
+    if (text == "fp64" || text == "float64")
+        return torch::kFloat64;
+    return parseComputeDtype(text, device);
+}
+
+torch::ScalarType outputDtypeFor(const std::string &text, const ModelConfig &config,
+                                 torch::ScalarType compute)
+{
+    if (text == "auto") {
+        if (compute == torch::kFloat64)
+            return torch::kFloat64; // exact checks keep their precision
+        if (config.torchDtype == "bfloat16")
+            return torch::kBFloat16;
+        if (config.torchDtype == "float16")
+            return torch::kFloat16;
+        return torch::kFloat32;
+    }
+    if (text == "fp32" || text == "float32")
+        return torch::kFloat32;
+    if (text == "bf16" || text == "bfloat16")
+        return torch::kBFloat16;
+    if (text == "fp16" || text == "float16")
+        return torch::kFloat16;
+    if (text == "fp64" || text == "float64")
+        return torch::kFloat64;
+    throw Error("unknown output dtype \"" + text + "\" (accepted: auto, fp32, bf16, fp16, fp64)");
+}
+
+std::string hfDtypeName(torch::ScalarType dtype)
+{
+    switch (dtype) {
+    case torch::kBFloat16:
+        return "bfloat16";
+    case torch::kFloat16:
+        return "float16";
+    case torch::kFloat64:
+        return "float64";
+    default:
+        return "float32";
+    }
+}
+
+// Freed tensors go back to glibc's arenas, not to the system; hand them back between layers so the
+// resident size follows what is live.
+void releaseFreedMemory()
+{
+#if defined(__GLIBC__)
+    ::malloc_trim(0);
+#endif
+}
+
+// Removes the folder unless released: a failed or cancelled build leaves nothing behind.
+class TemporaryFolder
+{
+public:
+    explicit TemporaryFolder(fs::path path) : m_path(std::move(path))
+    {
+        std::error_code error;
+        fs::remove_all(m_path, error);
+        fs::create_directories(m_path / "parts", error);
+        if (error)
+            throw Error("cannot create the folder '" + m_path.string() + "': " + error.message());
+    }
+    ~TemporaryFolder()
+    {
+        if (!m_released) {
+            std::error_code error;
+            fs::remove_all(m_path, error);
+        }
+    }
+    const fs::path &path() const { return m_path; }
+    void release() { m_released = true; }
+
+private:
+    fs::path m_path;
+    bool m_released = false;
+};
+
+// What the rules say one projection becomes.
+struct ModulePlan
+{
+    std::string name;
+    int64_t out = 0, in = 0;
+    bool dense = false;
+    int64_t rank = 0;       // when factorized
+    std::string rule;       // for emulator.json
+    bool ratioRule = false; // governed by the global ratio (rank allocation may change it)
+};
+
+ModulePlan planModule(const std::string &name, int64_t out, int64_t in, bool lastDown,
+                      const EmulatorOptions &options)
+{
+    ModulePlan plan{name, out, in};
+    ModuleRule::Kind kind = ModuleRule::Kind::Ratio;
+    double ratio = options.ratio;
+    int64_t rank = 0;
+    plan.rule = "ratio";
+    plan.ratioRule = true;
+    if (lastDown && options.keepLastDownProjDense) {
+        kind = ModuleRule::Kind::Dense;
+        plan.rule = "last block's down_proj stays dense";
+        plan.ratioRule = false;
+    }
+    for (const auto &rule : options.overrides) {
+        if (!rule.matches(name))
+            continue;
+        kind = rule.kind;
+        ratio = rule.ratio;
+        rank = rule.rank;
+        plan.rule = "override " + rule.text();
+        plan.ratioRule = false;
+    }
+    if (kind == ModuleRule::Kind::Dense) {
+        plan.dense = true;
+        return plan;
+    }
+    if (kind == ModuleRule::Kind::Rank) {
+        plan.rank = std::min({rank, out, in});
+        return plan;
+    }
+    plan.rank = rankForRatio(ratio, out, in);
+    // The planner's rule too: a factorisation as large as the layer saves nothing.
+    if (plan.rank * (out + in) >= out * in) {
+        plan.dense = true;
+        plan.rule += " (factors would not be smaller than the layer)";
+    }
+    return plan;
+}
+
+// Retained fraction of the energy at each ratio of energyCurveRatios().
+nlohmann::json energyCurve(const torch::Tensor &energies, int64_t out, int64_t in)
+{
+    auto cumulative = energies.cumsum(0);
+    const double total = energies.sum().item<double>();
+    auto values = cumulative.accessor<double, 1>();
+    nlohmann::json curve = nlohmann::json::array();
+    for (double ratio : energyCurveRatios()) {
+        const int64_t rank = std::min(rankForRatio(ratio, out, in), energies.size(0));
+        curve.push_back(total > 0 ? values[rank - 1] / total : 1.0);
+    }
+    return curve;
+}
+
+// The stats emulator.json records for a factorized module at `rank` from its spectrum.
+void recordSpectrum(nlohmann::json &record, const torch::Tensor &energies, int64_t rank)
+{
+    const double total = energies.sum().item<double>();
+    const double discarded = energies.slice(0, rank).sum().item<double>();
+    record["rank"] = rank;
+    record["whitened_error"] = std::sqrt(std::max(0.0, discarded));
+    record["discarded_energy"] = discarded;
+    record["total_energy"] = total;
+    record["retained_energy"] = total > 0 ? 1.0 - discarded / total : 1.0;
+}
+
+struct AllocationCandidate
+{
+    std::string name;
+    int64_t out = 0, in = 0;
+    int64_t uniformRank = 0;
+    int64_t maxRank = 0;
+    torch::Tensor energies; // float64, CPU, descending
+};
+
+// Ranks from the spectra of all candidates (method.md step 7's refinement): under the uniform rule's
+// parameter count, keep the components with the most whitened energy per parameter (s_i^2 / (m + n)),
+// across layers. Each module's energies descend, so this greedy choice is the optimum up to the last
+// component that does not fit. Every module keeps at least rank 1.
+std::map<std::string, int64_t> allocateRanks(const std::vector<AllocationCandidate> &candidates)
+{
+    int64_t budget = 0;
+    std::map<std::string, int64_t> ranks;
+    struct Item
+    {
+        double density;
+        size_t module;
+        int64_t position;
+    };
+    std::vector<Item> items;
+    for (size_t m = 0; m < candidates.size(); ++m) {
+        const auto &c = candidates[m];
+        const int64_t cost = c.out + c.in;
+        budget += c.uniformRank * cost - cost;
+        ranks[c.name] = 1;
+        auto values = c.energies.accessor<double, 1>();
+        for (int64_t p = 1; p < std::min(c.maxRank, c.energies.size(0)); ++p)
+            items.push_back({values[p] / double(cost), m, p});
+    }
+    std::stable_sort(items.begin(), items.end(), [](const Item &a, const Item &b) {
+        return a.density > b.density || (a.density == b.density && a.position < b.position);
+    });
+    for (const auto &item : items) {
+        const auto &c = candidates[item.module];
+        const int64_t cost = c.out + c.in;
+        int64_t &rank = ranks[c.name];
+        // Components of one module come in order; once one does not fit, its later ones are skipped.
+        if (cost > budget || rank != item.position)
+            continue;
+        rank = item.position + 1;
+        budget -= cost;
+    }
+    return ranks;
+}
+
+void copyOrWriteJson(const std::string &sourceFolder, const fs::path &target, const char *fileName,
+                     const nlohmann::json &fallback)
+{
+    const fs::path source = fs::path(sourceFolder) / fileName;
+    std::error_code error;
+    if (!sourceFolder.empty() && fs::is_regular_file(source, error)) {
+        writeFileAtomically((target / fileName).string(), readTextFile(source.string()));
+        return;
+    }
+    if (fallback.is_object() && !fallback.empty())
+        writeFileAtomically((target / fileName).string(), fallback.dump(2) + "\n");
+}
+
+std::string layerPartName(int64_t index)
+{
+    char name[48];
+    std::snprintf(name, sizeof name, "layer-%05lld.safetensors", static_cast<long long>(index));
+    return name;
+}
+} // namespace
+
+EmulatorBuildResult buildEmulator(const ModelFiles &source, const EmulatorOptions &options,
+                                  Feedback &feedback)
+{
+    rankForRatio(options.ratio, 1, 1); // a bad ratio fails before the data is read
+    CalibrationSet calibration = loadCalibrationSet(source, options.calibration, &feedback);
+    return buildEmulator(source, calibration, options, feedback);
+}
+
+EmulatorBuildResult buildEmulator(const ModelFiles &source, const CalibrationSet &calibration,
+                                  const EmulatorOptions &options, Feedback &feedback)
+{
+    const auto started = std::chrono::steady_clock::now();
+    auto elapsed = [&] {
+        return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    };
+    MemoryMeter meter(options.device);
+    meter.reset();
+
+    rankForRatio(options.ratio, 1, 1);
+    if (options.outputPath.empty())
+        throw Error("no output folder was given for the emulator");
+    if (options.chunkSize < 1)
+        throw Error("the calibration chunk must hold at least one sequence");
+    if (calibration.sequences.empty() || calibration.tokens == 0)
+        throw Error("the calibration set has no tokens: nothing to calibrate the emulator on");
+    const fs::path outputPath = fs::absolute(options.outputPath).lexically_normal();
+    std::error_code fsError;
+    if (fs::exists(outputPath, fsError) && !options.overwrite)
+        throw Error("the output folder '" + outputPath.string() +
+                    "' already exists; choose another folder or allow overwriting it");
+    if (!source.weights)
+        throw Error("the model '" + source.path + "' has no weights");
+
+    const ModelConfig &config = source.config;
+    const WeightSource &weights = *source.weights;
+    TensorPlacement placement;
+    placement.device = torch::Device(parseDevice(options.device).toString());
+    placement.dtype = stageComputeDtype(options.computeDtype, placement.device);
+    const torch::ScalarType mathDtype =
+        options.gramFloat64 || placement.dtype == torch::kFloat64 ? torch::kFloat64 : torch::kFloat32;
+    const torch::ScalarType outputDtype = outputDtypeFor(options.outputDtype, config, placement.dtype);
+    auto linearAlgebra = makeLinearAlgebra(options.device);
+    torch::NoGradGuard noGrad;
+
+    fs::create_directories(outputPath.parent_path(), fsError);
+    TemporaryFolder temporary(outputPath.parent_path() /
+                              (outputPath.filename().string() + ".partial-" + std::to_string(::getpid())));
+    const fs::path parts = temporary.path() / "parts";
+    auto toOutput = [&](const torch::Tensor &t) { return t.to(torch::kCPU, outputDtype).contiguous(); };
+
+    // The embeddings, the final norm and the head are copied; the embeddings also start the calibration.
+    const std::vector<CalibrationChunk> chunks = calibrationChunks(calibration, options.chunkSize);
+    const bool tied = config.tieWordEmbeddings || !weights.contains("lm_head.weight");
+    std::vector<torch::Tensor> hidden;
+    {
+        auto embedding = loadTensor(weights, "model.embed_tokens.weight",
+                                    {config.vocabSize, config.hiddenSize}, placement);
+        std::vector<std::pair<std::string, torch::Tensor>> head{
+            {"model.embed_tokens.weight", toOutput(embedding)},
+            {"model.norm.weight",
+             toOutput(loadTensor(weights, "model.norm.weight", {config.hiddenSize}, placement))}};
+        if (!tied)
+            head.emplace_back("lm_head.weight",
+                              toOutput(loadTensor(weights, "lm_head.weight",
+                                                  {config.vocabSize, config.hiddenSize}, placement)));
+        writeSafetensors((parts / "head.safetensors").string(), head);
+        head.clear();
+        for (size_t c = 0; c < chunks.size(); ++c) {
+            feedback.checkpoint();
+            feedback.progress("calibrate", static_cast<int64_t>(c), static_cast<int64_t>(chunks.size()));
+            auto ids = chunks[c].ids.to(placement.device);
+            auto [low, high] = torch::aminmax(ids);
+            if (low.item<int64_t>() < 0 || high.item<int64_t>() >= config.vocabSize)
+                throw Error("a calibration token id is outside the model's vocabulary [0, " +
+                            std::to_string(config.vocabSize) +
+                            "): the tokenizer does not belong to this model");
+            hidden.push_back(torch::embedding(embedding, ids));
+        }
+        feedback.progress("calibrate", static_cast<int64_t>(chunks.size()),
+                          static_cast<int64_t>(chunks.size()));
+    }
+    releaseFreedMemory();
+
+    const RotaryEmbedding rope(config);
+    nlohmann::json modules = nlohmann::json::object();
+    std::vector<AllocationCandidate> candidates;
+    std::map<std::string, int64_t> keptRanks; // factorized modules -> rank stored in the parts
+    int64_t sourceParameters = 0;
+    for (const auto &name : weights.names()) {
+        int64_t count = 1;
+        for (int64_t size : weights.shape(name))
+            count *= size;
+        sourceParameters += count;
+    }
+    const int64_t layers = config.numLayers;
+    double clampedEigenvalues = 0;
+    for (int64_t index = 0; index < layers; ++index) {
+        feedback.checkpoint();
+        feedback.progress("build", index, layers);
+        auto layer = std::make_unique<DecoderLayer>(config, weights, index, placement);
+        for (const auto &local : DecoderLayer::linearNames())
+            if (layer->linear(local)->kind() != "dense")
+                throw Error("'" + source.path + "' is already an emulator (" + layer->prefix() + local +
+                            " is stored as low-rank factors): build the emulator from the original model");
+
+        // The original layer's outputs are the next layer's inputs: every Gram sees the activations of the
+        // uncompressed model (method.md, step 1).
+        GramAccumulator grams(mathDtype);
+        const auto observer = grams.observer();
+        for (size_t c = 0; c < chunks.size(); ++c) {
+            feedback.checkpoint();
+            const auto &chunk = chunks[c];
+            torch::Tensor mask;
+            if (chunk.attentionMask.defined())
+                mask = chunk.attentionMask.to(placement.device);
+            LayerInputs inputs = prepareLayerInputs(config, rope, chunk.ids.size(0), chunk.ids.size(1), mask,
+                                                    nullptr, placement);
+            hidden[c] = layer->forward(hidden[c], inputs, nullptr, observer);
+        }
+
+        std::map<std::string, Whitening> whitenings; // by Gram group: q/k/v and gate/up share one
+        for (const auto &local : DecoderLayer::linearNames()) {
+            const std::string name = layer->prefix() + local;
+            auto &slot = layer->linearSlot(local);
+            auto dense = std::dynamic_pointer_cast<DenseLinear>(slot);
+            const bool lastDown = index == layers - 1 && local == "mlp.down_proj";
+            ModulePlan plan = planModule(name, slot->outFeatures(), slot->inFeatures(), lastDown, options);
+            nlohmann::json record{{"out", plan.out}, {"in", plan.in}, {"rule", plan.rule}};
+            if (plan.dense) {
+                record["kind"] = "dense";
+                record["rank"] = std::min(plan.out, plan.in);
+                record["whitened_error"] = 0.0;
+                record["retained_energy"] = 1.0;
+                record["parameters"] = plan.out * plan.in;
+                modules[name] = record;
+                continue;
+            }
+            torch::Tensor weight = dense->weight().to(mathDtype);
+            Whitening whitening;
+            if (!options.plainSvd) {
+                const std::string group = grams.groupOf(name);
+                auto found = whitenings.find(group);
+                if (found == whitenings.end()) {
+                    found = whitenings
+                                .emplace(group, whiteningFromGram(grams.gramFor(name), *linearAlgebra,
+                                                                  options.whiteningEpsilon))
+                                .first;
+                    clampedEigenvalues += double(found->second.clampedEigenvalues);
+                }
+                whitening = found->second;
+                record["clamped_eigenvalues"] = whitening.clampedEigenvalues;
+            }
+            const int64_t maxRank = std::min(plan.out, plan.in);
+            const int64_t allocationCap = std::min(maxRank, rankForRatio(1.0, plan.out, plan.in));
+            const bool allocate = options.allocateRanks && plan.ratioRule;
+            const int64_t stored = allocate ? std::max(plan.rank, allocationCap) : plan.rank;
+            LowRankFactors factors = factorizeLinear(weight, whitening, stored, *linearAlgebra);
+            torch::Tensor energies = factors.singularValues.to(torch::kCPU, torch::kFloat64).square();
+            record["kind"] = "low_rank";
+            record["uniform_rank"] = plan.rank;
+            record["parameters"] = plan.rank * (plan.out + plan.in);
+            recordSpectrum(record, energies, plan.rank);
+            if (plan.ratioRule)
+                record["energy_curve"] = energyCurve(energies, plan.out, plan.in);
+            if (options.plainSvd) {
+                // The plain factors' error on the calibration activations: ||(W - W')X^T||^2 = tr(D G D^T).
+                auto difference =
+                    weight - factors.up.slice(1, 0, plan.rank).matmul(factors.down.slice(0, 0, plan.rank));
+                const double squared =
+                    (difference.matmul(grams.gramFor(name)) * difference).sum().item<double>();
+                record["activation_error"] = std::sqrt(std::max(0.0, squared));
+                record["svd_error"] = record["whitened_error"];
+            }
+            if (allocate)
+                candidates.push_back({name, plan.out, plan.in, plan.rank, stored, energies});
+            keptRanks[name] = factors.rank;
+            torch::Tensor bias = dense->bias().defined() ? dense->bias().to(mathDtype) : torch::Tensor();
+            slot = std::make_shared<LowRankLinear>(factors.up, factors.down, bias);
+            modules[name] = record;
+        }
+        whitenings.clear();
+        grams.clear();
+
+        std::vector<std::pair<std::string, torch::Tensor>> tensors;
+        for (const auto &named : layer->namedTensors())
+            tensors.emplace_back(named.first, toOutput(named.second));
+        writeSafetensors((parts / layerPartName(index)).string(), tensors);
+        tensors.clear();
+        layer.reset();
+        releaseFreedMemory();
+
+        const MemoryReading reading = meter.read();
+        MetricSample sample;
+        sample.stage = "build";
+        sample.step = index + 1;
+        sample.totalSteps = layers;
+        sample.elapsedSeconds = elapsed();
+        sample.etaSeconds = sample.elapsedSeconds / double(index + 1) * double(layers - index - 1);
+        sample.memoryBytes = reading.currentBytes;
+        sample.peakMemoryBytes = reading.peakBytes;
+        feedback.metric(sample);
+    }
+    hidden.clear();
+    releaseFreedMemory();
+    feedback.progress("build", layers, layers);
+
+    // The refinement: ranks from the spectra, at most the uniform rule's parameters.
+    std::map<std::string, int64_t> finalRanks;
+    for (const auto &[name, rank] : keptRanks)
+        finalRanks[name] = modules[name]["uniform_rank"].get<int64_t>();
+    if (options.allocateRanks && !candidates.empty()) {
+        for (const auto &[name, rank] : allocateRanks(candidates)) {
+            finalRanks[name] = rank;
+            auto &record = modules[name];
+            const auto candidate = std::find_if(candidates.begin(), candidates.end(),
+                                                [&](const AllocationCandidate &c) { return c.name == name; });
+            recordSpectrum(record, candidate->energies, rank);
+            record["parameters"] = rank * (candidate->out + candidate->in);
+            record["rule"] = "ratio, rank allocated from the spectra";
+        }
+    }
+
+    // model.safetensors, one tensor at a time from the parts.
+    std::vector<AssemblyEntry> entries;
+    const std::string headPart = (parts / "head.safetensors").string();
+    entries.push_back({"model.embed_tokens.weight", headPart, "model.embed_tokens.weight"});
+    for (int64_t index = 0; index < layers; ++index) {
+        const std::string partPath = (parts / layerPartName(index)).string();
+        SafetensorsFile part(partPath);
+        for (const auto &name : part.names()) {
+            AssemblyEntry entry{name, partPath, name};
+            const bool up = name.size() > 9 && name.compare(name.size() - 9, 9, kLowRankUpSuffix) == 0;
+            const bool down = name.size() > 9 && name.compare(name.size() - 9, 9, kLowRankDownSuffix) == 0;
+            if (up || down) {
+                const std::string module = name.substr(0, name.size() - 9);
+                if (finalRanks.at(module) != keptRanks.at(module)) {
+                    entry.sliceDim = up ? 1 : 0;
+                    entry.keep = finalRanks.at(module);
+                }
+            }
+            entries.push_back(entry);
+        }
+    }
+    entries.push_back({"model.norm.weight", headPart, "model.norm.weight"});
+    if (!tied)
+        entries.push_back({"lm_head.weight", headPart, "lm_head.weight"});
+    const int64_t emulatorParameters =
+        assembleSafetensors((temporary.path() / "model.safetensors").string(), entries, &feedback);
+    fs::remove_all(parts, fsError);
+
+    // config.json (the original's, with the stored dtype), tokenizer files, emulator.json.
+    ModelConfig emulatorConfig = config;
+    emulatorConfig.torchDtype = hfDtypeName(outputDtype);
+    emulatorConfig.tieWordEmbeddings = tied;
+    writeFileAtomically((temporary.path() / "config.json").string(),
+                        modelConfigToJson(emulatorConfig).dump(2) + "\n");
+    const std::string sourceFolder = source.format == "hf" ? source.path : std::string();
+    copyOrWriteJson(sourceFolder, temporary.path(), "tokenizer.json", source.tokenizerJson);
+    copyOrWriteJson(sourceFolder, temporary.path(), "tokenizer_config.json", source.tokenizerConfig);
+    copyOrWriteJson(sourceFolder, temporary.path(), "generation_config.json", source.generationConfig);
+    if (!sourceFolder.empty())
+        for (const char *extra : {"special_tokens_map.json", "chat_template.jinja", "tokenizer.model"})
+            if (fs::is_regular_file(fs::path(sourceFolder) / extra, fsError))
+                fs::copy_file(fs::path(sourceFolder) / extra, temporary.path() / extra,
+                              fs::copy_options::overwrite_existing, fsError);
+
+    // The GUI's retained-energy(ratio) curve over all ratio-ruled modules, energy-weighted.
+    const auto ratios = energyCurveRatios();
+    std::vector<double> retained(ratios.size(), 0.0);
+    double totalEnergy = 0;
+    for (const auto &[name, record] : modules.items()) {
+        if (!record.contains("energy_curve"))
+            continue;
+        const double energy = record["total_energy"].get<double>();
+        totalEnergy += energy;
+        for (size_t i = 0; i < ratios.size(); ++i)
+            retained[i] += energy * record["energy_curve"][i].get<double>();
+    }
+    for (double &value : retained)
+        value = totalEnergy > 0 ? value / totalEnergy : 1.0;
+
+    const MemoryReading reading = meter.read();
+    EmulatorBuildResult result;
+    result.outputPath = outputPath.string();
+    result.originalParameters = sourceParameters;
+    result.emulatorParameters = emulatorParameters;
+    result.calibrationTokens = calibration.tokens;
+    result.peakMemoryBytes = reading.peakBytes;
+    result.seconds = elapsed();
+    nlohmann::json calibrationJson = options.calibration.toJson();
+    calibrationJson["samples_used"] = calibration.sequences.size();
+    calibrationJson["records_available"] = calibration.recordsAvailable;
+    calibrationJson["tokens"] = calibration.tokens;
+    calibrationJson["padded_tokens"] = paddedTokenCount(chunks);
+    calibrationJson["chunk_size"] = options.chunkSize;
+    calibrationJson["compute_dtype"] = hfDtypeName(placement.dtype);
+    calibrationJson["gram_dtype"] = hfDtypeName(mathDtype);
+    calibrationJson["whitening_epsilon"] = options.whiteningEpsilon;
+    calibrationJson["clamped_eigenvalues"] = clampedEigenvalues;
+    nlohmann::json overrides = nlohmann::json::array();
+    for (const auto &rule : options.overrides)
+        overrides.push_back(rule.text());
+    result.manifest = {
+        {"format", "emloc-emulator"},
+        {"version", 1},
+        {"created_by", std::string("emloc ") + buildInfo().emlocVersion},
+        {"source",
+         {{"path", fs::absolute(source.path).string()},
+          {"format", source.format},
+          {"fingerprint", modelFingerprint(source.path)},
+          {"parameters", sourceParameters}}},
+        {"method", options.plainSvd ? "plain SVD (ablation)" : "activation-aware SVD"},
+        {"ratio", options.ratio},
+        {"rank_allocation", options.allocateRanks ? "spectrum" : "uniform"},
+        {"keep_last_down_proj_dense", options.keepLastDownProjDense},
+        {"overrides", overrides},
+        {"stored_dtype", hfDtypeName(outputDtype)},
+        {"parameters", emulatorParameters},
+        {"weight_names",
+         {{"up", std::string("<module>") + kLowRankUpSuffix},
+          {"down", std::string("<module>") + kLowRankDownSuffix}}},
+        {"calibration", calibrationJson},
+        {"energy_curve", {{"ratios", ratios}, {"retained_energy", retained}}},
+        {"build",
+         {{"device", options.device}, {"seconds", result.seconds}, {"peak_memory_bytes", reading.peakBytes}}},
+        {"modules", modules}};
+    writeFileAtomically((temporary.path() / "emulator.json").string(), result.manifest.dump(2) + "\n");
+
+    // Into place: an existing folder is replaced only now that the new one is complete.
+    feedback.checkpoint();
+    fs::path previous;
+    if (fs::exists(outputPath, fsError)) {
+        if (!options.overwrite)
+            throw Error("the output folder '" + outputPath.string() +
+                        "' appeared during the build; nothing was written there");
+        previous = outputPath.parent_path() /
+                   (outputPath.filename().string() + ".old-" + std::to_string(::getpid()));
+        fs::rename(outputPath, previous);
+    }
+    fs::rename(temporary.path(), outputPath);
+    temporary.release();
+    if (!previous.empty())
+        fs::remove_all(previous, fsError);
+    return result;
+}
+
+} // namespace emloc::core
