@@ -1,0 +1,103 @@
+#pragma once
+// Evaluation of stage 3 on a held-out split: the original model, the emulator with the LoRA it was
+// trained with, the original with that LoRA uncorrected, and the original with the corrected LoRA.
+// Adapters are merged into the weights in memory (W + s B A, exact); one model is resident at a time.
+
+#include "emloc/causal_lm.h"
+#include "emloc/job.h"
+#include "emloc/training_examples.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace emloc::core {
+
+class Tokenizer;
+
+// One held-out example: the teacher-forced tokens and labels, and for generation the prompt (the
+// tokens before the last trained span) and the reference text (that span decoded, special tokens
+// skipped). Text records have no prompt: they count for the loss only.
+struct HeldOutExample
+{
+    TokenizedExample tokens;
+    std::vector<int64_t> promptIds;
+    std::string reference;
+};
+
+// Picks the prompt / reference of tokenized examples (see HeldOutExample).
+std::vector<HeldOutExample> makeHeldOutExamples(const std::vector<TokenizedExample> &examples,
+                                                const Tokenizer &tokenizer);
+
+enum class MatchMetric { Exact, Contains };
+MatchMetric parseMatchMetric(const std::string &name); // "exact", "contains"; Error otherwise
+// exact: equal after trimming whitespace; contains: the reference (whitespace-collapsed, case-folded
+// ASCII) occurs in the generated text.
+bool textMatches(const std::string &generated, const std::string &reference, MatchMetric metric);
+
+struct SampleOutput
+{
+    std::string reference;
+    std::string generated;
+    bool match = false;
+};
+
+struct ModelEvaluation
+{
+    std::string name; // "original", "emulator+lora", "original+lora", "original+corrected"
+    double loss = 0;  // mean NLL per response token
+    double perplexity = 0;
+    int64_t tokens = 0; // response tokens scored
+    int64_t examples = 0;
+    int64_t generated = 0; // examples generated for
+    int64_t matched = 0;
+    double matchRate = -1; // matched / generated; -1 when nothing was generated
+    double seconds = 0;
+    int64_t peakMemoryBytes = -1;      // loading and running this model alone
+    std::vector<SampleOutput> samples; // the first few, for a person to read
+    nlohmann::json toJson() const;
+};
+
+struct EvaluationOptions
+{
+    std::string modelPath;       // the ORIGINAL model
+    std::string emulatorPath;    // optional: emulator folder (evaluated with `adapterPath` when given)
+    std::string adapterPath;     // optional: the LoRA trained on the emulator (uncorrected)
+    std::string correctedPath;   // optional: the corrected adapter
+    std::string dataPath;        // held-out dataset file
+    std::string format = "auto"; // record format (dataset.h)
+    std::string chatTemplate = "auto";
+    std::string systemPrompt;
+    int64_t maxLength = 2048;
+    int64_t maxExamples = 0; // 0: all
+    int64_t maxNewTokens = 64;
+    bool generation = true; // false: loss / perplexity only
+    MatchMetric metric = MatchMetric::Exact;
+    int64_t batchSize = 4;
+    int64_t keepSamples = 3;
+    std::string device = "cpu";
+    std::string dtype = "auto";
+};
+
+struct EvaluationResult
+{
+    std::string metric; // "exact" / "contains"
+    int64_t examples = 0;
+    std::vector<ModelEvaluation> models;
+    nlohmann::json toJson() const;
+};
+
+// Loss, perplexity and (optionally) greedy generation metrics of one model on held-out examples.
+// Progress "evaluate"; cancellable between batches and generated tokens.
+ModelEvaluation evaluateModel(CausalLM &model, const std::string &name,
+                              const std::vector<HeldOutExample> &examples, const Tokenizer &tokenizer,
+                              const std::vector<int64_t> &stopTokens, const EvaluationOptions &options,
+                              Feedback *feedback = nullptr);
+
+// Reads and tokenizes the data with the original model's tokenizer and template, then evaluates every
+// model the options make available (the original always). Error names a missing input.
+EvaluationResult runEvaluation(const EvaluationOptions &options, Feedback *feedback = nullptr);
+
+} // namespace emloc::core

@@ -1,0 +1,76 @@
+#include "io/staging_folder.h"
+
+#include "emloc/error.h"
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <unistd.h>
+#include <vector>
+
+namespace emloc::core {
+
+namespace fs = std::filesystem;
+
+StagingFolder::StagingFolder(const std::string &destination, bool overwrite) : m_overwrite(overwrite)
+{
+    fs::path target = fs::absolute(fs::path(destination)).lexically_normal();
+    if (target.filename().empty())
+        target = target.parent_path();
+    m_destination = target.string();
+    std::error_code error;
+    if (fs::exists(target, error) && !overwrite && !(fs::is_directory(target) && fs::is_empty(target, error)))
+        throw Error("The output folder '" + destination +
+                    "' already exists and is not empty; choose a new folder or remove it first.");
+    if (fs::exists(target, error) && !fs::is_directory(target))
+        throw Error("The output path '" + destination + "' is a file, not a folder; choose a folder path.");
+    const fs::path parent = target.parent_path();
+    if (!fs::is_directory(parent, error))
+        throw Error("The parent folder of '" + destination + "' does not exist; create it first.");
+    if (::access(parent.c_str(), W_OK) != 0)
+        throw Error("Cannot write into '" + parent.string() + "' (" + std::strerror(errno) +
+                    "); choose a writable location for '" + destination + "'.");
+    std::string pattern = m_destination + ".partial-XXXXXX";
+    std::vector<char> buffer(pattern.begin(), pattern.end());
+    buffer.push_back('\0');
+    if (!::mkdtemp(buffer.data()))
+        throw Error("Cannot create a folder beside '" + destination + "': " + std::strerror(errno) +
+                    ". Check that the parent folder is writable.");
+    m_staging = buffer.data();
+}
+
+StagingFolder::~StagingFolder()
+{
+    if (!m_committed) {
+        std::error_code ignored;
+        fs::remove_all(m_staging, ignored);
+    }
+}
+
+void StagingFolder::commit()
+{
+    std::error_code error;
+    // The old folder is moved aside first and removed only once the new one is in place.
+    std::string aside;
+    if (fs::exists(m_destination, error)) {
+        aside = m_destination + ".old-" + std::to_string(::getpid());
+        fs::remove_all(aside, error);
+        fs::rename(m_destination, aside, error);
+        if (error)
+            throw Error("Cannot replace '" + m_destination + "': " + error.message());
+    }
+    fs::rename(m_staging, m_destination, error);
+    if (error) {
+        if (!aside.empty()) {
+            std::error_code ignored;
+            fs::rename(aside, m_destination, ignored);
+        }
+        throw Error("Cannot move the finished folder into '" + m_destination + "': " + error.message());
+    }
+    m_committed = true;
+    if (!aside.empty())
+        fs::remove_all(aside, error);
+}
+
+} // namespace emloc::core

@@ -1,0 +1,294 @@
+#include "emloc/evaluation.h"
+
+#include "emloc/chat_template.h"
+#include "emloc/correction.h"
+#include "emloc/dataset.h"
+#include "emloc/error.h"
+#include "emloc/generation.h"
+#include "emloc/memory.h"
+#include "emloc/peft_adapter.h"
+#include "emloc/tokenizer.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <optional>
+
+namespace emloc::core {
+
+namespace {
+
+std::string trim(const std::string &text)
+{
+    const char *space = " \t\r\n\f\v";
+    const size_t begin = text.find_first_not_of(space);
+    if (begin == std::string::npos)
+        return {};
+    return text.substr(begin, text.find_last_not_of(space) - begin + 1);
+}
+
+// Whitespace runs become one space, ASCII letters lower case: free-text answers differ in both.
+std::string normalise(const std::string &text)
+{
+    std::string result;
+    bool space = false;
+    for (char c : trim(text)) {
+        if (std::isspace(static_cast<unsigned char>(c))) {
+            space = true;
+            continue;
+        }
+        if (space && !result.empty())
+            result += ' ';
+        space = false;
+        result += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    return result;
+}
+
+} // namespace
+
+MatchMetric parseMatchMetric(const std::string &name)
+{
+    if (name == "exact")
+        return MatchMetric::Exact;
+    if (name == "contains")
+        return MatchMetric::Contains;
+    throw Error("Unknown metric '" + name + "'; use exact or contains.");
+}
+
+bool textMatches(const std::string &generated, const std::string &reference, MatchMetric metric)
+{
+    if (metric == MatchMetric::Exact)
+        return trim(generated) == trim(reference);
+    const std::string needle = normalise(reference);
+    return !needle.empty() && normalise(generated).find(needle) != std::string::npos;
+}
+
+std::vector<HeldOutExample> makeHeldOutExamples(const std::vector<TokenizedExample> &examples,
+                                                const Tokenizer &tokenizer)
+{
+    std::vector<HeldOutExample> result;
+    for (const auto &example : examples) {
+        HeldOutExample heldOut;
+        heldOut.tokens = example;
+        // The last run of trained labels is the answer to predict; everything before it is the prompt.
+        const auto &labels = example.labels;
+        int64_t end = static_cast<int64_t>(labels.size());
+        while (end > 0 && labels[end - 1] == kIgnoreLabel)
+            --end;
+        int64_t begin = end;
+        while (begin > 0 && labels[begin - 1] != kIgnoreLabel)
+            --begin;
+        if (begin > 0 && end > begin) {
+            heldOut.promptIds.assign(example.inputIds.begin(), example.inputIds.begin() + begin);
+            heldOut.reference = tokenizer.decode(
+                std::vector<int64_t>(example.inputIds.begin() + begin, example.inputIds.begin() + end), true);
+        }
+        result.push_back(std::move(heldOut));
+    }
+    return result;
+}
+
+nlohmann::json ModelEvaluation::toJson() const
+{
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto &sample : samples)
+        list.push_back(
+            {{"reference", sample.reference}, {"generated", sample.generated}, {"match", sample.match}});
+    return {{"name", name},
+            {"loss", loss},
+            {"perplexity", perplexity},
+            {"tokens", tokens},
+            {"examples", examples},
+            {"generated", generated},
+            {"matched", matched},
+            {"match_rate", matchRate >= 0 ? nlohmann::json(matchRate) : nlohmann::json(nullptr)},
+            {"seconds", seconds},
+            {"peak_memory_bytes", peakMemoryBytes},
+            {"samples", list}};
+}
+
+nlohmann::json EvaluationResult::toJson() const
+{
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto &model : models)
+        list.push_back(model.toJson());
+    return {{"metric", metric}, {"examples", examples}, {"models", list}};
+}
+
+ModelEvaluation evaluateModel(CausalLM &model, const std::string &name,
+                              const std::vector<HeldOutExample> &examples, const Tokenizer &tokenizer,
+                              const std::vector<int64_t> &stopTokens, const EvaluationOptions &options,
+                              Feedback *feedback)
+{
+    torch::InferenceMode inference;
+    const auto start = std::chrono::steady_clock::now();
+    ModelEvaluation result;
+    result.name = name;
+    result.examples = static_cast<int64_t>(examples.size());
+    const torch::Device device = model.placement().device;
+    const int64_t batchSize = std::max<int64_t>(1, options.batchSize);
+    const int64_t generating =
+        options.generation ? std::count_if(examples.begin(), examples.end(),
+                                           [](const HeldOutExample &e) { return !e.promptIds.empty(); })
+                           : 0;
+    const int64_t totalWork = static_cast<int64_t>(examples.size()) + generating;
+    int64_t work = 0;
+
+    double nll = 0;
+    for (size_t first = 0; first < examples.size(); first += batchSize) {
+        if (feedback) {
+            feedback->checkpoint();
+            feedback->progress("evaluate " + name, work, totalWork);
+        }
+        const size_t last = std::min(examples.size(), first + batchSize);
+        int64_t length = 0;
+        for (size_t i = first; i < last; ++i)
+            length = std::max<int64_t>(length, examples[i].tokens.inputIds.size());
+        const int64_t rows = static_cast<int64_t>(last - first);
+        torch::Tensor ids = torch::zeros({rows, length}, torch::kInt64);
+        torch::Tensor labels = torch::full({rows, length}, kIgnoreLabel, torch::kInt64);
+        torch::Tensor mask = torch::zeros({rows, length}, torch::kInt64);
+        for (size_t i = first; i < last; ++i) {
+            const auto &tokens = examples[i].tokens;
+            const int64_t n = static_cast<int64_t>(tokens.inputIds.size());
+            const int64_t row = static_cast<int64_t>(i - first);
+            ids[row].narrow(0, 0, n).copy_(torch::tensor(tokens.inputIds, torch::kInt64));
+            labels[row].narrow(0, 0, n).copy_(torch::tensor(tokens.labels, torch::kInt64));
+            mask[row].narrow(0, 0, n).fill_(1);
+        }
+        torch::Tensor logits = model.forward(ids.to(device), mask.to(device)).to(torch::kFloat32);
+        // Token t predicts label t + 1, as transformers shifts them.
+        torch::Tensor shiftedLogits = logits.narrow(1, 0, length - 1).reshape({-1, logits.size(-1)});
+        torch::Tensor shiftedLabels = labels.narrow(1, 1, length - 1).reshape({-1}).to(device);
+        nll += torch::nn::functional::cross_entropy(shiftedLogits, shiftedLabels,
+                                                    torch::nn::functional::CrossEntropyFuncOptions()
+                                                        .ignore_index(kIgnoreLabel)
+                                                        .reduction(torch::kSum))
+                   .to(torch::kFloat64)
+                   .item<double>();
+        result.tokens += (shiftedLabels != kIgnoreLabel).sum().item<int64_t>();
+        work += rows;
+    }
+    result.loss = result.tokens > 0 ? nll / static_cast<double>(result.tokens) : 0.0;
+    result.perplexity = std::exp(result.loss);
+
+    if (generating > 0) {
+        GenerationOptions generation;
+        generation.maxNewTokens = options.maxNewTokens;
+        generation.temperature = 0;
+        generation.stopTokenIds = stopTokens;
+        for (const auto &example : examples) {
+            if (example.promptIds.empty())
+                continue;
+            if (feedback) {
+                feedback->checkpoint();
+                feedback->progress("evaluate " + name, work, totalWork);
+            }
+            GenerationResult output = generate(model, example.promptIds, generation, {}, feedback);
+            std::vector<int64_t> tokens = output.tokens;
+            if (output.stopReason == GenerationResult::StopReason::StopToken && !tokens.empty())
+                tokens.pop_back();
+            SampleOutput sample;
+            sample.reference = example.reference;
+            sample.generated = tokenizer.decode(tokens, true);
+            sample.match = textMatches(sample.generated, sample.reference, options.metric);
+            ++result.generated;
+            result.matched += sample.match ? 1 : 0;
+            if (static_cast<int64_t>(result.samples.size()) < options.keepSamples)
+                result.samples.push_back(std::move(sample));
+            ++work;
+        }
+        result.matchRate = static_cast<double>(result.matched) / static_cast<double>(result.generated);
+    }
+    if (feedback)
+        feedback->progress("evaluate " + name, totalWork, totalWork);
+    result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return result;
+}
+
+EvaluationResult runEvaluation(const EvaluationOptions &options, Feedback *feedback)
+{
+    if (options.dataPath.empty())
+        throw Error("No held-out data given; pass a dataset file with --data.");
+    ModelFiles files = openModel(options.modelPath);
+    if (!files.tokenizerJson.is_object() || files.tokenizerJson.empty())
+        throw Error(options.modelPath +
+                    " has no tokenizer (tokenizer.json, or tokenizer metadata in the GGUF); "
+                    "add the model's tokenizer.json to the folder.");
+    auto tokenizer = Tokenizer::fromJson(files.tokenizerJson, options.modelPath + " tokenizer");
+    const ChatTemplate chatTemplate = ChatTemplate::fromModel(files.tokenizerConfig, options.chatTemplate);
+    if (feedback)
+        for (const auto &warning : chatTemplate.warnings())
+            feedback->log(LogLevel::Warning, warning);
+
+    DatasetReadOptions readOptions;
+    readOptions.sampleLimit = options.maxExamples;
+    readOptions.format = parseRecordFormat(options.format);
+    TokenizeOptions tokenizeOptions;
+    tokenizeOptions.maxLength = options.maxLength;
+    tokenizeOptions.systemPrompt = options.systemPrompt;
+    std::vector<TokenizedExample> tokenized;
+    int64_t skipped = 0;
+    for (const DatasetRecord &record : readDataset(options.dataPath, readOptions)) {
+        TokenizeResult result = tokenizeRecord(record, chatTemplate, *tokenizer, tokenizeOptions);
+        if (result.ok)
+            tokenized.push_back(std::move(result.example));
+        else
+            ++skipped;
+    }
+    if (skipped > 0 && feedback)
+        feedback->log(LogLevel::Warning, std::to_string(skipped) +
+                                             " held-out records were skipped (no trained "
+                                             "tokens or not tokenizable)");
+    if (tokenized.empty())
+        throw Error("The held-out data '" + options.dataPath + "' yields no example with response tokens.");
+    const std::vector<HeldOutExample> examples = makeHeldOutExamples(tokenized, *tokenizer);
+    std::vector<int64_t> stopTokens = stopTokensFor(files);
+
+    // What to evaluate: (name, weights). Inputs are opened and validated before any model runs, so a
+    // wrong path fails in seconds, not after the first evaluation.
+    std::vector<std::pair<std::string, std::shared_ptr<WeightSource>>> candidates;
+    candidates.emplace_back("original", files.weights);
+    std::optional<PeftAdapter> adapter;
+    if (!options.adapterPath.empty()) {
+        adapter = readPeftAdapter(options.adapterPath);
+        validatePeftAdapter(*adapter, *files.weights, options.modelPath);
+    }
+    if (!options.emulatorPath.empty()) {
+        auto emulator = openEmulatorWeights(options.emulatorPath, files.weights);
+        if (adapter)
+            candidates.emplace_back("emulator+lora", mergeAdapterWeights(emulator, *adapter));
+        else
+            candidates.emplace_back("emulator", emulator);
+    }
+    if (adapter)
+        candidates.emplace_back("original+lora", mergeAdapterWeights(files.weights, *adapter));
+    if (!options.correctedPath.empty()) {
+        PeftAdapter corrected = readPeftAdapter(options.correctedPath);
+        validatePeftAdapter(corrected, *files.weights, options.modelPath);
+        candidates.emplace_back("original+corrected",
+                                mergeAdapterWeights(files.weights, std::move(corrected)));
+    }
+
+    CausalLMOptions modelOptions;
+    modelOptions.placement.device = torch::Device(options.device);
+    modelOptions.placement.dtype = parseComputeDtype(options.dtype, modelOptions.placement.device);
+    EvaluationResult result;
+    result.metric = options.metric == MatchMetric::Exact ? "exact" : "contains";
+    result.examples = static_cast<int64_t>(examples.size());
+    for (const auto &[name, weights] : candidates) {
+        if (feedback)
+            feedback->log(LogLevel::Info, "Evaluating " + name);
+        // Each model's own peak: loading it and running it, with only it resident.
+        MemoryMeter meter(options.device);
+        meter.reset();
+        CausalLM model(files.config, weights, modelOptions, feedback);
+        result.models.push_back(
+            evaluateModel(model, name, examples, *tokenizer, stopTokens, options, feedback));
+        result.models.back().peakMemoryBytes = meter.read().peakBytes;
+    }
+    return result;
+}
+
+} // namespace emloc::core

@@ -1,0 +1,141 @@
+// Stage 3 end to end on a constructed task: a "fine-tuned" target model T = W + Delta (Delta of rank r),
+// an emulator (truncated SVD of W) and the LoRA a perfect fine-tune on the emulator would learn with A
+// fixed to Delta's input directions: s B A = (W + Delta - W_E) P P^T. On held-out text sampled from T,
+// the corrected adapter on the original model must have a lower loss than the uncorrected one (it
+// recovers T exactly when unclamped), and the evaluation's metrics must behave.
+#include "../dataset/fake_tokenizer.h"
+#include "stage3_test_util.h"
+
+#include "emloc/causal_lm.h"
+#include "emloc/correction.h"
+#include "emloc/evaluation.h"
+#include "emloc/generation.h"
+#include "emloc/peft_adapter.h"
+
+#include <QTemporaryDir>
+#include <QtTest>
+
+using namespace emloc;
+using namespace emloc::test;
+
+class Stage3EvaluateTest : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void correctedBeatsUncorrectedOnHeldOut()
+    {
+        QTemporaryDir dir;
+        const std::string root = dir.path().toStdString();
+        core::ModelConfig config = smallConfig("llama");
+        auto original = randomWeights(config, 21);
+        const int64_t r = 4;
+        const double alpha = 8; // s = 2
+        const double s = alpha / r;
+
+        // Delta = D E per module, the fine-tune's true update.
+        torch::manual_seed(99);
+        auto target = std::make_shared<MemoryWeights>(*original);
+        core::PeftAdapter trained;
+        trained.config.r = r;
+        trained.config.loraAlpha = alpha;
+        writeModelFolder(root + "/model", config, *original);
+        writeEmulatorFolder(root + "/emulator", config, *original, 8);
+        auto emulator = core::openEmulatorWeights(root + "/emulator", original);
+        for (const auto &module : allModules(config)) {
+            const std::string name = module + ".weight";
+            torch::Tensor w = original->tensor(name).to(torch::kFloat64);
+            torch::Tensor e = torch::randn({r, w.size(1)}, torch::kFloat64) / std::sqrt(double(w.size(1)));
+            torch::Tensor delta = 0.6 * torch::randn({w.size(0), r}, torch::kFloat64).matmul(e);
+            target->tensors[name] = (w + delta).to(torch::kFloat32);
+            // The emulator fine-tune's optimum on span(E): s B A = (W + Delta - W_E) P P^T with A = P^T.
+            auto [p, unused] = torch::linalg_qr(e.t(), "reduced");
+            torch::Tensor we = emulator->tensor(name).to(torch::kFloat64);
+            torch::Tensor b = (w + delta - we).matmul(p) / s;
+            trained.modules.push_back({module, p.t().to(torch::kFloat32), b.to(torch::kFloat32)});
+        }
+        core::writePeftAdapter(trained, root + "/adapter");
+
+        // Held-out text sampled from T; the loss counts the second half of each sequence.
+        core::CausalLM targetModel(config, target);
+        std::vector<core::HeldOutExample> examples;
+        core::GenerationOptions sampling;
+        sampling.maxNewTokens = 20;
+        sampling.temperature = 1.0;
+        for (int i = 0; i < 12; ++i) {
+            sampling.seed = 1000 + i;
+            std::vector<int64_t> prompt = {1, 5 + i, 40 + 3 * i, 17};
+            auto output = core::generate(targetModel, prompt, sampling);
+            core::HeldOutExample example;
+            example.tokens.inputIds = prompt;
+            example.tokens.inputIds.insert(example.tokens.inputIds.end(), output.tokens.begin(),
+                                           output.tokens.end());
+            example.tokens.labels.assign(example.tokens.inputIds.size(), core::kIgnoreLabel);
+            for (size_t t = prompt.size(); t < example.tokens.inputIds.size(); ++t)
+                example.tokens.labels[t] = example.tokens.inputIds[t];
+            examples.push_back(example);
+        }
+
+        auto correctWith = [&](double clamp, const std::string &out) {
+            core::CorrectionOptions options;
+            options.modelPath = root + "/model";
+            options.emulatorPath = root + "/emulator";
+            options.adapterPath = root + "/adapter";
+            options.outDir = out;
+            options.clampLimit = clamp;
+            core::runCorrection(options);
+            return core::readPeftAdapter(out);
+        };
+        core::PeftAdapter unclamped = correctWith(0, root + "/corrected_unclamped");
+        core::PeftAdapter clamped = correctWith(3, root + "/corrected");
+
+        FakeTokenizer tokenizer;
+        core::EvaluationOptions options;
+        options.generation = false;
+        auto evaluate = [&](std::shared_ptr<core::WeightSource> weights, const std::string &name) {
+            core::CausalLM model(config, weights);
+            return core::evaluateModel(model, name, examples, tokenizer, {}, options).loss;
+        };
+        const double lossTarget = evaluate(target, "target");
+        const double lossOriginal = evaluate(original, "original");
+        const double lossEmulator = evaluate(core::mergeAdapterWeights(emulator, trained), "emulator+lora");
+        const double lossUncorrected =
+            evaluate(core::mergeAdapterWeights(original, trained), "original+lora");
+        const double lossCorrected =
+            evaluate(core::mergeAdapterWeights(original, unclamped), "original+corrected");
+        const double lossClamped =
+            evaluate(core::mergeAdapterWeights(original, clamped), "original+corrected(L=3)");
+        qInfo("held-out loss: target %.4f, original %.4f, emulator+lora %.4f, original+lora %.4f, "
+              "original+corrected %.4f (clamped L=3: %.4f)",
+              lossTarget, lossOriginal, lossEmulator, lossUncorrected, lossCorrected, lossClamped);
+        QVERIFY(lossCorrected < lossUncorrected - 0.05);
+        QVERIFY(std::abs(lossCorrected - lossTarget) < 1e-3); // unclamped it recovers T on this construction
+        QVERIFY(lossClamped < lossUncorrected);
+    }
+
+    void matchMetrics()
+    {
+        QVERIFY(core::textMatches("  42 \n", "42", core::MatchMetric::Exact));
+        QVERIFY(!core::textMatches("42.", "42", core::MatchMetric::Exact));
+        QVERIFY(core::textMatches("The answer is  PARIS, of course", "paris", core::MatchMetric::Contains));
+        QVERIFY(!core::textMatches("Lyon", "Paris", core::MatchMetric::Contains));
+        QVERIFY(!core::textMatches("anything", "  ", core::MatchMetric::Contains));
+        QVERIFY_THROWS_EXCEPTION(core::Error, core::parseMatchMetric("fuzzy"));
+    }
+
+    void heldOutPromptIsBeforeTheLastAnswer()
+    {
+        FakeTokenizer tokenizer;
+        core::TokenizedExample example;
+        example.inputIds = {256, 'Q', ':', '1', 'A', ':', '4', '2', 257};
+        const int64_t x = core::kIgnoreLabel;
+        example.labels = {x, x, x, '1', x, x, '4', '2', 257};
+        auto held = core::makeHeldOutExamples({example}, tokenizer);
+        QCOMPARE(held.size(), size_t(1));
+        QCOMPARE(held[0].promptIds, std::vector<int64_t>({256, 'Q', ':', '1', 'A', ':'}));
+        QCOMPARE(held[0].reference, std::string("42"));
+    }
+};
+
+QTEST_GUILESS_MAIN(Stage3EvaluateTest)
+#include "test_stage3_evaluate.moc"
