@@ -63,4 +63,12 @@ QString sourceDir()
     return QStringLiteral(EMLOC_SOURCE_DIR);
 }
 
+QString describe(const ProcessResult &result)
+{
+    return QString("exit %1\nstdout: %2\nstderr: %3")
+        .arg(result.exitCode)
+        .arg(QString::fromUtf8(result.out.right(2000)))
+        .arg(QString::fromUtf8(result.err.right(2000)));
+}
+
 } // namespace emloc::test

@@ -20,6 +20,9 @@ struct ProcessResult
 // venv is missing: CI always has it.
 ProcessResult runPythonScript(const QString &script, const QStringList &args, int timeoutMs = 300000);
 
+// "exit N, stdout: ..., stderr: ..." (the tails) for a failed assertion's message.
+QString describe(const ProcessResult &result);
+
 // Runs the `emloc` CLI built alongside the tests.
 ProcessResult runCli(const QStringList &args, int timeoutMs = 300000, const QByteArray &stdinData = {});
 

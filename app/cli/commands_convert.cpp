@@ -1,0 +1,83 @@
+// `emloc convert` (GGUF -> Hugging Face folder) and `emloc export-gguf` (any model -> GGUF for llama.cpp).
+#include "cli_context.h"
+
+#include "emloc/gguf.h"
+#include "emloc/model_files.h"
+
+#include <chrono>
+#include <cstdio>
+
+namespace emloc::cli {
+
+namespace {
+
+double secondsSince(std::chrono::steady_clock::time_point start)
+{
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+void report(CliContext &context, const std::string &command, const std::string &input,
+            const std::string &output, const std::string &dtype, double seconds)
+{
+    if (context.json) {
+        printJson({{"command", command},
+                   {"input", input},
+                   {"output", output},
+                   {"dtype", dtype},
+                   {"seconds", seconds}});
+    } else if (!context.quiet) {
+        std::printf("Wrote %s (%s) in %.1f s\n", output.c_str(), dtype.c_str(), seconds);
+    }
+}
+
+} // namespace
+
+void registerConvertCommands(CLI::App &app, CliContext &context)
+{
+    struct ConvertOptions
+    {
+        std::string model, output, dtype = "float32";
+    };
+    auto convertOptions = std::make_shared<ConvertOptions>();
+    auto *convert = app.add_subcommand(
+        "convert",
+        "Convert a GGUF model (dequantised) into a Hugging Face folder: config.json, model.safetensors, "
+        "tokenizer.json, tokenizer_config.json, generation_config.json");
+    convert->add_option("MODEL", convertOptions->model, "The .gguf file (or a Hugging Face folder)")
+        ->required();
+    convert->add_option("OUT_DIR", convertOptions->output, "A new folder for the converted model")
+        ->required();
+    convert->add_option("--dtype", convertOptions->dtype, "Weight type of the safetensors")
+        ->check(CLI::IsMember({"float32", "float16", "bfloat16"}));
+    convert->callback([&context, convertOptions] {
+        runCommand(context, [&context, convertOptions](core::Feedback &feedback) {
+            const auto start = std::chrono::steady_clock::now();
+            core::ModelFiles model = core::openModel(convertOptions->model);
+            core::convertToHuggingFace(model, convertOptions->output, convertOptions->dtype, &feedback);
+            report(context, "convert", convertOptions->model, convertOptions->output, convertOptions->dtype,
+                   secondsSince(start));
+        });
+    });
+
+    auto exportOptions = std::make_shared<ConvertOptions>();
+    exportOptions->dtype = "F16";
+    auto *exportGguf = app.add_subcommand(
+        "export-gguf",
+        "Write a model (Hugging Face folder or .gguf) as a GGUF file llama.cpp, Ollama and LM Studio load");
+    exportGguf->add_option("MODEL", exportOptions->model, "A Hugging Face folder or a .gguf file")
+        ->required();
+    exportGguf->add_option("OUT", exportOptions->output, "The .gguf file to write")->required();
+    exportGguf->add_option("--dtype", exportOptions->dtype, "Weight type of the matrices (norms stay F32)")
+        ->check(CLI::IsMember({"F32", "F16"}));
+    exportGguf->callback([&context, exportOptions] {
+        runCommand(context, [&context, exportOptions](core::Feedback &feedback) {
+            const auto start = std::chrono::steady_clock::now();
+            core::ModelFiles model = core::openModel(exportOptions->model);
+            core::writeGgufModel(model, exportOptions->output, exportOptions->dtype, &feedback);
+            report(context, "export-gguf", exportOptions->model, exportOptions->output, exportOptions->dtype,
+                   secondsSince(start));
+        });
+    });
+}
+
+} // namespace emloc::cli

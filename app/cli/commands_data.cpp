@@ -1,0 +1,168 @@
+// `emloc data inspect`: what a dataset becomes under a model's tokenizer and chat template, before any
+// training: counts, skips and why, token lengths, truncation, the masked share, one rendered example.
+#include "cli_context.h"
+
+#include "emloc/chat_template.h"
+#include "emloc/dataset_preview.h"
+#include "emloc/error.h"
+#include "emloc/model_files.h"
+#include "emloc/tokenizer.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <unistd.h>
+
+namespace emloc::cli {
+
+namespace {
+
+struct InspectOptions
+{
+    std::string data;
+    std::string model;
+    std::string format = "auto";
+    std::string chatTemplate = "auto";
+    int64_t maxLength = 2048;
+    std::string system;
+    int64_t limit = 0;
+    int bins = 10;
+    bool trainOnAll = false;
+};
+
+void printHistogram(const core::TokenLengthHistogram &histogram)
+{
+    if (histogram.counts.empty())
+        return;
+    const int64_t most = *std::max_element(histogram.counts.begin(), histogram.counts.end());
+    constexpr int kBarWidth = 40;
+    std::printf("\nToken lengths (before truncation)\n");
+    for (size_t i = 0; i < histogram.counts.size(); ++i) {
+        int filled = most > 0 ? static_cast<int>((kBarWidth * histogram.counts[i] + most - 1) / most) : 0;
+        std::printf("  %7lld - %-7lld |%-*s| %lld\n", static_cast<long long>(histogram.edges[i]),
+                    static_cast<long long>(histogram.edges[i + 1] - 1), kBarWidth,
+                    std::string(filled, '#').c_str(), static_cast<long long>(histogram.counts[i]));
+    }
+}
+
+void printStatistics(const core::DatasetStatistics &stats)
+{
+    std::printf("Dataset    %s (%s, %s records)\n", stats.path.c_str(), stats.fileType.c_str(),
+                stats.format.c_str());
+    std::printf("Template   %s\n", stats.templateName.c_str());
+    std::printf("Records    %lld read, %lld used, %lld skipped\n", static_cast<long long>(stats.records),
+                static_cast<long long>(stats.used), static_cast<long long>(stats.skipped));
+    for (const auto &reason : stats.skipReasons)
+        std::printf("           skipped, %s: %lld\n", reason.first.c_str(),
+                    static_cast<long long>(reason.second));
+    for (const auto &detail : stats.skipDetails)
+        std::printf("             %s\n", detail.c_str());
+    std::printf("Tokens     %lld in used records, %lld trained (%.1f%% masked)\n",
+                static_cast<long long>(stats.tokens), static_cast<long long>(stats.trainedTokens),
+                100.0 * stats.maskedFraction);
+    std::printf("Length     mean %.1f, min %lld, max %lld tokens\n", stats.meanLength,
+                static_cast<long long>(stats.minLength), static_cast<long long>(stats.maxLength));
+    if (stats.maxLengthOption > 0)
+        std::printf("Truncated  %lld records longer than %lld tokens\n",
+                    static_cast<long long>(stats.truncated), static_cast<long long>(stats.maxLengthOption));
+    if (stats.notPrefixStable > 0)
+        std::printf("Note       %lld records: the template rewrites earlier turns, only their final answer "
+                    "is trained\n",
+                    static_cast<long long>(stats.notPrefixStable));
+    printHistogram(stats.histogram);
+    if (stats.exampleSegments.empty())
+        return;
+    // On a terminal masked text is dim; elsewhere the trained parts are bracketed so they survive a pipe.
+    const bool colour = ::isatty(STDOUT_FILENO) != 0;
+    std::printf("\nExample (record %lld), %s\n", static_cast<long long>(stats.exampleRecord),
+                colour ? "masked text dim, trained text bright"
+                       : "trained text between [train] and [/train]");
+    std::string out;
+    for (const auto &segment : stats.exampleSegments) {
+        if (colour)
+            out += (segment.trained ? "\x1b[1m" : "\x1b[2m") + segment.text + "\x1b[0m";
+        else
+            out += segment.trained ? "[train]" + segment.text + "[/train]" : segment.text;
+    }
+    std::printf("%s\n", out.c_str());
+}
+
+void inspect(CliContext &context, const InspectOptions &options, core::Feedback &feedback)
+{
+    core::ModelFiles files = core::openModel(options.model);
+    if (!files.tokenizerJson.is_object() || files.tokenizerJson.empty())
+        throw core::Error(files.path +
+                          " has no tokenizer (tokenizer.json, or tokenizer metadata in the GGUF); "
+                          "add the model's tokenizer.json to the folder");
+    std::shared_ptr<core::Tokenizer> tokenizer =
+        core::Tokenizer::fromJson(files.tokenizerJson, files.path + " tokenizer");
+    core::ChatTemplate chatTemplate =
+        core::ChatTemplate::fromModel(files.tokenizerConfig, options.chatTemplate);
+    for (const auto &warning : chatTemplate.warnings())
+        feedback.log(core::LogLevel::Warning, warning);
+
+    core::PrepareOptions prepare;
+    prepare.read.format = core::parseRecordFormat(options.format);
+    prepare.read.sampleLimit = options.limit;
+    prepare.tokenize.maxLength = options.maxLength;
+    prepare.tokenize.systemPrompt = options.system;
+    prepare.tokenize.trainOnAllTokens = options.trainOnAll;
+    prepare.histogramBins = options.bins;
+    prepare.keepExamples = false; // statistics only: a large file streams through in constant memory
+    prepare.requireUsable = false;
+    core::PreparedDataset prepared =
+        core::prepareDataset(options.data, chatTemplate, *tokenizer, prepare, &feedback);
+    if (context.json) {
+        printJson(prepared.statistics.toJson());
+        return;
+    }
+    if (auto *terminal = dynamic_cast<TerminalFeedback *>(&feedback))
+        terminal->finishLine();
+    printStatistics(prepared.statistics);
+}
+
+} // namespace
+
+void registerDataCommands(CLI::App &app, CliContext &context)
+{
+    auto *data = app.add_subcommand("data", "Look at training datasets before training on them");
+    data->require_subcommand(1);
+    auto options = std::make_shared<InspectOptions>();
+    auto *inspectCommand = data->add_subcommand(
+        "inspect",
+        "Render, tokenize and mask a dataset as training would; print counts, skips, token lengths and "
+        "one example with its trained parts marked");
+    inspectCommand->add_option("DATA", options->data, "A .jsonl, .json or .txt dataset")->required();
+    inspectCommand
+        ->add_option("--model", options->model, "A Hugging Face folder or a .gguf file (tokenizer, template)")
+        ->required();
+    inspectCommand->add_option("--format", options->format, "Record format")
+        ->check(CLI::IsMember({"auto", "alpaca", "messages", "sharegpt", "prompt-completion", "text"}))
+        ->default_val("auto");
+    inspectCommand
+        ->add_option("--template", options->chatTemplate,
+                     "Chat template: the model's own (auto), or a built-in one")
+        ->check(CLI::IsMember({"auto", "jinja", "chatml", "llama3", "llama2", "alpaca", "plain"}))
+        ->default_val("auto");
+    inspectCommand
+        ->add_option("--max-length", options->maxLength,
+                     "Tokens per example; longer ones are truncated (0: none)")
+        ->check(CLI::NonNegativeNumber)
+        ->default_val(2048);
+    inspectCommand->add_option("--system", options->system, "System prompt for conversations that have none");
+    inspectCommand->add_option("--limit", options->limit, "Read at most this many records (0: all)")
+        ->check(CLI::NonNegativeNumber)
+        ->default_val(0);
+    inspectCommand->add_option("--bins", options->bins, "Histogram bins")
+        ->check(CLI::Range(1, 100))
+        ->default_val(10);
+    inspectCommand->add_flag("--train-on-all", options->trainOnAll, "Train on every token, prompts included");
+    inspectCommand->add_flag("--json", context.json, "Machine-readable JSON on stdout");
+    inspectCommand->callback([&context, options] {
+        runCommand(context,
+                   [&context, options](core::Feedback &feedback) { inspect(context, *options, feedback); });
+    });
+}
+
+} // namespace emloc::cli

@@ -1,0 +1,367 @@
+// `emloc plan`, `emloc build-emulator` and `emloc evaluate-loss`: what each stage will cost, stage 1
+// itself, and the full model's loss and memory on the same samples (the inference reference).
+#include "cli_context.h"
+
+#include "emloc/activation_svd.h"
+#include "emloc/calibration.h"
+#include "emloc/emulator.h"
+#include "emloc/error.h"
+#include "emloc/memory.h"
+#include "emloc/memory_plan.h"
+#include "emloc/model_files.h"
+
+#include <cmath>
+#include <cstdio>
+
+namespace emloc::cli {
+
+namespace {
+
+struct PlanArguments
+{
+    std::string model;
+    std::string data;
+    double budgetGb = 0;
+    double ratio = 0;
+    int64_t batch = 2;
+    int64_t sequenceLength = 512;
+    int64_t loraRank = 8;
+    bool noCheckpointing = false;
+    int64_t samples = 64;
+    int64_t maxLength = 512;
+    uint64_t seed = 0;
+};
+
+struct BuildArguments
+{
+    std::string model;
+    std::string out;
+    core::EmulatorOptions options;
+    std::vector<std::string> overrides;
+    double budgetGb = 0;
+    bool ratioGiven = false;
+    std::string metricsFile;
+};
+
+core::ModelConfig plannableConfig(const core::ModelFiles &files)
+{
+    core::ModelConfig config = files.config;
+    if (config.headDim <= 0 && config.numHeads > 0)
+        config.headDim = config.hiddenSize / config.numHeads;
+    return config;
+}
+
+int64_t gigabytes(double gb)
+{
+    return static_cast<int64_t>(std::llround(gb * double(1LL << 30)));
+}
+
+nlohmann::json stageJson(const core::StageEstimate &stage)
+{
+    nlohmann::json items = nlohmann::json::array();
+    for (const auto &item : stage.items)
+        items.push_back({{"name", item.name}, {"bytes", item.bytes}});
+    return {{"stage", stage.stage}, {"total_bytes", stage.totalBytes()}, {"items", items}};
+}
+
+nlohmann::json planJson(const core::MemoryPlan &plan)
+{
+    return {{"ratio", plan.ratio},
+            {"emulator_parameters", plan.emulatorParameters},
+            {"lora_parameters", plan.loraParameters},
+            {"peak_bytes", plan.peakBytes()},
+            {"inference", stageJson(plan.inference)},
+            {"construction", stageJson(plan.construction)},
+            {"fine_tuning", stageJson(plan.fineTuning)},
+            {"correction", stageJson(plan.correction)},
+            {"full_lora", stageJson(plan.fullLora)}};
+}
+
+void printPlanTable(const core::MemoryPlan &plan)
+{
+    const std::vector<const core::StageEstimate *> stages{&plan.inference, &plan.construction,
+                                                          &plan.fineTuning, &plan.correction, &plan.fullLora};
+    const std::vector<const char *> titles{"Inference (original model)", "Stage 1: build the emulator",
+                                           "Stage 2: LoRA on the emulator", "Stage 3: correct the LoRA",
+                                           "Baseline: LoRA on the full model"};
+    for (size_t i = 0; i < stages.size(); ++i) {
+        std::printf("%-34s %12s\n", titles[i], core::formatBytes(stages[i]->totalBytes()).c_str());
+        for (const auto &item : stages[i]->items)
+            std::printf("    %-30s %12s\n", item.name.c_str(), core::formatBytes(item.bytes).c_str());
+    }
+    std::printf("EMLoC peak (largest of stages 1-3) %12s at ratio %.2f (emulator %.1f M parameters)\n",
+                core::formatBytes(plan.peakBytes()).c_str(), plan.ratio,
+                double(plan.emulatorParameters) / 1e6);
+}
+
+void runPlan(CliContext &context, const PlanArguments &args, core::Feedback &feedback)
+{
+    const core::ModelFiles files = core::openModel(args.model);
+    const core::ModelConfig config = plannableConfig(files);
+    core::PlanSettings settings;
+    settings.batchSize = args.batch;
+    settings.sequenceLength = args.sequenceLength;
+    settings.loraRank = args.loraRank;
+    settings.gradientCheckpointing = !args.noCheckpointing;
+    settings.cuda = context.device.rfind("cuda", 0) == 0;
+    settings.calibrationSamples = args.samples;
+    settings.calibrationSequenceLength = args.maxLength;
+    if (!args.data.empty()) {
+        // The real calibration samples: their count and padded length size stage 1.
+        core::EmulatorOptions options;
+        options.calibration.dataPath = args.data;
+        options.calibration.samples = args.samples;
+        options.calibration.maxLength = args.maxLength;
+        options.calibration.seed = args.seed;
+        const core::CalibrationSet set = core::loadCalibrationSet(files, options.calibration, &feedback);
+        const core::PlanSettings calibration = core::constructionPlanSettings(options, set);
+        settings.calibrationSamples = calibration.calibrationSamples;
+        settings.calibrationSequenceLength = calibration.calibrationSequenceLength;
+    }
+    if (auto *terminal = dynamic_cast<TerminalFeedback *>(&feedback))
+        terminal->finishLine();
+
+    core::RatioChoice choice;
+    if (args.budgetGb > 0) {
+        choice = core::chooseRatio(config, settings, gigabytes(args.budgetGb));
+    } else {
+        choice.fits = true;
+        choice.ratio = args.ratio != 0 ? args.ratio : 0.4;
+        choice.plan = core::planMemory(config, settings, choice.ratio);
+    }
+    if (context.json) {
+        nlohmann::json out = planJson(choice.plan);
+        out["fits"] = choice.fits;
+        if (args.budgetGb > 0)
+            out["budget_bytes"] = gigabytes(args.budgetGb);
+        if (!choice.fits)
+            out["advice"] = choice.advice;
+        printJson(out);
+    } else {
+        printPlanTable(choice.plan);
+        if (args.budgetGb > 0 && choice.fits)
+            std::printf("Chosen ratio %.2f: the largest that fits in %s\n", choice.ratio,
+                        core::formatBytes(gigabytes(args.budgetGb)).c_str());
+    }
+    if (!choice.fits)
+        throw core::Error(choice.advice);
+}
+
+void runBuild(CliContext &context, BuildArguments &args, core::Feedback &feedback)
+{
+    if (!args.metricsFile.empty())
+        if (auto *terminal = dynamic_cast<TerminalFeedback *>(&feedback))
+            terminal->openMetricsFile(args.metricsFile);
+    core::EmulatorOptions options = args.options;
+    options.outputPath = args.out;
+    options.device = context.device;
+    for (const auto &text : args.overrides)
+        options.overrides.push_back(core::parseModuleRule(text));
+    core::rankForRatio(options.ratio, 1, 1);
+    const core::ModelFiles files = core::openModel(args.model);
+    const core::CalibrationSet calibration = core::loadCalibrationSet(files, options.calibration, &feedback);
+    core::PlanSettings settings = core::constructionPlanSettings(options, calibration);
+    const core::ModelConfig config = plannableConfig(files);
+    if (args.budgetGb > 0) {
+        const core::RatioChoice choice = core::chooseRatio(config, settings, gigabytes(args.budgetGb));
+        if (!choice.fits)
+            throw core::Error(choice.advice);
+        options.ratio = choice.ratio;
+        feedback.log(core::LogLevel::Info, "ratio " + std::to_string(choice.ratio).substr(0, 4) +
+                                               ": the largest whose stages fit in " +
+                                               core::formatBytes(gigabytes(args.budgetGb)));
+    }
+    const core::MemoryPlan plan = core::planMemory(config, settings, options.ratio);
+    const core::EmulatorBuildResult result = core::buildEmulator(files, calibration, options, feedback);
+    if (auto *terminal = dynamic_cast<TerminalFeedback *>(&feedback))
+        terminal->finishLine();
+
+    double retained = 0;
+    int64_t factorized = 0;
+    for (const auto &[name, record] : result.manifest["modules"].items())
+        if (record["kind"] == "low_rank") {
+            retained += record["retained_energy"].get<double>();
+            ++factorized;
+        }
+    const double meanRetained = factorized > 0 ? retained / double(factorized) : 1.0;
+    if (context.json) {
+        printJson({{"output", result.outputPath},
+                   {"ratio", options.ratio},
+                   {"method", result.manifest["method"]},
+                   {"rank_allocation", result.manifest["rank_allocation"]},
+                   {"parameters",
+                    {{"original", result.originalParameters}, {"emulator", result.emulatorParameters}}},
+                   {"factorized_modules", factorized},
+                   {"mean_retained_energy", meanRetained},
+                   {"calibration_samples", calibration.sequences.size()},
+                   {"calibration_tokens", result.calibrationTokens},
+                   {"seconds", result.seconds},
+                   {"peak_memory_bytes", result.peakMemoryBytes},
+                   {"predicted_peak_bytes", plan.construction.totalBytes()},
+                   {"predicted_inference_bytes", plan.inference.totalBytes()}});
+        return;
+    }
+    if (context.quiet)
+        return;
+    std::printf("Emulator      %s\n", result.outputPath.c_str());
+    std::printf("Method        %s, ratio %.2f, %s ranks\n",
+                result.manifest["method"].get<std::string>().c_str(), options.ratio,
+                result.manifest["rank_allocation"].get<std::string>().c_str());
+    std::printf("Parameters    %.2f M of %.2f M (%.1f %%), %lld projections factorized, mean retained "
+                "energy %.4f\n",
+                double(result.emulatorParameters) / 1e6, double(result.originalParameters) / 1e6,
+                100.0 * double(result.emulatorParameters) /
+                    double(std::max<int64_t>(1, result.originalParameters)),
+                static_cast<long long>(factorized), meanRetained);
+    std::printf("Calibration   %zu samples, %lld tokens\n", calibration.sequences.size(),
+                static_cast<long long>(result.calibrationTokens));
+    std::printf("Time          %.1f s\n", result.seconds);
+    std::printf("Peak memory   %s measured (planner: %s; inference of the full model: %s)\n",
+                core::formatBytes(result.peakMemoryBytes).c_str(),
+                core::formatBytes(plan.construction.totalBytes()).c_str(),
+                core::formatBytes(plan.inference.totalBytes()).c_str());
+}
+
+void addCalibrationOptions(CLI::App *command, core::CalibrationOptions &calibration)
+{
+    command->add_option("--data", calibration.dataPath, "Training data (.jsonl, .json, .txt) to calibrate on")
+        ->required();
+    command->add_option("--calibration-samples", calibration.samples, "Records to calibrate on")
+        ->check(CLI::PositiveNumber)
+        ->default_val(64);
+    command
+        ->add_option("--max-length", calibration.maxLength, "Tokens per sample (longer ones are truncated)")
+        ->check(CLI::PositiveNumber)
+        ->default_val(512);
+    command->add_option("--seed", calibration.seed, "Seed of the sample choice")->default_val(0);
+    command->add_option("--format", calibration.format, "Record format")
+        ->check(CLI::IsMember({"auto", "alpaca", "messages", "sharegpt", "prompt-completion", "text"}))
+        ->default_val("auto");
+    command->add_option("--template", calibration.chatTemplate, "Chat template (as for training)")
+        ->check(CLI::IsMember({"auto", "jinja", "chatml", "llama3", "llama2", "alpaca", "plain"}))
+        ->default_val("auto");
+    command->add_option("--system", calibration.systemPrompt,
+                        "System prompt for conversations that have none");
+}
+
+} // namespace
+
+void registerEmulatorCommands(CLI::App &app, CliContext &context)
+{
+    auto plan = std::make_shared<PlanArguments>();
+    auto *planCommand = app.add_subcommand(
+        "plan", "Predict the memory of inference, the three EMLoC stages and full-model LoRA; choose the "
+                "compression ratio for a budget");
+    planCommand->add_option("MODEL", plan->model, "A Hugging Face folder or a .gguf file")->required();
+    planCommand->add_option("--data", plan->data,
+                            "Training data: sizes stage 1 from the real calibration samples");
+    auto *budget = planCommand->add_option("--budget-gb", plan->budgetGb, "Memory budget in GiB")
+                       ->check(CLI::PositiveNumber);
+    planCommand->add_option("--ratio", plan->ratio, "Compression ratio to show (default 0.4)")
+        ->excludes(budget);
+    planCommand->add_option("--batch", plan->batch, "Fine-tuning batch size")
+        ->check(CLI::PositiveNumber)
+        ->default_val(2);
+    planCommand->add_option("--seq-len", plan->sequenceLength, "Fine-tuning sequence length")
+        ->check(CLI::PositiveNumber)
+        ->default_val(512);
+    planCommand->add_option("--lora-rank", plan->loraRank, "LoRA rank")
+        ->check(CLI::PositiveNumber)
+        ->default_val(8);
+    planCommand->add_flag("--no-checkpointing", plan->noCheckpointing, "Plan without gradient checkpointing");
+    planCommand->add_option("--calibration-samples", plan->samples, "Calibration samples")
+        ->check(CLI::PositiveNumber)
+        ->default_val(64);
+    planCommand->add_option("--max-length", plan->maxLength, "Calibration tokens per sample")
+        ->check(CLI::PositiveNumber)
+        ->default_val(512);
+    planCommand->add_flag("--json", context.json, "Machine-readable JSON on stdout");
+    planCommand->callback([&context, plan] {
+        runCommand(context,
+                   [&context, plan](core::Feedback &feedback) { runPlan(context, *plan, feedback); });
+    });
+
+    auto build = std::make_shared<BuildArguments>();
+    auto *buildCommand = app.add_subcommand(
+        "build-emulator", "Stage 1: calibrate on your data and compress every decoder projection with "
+                          "activation-aware SVD, streaming one layer at a time");
+    buildCommand->add_option("MODEL", build->model, "A Hugging Face folder or a .gguf file")->required();
+    addCalibrationOptions(buildCommand, build->options.calibration);
+    buildCommand->add_option("--out", build->out, "The emulator folder to write")->required();
+    auto *ratio =
+        buildCommand
+            ->add_option("--ratio", build->options.ratio, "Fraction of each projection's parameters kept")
+            ->default_val(0.4);
+    buildCommand->add_option("--budget-gb", build->budgetGb, "Choose the ratio for this memory budget (GiB)")
+        ->check(CLI::PositiveNumber)
+        ->excludes(ratio);
+    buildCommand->add_flag("--plain-svd", build->options.plainSvd,
+                           "Ablation: plain truncated SVD, no whitening");
+    buildCommand->add_option(
+        "--override", build->overrides,
+        "PATTERN=RATIO, PATTERN=dense or PATTERN=rank:K (glob over module names; repeatable, "
+        "later wins)");
+    buildCommand->add_flag("--allocate-ranks", build->options.allocateRanks,
+                           "Refinement: ranks from the whitened spectra under the same parameter count");
+    buildCommand->add_flag_function(
+        "--compress-last-down", [build](int64_t) { build->options.keepLastDownProjDense = false; },
+        "Also compress the last block's down_proj (the paper keeps it dense)");
+    buildCommand->add_flag("--gram-fp64", build->options.gramFloat64, "Grams and factorizations in float64");
+    buildCommand->add_option("--dtype", build->options.computeDtype, "Calibration forward dtype")
+        ->check(CLI::IsMember({"fp32", "fp64", "bf16", "fp16", "auto"}))
+        ->default_val("fp32");
+    buildCommand->add_option("--output-dtype", build->options.outputDtype, "Stored dtype of the emulator")
+        ->check(CLI::IsMember({"auto", "fp32", "bf16", "fp16", "fp64"}))
+        ->default_val("auto");
+    buildCommand->add_option("--chunk", build->options.chunkSize, "Calibration sequences per forward")
+        ->check(CLI::PositiveNumber)
+        ->default_val(4);
+    buildCommand->add_flag("--overwrite", build->options.overwrite, "Replace an existing output folder");
+    buildCommand->add_option("--metrics", build->metricsFile,
+                             "Append per-layer metric samples to this JSONL file");
+    buildCommand->add_flag("--json", context.json, "Machine-readable JSON on stdout");
+    buildCommand->callback([&context, build] {
+        runCommand(context,
+                   [&context, build](core::Feedback &feedback) { runBuild(context, *build, feedback); });
+    });
+
+    auto evaluate = std::make_shared<std::pair<std::string, core::CalibrationOptions>>();
+    auto batch = std::make_shared<int64_t>(4);
+    auto *evaluateCommand = app.add_subcommand(
+        "evaluate-loss", "Run the whole model (all layers resident) over the calibration samples of a data "
+                         "file: mean next-token loss, time and peak memory");
+    evaluateCommand
+        ->add_option("MODEL", evaluate->first, "A Hugging Face folder, an emulator or a .gguf file")
+        ->required();
+    addCalibrationOptions(evaluateCommand, evaluate->second);
+    evaluateCommand->add_option("--batch", *batch, "Sequences per forward")
+        ->check(CLI::PositiveNumber)
+        ->default_val(4);
+    evaluateCommand->add_flag("--json", context.json, "Machine-readable JSON on stdout");
+    evaluateCommand->callback([&context, evaluate, batch] {
+        runCommand(context, [&](core::Feedback &feedback) {
+            const core::ModelFiles files = core::openModel(evaluate->first);
+            const core::CalibrationSet set = core::loadCalibrationSet(files, evaluate->second, &feedback);
+            const core::LossEvaluation result =
+                core::evaluateLoss(files, set, context.device, *batch, feedback);
+            if (auto *terminal = dynamic_cast<TerminalFeedback *>(&feedback))
+                terminal->finishLine();
+            if (context.json) {
+                printJson({{"loss", result.loss},
+                           {"perplexity", std::exp(result.loss)},
+                           {"tokens", result.tokens},
+                           {"sequences", result.sequences},
+                           {"seconds", result.seconds},
+                           {"peak_memory_bytes", result.peakMemoryBytes}});
+                return;
+            }
+            std::printf("Loss          %.4f (perplexity %.2f) over %lld tokens of %lld samples\n",
+                        result.loss, std::exp(result.loss), static_cast<long long>(result.tokens),
+                        static_cast<long long>(result.sequences));
+            std::printf("Time          %.1f s\nPeak memory   %s\n", result.seconds,
+                        core::formatBytes(result.peakMemoryBytes).c_str());
+        });
+    });
+}
+
+} // namespace emloc::cli

@@ -1,0 +1,294 @@
+// `emloc info`, `emloc generate` and `emloc tokenize`: look at a model, run it, and see its tokens.
+#include "cli_context.h"
+
+#include "emloc/causal_lm.h"
+#include "emloc/chat_template.h"
+#include "emloc/device.h"
+#include "emloc/error.h"
+#include "emloc/generation.h"
+#include "emloc/memory.h"
+#include "emloc/model_files.h"
+#include "emloc/model_summary.h"
+#include "emloc/tokenizer.h"
+
+#include <cstdio>
+#include <iostream>
+
+namespace emloc::cli {
+
+namespace {
+
+std::shared_ptr<core::Tokenizer> tokenizerOf(const core::ModelFiles &files)
+{
+    if (!files.tokenizerJson.is_object() || files.tokenizerJson.empty())
+        throw core::Error(files.path +
+                          " has no tokenizer (tokenizer.json, or tokenizer metadata in the GGUF); "
+                          "add the model's tokenizer.json to the folder");
+    return core::Tokenizer::fromJson(files.tokenizerJson, files.path + " tokenizer");
+}
+
+// One user turn rendered with the model's chat template, as transformers' apply_chat_template does.
+std::string renderChat(const core::ModelFiles &files, const std::string &prompt, core::Feedback &feedback)
+{
+    const bool hasTemplate =
+        files.tokenizerConfig.is_object() && files.tokenizerConfig.contains("chat_template");
+    if (!hasTemplate)
+        throw core::Error(files.path + " has no chat template (tokenizer_config.json \"chat_template\"); "
+                                       "run without --chat to send the prompt as is");
+    const auto chatTemplate = core::ChatTemplate::fromModel(files.tokenizerConfig, "auto");
+    for (const auto &warning : chatTemplate.warnings())
+        feedback.log(core::LogLevel::Warning, warning);
+    return chatTemplate.render({{"user", prompt}}, /*addGenerationPrompt=*/true);
+}
+
+std::string ropeScalingText(const core::ModelConfig &config)
+{
+    std::string text = config.ropeScaling.type.empty() || config.ropeScaling.type == "default"
+                           ? std::string("none")
+                           : config.ropeScaling.type + " x" + std::to_string(config.ropeScaling.factor);
+    return text;
+}
+
+std::string millions(int64_t count)
+{
+    char buffer[32];
+    std::snprintf(buffer, sizeof buffer, "%.2f M", static_cast<double>(count) / 1e6);
+    return buffer;
+}
+
+void printInfo(const CliContext &context, const core::ModelFiles &files)
+{
+    const auto &config = files.config;
+    const auto counts = core::countParameters(files);
+    const int64_t total = counts.total();
+    const int64_t headDim =
+        config.headDim > 0 ? config.headDim : config.hiddenSize / std::max<int64_t>(1, config.numHeads);
+    const bool hasChatTemplate =
+        files.tokenizerConfig.is_object() && files.tokenizerConfig.contains("chat_template");
+    if (context.json) {
+        printJson({{"path", files.path},
+                   {"format", files.format},
+                   {"architecture", config.modelType},
+                   {"layers", config.numLayers},
+                   {"hidden_size", config.hiddenSize},
+                   {"intermediate_size", config.intermediateSize},
+                   {"attention_heads", config.numHeads},
+                   {"key_value_heads", config.numKeyValueHeads},
+                   {"head_dim", headDim},
+                   {"vocab_size", config.vocabSize},
+                   {"max_position_embeddings", config.maxPositionEmbeddings},
+                   {"rope_theta", config.ropeTheta},
+                   {"rope_scaling", config.ropeScaling.type},
+                   {"sliding_window", config.slidingWindow},
+                   {"tied_embeddings", counts.tiedEmbeddings},
+                   {"stored_dtype", config.torchDtype},
+                   {"parameters",
+                    {{"total", total},
+                     {"embeddings", counts.embeddings},
+                     {"attention", counts.attention},
+                     {"mlp", counts.mlp},
+                     {"norms", counts.norms},
+                     {"lm_head", counts.lmHead},
+                     {"other", counts.other}}},
+                   {"weight_bytes", {{"fp32", total * 4}, {"bf16", total * 2}, {"fp16", total * 2}}},
+                   {"tokenizer", files.tokenizerJson.is_object() && !files.tokenizerJson.empty()},
+                   {"chat_template", hasChatTemplate}});
+        return;
+    }
+    std::printf("Model         %s (%s)\n", files.path.c_str(),
+                files.format == "gguf" ? "GGUF" : "Hugging Face folder");
+    std::printf("Architecture  %s, %lld layers, hidden %lld, intermediate %lld\n", config.modelType.c_str(),
+                (long long)config.numLayers, (long long)config.hiddenSize,
+                (long long)config.intermediateSize);
+    std::printf(
+        "Attention     %lld heads, %lld key/value heads, head dim %lld, rope theta %g, rope scaling %s%s\n",
+        (long long)config.numHeads, (long long)config.numKeyValueHeads, (long long)headDim, config.ropeTheta,
+        ropeScalingText(config).c_str(),
+        config.slidingWindow > 0 ? (", sliding window " + std::to_string(config.slidingWindow)).c_str() : "");
+    std::printf("Vocabulary    %lld tokens, context %lld\n", (long long)config.vocabSize,
+                (long long)config.maxPositionEmbeddings);
+    std::printf("Parameters    %s\n", millions(total).c_str());
+    std::printf("  embeddings  %s\n", millions(counts.embeddings).c_str());
+    std::printf("  attention   %s\n", millions(counts.attention).c_str());
+    std::printf("  MLP         %s\n", millions(counts.mlp).c_str());
+    std::printf("  norms       %s\n", millions(counts.norms).c_str());
+    std::printf("  lm_head     %s\n",
+                counts.tiedEmbeddings ? "tied to the embeddings" : millions(counts.lmHead).c_str());
+    if (counts.other > 0)
+        std::printf("  other       %s\n", millions(counts.other).c_str());
+    std::printf("Weights       fp32 %s, bf16 %s, fp16 %s (stored as %s)\n",
+                core::formatBytes(total * 4).c_str(), core::formatBytes(total * 2).c_str(),
+                core::formatBytes(total * 2).c_str(), config.torchDtype.c_str());
+    std::printf("Tokenizer     %s, chat template %s\n",
+                files.tokenizerJson.is_object() && !files.tokenizerJson.empty() ? "yes" : "no",
+                hasChatTemplate ? "yes" : "no");
+}
+
+const char *stopReasonText(core::GenerationResult::StopReason reason)
+{
+    switch (reason) {
+    case core::GenerationResult::StopReason::StopToken:
+        return "stop_token";
+    case core::GenerationResult::StopReason::Callback:
+        return "interrupted";
+    case core::GenerationResult::StopReason::MaxNewTokens:
+        break;
+    }
+    return "max_new_tokens";
+}
+
+struct GenerateCommand
+{
+    std::string model;
+    std::string prompt;
+    bool chat = false;
+    std::string dtype = "auto";
+    core::GenerationOptions options;
+};
+
+void runGenerate(CliContext &context, const GenerateCommand &command, core::Feedback &feedback)
+{
+    core::ModelFiles files = core::openModel(command.model);
+    auto tokenizer = tokenizerOf(files);
+    const std::string text = command.chat ? renderChat(files, command.prompt, feedback) : command.prompt;
+    // A rendered chat template already holds its special tokens.
+    const auto promptIds = tokenizer->encode(text, /*addSpecialTokens=*/!command.chat);
+
+    core::CausalLMOptions modelOptions;
+    modelOptions.placement.device = torch::Device(core::parseDevice(context.device).toString());
+    modelOptions.placement.dtype = core::parseComputeDtype(command.dtype, modelOptions.placement.device);
+    core::CausalLM model(files, modelOptions, &feedback);
+    if (auto *terminal = dynamic_cast<TerminalFeedback *>(&feedback))
+        terminal->finishLine();
+
+    core::GenerationOptions options = command.options;
+    options.stopTokenIds = core::stopTokensFor(files);
+    std::string printed;
+    std::vector<int64_t> generated;
+    auto onToken = [&](int64_t token) {
+        feedback.checkpoint(); // Ctrl-C ends the generation as a cancelled job
+        generated.push_back(token);
+        if (context.json)
+            return true;
+        // Decode the whole continuation and print what is new, holding back an incomplete UTF-8
+        // character (shown as U+FFFD until its last byte arrives).
+        const std::string decoded = tokenizer->decode(generated, /*skipSpecialTokens=*/true);
+        const std::string replacement = "\xEF\xBF\xBD";
+        const bool incomplete =
+            decoded.size() >= replacement.size() &&
+            decoded.compare(decoded.size() - replacement.size(), replacement.size(), replacement) == 0;
+        if (!incomplete && decoded.size() > printed.size() &&
+            decoded.compare(0, printed.size(), printed) == 0) {
+            std::fwrite(decoded.data() + printed.size(), 1, decoded.size() - printed.size(), stdout);
+            std::fflush(stdout);
+            printed = decoded;
+        }
+        return true;
+    };
+    const auto result = core::generate(model, promptIds, options, onToken, nullptr);
+    const std::string decoded = tokenizer->decode(result.tokens, true);
+    const double prefillRate = result.prefillSeconds > 0 ? result.promptTokens / result.prefillSeconds : 0;
+    const double decodeRate =
+        result.decodeSeconds > 0 ? static_cast<double>(result.tokens.size() - 1) / result.decodeSeconds : 0;
+    if (context.json) {
+        printJson({{"prompt", text},
+                   {"prompt_tokens", result.promptTokens},
+                   {"new_tokens", result.tokens},
+                   {"text", decoded},
+                   {"stop_reason", stopReasonText(result.stopReason)},
+                   {"prefill_tokens_per_second", prefillRate},
+                   {"decode_tokens_per_second", decodeRate}});
+        return;
+    }
+    if (decoded.size() > printed.size() && decoded.compare(0, printed.size(), printed) == 0)
+        std::fwrite(decoded.data() + printed.size(), 1, decoded.size() - printed.size(), stdout);
+    std::printf("\n");
+    std::fflush(stdout);
+    if (!context.quiet)
+        std::fprintf(stderr,
+                     "[%lld prompt tokens at %.1f tok/s, %zu new tokens at %.1f tok/s, stopped: %s]\n",
+                     (long long)result.promptTokens, prefillRate, result.tokens.size(), decodeRate,
+                     stopReasonText(result.stopReason));
+}
+
+} // namespace
+
+void registerModelCommands(CLI::App &app, CliContext &context)
+{
+    auto infoModel = std::make_shared<std::string>();
+    auto *info = app.add_subcommand(
+        "info", "Describe a model: architecture, shape, parameters by kind, weight memory");
+    info->add_option("MODEL", *infoModel, "A Hugging Face folder or a .gguf file")->required();
+    info->callback([&context, infoModel] {
+        runCommand(context, [&context, infoModel](core::Feedback &) {
+            printInfo(context, core::openModel(*infoModel));
+        });
+    });
+
+    auto command = std::make_shared<GenerateCommand>();
+    auto *generate =
+        app.add_subcommand("generate", "Continue a prompt with the model, streaming the text to stdout");
+    generate->add_option("MODEL", command->model, "A Hugging Face folder or a .gguf file")->required();
+    generate
+        ->add_option("--prompt", command->prompt, "The text to continue (with --chat: the user's message)")
+        ->required();
+    generate->add_flag("--chat", command->chat,
+                       "Wrap the prompt in the model's chat template as a user turn");
+    generate->add_option("--max-new-tokens", command->options.maxNewTokens, "Tokens to generate at most")
+        ->default_val(128)
+        ->check(CLI::PositiveNumber);
+    generate->add_option("--temperature", command->options.temperature, "0: greedy; above 0: sampling")
+        ->default_val(0.0)
+        ->check(CLI::NonNegativeNumber);
+    generate->add_option("--top-k", command->options.topK, "Sample among the K most likely tokens (0: all)")
+        ->default_val(0)
+        ->check(CLI::NonNegativeNumber);
+    generate->add_option("--top-p", command->options.topP, "Sample within this probability mass (1: all)")
+        ->default_val(1.0)
+        ->check(CLI::Range(1e-6, 1.0));
+    generate
+        ->add_option("--repetition-penalty", command->options.repetitionPenalty,
+                     "Penalise tokens already present, as transformers does (1: off)")
+        ->default_val(1.0)
+        ->check(CLI::Range(1e-3, 100.0));
+    generate->add_option("--seed", command->options.seed, "Seed of the sampler")->default_val(0);
+    generate
+        ->add_option("--dtype", command->dtype,
+                     "Compute dtype: auto (fp32 on CPU, bf16 on CUDA), fp32, bf16, fp16")
+        ->check(CLI::IsMember({"auto", "fp32", "bf16", "fp16"}));
+    generate->callback([&context, command] {
+        runCommand(context, [&context, command](core::Feedback &feedback) {
+            runGenerate(context, *command, feedback);
+        });
+    });
+
+    struct TokenizeCommand
+    {
+        std::string model, text;
+        bool special = false;
+    };
+    auto tokenize = std::make_shared<TokenizeCommand>();
+    auto *tokenizeCommand = app.add_subcommand("tokenize", "Print the token ids of a text as JSON");
+    tokenizeCommand->add_option("MODEL", tokenize->model, "A Hugging Face folder or a .gguf file")
+        ->required();
+    tokenizeCommand->add_option("--text", tokenize->text, "The text to tokenize")->required();
+    tokenizeCommand->add_flag("--add-special-tokens", tokenize->special,
+                              "Apply the tokenizer's post-processor (e.g. a leading BOS token)");
+    tokenizeCommand->callback([&context, tokenize] {
+        runCommand(context, [&context, tokenize](core::Feedback &) {
+            auto files = core::openModel(tokenize->model);
+            auto tokenizer = tokenizerOf(files);
+            auto ids = tokenizer->encode(tokenize->text, tokenize->special);
+            if (!context.json) {
+                std::cout << nlohmann::json(ids).dump() << std::endl;
+                return;
+            }
+            nlohmann::json tokens = nlohmann::json::array();
+            for (int64_t id : ids)
+                tokens.push_back(tokenizer->idToToken(id));
+            printJson({{"ids", ids}, {"tokens", tokens}});
+        });
+    });
+}
+
+} // namespace emloc::cli

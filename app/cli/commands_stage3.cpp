@@ -1,0 +1,186 @@
+// `emloc correct`, `emloc evaluate` and `emloc export`: stage 3 of EMLoC (the LoRA correction), its
+// evaluation against the original model, and the exports for PEFT, transformers and llama.cpp.
+#include "cli_context.h"
+
+#include "emloc/atomic_file.h"
+#include "emloc/correction.h"
+#include "emloc/evaluation.h"
+#include "emloc/export.h"
+
+#include <cstdio>
+
+namespace emloc::cli {
+
+namespace {
+
+void printCorrectionTable(const core::CorrectionReport &report, const std::string &outDir)
+{
+    std::printf("%-40s %4s %7s %10s %10s %10s %10s %7s\n", "module", "r", "scale", "|sBA|", "|W-W_E|",
+                "|C| raw", "|C|", "clamped");
+    for (const auto &m : report.modules)
+        std::printf("%-40s %4lld %7.3f %10.4g %10.4g %10.4g %10.4g %7lld\n", m.module.c_str(),
+                    static_cast<long long>(m.rank), m.scale, m.updateNorm, m.emulatorGapNorm, m.unclampedNorm,
+                    m.correctionNorm, static_cast<long long>(m.clampedComponents));
+    std::printf("Corrected %zu modules in %.2f s (clamp %s, %lld components clamped); wrote %s\n",
+                report.modules.size(), report.seconds,
+                report.clampLimit > 0 ? ("L = " + std::to_string(report.clampLimit)).c_str() : "off",
+                static_cast<long long>(report.clampedComponents()), outDir.c_str());
+}
+
+void printEvaluationTable(const core::EvaluationResult &result)
+{
+    std::printf("%-20s %10s %11s %8s %12s %8s\n", "model", "loss", "perplexity", "tokens",
+                (result.metric + " match").c_str(), "seconds");
+    for (const auto &m : result.models) {
+        char match[32] = "-";
+        if (m.matchRate >= 0)
+            std::snprintf(match, sizeof match, "%lld/%lld (%.0f%%)", static_cast<long long>(m.matched),
+                          static_cast<long long>(m.generated), 100.0 * m.matchRate);
+        std::printf("%-20s %10.4f %11.3f %8lld %12s %8.1f\n", m.name.c_str(), m.loss, m.perplexity,
+                    static_cast<long long>(m.tokens), match, m.seconds);
+    }
+    for (const auto &m : result.models)
+        for (const auto &sample : m.samples)
+            std::printf("  [%s] %s | expected: %s | got: %s\n", m.name.c_str(),
+                        sample.match ? "ok  " : "miss", sample.reference.c_str(), sample.generated.c_str());
+}
+
+} // namespace
+
+void registerStage3Commands(CLI::App &app, CliContext &context)
+{
+    // correct
+    struct CorrectArgs
+    {
+        core::CorrectionOptions options;
+        bool noClamp = false;
+    };
+    auto correctArgs = std::make_shared<CorrectArgs>();
+    auto *correct = app.add_subcommand(
+        "correct",
+        "Correct a LoRA trained on the emulator for the original model (EMLoC stage 3); writes a PEFT "
+        "adapter with scale 1 and correction_report.json");
+    correct->add_option("--model", correctArgs->options.modelPath, "The ORIGINAL model (HF folder or .gguf)")
+        ->required();
+    correct->add_option("--emulator", correctArgs->options.emulatorPath, "The emulator folder (stage 1)")
+        ->required();
+    correct
+        ->add_option("--adapter", correctArgs->options.adapterPath,
+                     "The PEFT adapter trained on it (stage 2)")
+        ->required();
+    correct->add_option("--out", correctArgs->options.outDir, "A new folder for the corrected adapter")
+        ->required();
+    auto *clamp = correct
+                      ->add_option("--clamp", correctArgs->options.clampLimit,
+                                   "Clamp limit L: a correction component larger than L times the learned "
+                                   "update (mean magnitudes) is scaled down to it")
+                      ->check(CLI::PositiveNumber);
+    correct->add_flag("--no-clamp", correctArgs->noClamp, "Apply the full correction")->excludes(clamp);
+    correct->add_flag("--overwrite", correctArgs->options.overwrite, "Replace an existing output folder");
+    correct->callback([&context, correctArgs] {
+        runCommand(context, [&context, correctArgs](core::Feedback &feedback) {
+            core::CorrectionOptions options = correctArgs->options;
+            if (correctArgs->noClamp)
+                options.clampLimit = 0;
+            options.device = context.device;
+            core::CorrectionReport report = core::runCorrection(options, &feedback);
+            if (context.json) {
+                nlohmann::json json = report.toJson();
+                json["output"] = options.outDir;
+                printJson(json);
+            } else if (!context.quiet) {
+                printCorrectionTable(report, options.outDir);
+            }
+        });
+    });
+
+    // evaluate
+    struct EvaluateArgs
+    {
+        core::EvaluationOptions options;
+        std::string metric = "exact";
+        bool noGeneration = false;
+        std::string output;
+    };
+    auto evaluateArgs = std::make_shared<EvaluateArgs>();
+    auto *evaluate = app.add_subcommand(
+        "evaluate",
+        "Held-out loss, perplexity and generation match of the original model, the emulator + LoRA, "
+        "the original + uncorrected LoRA and the original + corrected LoRA");
+    auto &eo = evaluateArgs->options;
+    evaluate->add_option("--model", eo.modelPath, "The ORIGINAL model (HF folder or .gguf)")->required();
+    evaluate->add_option("--emulator", eo.emulatorPath, "The emulator folder (evaluated with --adapter)");
+    evaluate->add_option("--adapter", eo.adapterPath, "The LoRA trained on the emulator (uncorrected)");
+    evaluate->add_option("--corrected", eo.correctedPath, "The corrected adapter");
+    evaluate->add_option("--data", eo.dataPath, "Held-out dataset (.jsonl, .json or .txt)")->required();
+    evaluate->add_option("--max-new-tokens", eo.maxNewTokens, "Greedy generation length")
+        ->check(CLI::PositiveNumber);
+    evaluate->add_option("--metric", evaluateArgs->metric, "exact (after trimming) or contains (free text)")
+        ->check(CLI::IsMember({"exact", "contains"}));
+    evaluate->add_option("--max-examples", eo.maxExamples, "Evaluate the first N records (0: all)")
+        ->check(CLI::NonNegativeNumber);
+    evaluate->add_option("--max-length", eo.maxLength, "Tokens per example after truncation")
+        ->check(CLI::PositiveNumber);
+    evaluate->add_option("--chat-template", eo.chatTemplate,
+                         "auto, jinja, chatml, llama3, llama2, alpaca, plain");
+    evaluate->add_option("--batch-size", eo.batchSize, "Examples per forward pass for the loss")
+        ->check(CLI::PositiveNumber);
+    evaluate->add_option("--dtype", eo.dtype, "Compute dtype: auto, fp32, bf16, fp16");
+    evaluate->add_flag("--no-generation", evaluateArgs->noGeneration, "Loss and perplexity only");
+    evaluate->add_option("--output", evaluateArgs->output, "Also write the result as JSON to this file");
+    evaluate->callback([&context, evaluateArgs] {
+        runCommand(context, [&context, evaluateArgs](core::Feedback &feedback) {
+            core::EvaluationOptions options = evaluateArgs->options;
+            options.metric = core::parseMatchMetric(evaluateArgs->metric);
+            options.generation = !evaluateArgs->noGeneration;
+            options.device = context.device;
+            core::EvaluationResult result = core::runEvaluation(options, &feedback);
+            if (!evaluateArgs->output.empty())
+                core::writeFileAtomically(evaluateArgs->output, result.toJson().dump(2) + "\n");
+            if (context.json)
+                printJson(result.toJson());
+            else if (!context.quiet)
+                printEvaluationTable(result);
+        });
+    });
+
+    // export
+    struct ExportArgs
+    {
+        core::ExportOptions options;
+        std::string format;
+    };
+    auto exportArgs = std::make_shared<ExportArgs>();
+    auto *exportCommand = app.add_subcommand(
+        "export",
+        "Export a (corrected) adapter: a PEFT adapter, a merged Hugging Face model, a llama.cpp GGUF "
+        "LoRA adapter or a merged GGUF model; each is read back and checked");
+    exportCommand->add_option("--model", exportArgs->options.modelPath, "The ORIGINAL model")->required();
+    exportCommand
+        ->add_option("--adapter", exportArgs->options.adapterPath, "The adapter (normally corrected)")
+        ->required();
+    exportCommand->add_option("--format", exportArgs->format, "peft, merged, gguf-lora or gguf-merged")
+        ->required()
+        ->check(CLI::IsMember({"peft", "merged", "gguf-lora", "gguf-merged"}));
+    exportCommand->add_option("--out", exportArgs->options.outPath, "Folder (peft, merged) or .gguf file")
+        ->required();
+    exportCommand->add_option("--dtype", exportArgs->options.dtype,
+                              "auto; merged: float32/float16/bfloat16; GGUF: F32/F16/BF16/Q8_0");
+    exportCommand->add_flag("--overwrite", exportArgs->options.overwrite, "Replace an existing output");
+    exportCommand->callback([&context, exportArgs] {
+        runCommand(context, [&context, exportArgs](core::Feedback &feedback) {
+            core::ExportOptions options = exportArgs->options;
+            options.format = core::parseExportFormat(exportArgs->format);
+            core::ExportResult result = core::runExport(options, &feedback);
+            if (context.json)
+                printJson(result.toJson());
+            else if (!context.quiet)
+                std::printf("Exported %s to %s (%.1f MB, %lld tensors verified, max error %.3g) in %.1f s\n",
+                            result.format.c_str(), result.path.c_str(), result.bytes / 1e6,
+                            static_cast<long long>(result.tensorsChecked), result.maxVerifyError,
+                            result.seconds);
+        });
+    });
+}
+
+} // namespace emloc::cli

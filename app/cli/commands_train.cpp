@@ -1,0 +1,204 @@
+// `emloc train`: LoRA fine-tuning of a model or an emulator (stage 2), or of a layer-drop emulator
+// (the Offsite-tuning baseline).
+#include "cli_context.h"
+
+#include "emloc/causal_lm.h"
+#include "emloc/chat_template.h"
+#include "emloc/dataset_preview.h"
+#include "emloc/device.h"
+#include "emloc/error.h"
+#include "emloc/layer_drop.h"
+#include "emloc/memory.h"
+#include "emloc/tokenizer.h"
+#include "emloc/trainer.h"
+
+#include <cstdio>
+#include <memory>
+
+namespace emloc::cli {
+
+namespace {
+struct TrainCommand
+{
+    std::string model, data, out, schedule = "cosine", targets, format = "auto", chatTemplate = "auto";
+    std::string dtype = "auto", system;
+    core::TrainOptions options;
+    int64_t maxLength = 512;
+    double validationFraction = 0;
+    int64_t layerDrop = 0;
+    bool noCheckpointing = false, trainOnAll = false;
+};
+
+void printSummary(const core::TrainResult &result, const std::string &modelText)
+{
+    std::printf("Trained %s: %lld of %lld steps%s in %.1f s (%.2f s/step), peak memory %s\n",
+                modelText.c_str(), (long long)result.steps, (long long)result.totalSteps,
+                result.stoppedEarly ? " (early stop)" : "", result.seconds, result.secondsPerStep,
+                core::formatBytes(result.peakMemoryBytes).c_str());
+    std::printf("Train loss %.4f -> %.4f", result.firstTrainLoss, result.finalTrainLoss);
+    if (result.finalValidationLoss >= 0)
+        std::printf(", validation loss %.4f (best %.4f)", result.finalValidationLoss,
+                    result.bestValidationLoss);
+    std::printf("\nLoRA adapter (%lld trainable parameters): %s\n", (long long)result.trainableParameters,
+                result.adapterDir.c_str());
+}
+
+void runTrain(CliContext &context, TrainCommand &command, core::Feedback &feedback)
+{
+    core::ModelFiles files = core::openModel(command.model);
+    if (!files.tokenizerJson.is_object() || files.tokenizerJson.empty())
+        throw core::Error(files.path +
+                          " has no tokenizer (tokenizer.json, or tokenizer metadata in the GGUF); "
+                          "add the model's tokenizer.json to the folder");
+    auto tokenizer = core::Tokenizer::fromJson(files.tokenizerJson, files.path + " tokenizer");
+    auto chatTemplate = core::ChatTemplate::fromModel(files.tokenizerConfig, command.chatTemplate);
+    for (const auto &warning : chatTemplate.warnings())
+        feedback.log(core::LogLevel::Warning, warning);
+
+    core::PrepareOptions prepare;
+    prepare.read.format = core::parseRecordFormat(command.format);
+    prepare.tokenize.maxLength = command.maxLength;
+    prepare.tokenize.systemPrompt = command.system;
+    prepare.tokenize.trainOnAllTokens = command.trainOnAll;
+    auto prepared = core::prepareDataset(command.data, chatTemplate, *tokenizer, prepare, &feedback);
+    auto split = core::splitTrainValidation(std::move(prepared.examples), command.validationFraction, 0,
+                                            command.options.seed);
+    feedback.log(core::LogLevel::Info, std::to_string(split.train.size()) + " training and " +
+                                           std::to_string(split.validation.size()) + " validation examples.");
+
+    auto &options = command.options;
+    options.outputDir = command.out;
+    options.schedule = core::parseLrSchedule(command.schedule);
+    options.gradientCheckpointing = !command.noCheckpointing;
+    options.baseModelName = files.path;
+    if (!command.targets.empty())
+        options.lora.targets = core::parseLoraTargets(command.targets);
+    if (options.packing && options.packLength == 0)
+        options.packLength = command.maxLength;
+    std::string modelText = files.path;
+    if (command.layerDrop > 0) {
+        auto kept = core::layerDropSelection(files.config.numLayers, {command.layerDrop, 1, 1});
+        options.adapterLayerMap = core::layerDropMap(kept);
+        feedback.log(core::LogLevel::Info, "Layer-drop emulator: " + std::to_string(kept.size()) + " of " +
+                                               std::to_string(files.config.numLayers) + " layers.");
+        modelText += " (layer-drop, " + std::to_string(kept.size()) + " layers)";
+        files = core::layerDropModel(files, kept);
+    }
+
+    core::CausalLMOptions modelOptions;
+    modelOptions.placement.device = torch::Device(core::parseDevice(context.device).toString());
+    modelOptions.placement.dtype = core::parseComputeDtype(command.dtype, modelOptions.placement.device);
+    core::CausalLM model(files, modelOptions, &feedback);
+    core::LoraTrainer trainer(model, options);
+    core::TrainResult result = trainer.run(split.train, split.validation, feedback);
+    if (auto *terminal = dynamic_cast<TerminalFeedback *>(&feedback))
+        terminal->finishLine();
+    if (context.json)
+        printJson(result.toJson());
+    else if (!context.quiet)
+        printSummary(result, modelText);
+}
+} // namespace
+
+void registerTrainCommands(CLI::App &app, CliContext &context)
+{
+    auto command = std::make_shared<TrainCommand>();
+    auto &options = command->options;
+    auto *train = app.add_subcommand(
+        "train",
+        "Fine-tune LoRA on a model or an emulator (stage 2); writes a PEFT adapter, metrics.jsonl and "
+        "a resumable checkpoint into --out");
+    train->add_option("MODEL", command->model, "A Hugging Face folder, a .gguf file or an emulator folder")
+        ->required();
+    train->add_option("--data", command->data, "A .jsonl, .json or .txt dataset")->required();
+    train->add_option("--out", command->out, "Output folder (adapter, metrics.jsonl, checkpoint/)")
+        ->required();
+    auto *steps = train->add_option("--steps", options.steps, "Optimizer steps")->check(CLI::PositiveNumber);
+    train->add_option("--epochs", options.epochs, "Passes over the data (when --steps is not given)")
+        ->default_val(1.0)
+        ->check(CLI::PositiveNumber)
+        ->excludes(steps);
+    train->add_option("--batch", options.batchSize, "Rows per micro-batch")
+        ->default_val(2)
+        ->check(CLI::PositiveNumber);
+    train->add_option("--grad-accum", options.gradAccum, "Micro-batches per optimizer step")
+        ->default_val(4)
+        ->check(CLI::PositiveNumber);
+    train->add_option("--lr", options.learningRate, "Peak learning rate")
+        ->default_val(1e-4)
+        ->check(CLI::PositiveNumber);
+    train->add_option("--schedule", command->schedule, "Learning-rate schedule after warmup")
+        ->default_val("cosine")
+        ->check(CLI::IsMember({"cosine", "linear", "constant"}));
+    train->add_option("--warmup-ratio", options.warmupRatio, "Fraction of the steps spent warming up")
+        ->default_val(0.03)
+        ->check(CLI::Range(0.0, 0.99));
+    train->add_option("--weight-decay", options.adam.weightDecay, "AdamW decoupled weight decay")
+        ->default_val(0.01)
+        ->check(CLI::NonNegativeNumber);
+    train->add_option("--max-grad-norm", options.maxGradNorm, "Gradient-norm clipping (0: off)")
+        ->default_val(1.0)
+        ->check(CLI::NonNegativeNumber);
+    train->add_option("--lora-rank", options.lora.rank, "LoRA rank r")
+        ->default_val(8)
+        ->check(CLI::PositiveNumber);
+    train->add_option("--lora-alpha", options.lora.alpha, "LoRA alpha (scale alpha / r)")
+        ->default_val(16.0)
+        ->check(CLI::PositiveNumber);
+    train->add_option("--lora-dropout", options.lora.dropout, "Dropout on the LoRA input")
+        ->default_val(0.05)
+        ->check(CLI::Range(0.0, 0.95));
+    train->add_flag("--rslora", options.lora.rsLora, "Rank-stabilised scale alpha / sqrt(r)");
+    train->add_option("--targets", command->targets,
+                      "Projections that get LoRA, comma-separated (default q,k,v,o,gate,up,down _proj)");
+    train->add_option("--max-length", command->maxLength, "Tokens per example; longer ones are truncated")
+        ->default_val(512)
+        ->check(CLI::PositiveNumber);
+    train->add_flag("--packing", options.packing, "Pack several examples per row of --max-length tokens");
+    train->add_option("--format", command->format, "Record format")
+        ->default_val("auto")
+        ->check(CLI::IsMember({"auto", "alpaca", "messages", "sharegpt", "prompt-completion", "text"}));
+    train
+        ->add_option("--template", command->chatTemplate,
+                     "Chat template: the model's own (auto) or a built-in one")
+        ->default_val("auto")
+        ->check(CLI::IsMember({"auto", "jinja", "chatml", "llama3", "llama2", "alpaca", "plain"}));
+    train->add_option("--system", command->system, "System prompt for conversations that have none");
+    train->add_flag("--train-on-all", command->trainOnAll, "Train on every token, prompts included");
+    train
+        ->add_option("--validation-fraction", command->validationFraction, "Examples held out for validation")
+        ->default_val(0.0)
+        ->check(CLI::Range(0.0, 0.9));
+    train->add_option("--eval-every", options.evalEvery, "Validation every N steps (0: at the end)")
+        ->default_val(0)
+        ->check(CLI::NonNegativeNumber);
+    train
+        ->add_option("--early-stopping", options.earlyStoppingPatience,
+                     "Stop after N validations without improvement (0: never)")
+        ->default_val(0)
+        ->check(CLI::NonNegativeNumber);
+    train
+        ->add_option("--checkpoint-every", options.checkpointEvery,
+                     "Checkpoint every N steps (0: at cancel and end)")
+        ->default_val(0)
+        ->check(CLI::NonNegativeNumber);
+    train->add_flag("--resume", options.resume, "Continue from the checkpoint in --out");
+    train->add_option("--seed", options.seed, "Seed of LoRA init, dropout and data order")->default_val(42);
+    train->add_flag("--no-checkpointing", command->noCheckpointing,
+                    "Keep every layer's activations (faster, more memory)");
+    train
+        ->add_option("--layer-drop", command->layerDrop,
+                     "Offsite-tuning baseline: train on the first, the last and every K-th middle layer")
+        ->check(CLI::Range(int64_t(2), int64_t(1000)));
+    train
+        ->add_option("--dtype", command->dtype, "Compute dtype: auto (fp32 on CPU, bf16 on CUDA), fp32, bf16")
+        ->default_val("auto")
+        ->check(CLI::IsMember({"auto", "fp32", "bf16", "fp16"}));
+    train->add_flag("--json", context.json, "Machine-readable JSON summary on stdout");
+    train->callback([&context, command] {
+        runCommand(context,
+                   [&context, command](core::Feedback &feedback) { runTrain(context, *command, feedback); });
+    });
+}
+
+} // namespace emloc::cli
