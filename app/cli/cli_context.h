@@ -32,5 +32,12 @@ void runCommand(CliContext &context, const std::function<void(core::Feedback &)>
 void printJson(const nlohmann::json &value);
 
 void registerSystemCommands(CLI::App &app, CliContext &context);
+void registerConvertCommands(CLI::App &app, CliContext &context);
+void registerModelCommands(CLI::App &app, CliContext &context);
+void registerDataCommands(CLI::App &app, CliContext &context);
+void registerTrainCommands(CLI::App &app, CliContext &context);
+void registerEmulatorCommands(CLI::App &app, CliContext &context);
+void registerStage3Commands(CLI::App &app, CliContext &context);
+void registerRunCommands(CLI::App &app, CliContext &context);
 
 } // namespace emloc::cli

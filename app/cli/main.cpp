@@ -81,6 +81,13 @@ int main(int argc, char **argv)
     app.require_subcommand(1);
 
     cli::registerSystemCommands(app, context);
+    cli::registerConvertCommands(app, context);
+    cli::registerModelCommands(app, context);
+    cli::registerDataCommands(app, context);
+    cli::registerTrainCommands(app, context);
+    cli::registerEmulatorCommands(app, context);
+    cli::registerStage3Commands(app, context);
+    cli::registerRunCommands(app, context);
 
     try {
         app.parse(argc, argv);

@@ -1,0 +1,129 @@
+// `emloc run CONFIG.json`: the whole EMLoC job (emulator, LoRA on it, correction, evaluation, exports)
+// from one configuration file, ending with the summary table people compare runs by.
+#include "cli_context.h"
+
+#include "emloc/memory.h"
+#include "emloc/pipeline.h"
+
+#include <cstdio>
+
+namespace emloc::cli {
+
+namespace {
+
+const char *kExampleConfig = R"({
+  "model": "models/SmolLM2-135M-Instruct.gguf",
+  "output": "runs/my-run",
+  "device": "cpu",
+  "data": {"train": "data/train.jsonl", "test": "data/test.jsonl", "max_length": 256},
+  "emulator": {"ratio": 0.4, "calibration_samples": 64},
+  "train": {"epochs": 2, "batch": 4, "grad_accum": 2, "lr": 0.0005,
+            "lora": {"rank": 8, "alpha": 16, "dropout": 0.05}},
+  "correct": {"clamp": 3},
+  "evaluate": {"metric": "exact", "max_new_tokens": 48},
+  "export": ["peft", "gguf-lora"]
+}
+)";
+
+std::string stageTitle(const std::string &stage)
+{
+    if (stage == "emulator")
+        return "1 build the emulator";
+    if (stage == "train")
+        return "2 LoRA on the emulator";
+    if (stage == "correct")
+        return "3 correct the LoRA";
+    if (stage == "evaluate")
+        return "evaluate (4 models)";
+    return stage;
+}
+
+std::string peakText(int64_t bytes)
+{
+    return bytes >= 0 ? core::formatBytes(bytes) : "-";
+}
+
+void printSummary(const core::PipelineResult &result)
+{
+    std::printf("\n%-26s %10s %12s  %s\n", "Stage", "Time", "Peak memory", "Output");
+    for (const auto &stage : result.stages)
+        std::printf("%-26s %9.1fs %12s  %s%s\n", stageTitle(stage.stage).c_str(), stage.seconds,
+                    peakText(stage.peakMemoryBytes).c_str(), stage.output.c_str(),
+                    stage.skipped ? "  (reused)" : "");
+    int64_t emlocPeak = -1;
+    for (const auto &stage : result.stages)
+        if (stage.stage == "emulator" || stage.stage == "train" || stage.stage == "correct")
+            emlocPeak = std::max(emlocPeak, stage.peakMemoryBytes);
+    std::printf("Emulator ratio %.2f. EMLoC peak (stages 1-3) %s", result.ratio, peakText(emlocPeak).c_str());
+    if (result.inferencePeakBytes > 0)
+        std::printf(" against %s for inference of the original model (%.2fx)",
+                    peakText(result.inferencePeakBytes).c_str(),
+                    double(emlocPeak) / double(result.inferencePeakBytes));
+    std::printf("\n");
+    if (!result.evaluated)
+        return;
+    const auto &evaluation = result.evaluation;
+    std::printf("\nHeld-out data: %lld examples, %s match\n", static_cast<long long>(evaluation.examples),
+                evaluation.metric.c_str());
+    std::printf("%-34s %9s %11s %16s\n", "Model", "loss", "perplexity", "match");
+    for (const auto &model : evaluation.models) {
+        std::string title = model.name;
+        if (model.name == "original")
+            title = "original (no fine-tuning)";
+        else if (model.name == "original+lora")
+            title = "original + LoRA, uncorrected";
+        else if (model.name == "original+corrected")
+            title = "original + LoRA, corrected (EMLoC)";
+        else if (model.name == "emulator+lora")
+            title = "emulator + LoRA";
+        char match[48] = "-";
+        if (model.matchRate >= 0)
+            std::snprintf(match, sizeof match, "%lld/%lld (%.0f%%)", static_cast<long long>(model.matched),
+                          static_cast<long long>(model.generated), 100.0 * model.matchRate);
+        std::printf("%-34s %9.4f %11.3f %16s\n", title.c_str(), model.loss, model.perplexity, match);
+    }
+    for (const auto &e : result.exports)
+        std::printf("Exported %s: %s (%s)\n", e.format.c_str(), e.path.c_str(),
+                    core::formatBytes(static_cast<int64_t>(e.bytes)).c_str());
+}
+
+} // namespace
+
+void registerRunCommands(CLI::App &app, CliContext &context)
+{
+    struct RunArgs
+    {
+        std::string config;
+        bool example = false;
+    };
+    auto args = std::make_shared<RunArgs>();
+    auto *run = app.add_subcommand(
+        "run", "Run the whole EMLoC job from a configuration file: build the emulator, fine-tune LoRA on it, "
+               "correct the LoRA, evaluate on held-out data and export. Stages whose outputs already match "
+               "the configuration are reused; a stopped training resumes from its checkpoint.");
+    auto *config = run->add_option("CONFIG", args->config, "The run's JSON configuration (see --example)");
+    run->add_flag("--example", args->example, "Print an example configuration and exit")->excludes(config);
+    run->add_flag("--json", context.json, "Machine-readable JSON summary on stdout");
+    run->callback([&context, args] {
+        if (args->example) {
+            std::fputs(kExampleConfig, stdout);
+            return;
+        }
+        if (args->config.empty())
+            throw CLI::RequiredError("CONFIG (or --example)");
+        runCommand(context, [&context, args](core::Feedback &feedback) {
+            core::PipelineConfig config = core::loadPipelineConfig(args->config);
+            if (context.device != "cpu")
+                config.device = context.device; // --device on the command line wins
+            const core::PipelineResult result = core::runPipeline(config, feedback);
+            if (auto *terminal = dynamic_cast<TerminalFeedback *>(&feedback))
+                terminal->finishLine();
+            if (context.json)
+                printJson(result.toJson());
+            else if (!context.quiet)
+                printSummary(result);
+        });
+    });
+}
+
+} // namespace emloc::cli

@@ -1,0 +1,87 @@
+#pragma once
+// The whole EMLoC job from one configuration file (`emloc run CONFIG.json`, the GUI's Run button): build
+// the emulator, fine-tune LoRA on it, correct the LoRA, evaluate the four models on held-out data and
+// export. A stage whose output folder already holds a result made from the same inputs and settings is
+// skipped, so a stopped run continues where it stopped (training resumes from its checkpoint).
+
+#include "emloc/emulator.h"
+#include "emloc/evaluation.h"
+#include "emloc/export.h"
+#include "emloc/job.h"
+#include "emloc/trainer.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace emloc::core {
+
+struct PipelineConfig
+{
+    std::string model;     // the ORIGINAL model: HF folder or .gguf
+    std::string trainData; // training file; its samples also calibrate the emulator
+    std::string testData;  // held-out file for the evaluation; empty: no evaluation
+    std::string outputDir; // emulator/, train/, corrected/, evaluation.json, exports, summary.json
+    std::string device = "cpu";
+    // Data: how records become tokens (dataset.h, chat_template.h).
+    std::string format = "auto";
+    std::string chatTemplate = "auto";
+    std::string systemPrompt;
+    int64_t maxLength = 512;
+    double validationFraction = 0; // of the training file, for the trainer's validation loss
+    // Stage 1. With budgetBytes > 0 the planner picks the ratio (the largest that fits).
+    EmulatorOptions emulator;
+    int64_t budgetBytes = 0;
+    // Stage 2 (outputDir, baseModelName and padId are filled in by the pipeline).
+    TrainOptions train;
+    // Stage 3.
+    double clampLimit = 3;        // <= 0: no clamp
+    EvaluationOptions evaluation; // metric, generation, maxNewTokens, maxExamples, batchSize
+    std::vector<ExportFormat> exports;
+
+    // The configuration as a file holds it (paths as given): written beside the outputs.
+    nlohmann::json toJson() const;
+};
+
+// Reads a configuration file. Relative paths are taken relative to the file's folder. Unknown keys are
+// an Error (a typo must not silently fall back to a default); every Error names the file and the key and
+// says what is accepted.
+PipelineConfig loadPipelineConfig(const std::string &path);
+// The same for a document already parsed; `source` names it in errors, `baseDir` resolves paths.
+PipelineConfig pipelineConfigFromJson(const nlohmann::json &json, const std::string &source,
+                                      const std::string &baseDir);
+
+// What one stage did (or that it was skipped because its output was already there).
+struct StageReport
+{
+    std::string stage; // "emulator", "train", "correct", "evaluate", "export"
+    bool skipped = false;
+    double seconds = 0;
+    int64_t peakMemoryBytes = -1; // measured while the stage ran (process RSS / CUDA allocator)
+    std::string output;
+    nlohmann::json details; // the stage's own result (build, training, correction report, ...)
+};
+
+struct PipelineResult
+{
+    double ratio = 0; // the emulator's ratio (chosen by the planner when a budget was given)
+    std::vector<StageReport> stages;
+    // The peak of running the original model alone (forward of the calibration samples, full model
+    // resident): the inference budget the EMLoC stages must stay within. -1 when not measured.
+    int64_t inferencePeakBytes = -1;
+    bool evaluated = false;
+    EvaluationResult evaluation;
+    std::vector<ExportResult> exports;
+    nlohmann::json toJson() const; // what summary.json holds
+};
+
+// The name of an export inside the run's export/ folder ("peft-adapter", "adapter.gguf", ...).
+std::string pipelineExportName(ExportFormat format);
+
+// Runs every stage in order; progress and metrics through `feedback`, pause/cancel between steps. A
+// cancelled or failed stage leaves the outputs of the stages before it intact.
+PipelineResult runPipeline(const PipelineConfig &config, Feedback &feedback);
+
+} // namespace emloc::core

@@ -1,0 +1,470 @@
+// `emloc run`: the three EMLoC stages, the evaluation and the exports chained from one configuration.
+// Every stage folder carries pipeline-stage.json with a key: the hash of everything its output depends
+// on (the inputs' fingerprints, the settings, the keys of the stages before it). A folder whose key
+// matches is reused; any other is rebuilt.
+#include "emloc/pipeline.h"
+
+#include "emloc/atomic_file.h"
+#include "emloc/causal_lm.h"
+#include "emloc/chat_template.h"
+#include "emloc/correction.h"
+#include "emloc/dataset.h"
+#include "emloc/dataset_preview.h"
+#include "emloc/device.h"
+#include "emloc/error.h"
+#include "emloc/memory.h"
+#include "emloc/memory_plan.h"
+#include "emloc/model_files.h"
+#include "emloc/tokenizer.h"
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+
+namespace fs = std::filesystem;
+
+namespace emloc::core {
+
+namespace {
+
+constexpr const char *kStampName = "pipeline-stage.json";
+
+// The content of a data file, or its size, head and tail when it is too large to hash quickly.
+std::string fileFingerprint(const std::string &path)
+{
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+        throw Error("cannot read '" + path + "': check the path in the configuration");
+    in.seekg(0, std::ios::end);
+    const int64_t size = in.tellg();
+    constexpr int64_t kWhole = int64_t(64) << 20, kEnd = int64_t(4) << 20;
+    std::string bytes;
+    auto readAt = [&](int64_t offset, int64_t count) {
+        std::string part(static_cast<size_t>(count), '\0');
+        in.seekg(offset);
+        in.read(part.data(), count);
+        bytes += part;
+    };
+    if (size <= kWhole) {
+        readAt(0, size);
+    } else {
+        readAt(0, kEnd);
+        readAt(size - kEnd, kEnd);
+    }
+    return sha256Hex(std::to_string(size) + ":" + bytes);
+}
+
+std::optional<nlohmann::json> readStamp(const std::string &folder)
+{
+    const fs::path path = fs::path(folder) / kStampName;
+    if (!fs::exists(path))
+        return std::nullopt;
+    try {
+        return nlohmann::json::parse(readTextFile(path.string()));
+    } catch (const std::exception &) {
+        return std::nullopt; // unreadable: the stage runs again
+    }
+}
+
+bool stampMatches(const std::string &folder, const std::string &key)
+{
+    auto stamp = readStamp(folder);
+    return stamp && stamp->value("key", "") == key && stamp->value("complete", false);
+}
+
+void writeStamp(const std::string &folder, const std::string &key, bool complete,
+                const nlohmann::json &report)
+{
+    writeFileAtomically((fs::path(folder) / kStampName).string(),
+                        nlohmann::json{{"key", key}, {"complete", complete}, {"report", report}}.dump(2) +
+                            "\n");
+}
+
+// Measures one stage: time and the peak of the device's memory while it runs.
+class StageTimer
+{
+public:
+    StageTimer(std::string stage, const std::string &device, Feedback &feedback)
+        : m_meter(device), m_start(std::chrono::steady_clock::now())
+    {
+        m_report.stage = std::move(stage);
+        m_meter.reset();
+        feedback.log(LogLevel::Info, "Stage '" + m_report.stage + "' starts.");
+    }
+    StageReport finish(std::string output, nlohmann::json details)
+    {
+        m_report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - m_start).count();
+        m_report.peakMemoryBytes = m_meter.read().peakBytes;
+        m_report.output = std::move(output);
+        m_report.details = std::move(details);
+        return m_report;
+    }
+
+private:
+    StageReport m_report;
+    MemoryMeter m_meter;
+    std::chrono::steady_clock::time_point m_start;
+};
+
+StageReport skippedStage(const std::string &stage, const std::string &output, Feedback &feedback)
+{
+    feedback.log(LogLevel::Info,
+                 "Stage '" + stage + "': reusing " + output + " (made from the same inputs and settings).");
+    StageReport report;
+    report.stage = stage;
+    report.skipped = true;
+    report.output = output;
+    if (auto stamp = readStamp(fs::is_directory(output) ? output : fs::path(output).parent_path().string()))
+        report.details = stamp->value("report", nlohmann::json());
+    if (report.details.is_object()) {
+        report.seconds = report.details.value("seconds", 0.0);
+        report.peakMemoryBytes = report.details.value("peak_memory_bytes", int64_t(-1));
+    }
+    return report;
+}
+
+nlohmann::json stageDetails(const StageReport &report, nlohmann::json details)
+{
+    details["seconds"] = report.seconds;
+    details["peak_memory_bytes"] = report.peakMemoryBytes;
+    return details;
+}
+
+double chooseEmulatorRatio(const PipelineConfig &config, const ModelFiles &files, Feedback &feedback)
+{
+    if (config.budgetBytes <= 0)
+        return config.emulator.ratio;
+    PlanSettings settings;
+    settings.batchSize = config.train.batchSize;
+    settings.sequenceLength = config.maxLength;
+    settings.loraRank = config.train.lora.rank;
+    settings.loraTargets = config.train.lora.targets;
+    settings.gradientCheckpointing = config.train.gradientCheckpointing;
+    settings.cuda = config.device.rfind("cuda", 0) == 0;
+    settings.calibrationSamples = config.emulator.calibration.samples;
+    settings.calibrationSequenceLength = config.maxLength;
+    settings.gramFloat64 = config.emulator.gramFloat64;
+    settings.keepLastDownProjDense = config.emulator.keepLastDownProjDense;
+    ModelConfig modelConfig = files.config;
+    if (modelConfig.headDim <= 0 && modelConfig.numHeads > 0)
+        modelConfig.headDim = modelConfig.hiddenSize / modelConfig.numHeads;
+    const RatioChoice choice = chooseRatio(modelConfig, settings, config.budgetBytes);
+    if (!choice.fits)
+        throw Error("no emulator ratio fits the budget of " + formatBytes(config.budgetBytes) + ": " +
+                    choice.advice);
+    feedback.log(LogLevel::Info, "The planner chose ratio " + std::to_string(choice.ratio) +
+                                     " (predicted peak " + formatBytes(choice.plan.peakBytes()) +
+                                     " within the budget of " + formatBytes(config.budgetBytes) + ").");
+    return choice.ratio;
+}
+
+struct PipelineRun
+{
+    const PipelineConfig &config;
+    Feedback &feedback;
+    ModelFiles original;
+    PipelineResult result;
+    std::string emulatorDir, trainDir, correctedDir;
+
+    std::string dataKey() const
+    {
+        return nlohmann::json{{"train", fileFingerprint(config.trainData)},
+                              {"format", config.format},
+                              {"template", config.chatTemplate},
+                              {"system", config.systemPrompt},
+                              {"max_length", config.maxLength}}
+            .dump();
+    }
+
+    std::string buildEmulatorStage(const std::string &modelKey)
+    {
+        EmulatorOptions options = config.emulator;
+        options.outputPath = emulatorDir;
+        options.overwrite = true;
+        options.ratio = result.ratio;
+        options.device = config.device;
+        options.calibration.dataPath = config.trainData;
+        options.calibration.maxLength = config.maxLength;
+        options.calibration.format = config.format;
+        options.calibration.chatTemplate = config.chatTemplate;
+        options.calibration.systemPrompt = config.systemPrompt;
+        const nlohmann::json settings = config.toJson()["emulator"];
+        const std::string key =
+            sha256Hex(modelKey + dataKey() + settings.dump() + std::to_string(result.ratio));
+        if (stampMatches(emulatorDir, key)) {
+            result.stages.push_back(skippedStage("emulator", emulatorDir, feedback));
+            return key;
+        }
+        StageTimer timer("emulator", config.device, feedback);
+        const EmulatorBuildResult build = buildEmulator(original, options, feedback);
+        StageReport report = timer.finish(emulatorDir, {});
+        report.details = stageDetails(report, {{"ratio", result.ratio},
+                                               {"original_parameters", build.originalParameters},
+                                               {"emulator_parameters", build.emulatorParameters},
+                                               {"calibration_tokens", build.calibrationTokens}});
+        writeStamp(emulatorDir, key, true, report.details);
+        result.stages.push_back(report);
+        return key;
+    }
+
+    std::string trainStage(const std::string &emulatorKey)
+    {
+        const std::string key = sha256Hex(emulatorKey + config.toJson()["train"].dump() +
+                                          std::to_string(config.validationFraction));
+        if (stampMatches(trainDir, key)) {
+            result.stages.push_back(skippedStage("train", trainDir, feedback));
+            return key;
+        }
+        TrainOptions options = config.train;
+        options.outputDir = trainDir;
+        options.baseModelName = emulatorDir;
+        auto stamp = readStamp(trainDir);
+        if (stamp && stamp->value("key", "") == key && fs::exists(fs::path(trainDir) / "checkpoint")) {
+            options.resume = true;
+            feedback.log(LogLevel::Info, "Resuming the training in " + trainDir + " from its checkpoint.");
+        } else if (fs::exists(trainDir)) {
+            feedback.log(LogLevel::Info, "Training afresh in " + trainDir +
+                                             " (its inputs or settings changed, or it holds no checkpoint).");
+            fs::remove_all(trainDir);
+        }
+        fs::create_directories(trainDir);
+        writeStamp(trainDir, key, false, {});
+
+        StageTimer timer("train", config.device, feedback);
+        auto tokenizer = Tokenizer::fromJson(original.tokenizerJson, original.path + " tokenizer");
+        const ChatTemplate chatTemplate =
+            ChatTemplate::fromModel(original.tokenizerConfig, config.chatTemplate);
+        for (const auto &warning : chatTemplate.warnings())
+            feedback.log(LogLevel::Warning, warning);
+        PrepareOptions prepare;
+        prepare.read.format = parseRecordFormat(config.format);
+        prepare.tokenize.maxLength = config.maxLength;
+        prepare.tokenize.systemPrompt = config.systemPrompt;
+        PreparedDataset prepared =
+            prepareDataset(config.trainData, chatTemplate, *tokenizer, prepare, &feedback);
+        DatasetSplit split =
+            splitTrainValidation(std::move(prepared.examples), config.validationFraction, 0, options.seed);
+        if (options.packing && options.packLength == 0)
+            options.packLength = config.maxLength;
+
+        CausalLMOptions modelOptions;
+        modelOptions.placement.device = torch::Device(parseDevice(config.device).toString());
+        modelOptions.placement.dtype = parseComputeDtype("auto", modelOptions.placement.device);
+        CausalLM model(openModel(emulatorDir), modelOptions, &feedback);
+        LoraTrainer trainer(model, options);
+        const TrainResult trained = trainer.run(split.train, split.validation, feedback);
+        StageReport report = timer.finish(trainDir, {});
+        report.details = stageDetails(report, trained.toJson());
+        writeStamp(trainDir, key, true, report.details);
+        result.stages.push_back(report);
+        return key;
+    }
+
+    std::string correctStage(const std::string &trainKey)
+    {
+        const std::string key = sha256Hex(trainKey + "clamp " + std::to_string(config.clampLimit));
+        if (stampMatches(correctedDir, key)) {
+            result.stages.push_back(skippedStage("correct", correctedDir, feedback));
+            return key;
+        }
+        StageTimer timer("correct", config.device, feedback);
+        CorrectionOptions options;
+        options.modelPath = config.model;
+        options.emulatorPath = emulatorDir;
+        options.adapterPath = trainDir;
+        options.outDir = correctedDir;
+        options.clampLimit = config.clampLimit;
+        options.device = config.device;
+        options.overwrite = true;
+        const CorrectionReport correction = runCorrection(options, &feedback);
+        StageReport report = timer.finish(correctedDir, {});
+        nlohmann::json summary = {{"modules", correction.modules.size()},
+                                  {"clamped_components", correction.clampedComponents()},
+                                  {"clamp", correction.clampLimit}};
+        report.details = stageDetails(report, summary);
+        writeStamp(correctedDir, key, true, report.details);
+        result.stages.push_back(report);
+        return key;
+    }
+
+    void evaluateStage(const std::string &correctKey)
+    {
+        const std::string out = (fs::path(config.outputDir) / "evaluation.json").string();
+        const std::string key =
+            sha256Hex(correctKey + fileFingerprint(config.testData) + config.toJson()["evaluate"].dump());
+        if (fs::exists(out)) {
+            try {
+                const auto saved = nlohmann::json::parse(readTextFile(out));
+                if (saved.value("key", "") == key) {
+                    feedback.log(LogLevel::Info, "Stage 'evaluate': reusing " + out + ".");
+                    StageReport report;
+                    report.stage = "evaluate";
+                    report.skipped = true;
+                    report.output = out;
+                    report.details = saved.value("report", nlohmann::json());
+                    report.seconds = report.details.value("seconds", 0.0);
+                    report.peakMemoryBytes = report.details.value("peak_memory_bytes", int64_t(-1));
+                    result.evaluation = evaluationFromJson(saved.at("result"));
+                    result.evaluated = true;
+                    result.stages.push_back(report);
+                    return;
+                }
+            } catch (const std::exception &) {
+                // unreadable: evaluate again
+            }
+        }
+        StageTimer timer("evaluate", config.device, feedback);
+        EvaluationOptions options = config.evaluation;
+        options.modelPath = config.model;
+        options.emulatorPath = emulatorDir;
+        options.adapterPath = trainDir;
+        options.correctedPath = correctedDir;
+        options.dataPath = config.testData;
+        options.format = config.format;
+        options.chatTemplate = config.chatTemplate;
+        options.systemPrompt = config.systemPrompt;
+        options.maxLength = config.maxLength;
+        options.device = config.device;
+        result.evaluation = runEvaluation(options, &feedback);
+        result.evaluated = true;
+        StageReport report = timer.finish(out, {});
+        report.details = stageDetails(report, {});
+        writeFileAtomically(
+            out,
+            nlohmann::json{{"key", key}, {"report", report.details}, {"result", result.evaluation.toJson()}}
+                    .dump(2) +
+                "\n");
+        result.stages.push_back(report);
+    }
+
+    static EvaluationResult evaluationFromJson(const nlohmann::json &json)
+    {
+        EvaluationResult evaluation;
+        evaluation.metric = json.value("metric", "");
+        evaluation.examples = json.value("examples", int64_t(0));
+        for (const auto &m : json.at("models")) {
+            ModelEvaluation model;
+            model.name = m.value("name", "");
+            model.loss = m.value("loss", 0.0);
+            model.perplexity = m.value("perplexity", 0.0);
+            model.tokens = m.value("tokens", int64_t(0));
+            model.examples = m.value("examples", int64_t(0));
+            model.generated = m.value("generated", int64_t(0));
+            model.matched = m.value("matched", int64_t(0));
+            model.matchRate = m.at("match_rate").is_number() ? m.at("match_rate").get<double>() : -1.0;
+            model.seconds = m.value("seconds", 0.0);
+            model.peakMemoryBytes = m.value("peak_memory_bytes", int64_t(-1));
+            for (const auto &s : m.value("samples", nlohmann::json::array()))
+                model.samples.push_back(
+                    {s.value("reference", ""), s.value("generated", ""), s.value("match", false)});
+            evaluation.models.push_back(model);
+        }
+        return evaluation;
+    }
+
+    void exportStage()
+    {
+        const fs::path exportDir = fs::path(config.outputDir) / "export";
+        fs::create_directories(exportDir);
+        StageTimer timer("export", config.device, feedback);
+        nlohmann::json written = nlohmann::json::array();
+        for (ExportFormat format : config.exports) {
+            ExportOptions options;
+            options.modelPath = config.model;
+            options.adapterPath = correctedDir;
+            options.format = format;
+            options.overwrite = true;
+            options.outPath = (exportDir / pipelineExportName(format)).string();
+            feedback.checkpoint();
+            result.exports.push_back(runExport(options, &feedback));
+            written.push_back(result.exports.back().toJson());
+        }
+        StageReport report = timer.finish(exportDir.string(), {});
+        report.details = stageDetails(report, {{"exports", written}});
+        result.stages.push_back(report);
+    }
+};
+
+} // namespace
+
+std::string pipelineExportName(ExportFormat format)
+{
+    switch (format) {
+    case ExportFormat::Peft:
+        return "peft-adapter";
+    case ExportFormat::Merged:
+        return "merged-model";
+    case ExportFormat::GgufLora:
+        return "adapter.gguf";
+    case ExportFormat::GgufMerged:
+        return "merged-model.gguf";
+    }
+    return "export";
+}
+
+nlohmann::json PipelineResult::toJson() const
+{
+    nlohmann::json stageList = nlohmann::json::array();
+    for (const auto &stage : stages)
+        stageList.push_back({{"stage", stage.stage},
+                             {"skipped", stage.skipped},
+                             {"seconds", stage.seconds},
+                             {"peak_memory_bytes", stage.peakMemoryBytes},
+                             {"output", stage.output},
+                             {"details", stage.details}});
+    nlohmann::json exportList = nlohmann::json::array();
+    for (const auto &e : exports)
+        exportList.push_back(e.toJson());
+    return {{"ratio", ratio},
+            {"inference_peak_memory_bytes", inferencePeakBytes},
+            {"stages", stageList},
+            {"evaluation", evaluated ? evaluation.toJson() : nlohmann::json(nullptr)},
+            {"exports", exportList}};
+}
+
+PipelineResult runPipeline(const PipelineConfig &config, Feedback &feedback)
+{
+    PipelineRun run{config, feedback, openModel(config.model), {}, {}, {}, {}};
+    if (!run.original.tokenizerJson.is_object() || run.original.tokenizerJson.empty())
+        throw Error(config.model +
+                    " has no tokenizer (tokenizer.json, or tokenizer metadata in the GGUF): the "
+                    "pipeline needs it to read the data");
+    if (!fs::is_regular_file(config.trainData))
+        throw Error("the training data '" + config.trainData +
+                    "' does not exist; fix data.train in the configuration");
+    if (!config.testData.empty() && !fs::is_regular_file(config.testData))
+        throw Error("the held-out data '" + config.testData +
+                    "' does not exist; fix data.test in the configuration");
+    std::error_code error;
+    fs::create_directories(config.outputDir, error);
+    if (error || !fs::is_directory(config.outputDir))
+        throw Error("cannot create the output folder '" + config.outputDir + "': " + error.message());
+    writeFileAtomically((fs::path(config.outputDir) / "run-config.json").string(),
+                        config.toJson().dump(2) + "\n");
+
+    run.emulatorDir = (fs::path(config.outputDir) / "emulator").string();
+    run.trainDir = (fs::path(config.outputDir) / "train").string();
+    run.correctedDir = (fs::path(config.outputDir) / "corrected-adapter").string();
+    run.result.ratio = chooseEmulatorRatio(config, run.original, feedback);
+
+    const std::string modelKey = modelFingerprint(config.model) + config.device;
+    const std::string emulatorKey = run.buildEmulatorStage(modelKey);
+    const std::string trainKey = run.trainStage(emulatorKey);
+    const std::string correctKey = run.correctStage(trainKey);
+    if (!config.testData.empty()) {
+        run.evaluateStage(correctKey);
+        for (const auto &model : run.result.evaluation.models)
+            if (model.name == "original")
+                run.result.inferencePeakBytes = model.peakMemoryBytes;
+    } else {
+        feedback.log(LogLevel::Info, "No held-out data (data.test): the evaluation is skipped.");
+    }
+    if (!config.exports.empty())
+        run.exportStage();
+    writeFileAtomically((fs::path(config.outputDir) / "summary.json").string(),
+                        run.result.toJson().dump(2) + "\n");
+    return run.result;
+}
+
+} // namespace emloc::core

@@ -1,0 +1,345 @@
+// The pipeline's configuration file: strict (unknown keys and wrong types are errors that name the key),
+// with relative paths resolved against the file's folder.
+#include "emloc/pipeline.h"
+
+#include "emloc/error.h"
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace emloc::core {
+
+namespace {
+
+// One JSON object of the configuration, read key by key; leftover keys are reported as unknown.
+class Section
+{
+public:
+    Section(const nlohmann::json &json, std::string where, std::string source)
+        : m_json(json), m_where(std::move(where)), m_source(std::move(source))
+    {
+        if (!m_json.is_object())
+            throw Error(m_source + ": " + (m_where.empty() ? "the file" : "'" + m_where + "'") +
+                        " must be a JSON object ({...})");
+    }
+
+    bool has(const std::string &key) const { return m_json.contains(key) && !m_json.at(key).is_null(); }
+
+    std::string string(const std::string &key, const std::string &fallback)
+    {
+        const nlohmann::json *value = take(key);
+        if (!value)
+            return fallback;
+        if (!value->is_string())
+            fail(key, "must be a string");
+        return value->get<std::string>();
+    }
+
+    double number(const std::string &key, double fallback, double low, double high)
+    {
+        const nlohmann::json *value = take(key);
+        if (!value)
+            return fallback;
+        if (!value->is_number())
+            fail(key, "must be a number");
+        const double x = value->get<double>();
+        if (!(x >= low && x <= high))
+            fail(key,
+                 "must be between " + format(low) + " and " + format(high) + " (it is " + format(x) + ")");
+        return x;
+    }
+
+    int64_t integer(const std::string &key, int64_t fallback, int64_t low, int64_t high)
+    {
+        const nlohmann::json *value = take(key);
+        if (!value)
+            return fallback;
+        if (!value->is_number_integer())
+            fail(key, "must be a whole number");
+        const int64_t x = value->get<int64_t>();
+        if (x < low || x > high)
+            fail(key, "must be between " + std::to_string(low) + " and " + std::to_string(high) + " (it is " +
+                          std::to_string(x) + ")");
+        return x;
+    }
+
+    bool boolean(const std::string &key, bool fallback)
+    {
+        const nlohmann::json *value = take(key);
+        if (!value)
+            return fallback;
+        if (!value->is_boolean())
+            fail(key, "must be true or false");
+        return value->get<bool>();
+    }
+
+    std::vector<std::string> strings(const std::string &key, std::vector<std::string> fallback)
+    {
+        const nlohmann::json *value = take(key);
+        if (!value)
+            return fallback;
+        if (!value->is_array())
+            fail(key, "must be a list of strings");
+        std::vector<std::string> out;
+        for (const auto &item : *value) {
+            if (!item.is_string())
+                fail(key, "must be a list of strings");
+            out.push_back(item.get<std::string>());
+        }
+        return out;
+    }
+
+    std::string choice(const std::string &key, const std::string &fallback,
+                       const std::set<std::string> &allowed)
+    {
+        const std::string value = string(key, fallback);
+        if (!allowed.count(value)) {
+            std::string list;
+            for (const auto &a : allowed)
+                list += (list.empty() ? "" : ", ") + a;
+            fail(key, "must be one of " + list + " (it is '" + value + "')");
+        }
+        return value;
+    }
+
+    Section section(const std::string &key)
+    {
+        static const nlohmann::json empty = nlohmann::json::object();
+        const nlohmann::json *value = take(key);
+        return Section(value ? *value : empty, path(key), m_source);
+    }
+
+    // Raises the first key nobody asked for.
+    void finish() const
+    {
+        for (const auto &item : m_json.items())
+            if (!m_taken.count(item.key()))
+                fail(item.key(), "is not a known setting; check its spelling against the README's "
+                                 "configuration reference");
+    }
+
+    [[noreturn]] void fail(const std::string &key, const std::string &what) const
+    {
+        throw Error(m_source + ": '" + path(key) + "' " + what);
+    }
+
+private:
+    const nlohmann::json *take(const std::string &key)
+    {
+        m_taken.insert(key);
+        if (!has(key))
+            return nullptr;
+        return &m_json.at(key);
+    }
+    std::string path(const std::string &key) const { return m_where.empty() ? key : m_where + "." + key; }
+    static std::string format(double x)
+    {
+        std::ostringstream out;
+        out << x;
+        return out.str();
+    }
+
+    const nlohmann::json &m_json;
+    std::string m_where;
+    std::string m_source;
+    std::set<std::string> m_taken;
+};
+
+std::string resolvePath(const std::string &path, const std::string &baseDir)
+{
+    if (path.empty() || baseDir.empty() || std::filesystem::path(path).is_absolute())
+        return path;
+    return (std::filesystem::path(baseDir) / path).lexically_normal().string();
+}
+
+constexpr int64_t kMaxCount = int64_t(1) << 40;
+
+} // namespace
+
+PipelineConfig pipelineConfigFromJson(const nlohmann::json &json, const std::string &source,
+                                      const std::string &baseDir)
+{
+    PipelineConfig config;
+    Section root(json, "", source);
+    config.model = resolvePath(root.string("model", ""), baseDir);
+    if (config.model.empty())
+        root.fail("model", "is required: a Hugging Face model folder or a .gguf file");
+    config.outputDir = resolvePath(root.string("output", ""), baseDir);
+    if (config.outputDir.empty())
+        root.fail("output", "is required: the folder the run writes into");
+    config.device = root.string("device", "cpu");
+
+    Section data = root.section("data");
+    config.trainData = resolvePath(data.string("train", ""), baseDir);
+    if (config.trainData.empty())
+        data.fail("train", "is required: the training data file (.jsonl, .json or .txt)");
+    config.testData = resolvePath(data.string("test", ""), baseDir);
+    config.format = data.choice("format", "auto",
+                                {"auto", "alpaca", "messages", "sharegpt", "prompt-completion", "text"});
+    config.chatTemplate =
+        data.choice("template", "auto", {"auto", "jinja", "chatml", "llama3", "llama2", "alpaca", "plain"});
+    config.systemPrompt = data.string("system", "");
+    config.maxLength = data.integer("max_length", 512, 8, 1 << 20);
+    config.validationFraction = data.number("validation_fraction", 0, 0, 0.9);
+    data.finish();
+
+    Section emulator = root.section("emulator");
+    EmulatorOptions &e = config.emulator;
+    e.ratio = emulator.number("ratio", 0.4, 1e-3, 1.0);
+    const double budgetGb = emulator.number("budget_gb", 0, 0, 1e6);
+    config.budgetBytes = static_cast<int64_t>(std::llround(budgetGb * double(int64_t(1) << 30)));
+    e.calibration.samples = emulator.integer("calibration_samples", 64, 1, kMaxCount);
+    e.calibration.seed = static_cast<uint64_t>(emulator.integer("seed", 0, 0, kMaxCount));
+    e.plainSvd = emulator.boolean("plain_svd", false);
+    e.allocateRanks = emulator.boolean("allocate_ranks", false);
+    e.gramFloat64 = emulator.boolean("gram_float64", false);
+    e.keepLastDownProjDense = emulator.boolean("keep_last_down_proj_dense", true);
+    for (const auto &rule : emulator.strings("overrides", {})) {
+        try {
+            e.overrides.push_back(parseModuleRule(rule));
+        } catch (const Error &error) {
+            emulator.fail("overrides", std::string("has a bad rule: ") + error.what());
+        }
+    }
+    emulator.finish();
+
+    Section train = root.section("train");
+    TrainOptions &t = config.train;
+    t.steps = train.integer("steps", 0, 0, kMaxCount);
+    t.epochs = train.number("epochs", 1, 1e-6, 1e6);
+    t.batchSize = train.integer("batch", 2, 1, 1 << 16);
+    t.gradAccum = train.integer("grad_accum", 4, 1, 1 << 16);
+    t.learningRate = train.number("lr", 1e-4, 1e-12, 10);
+    t.schedule = parseLrSchedule(train.choice("schedule", "cosine", {"cosine", "linear", "constant"}));
+    t.warmupRatio = train.number("warmup_ratio", 0.03, 0, 0.99);
+    t.adam.weightDecay = train.number("weight_decay", 0.01, 0, 10);
+    t.maxGradNorm = train.number("max_grad_norm", 1.0, 0, 1e6);
+    t.packing = train.boolean("packing", false);
+    t.evalEvery = train.integer("eval_every", 0, 0, kMaxCount);
+    t.earlyStoppingPatience = train.integer("early_stopping", 0, 0, kMaxCount);
+    t.checkpointEvery = train.integer("checkpoint_every", 0, 0, kMaxCount);
+    t.seed = static_cast<uint64_t>(train.integer("seed", 42, 0, kMaxCount));
+    t.gradientCheckpointing = train.boolean("gradient_checkpointing", true);
+    Section lora = train.section("lora");
+    t.lora.rank = lora.integer("rank", 8, 1, 4096);
+    t.lora.alpha = lora.number("alpha", 16, 1e-6, 1e6);
+    t.lora.dropout = lora.number("dropout", 0.05, 0, 0.95);
+    t.lora.rsLora = lora.boolean("rslora", false);
+    if (lora.has("targets")) {
+        std::string joined;
+        for (const auto &target : lora.strings("targets", {}))
+            joined += (joined.empty() ? "" : ",") + target;
+        try {
+            t.lora.targets = parseLoraTargets(joined);
+        } catch (const Error &error) {
+            lora.fail("targets", error.what());
+        }
+    }
+    lora.finish();
+    train.finish();
+
+    Section correct = root.section("correct");
+    config.clampLimit = correct.number("clamp", 3, 0, 1e6);
+    correct.finish();
+
+    Section evaluate = root.section("evaluate");
+    EvaluationOptions &v = config.evaluation;
+    v.metric = parseMatchMetric(evaluate.choice("metric", "exact", {"exact", "contains"}));
+    v.generation = evaluate.boolean("generation", true);
+    v.maxNewTokens = evaluate.integer("max_new_tokens", 64, 1, 1 << 16);
+    v.maxExamples = evaluate.integer("max_examples", 0, 0, kMaxCount);
+    v.batchSize = evaluate.integer("batch", 4, 1, 1 << 16);
+    evaluate.finish();
+
+    for (const auto &name : root.strings("export", {"peft"})) {
+        try {
+            config.exports.push_back(parseExportFormat(name));
+        } catch (const Error &error) {
+            root.fail("export", error.what());
+        }
+    }
+    root.finish();
+    return config;
+}
+
+PipelineConfig loadPipelineConfig(const std::string &path)
+{
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+        throw Error("cannot read the configuration file '" + path + "': check the path");
+    nlohmann::json json;
+    try {
+        json = nlohmann::json::parse(in);
+    } catch (const nlohmann::json::parse_error &e) {
+        throw Error(path + ": not valid JSON (" + e.what() + ")");
+    }
+    const std::string baseDir = std::filesystem::absolute(path).parent_path().string();
+    return pipelineConfigFromJson(json, path, baseDir);
+}
+
+nlohmann::json PipelineConfig::toJson() const
+{
+    nlohmann::json overrides = nlohmann::json::array();
+    for (const auto &rule : emulator.overrides)
+        overrides.push_back(rule.text());
+    nlohmann::json exportNames = nlohmann::json::array();
+    for (auto format : exports)
+        exportNames.push_back(exportFormatName(format));
+    const char *schedules[] = {"cosine", "linear", "constant"};
+    return {{"model", model},
+            {"output", outputDir},
+            {"device", device},
+            {"data",
+             {{"train", trainData},
+              {"test", testData},
+              {"format", format},
+              {"template", chatTemplate},
+              {"system", systemPrompt},
+              {"max_length", maxLength},
+              {"validation_fraction", validationFraction}}},
+            {"emulator",
+             {{"ratio", emulator.ratio},
+              {"budget_gb", double(budgetBytes) / double(int64_t(1) << 30)},
+              {"calibration_samples", emulator.calibration.samples},
+              {"seed", emulator.calibration.seed},
+              {"plain_svd", emulator.plainSvd},
+              {"allocate_ranks", emulator.allocateRanks},
+              {"gram_float64", emulator.gramFloat64},
+              {"keep_last_down_proj_dense", emulator.keepLastDownProjDense},
+              {"overrides", overrides}}},
+            {"train",
+             {{"steps", train.steps},
+              {"epochs", train.epochs},
+              {"batch", train.batchSize},
+              {"grad_accum", train.gradAccum},
+              {"lr", train.learningRate},
+              {"schedule", schedules[static_cast<int>(train.schedule)]},
+              {"warmup_ratio", train.warmupRatio},
+              {"weight_decay", train.adam.weightDecay},
+              {"max_grad_norm", train.maxGradNorm},
+              {"packing", train.packing},
+              {"eval_every", train.evalEvery},
+              {"early_stopping", train.earlyStoppingPatience},
+              {"checkpoint_every", train.checkpointEvery},
+              {"seed", train.seed},
+              {"gradient_checkpointing", train.gradientCheckpointing},
+              {"lora",
+               {{"rank", train.lora.rank},
+                {"alpha", train.lora.alpha},
+                {"dropout", train.lora.dropout},
+                {"rslora", train.lora.rsLora},
+                {"targets", train.lora.targets}}}}},
+            {"correct", {{"clamp", clampLimit}}},
+            {"evaluate",
+             {{"metric", evaluation.metric == MatchMetric::Exact ? "exact" : "contains"},
+              {"generation", evaluation.generation},
+              {"max_new_tokens", evaluation.maxNewTokens},
+              {"max_examples", evaluation.maxExamples},
+              {"batch", evaluation.batchSize}}},
+            {"export", exportNames}};
+}
+
+} // namespace emloc::core

@@ -1,0 +1,148 @@
+// `emloc run` end to end on a small random model with its own tokenizer: every stage runs, the summary
+// holds each stage's time and peak, and a second run reuses what the first one made; changing one
+// setting reruns only the stages that depend on it.
+#include "../common/test_support.h"
+
+#include "emloc/peft_adapter.h"
+
+#include <QDir>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <nlohmann/json.hpp>
+
+using emloc::test::describe;
+using emloc::test::runCli;
+using emloc::test::runPythonScript;
+
+namespace {
+QJsonObject readJson(const QString &path)
+{
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly))
+        return {};
+    return QJsonDocument::fromJson(file.readAll()).object();
+}
+
+// stage name -> skipped, from summary.json
+QMap<QString, bool> skippedStages(const QJsonObject &summary)
+{
+    QMap<QString, bool> out;
+    for (const auto &stage : summary["stages"].toArray())
+        out[stage.toObject()["stage"].toString()] = stage.toObject()["skipped"].toBool();
+    return out;
+}
+} // namespace
+
+class TestPipelineRun : public QObject
+{
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase()
+    {
+        QVERIFY(m_dir.isValid());
+        const QString data = emloc::test::sourceDir() + "/resources/demo/bookings-train.jsonl";
+        auto made =
+            runPythonScript("stage1_make_model.py", {m_dir.filePath("model"), data, "2", "128", "256"});
+        QVERIFY2(made.exitCode == 0, qPrintable(describe(made)));
+        writeConfig(3.0);
+    }
+
+    void wholeRun()
+    {
+        auto run = runCli({"run", m_dir.filePath("run.json")});
+        QVERIFY2(run.exitCode == 0, qPrintable(describe(run)));
+        // The table a person reads at the end.
+        for (const char *line : {"1 build the emulator", "2 LoRA on the emulator", "3 correct the LoRA",
+                                 "original + LoRA, corrected (EMLoC)", "original + LoRA, uncorrected",
+                                 "Exported peft", "Exported gguf-lora"})
+            QVERIFY2(run.out.contains(line), qPrintable(describe(run)));
+
+        const QString out = m_dir.filePath("out");
+        const QJsonObject summary = readJson(out + "/summary.json");
+        const QJsonArray stages = summary["stages"].toArray();
+        QCOMPARE(stages.size(), 5);
+        for (const auto &value : stages) {
+            const QJsonObject stage = value.toObject();
+            QVERIFY2(!stage["skipped"].toBool(), qPrintable(stage["stage"].toString()));
+            QVERIFY2(stage["seconds"].toDouble() > 0, qPrintable(stage["stage"].toString()));
+            QVERIFY2(stage["peak_memory_bytes"].toDouble() > 0, qPrintable(stage["stage"].toString()));
+        }
+        QVERIFY(summary["inference_peak_memory_bytes"].toDouble() > 0);
+        const QJsonArray models = summary["evaluation"].toObject()["models"].toArray();
+        QCOMPARE(models.size(), 4);
+        for (const auto &model : models)
+            QVERIFY(std::isfinite(model.toObject()["loss"].toDouble()));
+
+        // The corrected adapter and the PEFT export load with the engine's own reader.
+        const auto corrected = emloc::core::readPeftAdapter((out + "/corrected-adapter").toStdString());
+        QCOMPARE(corrected.modules.size(), size_t(2 * 7));
+        const auto exported = emloc::core::readPeftAdapter((out + "/export/peft-adapter").toStdString());
+        QCOMPARE(exported.modules.size(), corrected.modules.size());
+        QVERIFY(QFile::exists(out + "/export/adapter.gguf"));
+        QVERIFY(QFile::exists(out + "/train/metrics.jsonl"));
+    }
+
+    void secondRunReusesEverything()
+    {
+        auto run = runCli({"run", m_dir.filePath("run.json")});
+        QVERIFY2(run.exitCode == 0, qPrintable(describe(run)));
+        const auto skipped = skippedStages(readJson(m_dir.filePath("out/summary.json")));
+        QVERIFY(skipped["emulator"] && skipped["train"] && skipped["correct"] && skipped["evaluate"]);
+        QVERIFY2(run.out.contains("(reused)"), qPrintable(describe(run)));
+    }
+
+    void changedClampRerunsOnlyStageThree()
+    {
+        writeConfig(0.0);
+        auto run = runCli({"run", m_dir.filePath("run.json")});
+        QVERIFY2(run.exitCode == 0, qPrintable(describe(run)));
+        const auto skipped = skippedStages(readJson(m_dir.filePath("out/summary.json")));
+        QVERIFY(skipped["emulator"] && skipped["train"]);
+        QVERIFY(!skipped["correct"] && !skipped["evaluate"]);
+    }
+
+    void badConfigurationFailsClearly()
+    {
+        QFile file(m_dir.filePath("bad.json"));
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write(R"({"model": "model", "output": "out2", "data": {"train": "nowhere.jsonl"}})");
+        file.close();
+        auto run = runCli({"run", m_dir.filePath("bad.json")});
+        QCOMPARE(run.exitCode, 1);
+        QVERIFY2(run.err.contains("nowhere.jsonl") && run.err.contains("data.train"),
+                 qPrintable(describe(run)));
+        QVERIFY(!QDir(m_dir.filePath("out2")).exists()); // nothing written for a run that cannot start
+    }
+
+private:
+    void writeConfig(double clamp)
+    {
+        const QString demo = emloc::test::sourceDir() + "/resources/demo/";
+        const nlohmann::json config = {
+            {"model", "model"},
+            {"output", "out"},
+            {"data",
+             {{"train", (demo + "bookings-train.jsonl").toStdString()},
+              {"test", (demo + "bookings-test.jsonl").toStdString()},
+              {"max_length", 128}}},
+            {"emulator", {{"ratio", 0.5}, {"calibration_samples", 16}}},
+            {"train",
+             {{"steps", 4}, {"batch", 2}, {"grad_accum", 1}, {"lr", 0.003}, {"lora", {{"rank", 4}}}}},
+            {"correct", {{"clamp", clamp}}},
+            {"evaluate", {{"max_examples", 6}, {"max_new_tokens", 12}}},
+            {"export", {"peft", "gguf-lora"}}};
+        QFile file(m_dir.filePath("run.json"));
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write(QByteArray::fromStdString(config.dump(2)));
+    }
+
+    QTemporaryDir m_dir;
+};
+
+QTEST_GUILESS_MAIN(TestPipelineRun)
+#include "test_pipeline_run.moc"
