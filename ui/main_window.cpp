@@ -19,9 +19,12 @@
 #include <QApplication>
 #include <QCloseEvent>
 #include <QDir>
+#include <QFile>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QHBoxLayout>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QLabel>
 #include <QListWidget>
 #include <QMenuBar>
@@ -629,9 +632,15 @@ void MainWindow::onJobStarted(const QString &name)
 void MainWindow::onJobFinished(const JobOutcome &outcome)
 {
     const JobKind kind = m_jobKind;
-    m_resultsPage->setRun(outcome, m_runPage->samples());
-    if (kind == JobKind::Training && outcome.status == JobOutcome::Status::Succeeded)
+    if (kind != JobKind::Export)
+        m_resultsPage->setRun(outcome, m_runPage->samples());
+    if (kind == JobKind::Training && outcome.status == JobOutcome::Status::Succeeded) {
         m_haveTrainedAdapter = true;
+        // The engine's pipeline leaves its held-out comparison in summary.json.
+        QFile summary(currentProject().runFolder() + QStringLiteral("/summary.json"));
+        if (summary.open(QIODevice::ReadOnly))
+            m_resultsPage->setEvaluation(QJsonDocument::fromJson(summary.readAll()).object());
+    }
     updateAvailability();
 
     switch (outcome.status) {

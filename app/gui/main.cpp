@@ -1,5 +1,6 @@
 // `emloc-studio`: EMLoC Studio, the desktop application (ui/ holds all of it but this entry point).
 #include "application_setup.h"
+#include "engine_jobs.h"
 #include "main_window.h"
 
 #include "emloc/version.h"
@@ -67,6 +68,8 @@ int main(int argc, char *argv[])
     emloc::ui::applyStyle(app);
 
     emloc::ui::MainWindow window;
+    window.setTrainingJobFactory(&emloc::gui::PipelineJobs::training);
+    window.setExportJobFactory(&emloc::gui::PipelineJobs::exporting);
     if (!parser.positionalArguments().isEmpty())
         window.openProject(parser.positionalArguments().first());
     window.show();

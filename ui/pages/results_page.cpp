@@ -12,6 +12,8 @@
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QIcon>
+#include <QJsonArray>
+#include <QJsonObject>
 #include <QLabel>
 #include <QLocale>
 #include <QPushButton>
@@ -124,11 +126,62 @@ ResultsPage::ResultsPage(QWidget *parent)
         m_stages->headerItem()->setTextAlignment(column, Qt::AlignRight | Qt::AlignVCenter);
     stagesLayout->addWidget(m_stages);
     layout->addWidget(stagesBox);
+
+    m_evaluationBox = new QGroupBox(tr("Held-out evaluation"), content);
+    auto *evaluationLayout = new QVBoxLayout(m_evaluationBox);
+    m_evaluation = new QTreeWidget(m_evaluationBox);
+    m_evaluation->setObjectName(QStringLiteral("evaluationTable"));
+    m_evaluation->setHeaderLabels(
+        {tr("Model"), tr("Loss"), tr("Perplexity"), tr("Match"), tr("Peak memory")});
+    m_evaluation->setRootIsDecorated(false);
+    m_evaluation->setAlternatingRowColors(true);
+    m_evaluation->header()->setSectionResizeMode(QHeaderView::Stretch);
+    for (int column = 1; column < 5; ++column)
+        m_evaluation->headerItem()->setTextAlignment(column, Qt::AlignRight | Qt::AlignVCenter);
+    evaluationLayout->addWidget(m_evaluation);
+    layout->addWidget(m_evaluationBox);
+    m_evaluationBox->hide();
     layout->addStretch(1);
     m_stack->addWidget(content);
 
     connect(m_saveCsv, &QPushButton::clicked, this, &ResultsPage::chooseCsvPath);
     clear();
+}
+
+void ResultsPage::setEvaluation(const QJsonObject &summary)
+{
+    m_evaluation->clear();
+    const QJsonObject evaluation = summary.value(QStringLiteral("evaluation")).toObject();
+    const QJsonArray models = evaluation.value(QStringLiteral("models")).toArray();
+    m_evaluationBox->setVisible(!models.isEmpty());
+    const QMap<QString, QString> titles{
+        {QStringLiteral("original"), tr("Original (no fine-tuning)")},
+        {QStringLiteral("emulator+lora"), tr("Emulator + LoRA")},
+        {QStringLiteral("original+lora"), tr("Original + LoRA, uncorrected")},
+        {QStringLiteral("original+corrected"), tr("Original + LoRA, corrected")}};
+    for (const QJsonValue &value : models) {
+        const QJsonObject model = value.toObject();
+        const QString name = model.value(QStringLiteral("name")).toString();
+        auto *row = new QTreeWidgetItem(m_evaluation);
+        row->setText(0, titles.value(name, name));
+        row->setText(1, formatNumber(model.value(QStringLiteral("loss")).toDouble()));
+        row->setText(2, formatNumber(model.value(QStringLiteral("perplexity")).toDouble()));
+        const QJsonValue rate = model.value(QStringLiteral("match_rate"));
+        row->setText(3, rate.isDouble() ? tr("%1 / %2 (%3 %)")
+                                              .arg(model.value(QStringLiteral("matched")).toInt())
+                                              .arg(model.value(QStringLiteral("generated")).toInt())
+                                              .arg(QLocale().toString(100.0 * rate.toDouble(), 'f', 0))
+                                        : QStringLiteral("–"));
+        row->setText(4, formatBytes(qint64(model.value(QStringLiteral("peak_memory_bytes")).toDouble(-1))));
+        for (int column = 1; column < 5; ++column)
+            row->setTextAlignment(column, Qt::AlignRight | Qt::AlignVCenter);
+        if (name == QLatin1String("original+corrected")) {
+            QFont bold = row->font(0);
+            bold.setBold(true);
+            for (int column = 0; column < 5; ++column)
+                row->setFont(column, bold);
+        }
+    }
 }
 
 void ResultsPage::setRun(const JobOutcome &outcome, const std::vector<core::MetricSample> &samples)
@@ -199,6 +252,8 @@ void ResultsPage::clear()
     m_hasResults = false;
     m_samples.clear();
     m_summary = {};
+    m_evaluation->clear();
+    m_evaluationBox->hide();
     m_stack->setCurrentIndex(0);
 }
 

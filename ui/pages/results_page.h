@@ -6,6 +6,8 @@
 
 #include <vector>
 
+class QGroupBox;
+class QJsonObject;
 class QLabel;
 class QPushButton;
 class QStackedWidget;
@@ -25,6 +27,10 @@ public:
     explicit ResultsPage(QWidget *parent = nullptr);
 
     void setRun(const JobOutcome &outcome, const std::vector<core::MetricSample> &samples);
+    // The pipeline's summary.json: the held-out comparison of the original, the emulator + LoRA, the
+    // uncorrected and the corrected model. An empty object hides the table.
+    void setEvaluation(const QJsonObject &summary);
+    QTreeWidget *evaluationTable() const { return m_evaluation; }
     void clear();
     bool hasResults() const { return m_hasResults; }
     const RunSummary &summary() const { return m_summary; }
@@ -47,6 +53,8 @@ private:
     StatCard *m_duration = nullptr;
     StatCard *m_steps = nullptr;
     QTreeWidget *m_stages = nullptr;
+    QGroupBox *m_evaluationBox = nullptr;
+    QTreeWidget *m_evaluation = nullptr;
     bool m_hasResults = false;
     RunSummary m_summary;
     std::vector<core::MetricSample> m_samples;

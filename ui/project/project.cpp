@@ -7,6 +7,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QSaveFile>
+#include <QStandardPaths>
 
 #include <cmath>
 
@@ -335,6 +336,15 @@ std::optional<Project> Project::load(const QString &path, QString *error)
         *error = QCoreApplication::translate("emloc::ui::Project", "Cannot read the project \"%1\": %2")
                      .arg(path, problem);
     return project;
+}
+
+QString Project::runFolder() const
+{
+    if (!exportSettings.outputFolder.isEmpty())
+        return exportSettings.outputFolder;
+    const QString model = QFileInfo(modelPath).completeBaseName();
+    return QStandardPaths::writableLocation(QStandardPaths::AppLocalDataLocation) + QStringLiteral("/runs/") +
+           (model.isEmpty() ? QStringLiteral("run") : model);
 }
 
 } // namespace emloc::ui

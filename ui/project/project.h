@@ -78,6 +78,10 @@ struct Project
     bool operator==(const Project &other) const;
     bool operator!=(const Project &other) const { return !(*this == other); }
 
+    // Where a run writes its stages (emulator/, train/, corrected-adapter/, summary.json) and exports:
+    // the Export page's folder, or a folder per model under the application's data folder.
+    QString runFolder() const;
+
     // `baseDir` is the folder of the project file; empty keeps paths as they are.
     QJsonObject toJson(const QString &baseDir = {}) const;
     // Missing fields keep their defaults (older or hand-written files); wrong types are errors.

@@ -1,0 +1,110 @@
+#include "engine_jobs.h"
+
+#include "emloc/error.h"
+#include "emloc/export.h"
+#include "emloc/pipeline.h"
+
+#include <torch/cuda.h>
+
+#include <QDir>
+#include <QFileInfo>
+
+#include <filesystem>
+
+namespace emloc::gui {
+
+namespace {
+
+std::string text(const QString &value)
+{
+    return value.toStdString();
+}
+
+std::vector<core::ExportFormat> exportFormats(const ui::ExportSettings &settings)
+{
+    std::vector<core::ExportFormat> formats;
+    if (settings.peftAdapter)
+        formats.push_back(core::ExportFormat::Peft);
+    if (settings.ggufAdapter)
+        formats.push_back(core::ExportFormat::GgufLora);
+    if (settings.mergedModel)
+        formats.push_back(core::ExportFormat::Merged);
+    return formats;
+}
+
+core::PipelineConfig pipelineConfig(const ui::Project &project)
+{
+    core::PipelineConfig config;
+    config.model = text(project.modelPath);
+    config.trainData = text(project.data.trainingPath);
+    config.testData = text(project.data.validationPath);
+    config.validationFraction = project.data.validationPath.isEmpty() ? project.data.validationFraction : 0.0;
+    config.outputDir = text(project.runFolder());
+    config.device = text(project.budget.device);
+    if (config.device.empty())
+        config.device = torch::cuda::is_available() ? "cuda:0" : "cpu";
+
+    const ui::BudgetSettings &budget = project.budget;
+    if (budget.mode == ui::BudgetSettings::Mode::MemoryBudget)
+        config.budgetBytes = static_cast<int64_t>(budget.budgetGiB * double(int64_t(1) << 30));
+    config.emulator.ratio = budget.ratio;
+    config.emulator.calibration.samples = budget.calibrationSamples;
+
+    const ui::TrainingSettings &t = project.training;
+    config.maxLength = t.maxLength;
+    config.train.steps = t.steps;
+    config.train.batchSize = t.batchSize;
+    config.train.gradAccum = t.gradientAccumulation;
+    config.train.learningRate = t.learningRate;
+    config.train.warmupRatio = t.warmupFraction;
+    config.train.adam.weightDecay = t.weightDecay;
+    config.train.evalEvery = config.validationFraction > 0 ? t.evaluationInterval : 0;
+    config.train.gradientCheckpointing = t.gradientCheckpointing;
+    config.train.seed = static_cast<uint64_t>(t.seed);
+    config.train.lora.rank = t.loraRank;
+    config.train.lora.alpha = t.loraAlpha;
+    config.train.lora.dropout = t.loraDropout;
+    config.train.lora.targets.clear();
+    for (const QString &target : t.targetModules)
+        config.train.lora.targets.push_back(text(target));
+    config.exports = exportFormats(project.exportSettings);
+    return config;
+}
+
+} // namespace
+
+ui::JobFunction PipelineJobs::training(const ui::Project &project)
+{
+    const core::PipelineConfig config = pipelineConfig(project);
+    return [config](core::Feedback &feedback) { core::runPipeline(config, feedback); };
+}
+
+ui::JobFunction PipelineJobs::exporting(const ui::Project &project)
+{
+    const core::PipelineConfig config = pipelineConfig(project);
+    return [config](core::Feedback &feedback) {
+        const std::filesystem::path run(config.outputDir);
+        const std::string corrected = (run / "corrected-adapter").string();
+        if (!std::filesystem::exists(corrected))
+            throw core::Error("there is no corrected adapter in '" + config.outputDir +
+                              "' yet: run the three stages first (Run page)");
+        for (core::ExportFormat format : config.exports) {
+            core::ExportOptions options;
+            options.modelPath = config.model;
+            options.adapterPath = corrected;
+            options.format = format;
+            options.overwrite = true;
+            const std::filesystem::path exportDir = run / "export";
+            std::filesystem::create_directories(exportDir);
+            options.outPath = (exportDir / core::pipelineExportName(format)).string();
+            feedback.progress("export", 0, 1);
+            const core::ExportResult result = core::runExport(options, &feedback);
+            feedback.log(core::LogLevel::Info, "Exported " + result.format + " to " + result.path +
+                                                   " (verified, " + std::to_string(result.tensorsChecked) +
+                                                   " tensors).");
+            feedback.progress("export", 1, 1);
+        }
+    };
+}
+
+} // namespace emloc::gui

@@ -1,0 +1,19 @@
+#pragma once
+// Where EMLoC Studio meets the engine: a project becomes the engine's pipeline configuration, and the
+// Run and Export buttons become jobs that run it. The only GUI code that sees LibTorch.
+
+#include "main_window.h"
+
+namespace emloc::gui {
+
+// The pipeline configuration a project stands for (paths, budget or ratio, LoRA and optimizer settings,
+// export formats).
+struct PipelineJobs
+{
+    // Run: the three stages, the evaluation on the held-out file and the chosen exports.
+    static ui::JobFunction training(const ui::Project &project);
+    // Export: the chosen formats again from the corrected adapter of the last run.
+    static ui::JobFunction exporting(const ui::Project &project);
+};
+
+} // namespace emloc::gui
