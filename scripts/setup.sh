@@ -83,3 +83,15 @@ if [ "$BUILD" = 1 ]; then
     cmake --build --preset "$PRESET" -j "$(nproc)"
     echo "Build took $(( $(date +%s) - start )) s"
 fi
+
+# --- Demo model in the working format (once) --------------------------------------------------------
+# The GGUF is quantised (Q4_1); the stages read a Hugging Face folder (float32 safetensors, memory-mapped
+# one layer at a time), so the demo converts it once, with our own converter.
+DEMO_GGUF="$ROOT/.cache/models/SmolLM2-135M-Instruct.Q4_1.gguf"
+DEMO_HF="$ROOT/.cache/models/SmolLM2-135M-Instruct"
+if [ "$BUILD" = 1 ] && [ ! -f "$DEMO_HF/model.safetensors" ]; then
+    say "Converting the demo model to a Hugging Face folder (about 540 MB of float32)"
+    BINARY_DIR="$ROOT/build"
+    [ "$PRESET" = default ] || BINARY_DIR="$ROOT/build-$PRESET"
+    "$BINARY_DIR/app/cli/emloc" -q convert "$DEMO_GGUF" "$DEMO_HF"
+fi

@@ -75,6 +75,9 @@ void TerminalFeedback::drawBar(const std::string &stage, int64_t done, int64_t t
 void TerminalFeedback::progress(const std::string &stage, int64_t done, int64_t total)
 {
     std::lock_guard<std::mutex> lock(m_mutex);
+    // A metric line belongs to its own stage: "train" numbers must not trail the evaluation's bar.
+    if (stage.rfind(m_lastMetricStage, 0) != 0)
+        m_lastMetricText.clear();
     if (!m_quiet)
         drawBar(stage, done, total);
 }
@@ -97,6 +100,7 @@ void TerminalFeedback::metric(const core::MetricSample &sample)
     if (sample.etaSeconds >= 0)
         text += "ETA " + formatDuration(sample.etaSeconds);
     m_lastMetricText = text;
+    m_lastMetricStage = sample.stage;
     if (m_metrics.is_open()) {
         nlohmann::json line = {{"stage", sample.stage},
                                {"step", sample.step},

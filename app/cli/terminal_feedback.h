@@ -37,6 +37,7 @@ private:
     std::ofstream m_metrics;
     std::string m_lastStage;
     std::string m_lastMetricText;
+    std::string m_lastMetricStage;
     int m_lastPercent = -1;
     std::chrono::steady_clock::time_point m_start = std::chrono::steady_clock::now();
     std::chrono::steady_clock::time_point m_lastDraw{};

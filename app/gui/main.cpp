@@ -7,9 +7,11 @@
 
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QFileInfo>
 #include <QSettings>
 
 #include <cstring>
+#include <optional>
 
 namespace {
 
@@ -20,9 +22,35 @@ void describeOptions(QCommandLineParser &parser, QCommandLineOption &languageOpt
     parser.addHelpOption();
     parser.addVersionOption();
     parser.addOption(languageOption);
+    parser.addOption(QCommandLineOption(QStringLiteral("demo"),
+                                        QStringLiteral("Open the bundled demo model and dataset.")));
     parser.addPositionalArgument(QStringLiteral("project"),
                                  QStringLiteral("A project file (*.emloc) to open."),
                                  QStringLiteral("[project]"));
+}
+
+// The bundled demo (the README's first command): SmolLM2-135M-Instruct as setup.sh converts it and the
+// bookings dataset, with the demo configuration's settings. Empty when the files are not there.
+std::optional<emloc::ui::Project> demoProject()
+{
+    const QString root = QStringLiteral(EMLOC_SOURCE_DIR);
+    emloc::ui::Project project;
+    project.modelPath = root + QStringLiteral("/.cache/models/SmolLM2-135M-Instruct");
+    project.data.trainingPath = root + QStringLiteral("/resources/demo/bookings-train.jsonl");
+    project.data.validationPath = root + QStringLiteral("/resources/demo/bookings-test.jsonl");
+    if (!QFileInfo::exists(project.modelPath + QStringLiteral("/model.safetensors")) ||
+        !QFileInfo::exists(project.data.trainingPath))
+        return std::nullopt;
+    project.budget.ratio = 0.4;
+    project.training.steps = 80;
+    project.training.batchSize = 2;
+    project.training.gradientAccumulation = 4;
+    project.training.learningRate = 1e-3;
+    project.training.warmupFraction = 0.05;
+    project.training.maxLength = 160;
+    project.exportSettings.outputFolder = root + QStringLiteral("/runs/demo-studio");
+    project.exportSettings.ggufAdapter = true;
+    return project;
 }
 
 // --help and --version print and exit; they must work without a display.
@@ -70,8 +98,13 @@ int main(int argc, char *argv[])
     emloc::ui::MainWindow window;
     window.setTrainingJobFactory(&emloc::gui::PipelineJobs::training);
     window.setExportJobFactory(&emloc::gui::PipelineJobs::exporting);
-    if (!parser.positionalArguments().isEmpty())
+    if (!parser.positionalArguments().isEmpty()) {
         window.openProject(parser.positionalArguments().first());
+    } else if (parser.isSet(QStringLiteral("demo")) || window.currentProject().modelPath.isEmpty()) {
+        // A first start (or --demo) opens on the demo, so pressing Run works right away.
+        if (auto demo = demoProject())
+            window.setProject(*demo);
+    }
     window.show();
     return QApplication::exec();
 }

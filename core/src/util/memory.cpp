@@ -2,6 +2,8 @@
 
 #include "emloc/device.h"
 
+#include <malloc.h>
+
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -83,8 +85,12 @@ void MemoryMeter::reset()
 {
     if (m_cudaIndex >= 0)
         resetCudaPeak(m_cudaIndex);
-    else
+    else {
+        // Memory freed by earlier work stays in glibc's heaps (and in RSS) until trimmed; without this a
+        // stage's peak would include what the stage before it left behind.
+        ::malloc_trim(0);
         resetPeakRss();
+    }
 }
 
 MemoryReading MemoryMeter::read() const
