@@ -54,6 +54,11 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
 {
     setObjectName(QStringLiteral("mainWindow"));
     m_controller = new JobController(this);
+    // Edits come in bursts (typing a number): the planner runs once they pause.
+    m_planTimer = new QTimer(this);
+    m_planTimer->setSingleShot(true);
+    m_planTimer->setInterval(250);
+    connect(m_planTimer, &QTimer::timeout, this, &MainWindow::updatePlanPreview);
     createPages();
     createActions();
     createMenus();
@@ -308,6 +313,7 @@ void MainWindow::setProject(const Project &project, const QString &path)
     updateTitle();
     updateAvailability();
     updateDeviceStatus();
+    m_planTimer->start();
 }
 
 bool MainWindow::openProject(const QString &path)
@@ -566,6 +572,20 @@ void MainWindow::markModified()
         return;
     setWindowModified(true);
     updateAvailability();
+    m_planTimer->start();
+}
+
+void MainWindow::setPlanProvider(PlanProvider provider)
+{
+    m_planProvider = std::move(provider);
+    m_planTimer->start();
+}
+
+void MainWindow::updatePlanPreview()
+{
+    // Reads the model's config and safetensors headers only (kilobytes): fast enough for the GUI thread.
+    if (m_planProvider)
+        m_budgetPage->setPlanPreview(m_planProvider(currentProject()));
 }
 
 void MainWindow::updateTitle()

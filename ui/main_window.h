@@ -1,6 +1,7 @@
 #pragma once
 
 #include "jobs/job_worker.h"
+#include "project/plan_preview.h"
 #include "project/project.h"
 
 #include <QMainWindow>
@@ -12,6 +13,7 @@ class QLabel;
 class QListWidget;
 class QMenu;
 class QStackedWidget;
+class QTimer;
 
 namespace emloc::ui {
 
@@ -53,6 +55,9 @@ public:
 
     void setTrainingJobFactory(ProjectJobFactory factory);
     void setExportJobFactory(ProjectJobFactory factory);
+    // The engine's planner behind the Budget page's trade-off preview.
+    void setPlanProvider(PlanProvider provider);
+    void updatePlanPreview();
 
     Project currentProject() const;
     void setProject(const Project &project, const QString &path = {});
@@ -112,6 +117,8 @@ private:
     JobController *m_controller = nullptr;
     ProjectJobFactory m_trainingFactory;
     ProjectJobFactory m_exportFactory;
+    PlanProvider m_planProvider;
+    QTimer *m_planTimer = nullptr;
     QString m_projectPath;
     bool m_loading = false;
     bool m_closeAfterJob = false;

@@ -2,6 +2,8 @@
 
 #include "emloc/error.h"
 #include "emloc/export.h"
+#include "emloc/memory_plan.h"
+#include "emloc/model_files.h"
 #include "emloc/pipeline.h"
 
 #include <torch/cuda.h>
@@ -72,6 +74,46 @@ core::PipelineConfig pipelineConfig(const ui::Project &project)
 }
 
 } // namespace
+
+ui::PlanPreview PipelineJobs::plan(const ui::Project &project)
+{
+    ui::PlanPreview preview;
+    if (project.modelPath.isEmpty()) {
+        preview.error =
+            QObject::tr("Choose a model on the Model page to see how memory depends on the emulator size.");
+        return preview;
+    }
+    try {
+        const core::PipelineConfig config = pipelineConfig(project);
+        core::ModelConfig model = core::openModel(config.model).config;
+        if (model.headDim <= 0 && model.numHeads > 0)
+            model.headDim = model.hiddenSize / model.numHeads;
+        core::PlanSettings settings;
+        settings.batchSize = config.train.batchSize;
+        settings.sequenceLength = config.maxLength;
+        settings.loraRank = config.train.lora.rank;
+        settings.loraTargets = config.train.lora.targets;
+        settings.gradientCheckpointing = config.train.gradientCheckpointing;
+        settings.cuda = config.device.rfind("cuda", 0) == 0;
+        settings.calibrationSamples = config.emulator.calibration.samples;
+        settings.calibrationSequenceLength = config.maxLength;
+        for (const core::MemoryPlan &plan : core::memoryCurve(model, settings, 0.05, 1.0, 20))
+            preview.curve.push_back({plan.ratio, plan.inference.totalBytes(), plan.construction.totalBytes(),
+                                     plan.fineTuning.totalBytes(), plan.correction.totalBytes()});
+        preview.ratio = config.emulator.ratio;
+        if (config.budgetBytes > 0) {
+            preview.budgetBytes = config.budgetBytes;
+            const core::RatioChoice choice = core::chooseRatio(model, settings, config.budgetBytes);
+            preview.fits = choice.fits;
+            preview.ratio = choice.fits ? choice.ratio : -1;
+            preview.advice = QString::fromStdString(choice.advice);
+        }
+    } catch (const std::exception &e) {
+        preview.curve.clear();
+        preview.error = QObject::tr("No memory preview: %1").arg(QString::fromStdString(e.what()));
+    }
+    return preview;
+}
 
 ui::JobFunction PipelineJobs::training(const ui::Project &project)
 {

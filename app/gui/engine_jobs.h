@@ -14,6 +14,8 @@ struct PipelineJobs
     static ui::JobFunction training(const ui::Project &project);
     // Export: the chosen formats again from the corrected adapter of the last run.
     static ui::JobFunction exporting(const ui::Project &project);
+    // The Budget page's preview: the planner's memory(ratio) for the project's model and settings.
+    static ui::PlanPreview plan(const ui::Project &project);
 };
 
 } // namespace emloc::gui

@@ -98,6 +98,7 @@ int main(int argc, char *argv[])
     emloc::ui::MainWindow window;
     window.setTrainingJobFactory(&emloc::gui::PipelineJobs::training);
     window.setExportJobFactory(&emloc::gui::PipelineJobs::exporting);
+    window.setPlanProvider(&emloc::gui::PipelineJobs::plan);
     if (!parser.positionalArguments().isEmpty()) {
         window.openProject(parser.positionalArguments().first());
     } else if (parser.isSet(QStringLiteral("demo")) || window.currentProject().modelPath.isEmpty()) {

@@ -1,5 +1,7 @@
 #include "pages/budget_page.h"
 
+#include "widgets/tradeoff_plot.h"
+
 #include "format.h"
 #include "project/project.h"
 #include "widgets/scientific_spin_box.h"
@@ -22,6 +24,8 @@
 #include <QTreeWidget>
 #include <QVBoxLayout>
 
+#include <algorithm>
+#include <cmath>
 #include <memory>
 
 namespace emloc::ui {
@@ -109,6 +113,7 @@ BudgetPage::BudgetPage(QWidget *parent)
     right->addStretch(1);
     columns->addLayout(left, 1);
     columns->addLayout(right, 1);
+    contentLayout()->addWidget(createTradeOffGroup());
     contentLayout()->addLayout(columns);
 
     readFrom(Project());
@@ -156,6 +161,46 @@ QWidget *BudgetPage::createDeviceGroup()
         Q_EMIT changed();
     });
     return group;
+}
+
+QWidget *BudgetPage::createTradeOffGroup()
+{
+    auto *group = new QGroupBox(tr("Memory against emulator size (planner)"), this);
+    auto *layout = new QVBoxLayout(group);
+    m_tradeOff = new TradeOffPlot(group);
+    m_tradeOff->setMinimumHeight(fontMetrics().height() * 16);
+    m_tradeOff->setToolTip(tr("Predicted peak memory of each EMLoC stage for every compression ratio, from "
+                              "the model's shape and the settings below. The run measures the real peaks."));
+    m_tradeOffSummary = new QLabel(group);
+    m_tradeOffSummary->setObjectName(QStringLiteral("tradeOffSummary"));
+    m_tradeOffSummary->setWordWrap(true);
+    layout->addWidget(m_tradeOff);
+    layout->addWidget(m_tradeOffSummary);
+    return group;
+}
+
+void BudgetPage::setPlanPreview(const PlanPreview &preview)
+{
+    m_preview = preview;
+    m_tradeOff->setPreview(preview);
+    if (!preview.error.isEmpty()) {
+        m_tradeOffSummary->setText(preview.error);
+    } else if (!preview.fits) {
+        m_tradeOffSummary->setText(tr("Nothing fits the budget: %1").arg(preview.advice));
+    } else if (preview.ratio > 0) {
+        const auto at = std::min_element(
+            preview.curve.begin(), preview.curve.end(), [&](const PlanPoint &a, const PlanPoint &b) {
+                return std::abs(a.ratio - preview.ratio) < std::abs(b.ratio - preview.ratio);
+            });
+        if (at != preview.curve.end()) {
+            const qint64 peak = std::max({at->constructionBytes, at->fineTuningBytes, at->correctionBytes});
+            m_tradeOffSummary->setText(
+                tr("At ratio %1 the largest stage needs about %2; inference of the original model needs %3.")
+                    .arg(QLocale().toString(preview.ratio, 'f', 2), formatBytes(peak),
+                         formatBytes(at->inferenceBytes)));
+        }
+    }
+    updateFit();
 }
 
 QWidget *BudgetPage::createEmulatorGroup()
@@ -522,7 +567,10 @@ void BudgetPage::updateFit()
         return;
     }
     const qint64 budget = budgetBytes();
-    if (device && budget > device->totalBytes) {
+    if (m_preview.error.isEmpty() && !m_preview.fits && m_preview.budgetBytes == budget) {
+        m_fit->setMessage(ValidationLabel::State::Error,
+                          tr("No emulator fits %1: %2").arg(formatBytes(budget), m_preview.advice));
+    } else if (device && budget > device->totalBytes) {
         m_fit->setMessage(ValidationLabel::State::Error,
                           tr("The budget (%1) is more than %2 has in all (%3). Lower the budget.")
                               .arg(formatBytes(budget), m_device, formatBytes(device->totalBytes)));

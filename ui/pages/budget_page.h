@@ -1,6 +1,7 @@
 #pragma once
 
 #include "pages/project_page.h"
+#include "project/plan_preview.h"
 
 #include "emloc/device.h"
 
@@ -17,6 +18,7 @@ class QTreeWidget;
 namespace emloc::ui {
 
 class ScientificSpinBox;
+class TradeOffPlot;
 class ValidationLabel;
 
 // Where to run, how large the emulator may be, and the LoRA/optimizer settings (they all decide
@@ -45,6 +47,11 @@ public:
     QSpinBox *loraRankBox() const { return m_rank; }
     QTreeWidget *deviceTree() const { return m_deviceTree; }
     ValidationLabel *fitMessage() const { return m_fit; }
+    TradeOffPlot *tradeOffPlot() const { return m_tradeOff; }
+
+    // The planner's curve for the current project (MainWindow recomputes it after each edit).
+    void setPlanPreview(const PlanPreview &preview);
+    const PlanPreview &planPreview() const { return m_preview; }
 
 Q_SIGNALS:
     void devicesChanged();
@@ -55,6 +62,7 @@ private:
     QWidget *createLoraGroup();
     QWidget *createOptimizerGroup();
     QWidget *createSequenceGroup();
+    QWidget *createTradeOffGroup();
     void selectDevice(const QString &id);
     void updateFit();
     void updateEffectiveBatch();
@@ -71,6 +79,9 @@ private:
     QDoubleSpinBox *m_ratio = nullptr;
     QSpinBox *m_calibration = nullptr;
     ValidationLabel *m_fit = nullptr;
+    TradeOffPlot *m_tradeOff = nullptr;
+    QLabel *m_tradeOffSummary = nullptr;
+    PlanPreview m_preview;
 
     QSpinBox *m_rank = nullptr;
     QDoubleSpinBox *m_alpha = nullptr;

@@ -1,0 +1,148 @@
+// EMLoC Studio driving the real engine on a small model, offscreen: the project is chosen, Run executes
+// the three stages on the worker thread while the loss plot fills and the event loop keeps turning, the
+// Results page shows the held-out comparison, Export writes verified files, and a second run can be
+// cancelled.
+#include "engine_jobs.h"
+#include "gui_test_support.h"
+#include "jobs/job_controller.h"
+#include "main_window.h"
+#include "pages/budget_page.h"
+#include "pages/results_page.h"
+#include "pages/run_page.h"
+#include "test_support.h"
+#include "widgets/loss_plot.h"
+#include "widgets/tradeoff_plot.h"
+#include "widgets/validation_label.h"
+
+#include <QDir>
+#include <QElapsedTimer>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QTreeWidget>
+
+using namespace emloc;
+using namespace emloc::ui;
+using namespace emloc::ui::testing;
+
+class TestUiEngineRun : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        initializeGuiTest();
+        QVERIFY(m_dir.isValid());
+        const QString data = test::sourceDir() + "/resources/demo/bookings-train.jsonl";
+        auto made =
+            test::runPythonScript("stage1_make_model.py", {m_dir.filePath("model"), data, "2", "128", "256"});
+        QVERIFY2(made.exitCode == 0, qPrintable(test::describe(made)));
+    }
+
+    void budgetPageShowsThePlannersTradeOff()
+    {
+        MainWindow window;
+        window.setPlanProvider(&gui::PipelineJobs::plan);
+        window.setProject(project(8));
+        // memory(ratio) on the planner's grid, the chosen ratio marked.
+        QTRY_COMPARE(window.budgetPage()->tradeOffPlot()->pointCount(), 20);
+        QVERIFY(window.budgetPage()->tradeOffPlot()->ratioMarkerVisible());
+        const PlanPreview &preview = window.budgetPage()->planPreview();
+        QVERIFY(preview.error.isEmpty());
+        QVERIFY(preview.curve.front().fineTuningBytes < preview.curve.back().fineTuningBytes);
+
+        // A budget nothing fits: the page says so and says what to change.
+        Project tight = project(8);
+        tight.budget.mode = BudgetSettings::Mode::MemoryBudget;
+        tight.budget.budgetGiB = 0.25;
+        tight.training.maxLength = 8192;
+        tight.training.batchSize = 64;
+        window.setProject(tight);
+        QTRY_VERIFY(!window.budgetPage()->planPreview().fits);
+        QVERIFY(!window.budgetPage()->planPreview().advice.isEmpty());
+        QCOMPARE(window.budgetPage()->fitMessage()->state(), ValidationLabel::State::Error);
+        QVERIFY(!window.budgetPage()->problem().isEmpty()); // Run refuses to start
+    }
+
+    void runShowsResultsAndExports()
+    {
+        MainWindow window;
+        window.setTrainingJobFactory(&gui::PipelineJobs::training);
+        window.setExportJobFactory(&gui::PipelineJobs::exporting);
+        window.setProject(project(8));
+        window.show();
+
+        QSignalSpy finished(window.jobController(), &JobController::finished);
+        window.startTraining();
+        QVERIFY(window.jobController()->isRunning());
+        // The GUI thread stays responsive: timers fire while the engine works.
+        int ticks = 0;
+        QTimer timer;
+        QObject::connect(&timer, &QTimer::timeout, [&ticks] { ++ticks; });
+        timer.start(50);
+        QVERIFY(finished.wait(600000));
+        const JobOutcome outcome = finished.last().at(0).value<JobOutcome>();
+        QVERIFY2(outcome.status == JobOutcome::Status::Succeeded, qPrintable(outcome.message));
+        QVERIFY2(ticks > 20, qPrintable(QString("only %1 timer ticks during the run").arg(ticks)));
+
+        QVERIFY(window.runPage()->lossPlot()->trainPointCount() >= 8);
+        QTreeWidget *evaluation = window.resultsPage()->evaluationTable();
+        QCOMPARE(evaluation->topLevelItemCount(), 4);
+        QVERIFY(evaluation->topLevelItem(3)->text(0).contains("corrected"));
+        QVERIFY(QFile::exists(m_dir.filePath("run/summary.json")));
+
+        window.startExport();
+        QVERIFY(finished.wait(120000));
+        const JobOutcome exported = finished.last().at(0).value<JobOutcome>();
+        QVERIFY2(exported.status == JobOutcome::Status::Succeeded, qPrintable(exported.message));
+        QVERIFY(QFile::exists(m_dir.filePath("run/export/peft-adapter/adapter_model.safetensors")));
+        QVERIFY(QFile::exists(m_dir.filePath("run/export/adapter.gguf")));
+    }
+
+    void cancelStopsTheRun()
+    {
+        MainWindow window;
+        window.setTrainingJobFactory(&gui::PipelineJobs::training);
+        window.setProject(project(400, "run-cancelled"));
+        QSignalSpy finished(window.jobController(), &JobController::finished);
+        window.startTraining();
+        // Cancel once training is under way (the first loss point arrives).
+        QTRY_VERIFY_WITH_TIMEOUT(window.runPage()->lossPlot()->trainPointCount() > 0, 300000);
+        QElapsedTimer clock;
+        clock.start();
+        window.jobController()->cancel();
+        QVERIFY(finished.wait(60000));
+        QCOMPARE(finished.last().at(0).value<JobOutcome>().status, JobOutcome::Status::Cancelled);
+        qInfo("cancelled within %lld ms", static_cast<long long>(clock.elapsed()));
+        // The checkpoint of the cancelled training is there for a resume.
+        QVERIFY(QDir(m_dir.filePath("run-cancelled/train/checkpoint")).exists());
+    }
+
+private:
+    Project project(int steps, const QString &runFolder = QStringLiteral("run"))
+    {
+        const QString demo = test::sourceDir() + "/resources/demo/";
+        Project p;
+        p.modelPath = m_dir.filePath("model");
+        p.data.trainingPath = demo + "bookings-train.jsonl";
+        p.data.validationPath = demo + "bookings-test.jsonl";
+        p.budget.device = QStringLiteral("cpu");
+        p.budget.ratio = 0.5;
+        p.budget.calibrationSamples = 16;
+        p.training.steps = steps;
+        p.training.batchSize = 2;
+        p.training.gradientAccumulation = 1;
+        p.training.learningRate = 3e-3;
+        p.training.maxLength = 128;
+        p.exportSettings.outputFolder = m_dir.filePath(runFolder);
+        p.exportSettings.peftAdapter = true;
+        p.exportSettings.ggufAdapter = true;
+        return p;
+    }
+
+    QTemporaryDir m_dir;
+};
+
+QTEST_MAIN(TestUiEngineRun)
+#include "test_ui_engine_run.moc"
