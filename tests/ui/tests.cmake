@@ -13,8 +13,11 @@ emloc_add_test(test_ui_project SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_ui_project
 
 # Renders every page to PNG for docs/screenshots:
 #   xvfb-run -s "-screen 0 1400x900x24" <build>/tests/emloc_ui_screenshots docs/screenshots
-add_executable(emloc_ui_screenshots ${CMAKE_CURRENT_LIST_DIR}/ui_screenshots.cpp)
-target_link_libraries(emloc_ui_screenshots PRIVATE emloc_ui emloc_test_support)
+add_executable(emloc_ui_screenshots ${CMAKE_CURRENT_LIST_DIR}/ui_screenshots.cpp
+    ${PROJECT_SOURCE_DIR}/app/gui/engine_jobs.cpp)
+target_link_libraries(emloc_ui_screenshots PRIVATE emloc_ui emloc::core emloc_test_support)
+target_include_directories(emloc_ui_screenshots PRIVATE ${PROJECT_SOURCE_DIR}/app/gui)
+target_precompile_headers(emloc_ui_screenshots REUSE_FROM emloc_pch)
 
 # The window with the real engine behind Run and Export (app/gui/engine_jobs.cpp) on a small model.
 emloc_add_test(test_ui_engine_run SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_ui_engine_run.cpp

@@ -1,11 +1,14 @@
-// Renders every page of EMLoC Studio to <output>/<page>.png, with a realistic project: the demo
-// GGUF model, a generated chat dataset, and a synthetic run (tests/ui/synthetic_job.h) paused at 60 %
-// for the Run page. Run it under Xvfb:
+// Renders every page of EMLoC Studio to <output>/<page>.png on the demo project: the converted demo model,
+// the bookings dataset and the engine's planner on the Budget page; the Run page shows a synthetic run
+// (tests/ui/synthetic_job.h) paused at 60 %, and the Results page the held-out comparison of the last
+// `scripts/demo.sh` (runs/demo/summary.json) when there is one. Run it under Xvfb:
 //   xvfb-run -s "-screen 0 1400x900x24" emloc_ui_screenshots docs/screenshots [--lang zh_TW]
 #include "about_dialog.h"
 #include "application_setup.h"
+#include "engine_jobs.h"
 #include "jobs/job_controller.h"
 #include "main_window.h"
+#include "pages/results_page.h"
 #include "pages/run_page.h"
 #include "synthetic_job.h"
 #include "test_support.h"
@@ -13,6 +16,8 @@
 #include <QApplication>
 #include <QDir>
 #include <QFile>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QSettings>
 #include <QStandardPaths>
 #include <QTemporaryDir>
@@ -23,35 +28,6 @@
 using namespace emloc::ui;
 
 namespace {
-
-void writeDataset(const QString &path)
-{
-    const char *questions[][2] = {
-        {"Summarise the water cycle in one sentence.",
-         "Water evaporates, condenses into clouds, falls as precipitation and flows back to the sea."},
-        {"Translate 'good morning' into French.", "Bonjour."},
-        {"What is the capital of Australia?", "Canberra."},
-        {"Give a synonym for 'rapid'.", "Fast."},
-        {"How many minutes are in three hours?", "180 minutes."},
-        {"Name a prime number between 20 and 30.", "23 (29 is another)."},
-        {"What does CPU stand for?", "Central processing unit."},
-        {"Write a haiku about autumn leaves.",
-         "Crimson leaves drifting / whisper to the cooling earth / summer's last goodbye"},
-        {"Convert 5 kilometres to metres.", "5,000 metres."},
-        {"Who wrote 'Pride and Prejudice'?", "Jane Austen."},
-    };
-    QFile file(path);
-    if (!file.open(QIODevice::WriteOnly))
-        return;
-    for (int i = 0; i < 1200; ++i) {
-        const auto &qa = questions[i % 10];
-        file.write(
-            QStringLiteral("{\"messages\":[{\"role\":\"user\",\"content\":\"%1\"},{\"role\":\"assistant\","
-                           "\"content\":\"%2\"}]}\n")
-                .arg(QString::fromUtf8(qa[0]), QString::fromUtf8(qa[1]))
-                .toUtf8());
-    }
-}
 
 bool save(QWidget *window, const QString &folder, const QString &name)
 {
@@ -84,14 +60,16 @@ int main(int argc, char *argv[])
     applyStyle(app);
 
     QTemporaryDir work;
-    const QString data = work.filePath(QStringLiteral("chat-train.jsonl"));
-    writeDataset(data);
+    const QString root = emloc::test::sourceDir();
     Project project;
-    project.modelPath = QString::fromUtf8(EMLOC_DEMO_GGUF);
-    project.data.trainingPath = data;
+    project.modelPath = root + QStringLiteral("/.cache/models/SmolLM2-135M-Instruct");
+    project.data.trainingPath = root + QStringLiteral("/resources/demo/bookings-train.jsonl");
+    project.data.validationPath = root + QStringLiteral("/resources/demo/bookings-test.jsonl");
+    project.budget.device = QStringLiteral("cpu");
     project.budget.mode = BudgetSettings::Mode::MemoryBudget;
-    project.budget.budgetGiB = 6.0;
-    project.exportSettings.outputFolder = work.filePath(QStringLiteral("smollm2-chat-lora"));
+    project.budget.budgetGiB = 1.0;
+    project.training.maxLength = 160;
+    project.exportSettings.outputFolder = work.filePath(QStringLiteral("bookings-lora"));
 
     auto state = std::make_shared<testing::SyntheticJobState>();
     testing::SyntheticJobOptions options;
@@ -100,9 +78,10 @@ int main(int argc, char *argv[])
     options.stepTime = std::chrono::microseconds(3000);
 
     MainWindow window;
+    window.setPlanProvider(&emloc::gui::PipelineJobs::plan);
     window.setTrainingJobFactory(
         [&](const Project &) { return testing::syntheticTrainingJob(options, state); });
-    window.setProject(project, work.filePath(QStringLiteral("smollm2-chat.emloc")));
+    window.setProject(project, work.filePath(QStringLiteral("bookings.emloc")));
     window.resize(1200, 800);
     window.show();
     if (!QTest::qWaitForWindowExposed(&window))
@@ -125,6 +104,9 @@ int main(int argc, char *argv[])
     window.jobController()->resume();
     while (window.jobController()->isRunning())
         QTest::qWait(20);
+    QFile summary(root + QStringLiteral("/runs/demo/summary.json"));
+    if (summary.open(QIODevice::ReadOnly))
+        window.resultsPage()->setEvaluation(QJsonDocument::fromJson(summary.readAll()).object());
     for (int i : {4, 5}) {
         window.showPage(i);
         ok = save(&window, output, names[i]) && ok;

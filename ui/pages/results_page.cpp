@@ -135,7 +135,9 @@ ResultsPage::ResultsPage(QWidget *parent)
         {tr("Model"), tr("Loss"), tr("Perplexity"), tr("Match"), tr("Peak memory")});
     m_evaluation->setRootIsDecorated(false);
     m_evaluation->setAlternatingRowColors(true);
-    m_evaluation->header()->setSectionResizeMode(QHeaderView::Stretch);
+    m_evaluation->header()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    m_evaluation->header()->setSectionResizeMode(0, QHeaderView::Stretch);
+    m_evaluation->setMaximumHeight(m_evaluation->fontMetrics().height() * 9); // four models and the header
     for (int column = 1; column < 5; ++column)
         m_evaluation->headerItem()->setTextAlignment(column, Qt::AlignRight | Qt::AlignVCenter);
     evaluationLayout->addWidget(m_evaluation);

@@ -83,9 +83,13 @@ void TradeOffPlot::setPreview(const PlanPreview &preview)
         m_ratioLine->point2->setCoords(preview.ratio, 1);
         m_ratioLabel->position->setCoords(preview.ratio, 0);
         m_ratioLabel->setText(tr("ratio %1").arg(QLocale().toString(preview.ratio, 'f', 2)));
+        // Near the right edge the label goes to the left of its line, so it is not clipped.
+        const bool leftOfLine = preview.ratio > 0.8;
+        m_ratioLabel->setPositionAlignment((leftOfLine ? Qt::AlignRight : Qt::AlignLeft) | Qt::AlignTop);
+        m_ratioLabel->setPadding(leftOfLine ? QMargins(0, 4, 4, 0) : QMargins(4, 4, 0, 0));
     }
     xAxis->setRange(0, 1.02);
-    yAxis->setRange(0, std::max(0.1, top * 1.15));
+    yAxis->setRange(0, std::max(0.1, top * 1.6)); // headroom for the legend above the curves
     refresh();
 }
 
