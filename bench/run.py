@@ -32,7 +32,7 @@ TEST = os.path.join(ROOT, "resources", "demo", "bookings-test.jsonl")
 
 def emloc(args, device):
     """Runs the CLI with --json and returns its JSON result."""
-    command = [CLI, "--device", device, "-q"] + args + ["--json"]
+    command = [CLI, "--device", device, "-q", "--json"] + args
     started = time.time()
     done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode != 0:

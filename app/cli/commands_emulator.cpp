@@ -43,14 +43,6 @@ struct BuildArguments
     std::string metricsFile;
 };
 
-core::ModelConfig plannableConfig(const core::ModelFiles &files)
-{
-    core::ModelConfig config = files.config;
-    if (config.headDim <= 0 && config.numHeads > 0)
-        config.headDim = config.hiddenSize / config.numHeads;
-    return config;
-}
-
 int64_t gigabytes(double gb)
 {
     return static_cast<int64_t>(std::llround(gb * double(1LL << 30)));
@@ -97,7 +89,7 @@ void printPlanTable(const core::MemoryPlan &plan)
 void runPlan(CliContext &context, const PlanArguments &args, core::Feedback &feedback)
 {
     const core::ModelFiles files = core::openModel(args.model);
-    const core::ModelConfig config = plannableConfig(files);
+    const core::ModelConfig config = core::plannableConfig(files.config);
     core::PlanSettings settings;
     settings.batchSize = args.batch;
     settings.sequenceLength = args.sequenceLength;
@@ -161,7 +153,7 @@ void runBuild(CliContext &context, BuildArguments &args, core::Feedback &feedbac
     const core::ModelFiles files = core::openModel(args.model);
     const core::CalibrationSet calibration = core::loadCalibrationSet(files, options.calibration, &feedback);
     core::PlanSettings settings = core::constructionPlanSettings(options, calibration);
-    const core::ModelConfig config = plannableConfig(files);
+    const core::ModelConfig config = core::plannableConfig(files.config);
     if (args.budgetGb > 0) {
         const core::RatioChoice choice = core::chooseRatio(config, settings, gigabytes(args.budgetGb));
         if (!choice.fits)

@@ -85,18 +85,8 @@ ui::PlanPreview PipelineJobs::plan(const ui::Project &project)
     }
     try {
         const core::PipelineConfig config = pipelineConfig(project);
-        core::ModelConfig model = core::openModel(config.model).config;
-        if (model.headDim <= 0 && model.numHeads > 0)
-            model.headDim = model.hiddenSize / model.numHeads;
-        core::PlanSettings settings;
-        settings.batchSize = config.train.batchSize;
-        settings.sequenceLength = config.maxLength;
-        settings.loraRank = config.train.lora.rank;
-        settings.loraTargets = config.train.lora.targets;
-        settings.gradientCheckpointing = config.train.gradientCheckpointing;
-        settings.cuda = config.device.rfind("cuda", 0) == 0;
-        settings.calibrationSamples = config.emulator.calibration.samples;
-        settings.calibrationSequenceLength = config.maxLength;
+        const core::ModelConfig model = core::plannableConfig(core::openModel(config.model).config);
+        const core::PlanSettings settings = core::pipelinePlanSettings(config);
         for (const core::MemoryPlan &plan : core::memoryCurve(model, settings, 0.05, 1.0, 20))
             preview.curve.push_back({plan.ratio, plan.inference.totalBytes(), plan.construction.totalBytes(),
                                      plan.fineTuning.totalBytes(), plan.correction.totalBytes()});

@@ -64,6 +64,9 @@ int64_t emulatorParameterCount(const ModelConfig &config, double ratio, bool kee
 
 MemoryPlan planMemory(const ModelConfig &config, const PlanSettings &settings, double ratio);
 
+// `config` with head_dim filled in where config.json leaves it implicit, as the planner needs it.
+ModelConfig plannableConfig(ModelConfig config);
+
 // The largest ratio (on a 0.01 grid in [0.05, 1]) whose peak fits in `budgetBytes`.
 struct RatioChoice
 {

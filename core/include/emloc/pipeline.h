@@ -8,6 +8,7 @@
 #include "emloc/evaluation.h"
 #include "emloc/export.h"
 #include "emloc/job.h"
+#include "emloc/memory_plan.h"
 #include "emloc/trainer.h"
 
 #include <nlohmann/json.hpp>
@@ -76,6 +77,9 @@ struct PipelineResult
     std::vector<ExportResult> exports;
     nlohmann::json toJson() const; // what summary.json holds
 };
+
+// The planner's settings a run of `config` implies (batch, sequence, LoRA, calibration, device).
+PlanSettings pipelinePlanSettings(const PipelineConfig &config);
 
 // The name of an export inside the run's export/ folder ("peft-adapter", "adapter.gguf", ...).
 std::string pipelineExportName(ExportFormat format);

@@ -257,4 +257,11 @@ std::vector<MemoryPlan> memoryCurve(const ModelConfig &config, const PlanSetting
     return curve;
 }
 
+ModelConfig plannableConfig(ModelConfig config)
+{
+    if (config.headDim <= 0 && config.numHeads > 0)
+        config.headDim = config.hiddenSize / config.numHeads;
+    return config;
+}
+
 } // namespace emloc::core

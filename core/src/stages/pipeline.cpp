@@ -135,20 +135,8 @@ double chooseEmulatorRatio(const PipelineConfig &config, const ModelFiles &files
 {
     if (config.budgetBytes <= 0)
         return config.emulator.ratio;
-    PlanSettings settings;
-    settings.batchSize = config.train.batchSize;
-    settings.sequenceLength = config.maxLength;
-    settings.loraRank = config.train.lora.rank;
-    settings.loraTargets = config.train.lora.targets;
-    settings.gradientCheckpointing = config.train.gradientCheckpointing;
-    settings.cuda = config.device.rfind("cuda", 0) == 0;
-    settings.calibrationSamples = config.emulator.calibration.samples;
-    settings.calibrationSequenceLength = config.maxLength;
-    settings.gramFloat64 = config.emulator.gramFloat64;
-    settings.keepLastDownProjDense = config.emulator.keepLastDownProjDense;
-    ModelConfig modelConfig = files.config;
-    if (modelConfig.headDim <= 0 && modelConfig.numHeads > 0)
-        modelConfig.headDim = modelConfig.hiddenSize / modelConfig.numHeads;
+    const PlanSettings settings = pipelinePlanSettings(config);
+    const ModelConfig modelConfig = plannableConfig(files.config);
     const RatioChoice choice = chooseRatio(modelConfig, settings, config.budgetBytes);
     if (!choice.fits)
         throw Error("no emulator ratio fits the budget of " + formatBytes(config.budgetBytes) + ": " +
@@ -387,6 +375,22 @@ struct PipelineRun
 };
 
 } // namespace
+
+PlanSettings pipelinePlanSettings(const PipelineConfig &config)
+{
+    PlanSettings settings;
+    settings.batchSize = config.train.batchSize;
+    settings.sequenceLength = config.maxLength;
+    settings.loraRank = config.train.lora.rank;
+    settings.loraTargets = config.train.lora.targets;
+    settings.gradientCheckpointing = config.train.gradientCheckpointing;
+    settings.cuda = config.device.rfind("cuda", 0) == 0;
+    settings.calibrationSamples = config.emulator.calibration.samples;
+    settings.calibrationSequenceLength = config.maxLength;
+    settings.gramFloat64 = config.emulator.gramFloat64;
+    settings.keepLastDownProjDense = config.emulator.keepLastDownProjDense;
+    return settings;
+}
 
 std::string pipelineExportName(ExportFormat format)
 {
