@@ -34,6 +34,7 @@
 #include <QStackedWidget>
 #include <QStandardPaths>
 #include <QStatusBar>
+#include <QThread>
 #include <QTimer>
 #include <QVBoxLayout>
 
@@ -76,7 +77,11 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
     restoreSettings();
 }
 
-MainWindow::~MainWindow() = default;
+MainWindow::~MainWindow()
+{
+    if (m_statsThread)
+        m_statsThread->wait(); // its result is dropped: this window is gone
+}
 
 void MainWindow::createPages()
 {
@@ -586,6 +591,42 @@ void MainWindow::updatePlanPreview()
     // Reads the model's config and safetensors headers only (kilobytes): fast enough for the GUI thread.
     if (m_planProvider)
         m_budgetPage->setPlanPreview(m_planProvider(currentProject()));
+    updateDatasetStats();
+}
+
+void MainWindow::setDatasetStatsProvider(DatasetStatsProvider provider)
+{
+    m_statsProvider = std::move(provider);
+    m_statsKey.clear();
+    m_planTimer->start();
+}
+
+void MainWindow::updateDatasetStats()
+{
+    if (!m_statsProvider)
+        return;
+    const Project project = currentProject();
+    const QString key = project.modelPath + QLatin1Char('\n') + project.data.trainingPath +
+                        QLatin1Char('\n') + QString::number(project.training.maxLength);
+    if (key == m_statsKey)
+        return;
+    m_statsKey = key;
+    const int generation = ++m_statsGeneration;
+    QPointer<MainWindow> self(this);
+    const DatasetStatsProvider provider = m_statsProvider;
+    // Tokenizing a large file takes seconds: never on the GUI thread. A newer request wins.
+    m_statsThread = QThread::create([self, provider, project, generation] {
+        DatasetStats stats = provider(project);
+        QMetaObject::invokeMethod(
+            qApp,
+            [self, stats, generation] {
+                if (self && generation == self->m_statsGeneration)
+                    self->m_dataPage->setStats(stats);
+            },
+            Qt::QueuedConnection);
+    });
+    connect(m_statsThread, &QThread::finished, m_statsThread, &QObject::deleteLater);
+    m_statsThread->start();
 }
 
 void MainWindow::updateTitle()

@@ -1,10 +1,12 @@
 #pragma once
 
 #include "jobs/job_worker.h"
+#include "project/dataset_stats.h"
 #include "project/plan_preview.h"
 #include "project/project.h"
 
 #include <QMainWindow>
+#include <QPointer>
 
 #include <functional>
 
@@ -13,6 +15,7 @@ class QLabel;
 class QListWidget;
 class QMenu;
 class QStackedWidget;
+class QThread;
 class QTimer;
 
 namespace emloc::ui {
@@ -58,6 +61,9 @@ public:
     // The engine's planner behind the Budget page's trade-off preview.
     void setPlanProvider(PlanProvider provider);
     void updatePlanPreview();
+    // The engine's statistics of the training file behind the Data page (computed on a worker thread).
+    void setDatasetStatsProvider(DatasetStatsProvider provider);
+    void updateDatasetStats();
 
     Project currentProject() const;
     void setProject(const Project &project, const QString &path = {});
@@ -118,6 +124,10 @@ private:
     ProjectJobFactory m_trainingFactory;
     ProjectJobFactory m_exportFactory;
     PlanProvider m_planProvider;
+    DatasetStatsProvider m_statsProvider;
+    QString m_statsKey;        // what the shown statistics were computed from
+    int m_statsGeneration = 0; // a newer request makes older results stale
+    QPointer<QThread> m_statsThread;
     QTimer *m_planTimer = nullptr;
     QString m_projectPath;
     bool m_loading = false;

@@ -1,10 +1,13 @@
 #include "engine_jobs.h"
 
+#include "emloc/chat_template.h"
+#include "emloc/dataset_preview.h"
 #include "emloc/error.h"
 #include "emloc/export.h"
 #include "emloc/memory_plan.h"
 #include "emloc/model_files.h"
 #include "emloc/pipeline.h"
+#include "emloc/tokenizer.h"
 
 #include <torch/cuda.h>
 
@@ -103,6 +106,48 @@ ui::PlanPreview PipelineJobs::plan(const ui::Project &project)
         preview.error = QObject::tr("No memory preview: %1").arg(QString::fromStdString(e.what()));
     }
     return preview;
+}
+
+ui::DatasetStats PipelineJobs::datasetStats(const ui::Project &project)
+{
+    ui::DatasetStats stats;
+    if (project.modelPath.isEmpty() || project.data.trainingPath.isEmpty()) {
+        stats.error =
+            QObject::tr("Choose a model and a training file to see the records as training sees them.");
+        return stats;
+    }
+    try {
+        const core::ModelFiles files = core::openModel(text(project.modelPath));
+        if (!files.tokenizerJson.is_object() || files.tokenizerJson.empty())
+            throw core::Error("the model has no tokenizer");
+        auto tokenizer = core::Tokenizer::fromJson(files.tokenizerJson, files.path + " tokenizer");
+        const core::ChatTemplate chatTemplate = core::ChatTemplate::fromModel(files.tokenizerConfig, "auto");
+        core::PrepareOptions options;
+        options.tokenize.maxLength = project.training.maxLength;
+        options.keepExamples = false;
+        options.requireUsable = false;
+        const core::DatasetStatistics s =
+            core::prepareDataset(text(project.data.trainingPath), chatTemplate, *tokenizer, options)
+                .statistics;
+        stats.templateName = QString::fromStdString(s.templateName);
+        stats.records = s.records;
+        stats.used = s.used;
+        stats.skipped = s.skipped;
+        for (const auto &[reason, count] : s.skipReasons)
+            stats.skipReasons << QStringLiteral("%1: %2").arg(QString::fromStdString(reason)).arg(count);
+        stats.truncated = s.truncated;
+        stats.maxLengthOption = s.maxLengthOption;
+        stats.maskedFraction = s.maskedFraction;
+        stats.histogramEdges.assign(s.histogram.edges.begin(), s.histogram.edges.end());
+        stats.histogramCounts.assign(s.histogram.counts.begin(), s.histogram.counts.end());
+        stats.exampleRecord = s.exampleRecord;
+        for (const auto &segment : s.exampleSegments)
+            stats.example.push_back({QString::fromStdString(segment.text), segment.trained});
+    } catch (const std::exception &e) {
+        stats = {};
+        stats.error = QObject::tr("No token statistics: %1").arg(QString::fromStdString(e.what()));
+    }
+    return stats;
 }
 
 ui::JobFunction PipelineJobs::training(const ui::Project &project)

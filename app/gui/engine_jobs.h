@@ -16,6 +16,8 @@ struct PipelineJobs
     static ui::JobFunction exporting(const ui::Project &project);
     // The Budget page's preview: the planner's memory(ratio) for the project's model and settings.
     static ui::PlanPreview plan(const ui::Project &project);
+    // The Data page's statistics: the training file rendered and tokenized as training will see it.
+    static ui::DatasetStats datasetStats(const ui::Project &project);
 };
 
 } // namespace emloc::gui

@@ -99,6 +99,7 @@ int main(int argc, char *argv[])
     window.setTrainingJobFactory(&emloc::gui::PipelineJobs::training);
     window.setExportJobFactory(&emloc::gui::PipelineJobs::exporting);
     window.setPlanProvider(&emloc::gui::PipelineJobs::plan);
+    window.setDatasetStatsProvider(&emloc::gui::PipelineJobs::datasetStats);
     if (!parser.positionalArguments().isEmpty()) {
         window.openProject(parser.positionalArguments().first());
     } else if (parser.isSet(QStringLiteral("demo")) || window.currentProject().modelPath.isEmpty()) {

@@ -7,9 +7,11 @@
 #include "jobs/job_controller.h"
 #include "main_window.h"
 #include "pages/budget_page.h"
+#include "pages/data_page.h"
 #include "pages/results_page.h"
 #include "pages/run_page.h"
 #include "test_support.h"
+#include "widgets/length_histogram.h"
 #include "widgets/loss_plot.h"
 #include "widgets/tradeoff_plot.h"
 #include "widgets/validation_label.h"
@@ -19,6 +21,7 @@
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QTextBrowser>
 #include <QTreeWidget>
 
 using namespace emloc;
@@ -63,6 +66,27 @@ private Q_SLOTS:
         QVERIFY(!window.budgetPage()->planPreview().advice.isEmpty());
         QCOMPARE(window.budgetPage()->fitMessage()->state(), ValidationLabel::State::Error);
         QVERIFY(!window.budgetPage()->problem().isEmpty()); // Run refuses to start
+    }
+
+    void dataPageShowsWhatTrainingSees()
+    {
+        MainWindow window;
+        window.setDatasetStatsProvider(&gui::PipelineJobs::datasetStats);
+        window.setProject(project(8));
+        // Computed on a worker thread; the page fills in when it arrives.
+        QTRY_VERIFY_WITH_TIMEOUT(window.dataPage()->stats().used > 0, 60000);
+        const DatasetStats &stats = window.dataPage()->stats();
+        QVERIFY2(stats.error.isEmpty(), qPrintable(stats.error));
+        QCOMPARE(stats.records, qint64(320));
+        QVERIFY(stats.maskedFraction > 0.3 && stats.maskedFraction < 1.0); // the prompts are masked
+        QVERIFY(window.dataPage()->lengthHistogram()->barCount() > 0);
+        QVERIFY(window.dataPage()->renderedExample()->toPlainText().contains("name="));
+
+        Project missing = project(8);
+        missing.data.trainingPath = m_dir.filePath("nowhere.jsonl");
+        window.setProject(missing);
+        QTRY_VERIFY_WITH_TIMEOUT(!window.dataPage()->stats().error.isEmpty(), 60000);
+        QVERIFY(window.dataPage()->stats().error.contains("nowhere.jsonl"));
     }
 
     void runShowsResultsAndExports()

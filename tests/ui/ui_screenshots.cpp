@@ -79,6 +79,7 @@ int main(int argc, char *argv[])
 
     MainWindow window;
     window.setPlanProvider(&emloc::gui::PipelineJobs::plan);
+    window.setDatasetStatsProvider(&emloc::gui::PipelineJobs::datasetStats);
     window.setTrainingJobFactory(
         [&](const Project &) { return testing::syntheticTrainingJob(options, state); });
     window.setProject(project, work.filePath(QStringLiteral("bookings.emloc")));

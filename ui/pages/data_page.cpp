@@ -1,5 +1,7 @@
 #include "pages/data_page.h"
 
+#include "widgets/length_histogram.h"
+
 #include "format.h"
 #include "project/project.h"
 #include "widgets/path_field.h"
@@ -15,6 +17,7 @@
 #include <QLocale>
 #include <QRadioButton>
 #include <QTableWidget>
+#include <QTextBrowser>
 #include <QVBoxLayout>
 
 namespace emloc::ui {
@@ -100,6 +103,27 @@ DataPage::DataPage(QWidget *parent)
     previewLayout->addWidget(m_previewHint);
     contentLayout()->addWidget(previewBox, 1);
 
+    auto *tokensBox = new QGroupBox(tr("What training sees (the model's template and tokenizer)"), this);
+    auto *tokensLayout = new QGridLayout(tokensBox);
+    m_statsText = new QLabel(tokensBox);
+    m_statsText->setObjectName(QStringLiteral("datasetStats"));
+    m_statsText->setWordWrap(true);
+    m_histogram = new LengthHistogram(tokensBox);
+    m_histogram->setMinimumHeight(fontMetrics().height() * 12);
+    m_example = new QTextBrowser(tokensBox);
+    m_example->setObjectName(QStringLiteral("renderedExample"));
+    m_example->setToolTip(tr("One record as the model sees it. Bold, coloured text is trained; grey text is "
+                             "context only (masked from the loss)."));
+    m_example->setMinimumHeight(fontMetrics().height() * 8);
+    tokensLayout->addWidget(m_statsText, 0, 0, 1, 2);
+    tokensLayout->addWidget(m_histogram, 1, 0);
+    tokensLayout->addWidget(m_example, 1, 1);
+    tokensLayout->setColumnStretch(0, 1);
+    tokensLayout->setColumnStretch(1, 1);
+    // Above the raw records: what the model is trained on matters more than the file's first lines.
+    contentLayout()->insertWidget(contentLayout()->indexOf(previewBox), tokensBox, 1);
+    setStats({});
+
     connect(m_training, &PathField::pathChanged, this, [this](const QString &path) {
         inspectTraining(path);
         Q_EMIT changed();
@@ -114,6 +138,35 @@ DataPage::DataPage(QWidget *parent)
         Q_EMIT changed();
     });
     readFrom(Project());
+}
+
+void DataPage::setStats(const DatasetStats &stats)
+{
+    m_stats = stats;
+    m_histogram->setStats(stats);
+    if (!stats.error.isEmpty()) {
+        m_statsText->setText(stats.error);
+        m_example->clear();
+        return;
+    }
+    QString text = tr("%1 records: %2 used, %3 skipped. %4 truncated at %5 tokens. %6 % of the tokens are "
+                      "masked (context only). Template: %7.")
+                       .arg(stats.records)
+                       .arg(stats.used)
+                       .arg(stats.skipped)
+                       .arg(stats.truncated)
+                       .arg(stats.maxLengthOption)
+                       .arg(QLocale().toString(100.0 * stats.maskedFraction, 'f', 0), stats.templateName);
+    if (!stats.skipReasons.isEmpty())
+        text += QLatin1Char(' ') + tr("Skipped: %1.").arg(stats.skipReasons.join(QStringLiteral("; ")));
+    m_statsText->setText(text);
+    QString html = QStringLiteral("<pre style=\"white-space: pre-wrap\">");
+    for (const DatasetStats::Segment &segment : stats.example) {
+        const QString escaped = segment.text.toHtmlEscaped();
+        html += segment.trained ? QStringLiteral("<b style=\"color:#0369a1\">%1</b>").arg(escaped)
+                                : QStringLiteral("<span style=\"color:#64748b\">%1</span>").arg(escaped);
+    }
+    m_example->setHtml(html + QStringLiteral("</pre>"));
 }
 
 void DataPage::readFrom(const Project &project)

@@ -2,14 +2,17 @@
 
 #include "inspect/dataset_inspector.h"
 #include "pages/project_page.h"
+#include "project/dataset_stats.h"
 
 class QDoubleSpinBox;
 class QLabel;
 class QRadioButton;
 class QTableWidget;
+class QTextBrowser;
 
 namespace emloc::ui {
 
+class LengthHistogram;
 class PathField;
 class ValidationLabel;
 
@@ -30,6 +33,13 @@ public:
     ValidationLabel *trainingValidation() const { return m_trainingValidation; }
     QTableWidget *preview() const { return m_preview; }
 
+    // The engine's view of the training file under the model's template and tokenizer (MainWindow
+    // computes it off the GUI thread after each edit).
+    void setStats(const DatasetStats &stats);
+    const DatasetStats &stats() const { return m_stats; }
+    LengthHistogram *lengthHistogram() const { return m_histogram; }
+    QTextBrowser *renderedExample() const { return m_example; }
+
 private:
     void inspectTraining(const QString &path);
     void inspectValidation(const QString &path);
@@ -44,6 +54,10 @@ private:
     ValidationLabel *m_validationValidation = nullptr;
     QTableWidget *m_preview = nullptr;
     QLabel *m_previewHint = nullptr;
+    QLabel *m_statsText = nullptr;
+    LengthHistogram *m_histogram = nullptr;
+    QTextBrowser *m_example = nullptr;
+    DatasetStats m_stats;
     DatasetSummary m_summary;
     DatasetSummary m_validationSummary;
 };

@@ -137,6 +137,7 @@ ResultsPage::ResultsPage(QWidget *parent)
     m_evaluation->setAlternatingRowColors(true);
     m_evaluation->header()->setSectionResizeMode(QHeaderView::ResizeToContents);
     m_evaluation->header()->setSectionResizeMode(0, QHeaderView::Stretch);
+    m_evaluation->header()->setStretchLastSection(false);
     m_evaluation->setMaximumHeight(m_evaluation->fontMetrics().height() * 9); // four models and the header
     for (int column = 1; column < 5; ++column)
         m_evaluation->headerItem()->setTextAlignment(column, Qt::AlignRight | Qt::AlignVCenter);
