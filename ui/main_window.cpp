@@ -11,6 +11,7 @@
 #include "pages/model_page.h"
 #include "pages/results_page.h"
 #include "pages/run_page.h"
+#include "widgets/chat_panel.h"
 
 #include "emloc/version.h"
 
@@ -589,9 +590,16 @@ void MainWindow::setPlanProvider(PlanProvider provider)
 void MainWindow::updatePlanPreview()
 {
     // Reads the model's config and safetensors headers only (kilobytes): fast enough for the GUI thread.
+    const Project project = currentProject();
     if (m_planProvider)
-        m_budgetPage->setPlanPreview(m_planProvider(currentProject()));
+        m_budgetPage->setPlanPreview(m_planProvider(project));
+    m_resultsPage->chatPanel()->setProject(project);
     updateDatasetStats();
+}
+
+void MainWindow::setChatGenerator(ChatGenerator generator)
+{
+    m_resultsPage->chatPanel()->setGenerator(std::move(generator));
 }
 
 void MainWindow::setDatasetStatsProvider(DatasetStatsProvider provider)

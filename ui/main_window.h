@@ -1,12 +1,14 @@
 #pragma once
 
 #include "jobs/job_worker.h"
+#include "project/chat.h"
 #include "project/dataset_stats.h"
 #include "project/plan_preview.h"
 #include "project/project.h"
 
 #include <QMainWindow>
 #include <QPointer>
+#include <QThread>
 
 #include <functional>
 
@@ -15,7 +17,7 @@ class QLabel;
 class QListWidget;
 class QMenu;
 class QStackedWidget;
-class QThread;
+
 class QTimer;
 
 namespace emloc::ui {
@@ -64,6 +66,8 @@ public:
     // The engine's statistics of the training file behind the Data page (computed on a worker thread).
     void setDatasetStatsProvider(DatasetStatsProvider provider);
     void updateDatasetStats();
+    // The engine's generation behind the Results page's side-by-side chat.
+    void setChatGenerator(ChatGenerator generator);
 
     Project currentProject() const;
     void setProject(const Project &project, const QString &path = {});

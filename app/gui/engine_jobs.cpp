@@ -1,11 +1,14 @@
 #include "engine_jobs.h"
 
+#include "emloc/causal_lm.h"
 #include "emloc/chat_template.h"
 #include "emloc/dataset_preview.h"
 #include "emloc/error.h"
 #include "emloc/export.h"
+#include "emloc/generation.h"
 #include "emloc/memory_plan.h"
 #include "emloc/model_files.h"
+#include "emloc/peft_adapter.h"
 #include "emloc/pipeline.h"
 #include "emloc/tokenizer.h"
 
@@ -148,6 +151,40 @@ ui::DatasetStats PipelineJobs::datasetStats(const ui::Project &project)
         stats.error = QObject::tr("No token statistics: %1").arg(QString::fromStdString(e.what()));
     }
     return stats;
+}
+
+void PipelineJobs::chat(const ui::Project &project, const QString &which, const QString &prompt,
+                        const std::function<bool(const QString &piece)> &onText)
+{
+    core::ModelFiles files = core::openModel(text(project.modelPath));
+    if (!files.tokenizerJson.is_object() || files.tokenizerJson.empty())
+        throw core::Error("the model has no tokenizer");
+    if (which == QLatin1String("corrected")) {
+        const std::string adapter = text(project.runFolder()) + "/corrected-adapter";
+        if (!std::filesystem::exists(adapter))
+            throw core::Error("no corrected adapter yet: run the three stages first");
+        files.weights = core::mergeAdapterWeights(files.weights, core::readPeftAdapter(adapter));
+    }
+    auto tokenizer = core::Tokenizer::fromJson(files.tokenizerJson, files.path + " tokenizer");
+    const core::ChatTemplate chatTemplate = core::ChatTemplate::fromModel(files.tokenizerConfig, "auto");
+    const std::string rendered = chatTemplate.render({{"user", text(prompt)}}, true);
+    core::CausalLM model(files);
+    core::GenerationOptions options;
+    options.maxNewTokens = 128;
+    options.stopTokenIds = core::stopTokensFor(files);
+    // Decoding the whole answer each time and sending what is new keeps multi-byte characters whole.
+    std::vector<int64_t> tokens;
+    std::string sent;
+    core::generate(model, tokenizer->encode(rendered), options, [&](int64_t token) {
+        tokens.push_back(token);
+        const std::string answer = tokenizer->decode(tokens, true);
+        if (answer.size() > sent.size() && answer.compare(0, sent.size(), sent) == 0) {
+            const std::string piece = answer.substr(sent.size());
+            sent = answer;
+            return onText(QString::fromStdString(piece));
+        }
+        return true;
+    });
 }
 
 ui::JobFunction PipelineJobs::training(const ui::Project &project)

@@ -18,6 +18,9 @@ struct PipelineJobs
     static ui::PlanPreview plan(const ui::Project &project);
     // The Data page's statistics: the training file rendered and tokenized as training will see it.
     static ui::DatasetStats datasetStats(const ui::Project &project);
+    // The Results page's chat: the original model, or it with the last run's corrected adapter merged.
+    static void chat(const ui::Project &project, const QString &which, const QString &prompt,
+                     const std::function<bool(const QString &piece)> &onText);
 };
 
 } // namespace emloc::gui

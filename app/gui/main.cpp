@@ -100,6 +100,7 @@ int main(int argc, char *argv[])
     window.setExportJobFactory(&emloc::gui::PipelineJobs::exporting);
     window.setPlanProvider(&emloc::gui::PipelineJobs::plan);
     window.setDatasetStatsProvider(&emloc::gui::PipelineJobs::datasetStats);
+    window.setChatGenerator(&emloc::gui::PipelineJobs::chat);
     if (!parser.positionalArguments().isEmpty()) {
         window.openProject(parser.positionalArguments().first());
     } else if (parser.isSet(QStringLiteral("demo")) || window.currentProject().modelPath.isEmpty()) {

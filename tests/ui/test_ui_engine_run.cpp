@@ -11,6 +11,7 @@
 #include "pages/results_page.h"
 #include "pages/run_page.h"
 #include "test_support.h"
+#include "widgets/chat_panel.h"
 #include "widgets/length_histogram.h"
 #include "widgets/loss_plot.h"
 #include "widgets/tradeoff_plot.h"
@@ -18,6 +19,7 @@
 
 #include <QDir>
 #include <QElapsedTimer>
+#include <QPlainTextEdit>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
@@ -122,6 +124,19 @@ private Q_SLOTS:
         QVERIFY2(exported.status == JobOutcome::Status::Succeeded, qPrintable(exported.message));
         QVERIFY(QFile::exists(m_dir.filePath("run/export/peft-adapter/adapter_model.safetensors")));
         QVERIFY(QFile::exists(m_dir.filePath("run/export/adapter.gguf")));
+
+        // Try it: both models answer, streamed into the page.
+        window.setChatGenerator(&gui::PipelineJobs::chat);
+        ChatPanel *chat = window.resultsPage()->chatPanel();
+        chat->setProject(window.currentProject());
+        QSignalSpy answered(chat, &ChatPanel::finished);
+        chat->ask(
+            "Convert the booking request into a reservation record. Table for 2 at 7 pm on Friday, Ann.");
+        QVERIFY(chat->isBusy());
+        QVERIFY(answered.wait(120000));
+        QVERIFY(!chat->originalAnswer()->toPlainText().isEmpty());
+        QVERIFY(!chat->correctedAnswer()->toPlainText().isEmpty());
+        QVERIFY(!chat->correctedAnswer()->toPlainText().startsWith("\n["));
     }
 
     void cancelStopsTheRun()

@@ -2,6 +2,7 @@
 
 #include "error_dialog.h"
 #include "format.h"
+#include "widgets/chat_panel.h"
 #include "widgets/stat_card.h"
 
 #include <QDir>
@@ -144,6 +145,12 @@ ResultsPage::ResultsPage(QWidget *parent)
     evaluationLayout->addWidget(m_evaluation);
     layout->addWidget(m_evaluationBox);
     m_evaluationBox->hide();
+
+    auto *chatBox = new QGroupBox(tr("Try it"), content);
+    auto *chatLayout = new QVBoxLayout(chatBox);
+    m_chat = new ChatPanel(chatBox);
+    chatLayout->addWidget(m_chat);
+    layout->addWidget(chatBox);
     layout->addStretch(1);
     m_stack->addWidget(content);
 

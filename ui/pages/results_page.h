@@ -15,6 +15,7 @@ class QTreeWidget;
 
 namespace emloc::ui {
 
+class ChatPanel;
 class StatCard;
 
 // The outcome of the last run: final and best losses, peak memory, throughput, per-stage times,
@@ -31,6 +32,7 @@ public:
     // uncorrected and the corrected model. An empty object hides the table.
     void setEvaluation(const QJsonObject &summary);
     QTreeWidget *evaluationTable() const { return m_evaluation; }
+    ChatPanel *chatPanel() const { return m_chat; }
     void clear();
     bool hasResults() const { return m_hasResults; }
     const RunSummary &summary() const { return m_summary; }
@@ -55,6 +57,7 @@ private:
     QTreeWidget *m_stages = nullptr;
     QGroupBox *m_evaluationBox = nullptr;
     QTreeWidget *m_evaluation = nullptr;
+    ChatPanel *m_chat = nullptr;
     bool m_hasResults = false;
     RunSummary m_summary;
     std::vector<core::MetricSample> m_samples;

@@ -1,0 +1,57 @@
+#pragma once
+
+#include "project/chat.h"
+
+#include <QPointer>
+#include <QThread>
+#include <QWidget>
+
+#include <atomic>
+#include <memory>
+
+class QLineEdit;
+class QPlainTextEdit;
+class QPushButton;
+
+namespace emloc::ui {
+
+// Try the result: one prompt answered by the original model and by the original with the corrected
+// adapter, side by side, the tokens streaming in as they are generated (on a worker thread).
+class ChatPanel : public QWidget
+{
+    Q_OBJECT
+
+public:
+    explicit ChatPanel(QWidget *parent = nullptr);
+    ~ChatPanel() override;
+
+    void setGenerator(ChatGenerator generator);
+    void setProject(const Project &project);
+    void ask(const QString &prompt);
+    void stop();
+    bool isBusy() const { return m_thread != nullptr; }
+
+    QLineEdit *promptEdit() const { return m_prompt; }
+    QPlainTextEdit *originalAnswer() const { return m_original; }
+    QPlainTextEdit *correctedAnswer() const { return m_corrected; }
+
+Q_SIGNALS:
+    void finished();
+
+private:
+    void append(QPlainTextEdit *target, const QString &piece);
+    void onThreadFinished();
+    void updateButtons();
+
+    ChatGenerator m_generator;
+    Project m_project;
+    QLineEdit *m_prompt = nullptr;
+    QPushButton *m_send = nullptr;
+    QPushButton *m_stop = nullptr;
+    QPlainTextEdit *m_original = nullptr;
+    QPlainTextEdit *m_corrected = nullptr;
+    QPointer<QThread> m_thread;
+    std::shared_ptr<std::atomic<bool>> m_stopRequested;
+};
+
+} // namespace emloc::ui
