@@ -102,25 +102,7 @@ void TerminalFeedback::metric(const core::MetricSample &sample)
     m_lastMetricText = text;
     m_lastMetricStage = sample.stage;
     if (m_metrics.is_open()) {
-        nlohmann::json line = {{"stage", sample.stage},
-                               {"step", sample.step},
-                               {"total_steps", sample.totalSteps},
-                               {"elapsed_s", sample.elapsedSeconds}};
-        auto put = [&line](const char *key, double value) {
-            if (value >= 0)
-                line[key] = value;
-        };
-        put("loss", sample.loss);
-        put("validation_loss", sample.validationLoss);
-        put("lr", sample.learningRate);
-        put("grad_norm", sample.gradNorm);
-        put("tokens_per_s", sample.tokensPerSecond);
-        put("eta_s", sample.etaSeconds);
-        if (sample.memoryBytes >= 0)
-            line["memory_bytes"] = sample.memoryBytes;
-        if (sample.peakMemoryBytes >= 0)
-            line["peak_memory_bytes"] = sample.peakMemoryBytes;
-        m_metrics << line.dump() << '\n' << std::flush;
+        m_metrics << core::metricSampleJson(sample).dump() << '\n' << std::flush;
     }
 }
 

@@ -140,7 +140,8 @@ private Q_SLOTS:
         auto result = runPythonScript("gguf_check.py", {"llamacpp_logits", out, hfFolder()}, 600000);
         qInfo("%s", result.out.trimmed().constData());
         if (result.exitCode == 3)
-            QSKIP("llama-cpp-python is not installed in the venv (pip install llama-cpp-python==0.3.36)");
+            QFAIL("llama-cpp-python is missing from the venv: run scripts/setup.sh (it installs "
+                  "llama-cpp-python==0.3.36)");
         QVERIFY2(result.exitCode == 0, tail(result).constData());
     }
 };

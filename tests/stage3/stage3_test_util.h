@@ -3,14 +3,20 @@
 
 #include "../model/model_test_util.h"
 
+#include "../common/test_support.h"
+
 #include "emloc/atomic_file.h"
+#include "emloc/causal_lm.h"
 #include "emloc/model_config.h"
 #include "emloc/peft_adapter.h"
 #include "emloc/safetensors.h"
 
 #include <torch/torch.h>
 
+#include <QString>
+
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -99,6 +105,22 @@ inline core::PeftAdapter randomAdapter(const core::WeightSource &weights,
 inline torch::Tensor updateOf(const core::PeftAdapter &adapter, const core::PeftLoraModule &entry)
 {
     return entry.b.to(torch::kFloat64).matmul(entry.a.to(torch::kFloat64)) * adapter.scaleFor(entry.module);
+}
+
+// Logits of a model held as weights (float32).
+inline torch::Tensor logitsOf(const core::ModelConfig &config, std::shared_ptr<core::WeightSource> weights,
+                              const torch::Tensor &ids)
+{
+    torch::InferenceMode guard;
+    core::CausalLM model(config, std::move(weights));
+    return model.forward(ids).to(torch::kFloat32);
+}
+
+// The last line a reference script printed (its JSON result).
+inline QString jsonLine(const ProcessResult &result)
+{
+    const QList<QByteArray> lines = result.out.trimmed().split('\n');
+    return lines.isEmpty() ? QString() : QString::fromUtf8(lines.last());
 }
 
 } // namespace emloc::test

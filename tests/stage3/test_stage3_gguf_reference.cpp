@@ -20,24 +20,6 @@
 using namespace emloc;
 using namespace emloc::test;
 
-namespace {
-
-torch::Tensor logitsOf(const core::ModelConfig &config, std::shared_ptr<core::WeightSource> weights,
-                       const torch::Tensor &ids)
-{
-    torch::InferenceMode guard;
-    core::CausalLM model(config, std::move(weights));
-    return model.forward(ids).to(torch::kFloat32);
-}
-
-QString jsonLine(const ProcessResult &result)
-{
-    const QList<QByteArray> lines = result.out.trimmed().split('\n');
-    return lines.isEmpty() ? QString() : QString::fromUtf8(lines.last());
-}
-
-} // namespace
-
 class Stage3GgufReferenceTest : public QObject
 {
     Q_OBJECT
@@ -112,7 +94,8 @@ private Q_SLOTS:
                                       600000);
         qInfo("llama.cpp: %s", qPrintable(jsonLine(result)));
         if (result.exitCode == 3)
-            QSKIP("llama-cpp-python is not installed in the venv");
+            QFAIL("llama-cpp-python is missing from the venv: run scripts/setup.sh (it installs "
+                  "llama-cpp-python==0.3.36)");
         QVERIFY2(result.exitCode == 0, (result.out + result.err).constData());
     }
 };

@@ -21,24 +21,6 @@
 using namespace emloc;
 using namespace emloc::test;
 
-namespace {
-
-torch::Tensor logitsOf(const core::ModelConfig &config, std::shared_ptr<core::WeightSource> weights,
-                       const torch::Tensor &ids)
-{
-    torch::InferenceMode guard;
-    core::CausalLM model(config, std::move(weights));
-    return model.forward(ids).to(torch::kFloat32);
-}
-
-QString jsonLine(const ProcessResult &result)
-{
-    const QList<QByteArray> lines = result.out.trimmed().split('\n');
-    return lines.isEmpty() ? QString() : QString::fromUtf8(lines.last());
-}
-
-} // namespace
-
 class Stage3PeftReferenceTest : public QObject
 {
     Q_OBJECT

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <string>
 
 namespace emloc::core {
@@ -28,6 +29,10 @@ struct MetricSample
     int64_t memoryBytes = -1;     // current: process RSS on CPU, allocated bytes on CUDA
     int64_t peakMemoryBytes = -1; // peak since the job started
 };
+
+// One line of a metrics.jsonl file (the trainer's and the CLI's --metrics): fields a stage does not
+// measure are left out.
+nlohmann::json metricSampleJson(const MetricSample &sample);
 
 // How a job ended. `message` is for a person: for Failed it says what happened and what to do.
 struct JobResult

@@ -1,5 +1,6 @@
 // Per-layer gradient checkpointing as a custom autograd function (no activations kept in forward).
 #include "emloc/trainer.h"
+#include "stages/generator_state.h"
 
 #include <ATen/autocast_mode.h>
 
@@ -19,20 +20,6 @@ struct Recompute : torch::CustomClassHolder
     bool autocast = false;
     torch::ScalarType autocastDtype = torch::kBFloat16;
 };
-
-torch::Tensor generatorState(torch::Device device)
-{
-    auto generator = at::globalContext().defaultGenerator(device);
-    std::lock_guard<std::mutex> lock(generator.mutex());
-    return generator.get_state();
-}
-
-void setGeneratorState(torch::Device device, const torch::Tensor &state)
-{
-    auto generator = at::globalContext().defaultGenerator(device);
-    std::lock_guard<std::mutex> lock(generator.mutex());
-    generator.set_state(state);
-}
 
 // Restores the generators (and autocast) for the re-run, then puts back what backward found.
 class ReplayGuard

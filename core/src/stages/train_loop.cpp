@@ -1,4 +1,5 @@
 #include "checkpoint_io.h"
+#include "stages/generator_state.h"
 #include "train_memory_advice.h"
 
 #include "emloc/atomic_file.h"
@@ -22,20 +23,6 @@ using Clock = std::chrono::steady_clock;
 double secondsSince(Clock::time_point start)
 {
     return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-torch::Tensor generatorState(torch::Device device)
-{
-    auto generator = at::globalContext().defaultGenerator(device);
-    std::lock_guard<std::mutex> lock(generator.mutex());
-    return generator.get_state();
-}
-
-void setGeneratorState(torch::Device device, const torch::Tensor &state)
-{
-    auto generator = at::globalContext().defaultGenerator(device);
-    std::lock_guard<std::mutex> lock(generator.mutex());
-    generator.set_state(state);
 }
 
 // Generator states at the start of a step: what a checkpoint stores, so a resumed step draws the same
@@ -138,29 +125,6 @@ private:
 std::string deviceName(torch::Device device)
 {
     return device.is_cuda() ? "cuda:" + std::to_string(std::max<int>(0, device.index())) : "cpu";
-}
-
-nlohmann::json sampleJson(const MetricSample &sample)
-{
-    nlohmann::json line = {{"stage", sample.stage},
-                           {"step", sample.step},
-                           {"total_steps", sample.totalSteps},
-                           {"elapsed_s", sample.elapsedSeconds}};
-    auto put = [&](const char *key, double value) {
-        if (value >= 0)
-            line[key] = value;
-    };
-    put("loss", sample.loss);
-    put("validation_loss", sample.validationLoss);
-    put("lr", sample.learningRate);
-    put("grad_norm", sample.gradNorm);
-    put("tokens_per_s", sample.tokensPerSecond);
-    put("eta_s", sample.etaSeconds);
-    if (sample.memoryBytes >= 0)
-        line["memory_bytes"] = sample.memoryBytes;
-    if (sample.peakMemoryBytes >= 0)
-        line["peak_memory_bytes"] = sample.peakMemoryBytes;
-    return line;
 }
 
 // What the checkpoint must match for a resume to continue the same run.
@@ -317,7 +281,7 @@ TrainResult LoraTrainer::run(const std::vector<TokenizedExample> &train,
         feedback.metric(sample);
         if (!writing)
             return;
-        metricLines.push_back(sampleJson(sample).dump());
+        metricLines.push_back(metricSampleJson(sample).dump());
         std::string text;
         for (const auto &line : metricLines)
             text += line + "\n";

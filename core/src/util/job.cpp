@@ -81,4 +81,27 @@ JobResult runJob(const std::function<void(Feedback &)> &body, Feedback &feedback
     }
 }
 
+nlohmann::json metricSampleJson(const MetricSample &sample)
+{
+    nlohmann::json line = {{"stage", sample.stage},
+                           {"step", sample.step},
+                           {"total_steps", sample.totalSteps},
+                           {"elapsed_s", sample.elapsedSeconds}};
+    auto put = [&](const char *key, double value) {
+        if (value >= 0)
+            line[key] = value;
+    };
+    put("loss", sample.loss);
+    put("validation_loss", sample.validationLoss);
+    put("lr", sample.learningRate);
+    put("grad_norm", sample.gradNorm);
+    put("tokens_per_s", sample.tokensPerSecond);
+    put("eta_s", sample.etaSeconds);
+    if (sample.memoryBytes >= 0)
+        line["memory_bytes"] = sample.memoryBytes;
+    if (sample.peakMemoryBytes >= 0)
+        line["peak_memory_bytes"] = sample.peakMemoryBytes;
+    return line;
+}
+
 } // namespace emloc::core
