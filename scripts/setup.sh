@@ -27,6 +27,7 @@ DEBIAN_PACKAGES=(
     qt6-base-dev qt6-tools-dev qt6-tools-dev-tools qt6-l10n-tools libgl-dev libqcustomplot-dev libqt6svg6
     nlohmann-json3-dev libcli11-dev libpcre2-dev libicu-dev
     xvfb xauth imagemagick clang-format
+    file desktop-file-utils appstream
 )
 missing=()
 for package in "${DEBIAN_PACKAGES[@]}"; do

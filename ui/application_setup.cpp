@@ -1,5 +1,7 @@
 #include "application_setup.h"
 
+#include "installed_data.h"
+
 #include "emloc/version.h"
 
 #include <QApplication>
@@ -59,11 +61,19 @@ QString installTranslations(QApplication &app, const QString &language)
     else
         delete qtTranslator;
 
+    // An installed translation (share/emloc-studio/translations) wins over the embedded one, so a
+    // translator can try an updated .qm without rebuilding.
     auto *translator = new QTranslator(&app);
-    if (translator->load(QStringLiteral(":/i18n/emloc_%1.qm").arg(code)))
+    const QString file = QStringLiteral("emloc_%1.qm").arg(code);
+    const QString installed = installedDataDirectory();
+    if ((!installed.isEmpty() && translator->load(installed + QStringLiteral("/translations/") + file)) ||
+        translator->load(QStringLiteral(":/i18n/") + file)) {
         QApplication::installTranslator(translator);
-    else
+    } else {
         delete translator;
+        code = QStringLiteral("en"); // the sources' language
+        QLocale::setDefault(QLocale(code));
+    }
     return code;
 }
 

@@ -94,6 +94,7 @@ void registerRunCommands(CLI::App &app, CliContext &context)
     struct RunArgs
     {
         std::string config;
+        std::string output;
         bool example = false;
     };
     auto args = std::make_shared<RunArgs>();
@@ -103,6 +104,9 @@ void registerRunCommands(CLI::App &app, CliContext &context)
                "the configuration are reused; a stopped training resumes from its checkpoint.");
     auto *config = run->add_option("CONFIG", args->config, "The run's JSON configuration (see --example)");
     run->add_flag("--example", args->example, "Print an example configuration and exit")->excludes(config);
+    run->add_option("--output", args->output,
+                    "Write the run into this folder instead of the configuration's \"output\" (relative to "
+                    "the current folder)");
     run->add_flag("--json", context.json, "Machine-readable JSON summary on stdout");
     run->callback([&context, args] {
         if (args->example) {
@@ -112,7 +116,7 @@ void registerRunCommands(CLI::App &app, CliContext &context)
         if (args->config.empty())
             throw CLI::RequiredError("CONFIG (or --example)");
         runCommand(context, [&context, args](core::Feedback &feedback) {
-            core::PipelineConfig config = core::loadPipelineConfig(args->config);
+            core::PipelineConfig config = core::loadPipelineConfig(args->config, args->output);
             if (context.device != "cpu")
                 config.device = context.device; // --device on the command line wins
             const core::PipelineResult result = core::runPipeline(config, feedback);

@@ -2,16 +2,16 @@
 #include "application_setup.h"
 #include "engine_jobs.h"
 #include "main_window.h"
+#include "project/demo_project.h"
+#include "self_test.h"
 
 #include "emloc/version.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
-#include <QFileInfo>
 #include <QSettings>
 
 #include <cstring>
-#include <optional>
 
 namespace {
 
@@ -24,33 +24,13 @@ void describeOptions(QCommandLineParser &parser, QCommandLineOption &languageOpt
     parser.addOption(languageOption);
     parser.addOption(QCommandLineOption(QStringLiteral("demo"),
                                         QStringLiteral("Open the bundled demo model and dataset.")));
+    parser.addOption(QCommandLineOption(
+        QStringLiteral("self-test"),
+        QStringLiteral("Check the installation (icons, translations, demo, engine, main window), print one "
+                       "line per check and exit: 0 when all pass.")));
     parser.addPositionalArgument(QStringLiteral("project"),
                                  QStringLiteral("A project file (*.emloc) to open."),
                                  QStringLiteral("[project]"));
-}
-
-// The bundled demo (the README's first command): SmolLM2-135M-Instruct as setup.sh converts it and the
-// bookings dataset, with the demo configuration's settings. Empty when the files are not there.
-std::optional<emloc::ui::Project> demoProject()
-{
-    const QString root = QStringLiteral(EMLOC_SOURCE_DIR);
-    emloc::ui::Project project;
-    project.modelPath = root + QStringLiteral("/.cache/models/SmolLM2-135M-Instruct");
-    project.data.trainingPath = root + QStringLiteral("/resources/demo/bookings-train.jsonl");
-    project.data.validationPath = root + QStringLiteral("/resources/demo/bookings-test.jsonl");
-    if (!QFileInfo::exists(project.modelPath + QStringLiteral("/model.safetensors")) ||
-        !QFileInfo::exists(project.data.trainingPath))
-        return std::nullopt;
-    project.budget.ratio = 0.4;
-    project.training.steps = 80;
-    project.training.batchSize = 2;
-    project.training.gradientAccumulation = 4;
-    project.training.learningRate = 1e-3;
-    project.training.warmupFraction = 0.05;
-    project.training.maxLength = 160;
-    project.exportSettings.outputFolder = root + QStringLiteral("/runs/demo-studio");
-    project.exportSettings.ggufAdapter = true;
-    return project;
 }
 
 // --help and --version print and exit; they must work without a display.
@@ -87,6 +67,8 @@ int main(int argc, char *argv[])
     QCommandLineParser parser;
     describeOptions(parser, languageOption);
     parser.process(app);
+    if (parser.isSet(QStringLiteral("self-test")))
+        return emloc::gui::runSelfTest(app);
 
     const QString language =
         parser.isSet(languageOption)
@@ -105,7 +87,7 @@ int main(int argc, char *argv[])
         window.openProject(parser.positionalArguments().first());
     } else if (parser.isSet(QStringLiteral("demo")) || window.currentProject().modelPath.isEmpty()) {
         // A first start (or --demo) opens on the demo, so pressing Run works right away.
-        if (auto demo = demoProject())
+        if (auto demo = emloc::ui::demoProject(QStringLiteral(EMLOC_SOURCE_DIR)))
             window.setProject(*demo);
     }
     window.show();

@@ -3,6 +3,7 @@
 #include "emloc/error.h"
 #include "emloc/pipeline.h"
 
+#include <QDir>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -118,6 +119,22 @@ private Q_SLOTS:
         const QString message = errorOf(document);
         QVERIFY2(message.startsWith("run.json: "), qPrintable(message));
         QVERIFY2(message.contains(expected), qPrintable(message));
+    }
+
+    // --output: a configuration without "output" (the installed demo's) runs into a folder given on the
+    // command line, taken relative to the working folder, not to the configuration's.
+    void outputOverride()
+    {
+        json document = minimal();
+        document.erase("output");
+        QVERIFY(errorOf(document).contains("'output' is required"));
+        const PipelineConfig config =
+            emloc::core::pipelineConfigFromJson(document, "run.json", "/projects/demo", "runs/mine");
+        QCOMPARE(QString::fromStdString(config.outputDir), QDir::current().filePath("runs/mine"));
+        QCOMPARE(QString::fromStdString(config.model), QString("/projects/demo/model.gguf"));
+        const PipelineConfig replaced =
+            emloc::core::pipelineConfigFromJson(minimal(), "run.json", "/projects/demo", "/tmp/elsewhere");
+        QCOMPARE(QString::fromStdString(replaced.outputDir), QString("/tmp/elsewhere"));
     }
 
     void fileErrors()

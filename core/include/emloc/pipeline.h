@@ -48,11 +48,13 @@ struct PipelineConfig
 
 // Reads a configuration file. Relative paths are taken relative to the file's folder. Unknown keys are
 // an Error (a typo must not silently fall back to a default); every Error names the file and the key and
-// says what is accepted.
-PipelineConfig loadPipelineConfig(const std::string &path);
+// says what is accepted. A non-empty `outputOverride` (relative to the working folder) replaces the
+// file's "output", which then may be absent: a configuration in a read-only place (the installed demo)
+// still runs.
+PipelineConfig loadPipelineConfig(const std::string &path, const std::string &outputOverride = "");
 // The same for a document already parsed; `source` names it in errors, `baseDir` resolves paths.
 PipelineConfig pipelineConfigFromJson(const nlohmann::json &json, const std::string &source,
-                                      const std::string &baseDir);
+                                      const std::string &baseDir, const std::string &outputOverride = "");
 
 // What one stage did (or that it was skipped because its output was already there).
 struct StageReport

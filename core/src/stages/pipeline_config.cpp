@@ -160,7 +160,7 @@ constexpr int64_t kMaxCount = int64_t(1) << 40;
 } // namespace
 
 PipelineConfig pipelineConfigFromJson(const nlohmann::json &json, const std::string &source,
-                                      const std::string &baseDir)
+                                      const std::string &baseDir, const std::string &outputOverride)
 {
     PipelineConfig config;
     Section root(json, "", source);
@@ -168,8 +168,10 @@ PipelineConfig pipelineConfigFromJson(const nlohmann::json &json, const std::str
     if (config.model.empty())
         root.fail("model", "is required: a Hugging Face model folder or a .gguf file");
     config.outputDir = resolvePath(root.string("output", ""), baseDir);
+    if (!outputOverride.empty())
+        config.outputDir = std::filesystem::absolute(outputOverride).lexically_normal().string();
     if (config.outputDir.empty())
-        root.fail("output", "is required: the folder the run writes into");
+        root.fail("output", "is required: the folder the run writes into (or give --output)");
     config.device = root.string("device", "cpu");
 
     Section data = root.section("data");
@@ -265,7 +267,7 @@ PipelineConfig pipelineConfigFromJson(const nlohmann::json &json, const std::str
     return config;
 }
 
-PipelineConfig loadPipelineConfig(const std::string &path)
+PipelineConfig loadPipelineConfig(const std::string &path, const std::string &outputOverride)
 {
     std::ifstream in(path, std::ios::binary);
     if (!in)
@@ -277,7 +279,7 @@ PipelineConfig loadPipelineConfig(const std::string &path)
         throw Error(path + ": not valid JSON (" + e.what() + ")");
     }
     const std::string baseDir = std::filesystem::absolute(path).parent_path().string();
-    return pipelineConfigFromJson(json, path, baseDir);
+    return pipelineConfigFromJson(json, path, baseDir, outputOverride);
 }
 
 nlohmann::json PipelineConfig::toJson() const
