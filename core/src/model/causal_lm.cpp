@@ -1,4 +1,5 @@
 #include "emloc/causal_lm.h"
+#include "emloc/parse_number.h"
 
 #include "emloc/error.h"
 #include "weight_loading.h"
@@ -162,12 +163,9 @@ std::shared_ptr<Linear> &CausalLM::linearSlot(const std::string &moduleName)
     if (moduleName.rfind(prefix, 0) == 0) {
         const size_t dot = moduleName.find('.', prefix.size());
         const std::string indexText = moduleName.substr(prefix.size(), dot - prefix.size());
-        if (dot != std::string::npos && !indexText.empty() &&
-            indexText.find_first_not_of("0123456789") == std::string::npos) {
-            const int64_t index = std::stoll(indexText);
-            if (index < m_config.numLayers)
-                return layer(index).linearSlot(moduleName.substr(dot + 1));
-        }
+        const auto index = parseInt64(indexText);
+        if (dot != std::string::npos && index && *index >= 0 && *index < m_config.numLayers)
+            return layer(*index).linearSlot(moduleName.substr(dot + 1));
     }
     throw Error("the model has no projection \"" + moduleName + "\" (expected lm_head or model.layers.N.<" +
                 "self_attn.q_proj|...|mlp.down_proj> with N below " + std::to_string(m_config.numLayers) +

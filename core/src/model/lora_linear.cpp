@@ -1,4 +1,5 @@
 #include "emloc/lora.h"
+#include "emloc/parse_number.h"
 
 #include "emloc/error.h"
 
@@ -86,9 +87,8 @@ int64_t layerIndexOf(const std::string &moduleName)
         return -1;
     const size_t dot = moduleName.find('.', prefix.size());
     const std::string digits = moduleName.substr(prefix.size(), dot - prefix.size());
-    if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos)
-        return -1;
-    return std::stoll(digits);
+    const auto index = parseInt64(digits);
+    return index && *index >= 0 ? *index : -1;
 }
 
 std::vector<torch::Tensor> LoraAttachment::parameters() const

@@ -186,6 +186,8 @@ DatasetReader::DatasetReader(std::string path, DatasetReadOptions options)
             lineStart = (lineStart == std::string::npos || offset == 0) ? 0 : lineStart + 1;
             throw Error(m_path + ":" + std::to_string(line) + ":" + std::to_string(offset - lineStart + 1) +
                         ": invalid JSON: " + parseErrorReason(error.what()));
+        } catch (const nlohmann::json::exception &error) { // a number too large for a double
+            throw Error(m_path + ": invalid JSON: " + parseErrorReason(error.what()));
         }
         if (!m_array.is_array())
             throw Error(m_path +
@@ -264,6 +266,9 @@ bool DatasetReader::nextJson(nlohmann::json &value, int64_t &line)
             throw Error(m_path + ":" + std::to_string(m_line) + ":" + std::to_string(column) +
                         ": invalid JSON: " + parseErrorReason(error.what()) +
                         " (JSON Lines: one complete JSON object per line)");
+        } catch (const nlohmann::json::exception &error) { // a number too large for a double
+            throw Error(m_path + ":" + std::to_string(m_line) +
+                        ": invalid JSON: " + parseErrorReason(error.what()));
         }
         return true;
     }

@@ -3,6 +3,7 @@
 #include "jinja_internal.h"
 
 #include "emloc/jinja.h"
+#include "emloc/parse_number.h"
 
 #include <cctype>
 #include <cstring>
@@ -67,7 +68,11 @@ std::string unescape(const std::string &body, int line)
         auto hexValue = [&](size_t digits) {
             if (i + digits >= body.size())
                 throw Error("chat template line " + std::to_string(line) + ": truncated \\x/\\u escape");
-            uint32_t cp = static_cast<uint32_t>(std::stoul(body.substr(i + 1, digits), nullptr, 16));
+            const auto value = parseInt64(body.substr(i + 1, digits), 16);
+            if (!value || *value < 0)
+                throw Error("chat template line " + std::to_string(line) +
+                            ": \\x/\\u escape with non-hex digits");
+            const uint32_t cp = static_cast<uint32_t>(*value);
             i += digits;
             return cp;
         };
@@ -288,10 +293,15 @@ private:
                     if (m_src[k] != '_')
                         digits += m_src[k];
                 Token token{isFloat ? Token::Kind::Float : Token::Kind::Int, digits, 0, 0, tokenLine};
-                if (isFloat)
-                    token.real = std::stod(digits);
-                else
-                    token.integer = std::stoll(digits);
+                if (isFloat) {
+                    token.real = std::strtod(digits.c_str(), nullptr); // inf past the range, as Python
+                } else {
+                    const auto integer = parseInt64(digits);
+                    if (!integer)
+                        throw Error("chat template line " + std::to_string(tokenLine) + ": the number " +
+                                    digits.substr(0, 40) + " is too large");
+                    token.integer = *integer;
+                }
                 m_tokens.push_back(token);
                 pos = end;
             } else if (std::isalpha(static_cast<unsigned char>(c)) || c == '_') {

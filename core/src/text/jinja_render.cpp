@@ -2,6 +2,7 @@
 #include "jinja_internal.h"
 
 #include "emloc/jinja.h"
+#include "emloc/parse_number.h"
 
 #include <algorithm>
 #include <cmath>
@@ -932,9 +933,9 @@ private:
             std::string part = path.substr(pos, dot == std::string::npos ? std::string::npos : dot - pos);
             if (current.isUndefined())
                 return current;
-            bool numeric = !part.empty() && std::all_of(part.begin(), part.end(), ::isdigit);
-            current = numeric ? getItem(current, Value::fromInt(std::stoll(part)), line)
-                              : getItem(current, Value::fromString(part), line);
+            const auto index = parseInt64(part);
+            current = index ? getItem(current, Value::fromInt(*index), line)
+                            : getItem(current, Value::fromString(part), line);
             if (dot == std::string::npos)
                 return current;
             pos = dot + 1;

@@ -189,7 +189,7 @@ std::shared_ptr<Tokenizer> Tokenizer::fromFile(const std::string &tokenizerJsonP
     nlohmann::json json;
     try {
         json = nlohmann::json::parse(content.str());
-    } catch (const nlohmann::json::parse_error &e) {
+    } catch (const nlohmann::json::exception &e) { // parse_error, or out_of_range for a huge number
         throw Error(tokenizerJsonPath + ": not valid JSON (" + e.what() + ")");
     }
     return fromJson(json, tokenizerJsonPath);

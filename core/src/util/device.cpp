@@ -1,4 +1,5 @@
 #include "emloc/device.h"
+#include "emloc/parse_number.h"
 
 #include "emloc/error.h"
 #include "emloc/version.h"
@@ -27,9 +28,11 @@ DeviceSpec parseDevice(const std::string &text)
         return {};
     if (text == "cuda")
         return {true, 0};
-    if (text.rfind("cuda:", 0) == 0 && text.size() > 5 &&
-        text.find_first_not_of("0123456789", 5) == std::string::npos)
-        return {true, std::stoi(text.substr(5))};
+    if (text.rfind("cuda:", 0) == 0) {
+        const auto index = parseInt64(std::string_view(text).substr(5));
+        if (index && *index >= 0 && *index < 1024)
+            return {true, static_cast<int>(*index)};
+    }
     throw Error("Unknown device '" + text + "': use cpu, cuda or cuda:N (N = 0, 1, ...)");
 }
 
