@@ -62,6 +62,9 @@ void runCommand(CliContext &context, const std::function<void(core::Feedback &)>
 int main(int argc, char **argv)
 {
     using namespace emloc;
+    // Past a file-size limit (RLIMIT_FSIZE) the kernel kills the writer with SIGXFSZ before any message;
+    // ignored, write() fails with EFBIG, and the atomic writers report it and remove their partial output.
+    std::signal(SIGXFSZ, SIG_IGN);
     cli::CliContext context;
     CLI::App app{std::string(kProductName) +
                  " command line: build an emulator of a large model, fine-tune LoRA on it, correct the LoRA "

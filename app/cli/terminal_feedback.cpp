@@ -1,5 +1,6 @@
 #include "terminal_feedback.h"
 
+#include "emloc/error.h"
 #include "emloc/memory.h"
 
 #include <cstdio>
@@ -20,6 +21,11 @@ void TerminalFeedback::openMetricsFile(const std::string &path)
 {
     std::lock_guard<std::mutex> lock(m_mutex);
     m_metrics.open(path, std::ios::app);
+    // Without this check an unwritable --metrics path silently dropped every sample.
+    if (!m_metrics)
+        throw core::Error("cannot open the metrics file '" + path +
+                          "' for appending; check that its folder exists "
+                          "and is writable");
 }
 
 void TerminalFeedback::finishLine()

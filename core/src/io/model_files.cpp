@@ -5,6 +5,7 @@
 #include "emloc/safetensors.h"
 #include "io/gguf_model.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cstdio>
 #include <dirent.h>
@@ -25,6 +26,39 @@ public:
 
 private:
     SafetensorsModel m_model;
+};
+
+// Refuses a tensor holding NaN or Inf: every command that computes with the weights or copies them
+// would otherwise turn a corrupt file into NaN losses, NaN emulators or NaN exports without a word.
+// Checked in slices so that the check needs no second copy of a large tensor.
+class FiniteWeightSource : public WeightSource
+{
+public:
+    FiniteWeightSource(std::shared_ptr<WeightSource> inner, std::string path)
+        : m_inner(std::move(inner)), m_path(std::move(path))
+    {}
+    std::vector<std::string> names() const override { return m_inner->names(); }
+    bool contains(const std::string &name) const override { return m_inner->contains(name); }
+    std::vector<int64_t> shape(const std::string &name) const override { return m_inner->shape(name); }
+    torch::Tensor tensor(const std::string &name) const override
+    {
+        torch::Tensor values = m_inner->tensor(name);
+        if (!values.is_floating_point() || values.numel() == 0)
+            return values;
+        constexpr int64_t kSlice = int64_t(1) << 24;
+        const torch::Tensor flat = values.reshape({-1});
+        for (int64_t start = 0; start < flat.numel(); start += kSlice) {
+            const torch::Tensor slice = flat.slice(0, start, std::min(flat.numel(), start + kSlice));
+            if (!torch::isfinite(slice).all().item<bool>())
+                throw Error("the model '" + m_path + "' has NaN or infinite values in tensor '" + name +
+                            "': the weights are corrupt; download or export the model again");
+        }
+        return values;
+    }
+
+private:
+    std::shared_ptr<WeightSource> m_inner;
+    std::string m_path;
 };
 
 std::string joinPath(const std::string &folder, const std::string &name)
@@ -150,11 +184,15 @@ ModelFiles openModel(const std::string &path)
         throw Error("the model path '" + path +
                     "' does not exist; give a Hugging Face model folder "
                     "(config.json + safetensors) or a .gguf file");
-    if (S_ISDIR(pathStat.st_mode))
-        return openModelFolder(path);
+    if (S_ISDIR(pathStat.st_mode)) {
+        ModelFiles files = openModelFolder(path);
+        files.weights = std::make_shared<FiniteWeightSource>(files.weights, path);
+        return files;
+    }
     if (S_ISREG(pathStat.st_mode) && (endsWithGguf(path) || startsWithGgufMagic(path))) {
         ModelFiles files = openGgufModel(path);
         files.path = path;
+        files.weights = std::make_shared<FiniteWeightSource>(files.weights, path);
         return files;
     }
     throw Error("the model path '" + path +

@@ -40,15 +40,23 @@ void writeTrainingCheckpoint(const std::string &outputDir, const TrainingCheckpo
     const fs::path partial = target.string() + ".partial";
     const fs::path previous = target.string() + ".previous";
     removeAll(partial);
-    saveAdapter(checkpoint.adapter, partial.string());
-    std::vector<std::pair<std::string, torch::Tensor>> tensors;
-    for (const auto &[name, tensor] : checkpoint.optimizer)
-        tensors.emplace_back("optimizer." + name, tensor.detach().to(torch::kCPU));
-    for (const auto &[name, tensor] : checkpoint.rngStates)
-        tensors.emplace_back(name, tensor.to(torch::kCPU));
-    writeSafetensors((partial / kTensorFile).string(), tensors);
-    // The state file last: its presence marks the folder complete.
-    writeFileAtomically((partial / kStateFile).string(), checkpoint.state.dump(2) + "\n");
+    try {
+        saveAdapter(checkpoint.adapter, partial.string());
+        std::vector<std::pair<std::string, torch::Tensor>> tensors;
+        for (const auto &[name, tensor] : checkpoint.optimizer)
+            tensors.emplace_back("optimizer." + name, tensor.detach().to(torch::kCPU));
+        for (const auto &[name, tensor] : checkpoint.rngStates)
+            tensors.emplace_back(name, tensor.to(torch::kCPU));
+        writeSafetensors((partial / kTensorFile).string(), tensors);
+        // The state file last: its presence marks the folder complete.
+        writeFileAtomically((partial / kStateFile).string(), checkpoint.state.dump(2) + "\n");
+    } catch (...) {
+        // A failed write (a full disk) leaves no half checkpoint behind; the write's error is the one to
+        // report.
+        std::error_code ignored;
+        fs::remove_all(partial, ignored);
+        throw;
+    }
 
     std::error_code error;
     if (fs::exists(target)) {

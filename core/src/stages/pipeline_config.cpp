@@ -269,13 +269,17 @@ PipelineConfig pipelineConfigFromJson(const nlohmann::json &json, const std::str
 
 PipelineConfig loadPipelineConfig(const std::string &path, const std::string &outputOverride)
 {
+    // A folder opens as a stream but fails on the first read with a bare "basic_filebuf::underflow".
+    std::error_code ignored;
+    if (std::filesystem::is_directory(path, ignored))
+        throw Error("the configuration path '" + path + "' is a folder; give the run's JSON file");
     std::ifstream in(path, std::ios::binary);
     if (!in)
         throw Error("cannot read the configuration file '" + path + "': check the path");
     nlohmann::json json;
     try {
         json = nlohmann::json::parse(in);
-    } catch (const nlohmann::json::parse_error &e) {
+    } catch (const nlohmann::json::exception &e) { // parse_error, or out_of_range for a huge number
         throw Error(path + ": not valid JSON (" + e.what() + ")");
     }
     const std::string baseDir = std::filesystem::absolute(path).parent_path().string();

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <sys/stat.h>
 
 namespace emloc::core {
 
@@ -125,6 +126,11 @@ std::string recordFormatName(RecordFormat format)
 DatasetReader::DatasetReader(std::string path, DatasetReadOptions options)
     : m_path(std::move(path)), m_options(options), m_format(options.format)
 {
+    // A folder opens as a stream and reads as no bytes: it would pass for an empty dataset.
+    struct stat pathStat
+    {};
+    if (::stat(m_path.c_str(), &pathStat) == 0 && S_ISDIR(pathStat.st_mode))
+        throw Error("the dataset path " + m_path + " is a folder; give a .jsonl, .json or .txt file");
     m_stream.open(m_path, std::ios::binary);
     if (!m_stream)
         throw Error("cannot open the dataset file " + m_path + ": check that it exists and is readable");
