@@ -2,14 +2,17 @@
 // until then; failures leave neither a partial file nor a temporary behind.
 #include "emloc/atomic_file.h"
 #include "emloc/error.h"
+#include "io/staging_folder.h"
 
 #include <QDir>
+#include <QFile>
 #include <QTemporaryDir>
 #include <QtTest>
 
 #include <csignal>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 using namespace emloc::core;
@@ -179,6 +182,44 @@ private Q_SLOTS:
         QVERIFY2(message.contains("nothing was changed"), qPrintable(message));
         QCOMPARE(readTextFile(path), std::string("previous version"));
         QCOMPARE(entriesOf(dir.path()), QStringList{"model.safetensors"});
+    }
+
+    // What a killed writer left (a hidden temporary, a staging folder, a folder moved aside) goes when the
+    // same destination is written again; what a live writer (this process) has in flight stays.
+    void leftoversOfAKilledWriterAreRemoved()
+    {
+        const pid_t child = ::fork();
+        if (child == 0)
+            ::_exit(0);
+        QVERIFY(child > 0);
+        int status = 0;
+        QVERIFY(::waitpid(child, &status, 0) == child); // `child` names a process that is gone now
+        const QString dead = QString::number(child);
+        const QString live = QString::number(::getpid());
+
+        QTemporaryDir dir;
+        auto touch = [&](const QString &name) {
+            QFile file(dir.filePath(name));
+            QVERIFY(file.open(QIODevice::WriteOnly));
+            file.write("left over");
+        };
+        touch(".model.safetensors.tmp-" + dead + "-0");
+        touch(".model.safetensors.tmp-" + live + "-7");
+        touch(".other.json.tmp-" + dead + "-0");
+        writeFileAtomically(pathIn(dir, "model.safetensors"), "new");
+        QCOMPARE(entriesOf(dir.path()), (QStringList{".model.safetensors.tmp-" + live + "-7",
+                                                     ".other.json.tmp-" + dead + "-0", "model.safetensors"}));
+
+        QVERIFY(QDir(dir.path()).mkpath("adapter.partial-" + dead + "-abc123/inner"));
+        QVERIFY(QDir(dir.path()).mkpath("adapter.old-" + dead + "-0"));
+        QVERIFY(QDir(dir.path()).mkpath("adapter.partial-" + live + "-def456"));
+        {
+            StagingFolder staging(pathIn(dir, "adapter"), false);
+            writeFileAtomically(staging.file("adapter_config.json"), "{}");
+            staging.commit();
+        }
+        const QStringList folders = QDir(dir.path()).entryList(QDir::Dirs | QDir::NoDotAndDotDot);
+        QCOMPARE(folders, (QStringList{"adapter", "adapter.partial-" + live + "-def456"}));
     }
 
     void readTextFileErrorsNameThePath()

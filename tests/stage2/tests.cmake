@@ -7,3 +7,5 @@ emloc_add_core_test(test_stage2_peft_reference SOURCES ${CMAKE_CURRENT_LIST_DIR}
     LABELS reference TIMEOUT 900 CORE_LIBS emloc_stages)
 emloc_add_core_test(test_stage2_smollm SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_stage2_smollm.cpp
     LABELS reference slow TIMEOUT 1800 CORE_LIBS emloc_stages)
+emloc_add_core_test(test_stage2_kill SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_stage2_kill.cpp LABELS cli slow
+    TIMEOUT 900 CORE_LIBS emloc_stages)

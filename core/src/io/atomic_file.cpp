@@ -1,6 +1,7 @@
 #include "emloc/atomic_file.h"
 
 #include "emloc/error.h"
+#include "io/stale_temporaries.h"
 
 #include <atomic>
 #include <cerrno>
@@ -66,6 +67,7 @@ AtomicFile::AtomicFile(std::string path) : m_path(std::move(path))
     const std::string prefix = m_path.find('/') == std::string::npos ? std::string()
                                : folder == "/"                       ? folder
                                                                      : folder + "/";
+    removeStaleTemporaries(folder, "." + fileNameOf(m_path) + ".tmp-");
     m_temporaryPath = prefix + "." + fileNameOf(m_path) + ".tmp-" + std::to_string(::getpid()) + "-" +
                       std::to_string(g_temporaryCounter.fetch_add(1));
     // O_EXCL: never reuse a stale temporary of another writer.

@@ -4,12 +4,14 @@
 #include "emloc/gguf.h"
 #include "emloc/job.h"
 #include "emloc/safetensors.h"
+#include "io/stale_temporaries.h"
 
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 namespace emloc::core {
 
@@ -40,7 +42,9 @@ class TemporaryFolder
 public:
     explicit TemporaryFolder(const std::filesystem::path &destination)
     {
-        std::string pattern = destination.string() + ".partial-XXXXXX";
+        const std::string name = destination.filename().string();
+        removeStaleTemporaries(destination.parent_path().string(), name + ".partial-");
+        std::string pattern = destination.string() + ".partial-" + std::to_string(::getpid()) + "-XXXXXX";
         std::vector<char> buffer(pattern.begin(), pattern.end());
         buffer.push_back('\0');
         if (!::mkdtemp(buffer.data()))

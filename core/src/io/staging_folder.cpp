@@ -1,6 +1,7 @@
 #include "io/staging_folder.h"
 
 #include "emloc/error.h"
+#include "io/stale_temporaries.h"
 
 #include <cerrno>
 #include <cstdlib>
@@ -31,7 +32,11 @@ StagingFolder::StagingFolder(const std::string &destination, bool overwrite) : m
     if (::access(parent.c_str(), W_OK) != 0)
         throw Error("Cannot write into '" + parent.string() + "' (" + std::strerror(errno) +
                     "); choose a writable location for '" + destination + "'.");
-    std::string pattern = m_destination + ".partial-XXXXXX";
+    // The process id in the name lets a later writer tell a killed run's leftovers from a live one's.
+    const std::string name = target.filename().string();
+    removeStaleTemporaries(parent.string(), name + ".partial-");
+    removeStaleTemporaries(parent.string(), name + ".old-");
+    std::string pattern = m_destination + ".partial-" + std::to_string(::getpid()) + "-XXXXXX";
     std::vector<char> buffer(pattern.begin(), pattern.end());
     buffer.push_back('\0');
     if (!::mkdtemp(buffer.data()))
@@ -54,7 +59,7 @@ void StagingFolder::commit()
     // The old folder is moved aside first and removed only once the new one is in place.
     std::string aside;
     if (fs::exists(m_destination, error)) {
-        aside = m_destination + ".old-" + std::to_string(::getpid());
+        aside = m_destination + ".old-" + std::to_string(::getpid()) + "-0";
         fs::remove_all(aside, error);
         fs::rename(m_destination, aside, error);
         if (error)

@@ -14,6 +14,7 @@
 #include "emloc/rotary_embedding.h"
 #include "emloc/safetensors.h"
 #include "emulator_writer.h"
+#include "io/stale_temporaries.h"
 #include "model/weight_loading.h"
 
 #include <algorithm>
@@ -303,6 +304,8 @@ EmulatorBuildResult buildEmulator(const ModelFiles &source, const CalibrationSet
     torch::NoGradGuard noGrad;
 
     fs::create_directories(outputPath.parent_path(), fsError);
+    removeStaleTemporaries(outputPath.parent_path().string(), outputPath.filename().string() + ".partial-");
+    removeStaleTemporaries(outputPath.parent_path().string(), outputPath.filename().string() + ".old-");
     TemporaryFolder temporary(outputPath.parent_path() /
                               (outputPath.filename().string() + ".partial-" + std::to_string(::getpid())));
     const fs::path parts = temporary.path() / "parts";
