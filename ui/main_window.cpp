@@ -320,6 +320,23 @@ void MainWindow::setProject(const Project &project, const QString &path)
     updateAvailability();
     updateDeviceStatus();
     m_planTimer->start();
+    showRunOutputs(project);
+}
+
+void MainWindow::showRunOutputs(const Project &project)
+{
+    auto readJson = [](const QString &path) {
+        QFile file(path);
+        return file.open(QIODevice::ReadOnly) ? QJsonDocument::fromJson(file.readAll()).object()
+                                              : QJsonObject();
+    };
+    const QString run = project.runFolder();
+    // The engine's pipeline leaves its held-out comparison in summary.json and the emulator's
+    // retained-energy curve in emulator/emulator.json.
+    const QJsonObject summary = readJson(run + QStringLiteral("/summary.json"));
+    if (!summary.isEmpty())
+        m_resultsPage->setEvaluation(summary);
+    m_budgetPage->setCalibration(readJson(run + QStringLiteral("/emulator/emulator.json")));
 }
 
 bool MainWindow::openProject(const QString &path)
@@ -705,10 +722,7 @@ void MainWindow::onJobFinished(const JobOutcome &outcome)
         m_resultsPage->setRun(outcome, m_runPage->samples());
     if (kind == JobKind::Training && outcome.status == JobOutcome::Status::Succeeded) {
         m_haveTrainedAdapter = true;
-        // The engine's pipeline leaves its held-out comparison in summary.json.
-        QFile summary(currentProject().runFolder() + QStringLiteral("/summary.json"));
-        if (summary.open(QIODevice::ReadOnly))
-            m_resultsPage->setEvaluation(QJsonDocument::fromJson(summary.readAll()).object());
+        showRunOutputs(currentProject());
     }
     updateAvailability();
 

@@ -120,6 +120,8 @@ private:
     void updateDeviceStatus();
     void onJobStarted(const QString &name);
     void onJobFinished(const emloc::ui::JobOutcome &outcome);
+    // The last run's outputs (summary.json, emulator.json) on the Results and Budget pages.
+    void showRunOutputs(const Project &project);
     void chooseLanguage(const QString &code);
     void restoreSettings();
     void saveSettings();

@@ -16,12 +16,14 @@
 #include "widgets/page.h"
 #include "widgets/path_field.h"
 #include "widgets/scientific_spin_box.h"
+#include "widgets/tradeoff_plot.h"
 #include "widgets/validation_label.h"
 
 #include "emloc/device.h"
 #include "emloc/version.h"
 
 #include <QCheckBox>
+#include <QDir>
 #include <QDoubleSpinBox>
 #include <QFile>
 #include <QJsonArray>
@@ -401,6 +403,41 @@ private Q_SLOTS:
         QCOMPARE(window.runPage()->memoryPlot()->budgetBytes(), 6LL << 30);
         window.runPage()->prepareRun(0);
         QVERIFY(!window.runPage()->memoryPlot()->budgetLineVisible());
+    }
+
+    // A project whose run folder holds a calibrated emulator shows its retained-energy curve on the Budget
+    // page, and the summary says what the chosen ratio keeps; a project without a run shows none.
+    void budgetPageShowsTheRetainedEnergyOfTheLastRun()
+    {
+        QTemporaryDir dir;
+        QVERIFY(QDir().mkpath(dir.filePath("run/emulator")));
+        QJsonArray ratios, retained;
+        for (int i = 1; i <= 10; ++i) {
+            ratios.append(0.1 * i);
+            retained.append(1.0 - 0.01 / i);
+        }
+        const QJsonObject curve{{"ratios", ratios}, {"retained_energy", retained}};
+        writeText(dir.filePath("run/emulator/emulator.json"),
+                  QJsonDocument(QJsonObject{{"energy_curve", curve}}).toJson());
+
+        MainWindow window;
+        Project project;
+        project.exportSettings.outputFolder = dir.filePath("run");
+        project.budget.ratio = 0.4;
+        window.setProject(project);
+        BudgetPage *budget = window.budgetPage();
+        QCOMPARE(budget->tradeOffPlot()->retainedEnergyPointCount(), 10);
+
+        PlanPreview preview;
+        preview.ratio = 0.4;
+        for (int i = 1; i <= 10; ++i)
+            preview.curve.push_back({0.1 * i, 1LL << 30, 1LL << 28, 1LL << 29, 1LL << 28});
+        budget->setPlanPreview(preview);
+        const QString summary = budget->findChild<QLabel *>("tradeOffSummary")->text();
+        QVERIFY2(summary.contains("keeps 99.750 %"), qPrintable(summary)); // 1 - 0.01 / 4 at ratio 0.4
+
+        window.setProject(Project());
+        QCOMPARE(budget->tradeOffPlot()->retainedEnergyPointCount(), 0);
     }
 };
 

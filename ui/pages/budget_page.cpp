@@ -15,6 +15,8 @@
 #include <QGroupBox>
 #include <QHBoxLayout>
 #include <QHeaderView>
+#include <QJsonArray>
+#include <QJsonObject>
 #include <QLabel>
 #include <QLocale>
 #include <QPushButton>
@@ -183,6 +185,30 @@ void BudgetPage::setPlanPreview(const PlanPreview &preview)
 {
     m_preview = preview;
     m_tradeOff->setPreview(preview);
+    updateTradeOffSummary();
+    updateFit();
+}
+
+void BudgetPage::setCalibration(const QJsonObject &emulatorJson)
+{
+    m_energyRatios.clear();
+    m_energyRetained.clear();
+    const QJsonObject curve = emulatorJson.value(QStringLiteral("energy_curve")).toObject();
+    const QJsonArray ratios = curve.value(QStringLiteral("ratios")).toArray();
+    const QJsonArray retained = curve.value(QStringLiteral("retained_energy")).toArray();
+    if (ratios.size() == retained.size()) {
+        for (qsizetype i = 0; i < ratios.size(); ++i) {
+            m_energyRatios.push_back(ratios.at(i).toDouble());
+            m_energyRetained.push_back(retained.at(i).toDouble());
+        }
+    }
+    m_tradeOff->setRetainedEnergy(m_energyRatios, m_energyRetained);
+    updateTradeOffSummary();
+}
+
+void BudgetPage::updateTradeOffSummary()
+{
+    const PlanPreview &preview = m_preview;
     if (!preview.error.isEmpty()) {
         m_tradeOffSummary->setText(preview.error);
     } else if (!preview.fits) {
@@ -199,8 +225,21 @@ void BudgetPage::setPlanPreview(const PlanPreview &preview)
                     .arg(QLocale().toString(preview.ratio, 'f', 2), formatBytes(peak),
                          formatBytes(at->inferenceBytes)));
         }
+        if (!m_energyRatios.isEmpty()) {
+            // The measured curve's point nearest the ratio in use.
+            qsizetype nearest = 0;
+            for (qsizetype i = 1; i < m_energyRatios.size(); ++i)
+                if (std::abs(m_energyRatios[i] - preview.ratio) <
+                    std::abs(m_energyRatios[nearest] - preview.ratio))
+                    nearest = i;
+            m_tradeOffSummary->setText(
+                m_tradeOffSummary->text() + QLatin1Char(' ') +
+                tr("The last run's calibration: at ratio %1 the emulator keeps %2 % of the activation "
+                   "energy.")
+                    .arg(QLocale().toString(m_energyRatios[nearest], 'f', 2),
+                         QLocale().toString(100.0 * m_energyRetained[nearest], 'f', 3)));
+        }
     }
-    updateFit();
 }
 
 QWidget *BudgetPage::createEmulatorGroup()

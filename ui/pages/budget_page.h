@@ -8,6 +8,7 @@
 #include <vector>
 
 class QCheckBox;
+class QJsonObject;
 class QDoubleSpinBox;
 class QLabel;
 class QPushButton;
@@ -52,6 +53,8 @@ public:
     // The planner's curve for the current project (MainWindow recomputes it after each edit).
     void setPlanPreview(const PlanPreview &preview);
     const PlanPreview &planPreview() const { return m_preview; }
+    // The last run's emulator.json (empty: no run yet): its retained-energy curve joins the plot.
+    void setCalibration(const QJsonObject &emulatorJson);
 
 Q_SIGNALS:
     void devicesChanged();
@@ -63,12 +66,15 @@ private:
     QWidget *createOptimizerGroup();
     QWidget *createSequenceGroup();
     QWidget *createTradeOffGroup();
+    void updateTradeOffSummary();
     void selectDevice(const QString &id);
     void updateFit();
     void updateEffectiveBatch();
 
     std::vector<core::DeviceInfo> m_devices;
-    QString m_device; // as in the project; may name a device that is not listed (yet)
+    QVector<double> m_energyRatios;   // the last run's retained-energy curve
+    QVector<double> m_energyRetained; // (empty before a run)
+    QString m_device;                 // as in the project; may name a device that is not listed (yet)
     bool m_listing = false;
 
     QTreeWidget *m_deviceTree = nullptr;

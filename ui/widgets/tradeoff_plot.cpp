@@ -31,6 +31,11 @@ TradeOffPlot::TradeOffPlot(QWidget *parent)
     m_correction = addCurve(this, tr("Stage 3: correct the LoRA"), QColor(0x16, 0xa3, 0x4a), Qt::SolidLine);
     m_inference =
         addCurve(this, tr("Inference of the original model"), QColor(0x64, 0x74, 0x8b), Qt::DotLine);
+    m_retainedEnergy = addGraph(xAxis, yAxis2);
+    m_retainedEnergy->setName(tr("Activation energy kept, after calibration (right axis)"));
+    m_retainedEnergy->setPen(QPen(QColor(0xd9, 0x77, 0x06), 2.0, Qt::DashLine));
+    m_retainedEnergy->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, 4));
+    yAxis2->setLabel(tr("Energy kept (%)"));
 
     m_budgetLine = new QCPItemStraightLine(this);
     m_budgetLine->setPen(QPen(kBudgetColor, 1.6, Qt::DashLine));
@@ -48,6 +53,34 @@ TradeOffPlot::TradeOffPlot(QWidget *parent)
     xAxis->setRange(0, 1);
     yAxis->setRange(0, 1);
     setPreview({});
+    setRetainedEnergy({}, {});
+}
+
+void TradeOffPlot::setRetainedEnergy(const QVector<double> &ratios, const QVector<double> &retained)
+{
+    QVector<double> percent;
+    for (double value : retained)
+        percent.push_back(100.0 * value);
+    m_retainedEnergy->setData(ratios, percent, true);
+    const bool shown = !percent.isEmpty();
+    m_retainedEnergy->setVisible(shown);
+    if (shown)
+        m_retainedEnergy->addToLegend();
+    else
+        m_retainedEnergy->removeFromLegend();
+    yAxis2->setVisible(shown);
+    if (shown) {
+        // Activation-aware SVD keeps most of the energy even at small ratios: zoom to the range in use.
+        const auto [low, high] = std::minmax_element(percent.begin(), percent.end());
+        const double span = std::max(0.01, *high - *low);
+        yAxis2->setRange(*low - 0.6 * span, std::min(100.0 + 0.05 * span, *high + 0.1 * span));
+    }
+    refresh();
+}
+
+int TradeOffPlot::retainedEnergyPointCount() const
+{
+    return m_retainedEnergy->visible() ? m_retainedEnergy->dataCount() : 0;
 }
 
 void TradeOffPlot::setPreview(const PlanPreview &preview)

@@ -15,7 +15,11 @@ public:
     explicit TradeOffPlot(QWidget *parent = nullptr);
 
     void setPreview(const PlanPreview &preview);
+    // After a run's calibration: the share of the activation-weighted energy the emulator keeps at each
+    // ratio (emulator.json's energy_curve), as percent on the right axis. Empty hides it.
+    void setRetainedEnergy(const QVector<double> &ratios, const QVector<double> &retained);
     int pointCount() const;
+    int retainedEnergyPointCount() const;
     bool ratioMarkerVisible() const;
 
 private:
@@ -23,6 +27,7 @@ private:
     QCPGraph *m_fineTuning = nullptr;
     QCPGraph *m_correction = nullptr;
     QCPGraph *m_inference = nullptr;
+    QCPGraph *m_retainedEnergy = nullptr;
     QCPItemStraightLine *m_budgetLine = nullptr;
     QCPItemStraightLine *m_ratioLine = nullptr;
     QCPItemText *m_ratioLabel = nullptr;
