@@ -325,6 +325,10 @@
         <source>No emulator fits %1: %2</source>
         <translation type="unfinished"></translation>
     </message>
+    <message>
+        <source>The last run&apos;s calibration: at ratio %1 the emulator keeps %2 % of the activation energy.</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>emloc::ui::ChatPanel</name>
@@ -1653,10 +1657,6 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>Done: %1</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
         <source>%1: %2 of %3 (%p%)</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1686,6 +1686,10 @@
     </message>
     <message>
         <source>Paused: the job holds after its current step. Resume continues it.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1: done (%2 of %2)</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -1724,6 +1728,14 @@
     </message>
     <message>
         <source>ratio %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Activation energy kept, after calibration (right axis)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Energy kept (%)</source>
         <translation type="unfinished"></translation>
     </message>
 </context>

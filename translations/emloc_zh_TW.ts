@@ -324,6 +324,10 @@
         <source>No emulator fits %1: %2</source>
         <translation>沒有模擬器能放進 %1：%2</translation>
     </message>
+    <message>
+        <source>The last run&apos;s calibration: at ratio %1 the emulator keeps %2 % of the activation energy.</source>
+        <translation>上次執行的校準：壓縮比 %1 時，模擬器保留 %2 % 的激活能量。</translation>
+    </message>
 </context>
 <context>
     <name>emloc::ui::ChatPanel</name>
@@ -1650,10 +1654,6 @@
         <translation>修正各層</translation>
     </message>
     <message>
-        <source>Done: %1</source>
-        <translation>完成：%1</translation>
-    </message>
-    <message>
         <source>%1: %2 of %3 (%p%)</source>
         <translation>%1：%2 / %3（%p%）</translation>
     </message>
@@ -1684,6 +1684,10 @@
     <message>
         <source>Paused: the job holds after its current step. Resume continues it.</source>
         <translation>已暫停：工作在目前這一步之後停住。按「繼續」即可接著執行。</translation>
+    </message>
+    <message>
+        <source>%1: done (%2 of %2)</source>
+        <translation>%1：完成（%2 / %2）</translation>
     </message>
 </context>
 <context>
@@ -1722,6 +1726,14 @@
     <message>
         <source>ratio %1</source>
         <translation>壓縮比 %1</translation>
+    </message>
+    <message>
+        <source>Activation energy kept, after calibration (right axis)</source>
+        <translation>校準後保留的激活能量（右軸）</translation>
+    </message>
+    <message>
+        <source>Energy kept (%)</source>
+        <translation>保留的能量（%）</translation>
     </message>
 </context>
 </TS>

@@ -113,6 +113,13 @@ private Q_SLOTS:
         QVERIFY2(ticks > 20, qPrintable(QString("only %1 timer ticks during the run").arg(ticks)));
 
         QVERIFY(window.runPage()->lossPlot()->trainPointCount() >= 8);
+        // The stage table lists the three stages (validation belongs to fine-tuning), each with its peak.
+        QStringList stages;
+        for (const RunSummary::StageSummary &stage : window.resultsPage()->summary().stages) {
+            stages << stage.stage;
+            QVERIFY2(stage.peakBytes > 0, qPrintable(stage.stage));
+        }
+        QCOMPARE(stages, (QStringList{"build", "train", "correct"}));
         QTreeWidget *evaluation = window.resultsPage()->evaluationTable();
         QCOMPARE(evaluation->topLevelItemCount(), 4);
         QVERIFY(evaluation->topLevelItem(3)->text(0).contains("corrected"));

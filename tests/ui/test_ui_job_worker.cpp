@@ -4,6 +4,7 @@
 #include "main_window.h"
 
 #include "gui_test_support.h"
+#include "jobs/job_clock.h"
 #include "jobs/job_controller.h"
 #include "jobs/job_feedback.h"
 #include "pages/results_page.h"
@@ -257,6 +258,28 @@ private Q_SLOTS:
             QTRY_VERIFY_WITH_TIMEOUT(state->trainingStepsDone > 1, 20000);
         }
         QVERIFY(state->returned); // the destructor waited for the worker
+    }
+
+    // The engine's stages time their samples from their own start; the Run page puts them on one clock,
+    // so the memory plot never draws training over the emulator's construction.
+    void stagesShareTheJobClock()
+    {
+        JobClock clock;
+        auto at = [&](const char *stage, double seconds) {
+            core::MetricSample sample;
+            sample.stage = stage;
+            sample.elapsedSeconds = seconds;
+            return clock.toJobClock(sample).elapsedSeconds;
+        };
+        QCOMPARE(at("build", 2.0), 2.0);
+        QCOMPARE(at("build", 30.0), 30.0);
+        QCOMPARE(at("train", 1.5), 31.5);    // training's clock starts where the job's stands
+        QCOMPARE(at("validate", 3.0), 33.0); // validation runs on training's clock
+        QCOMPARE(at("train", 10.0), 40.0);
+        QCOMPARE(at("correct", 0.5), 40.5);
+        QCOMPARE(at("evaluate", 55.0), 55.0); // a sample already on a job-wide clock stays
+        clock.reset();
+        QCOMPARE(at("train", 1.0), 1.0);
     }
 };
 

@@ -1,7 +1,8 @@
-// Renders every page of EMLoC Studio to <output>/<page>.png on the demo project: the converted demo model,
-// the bookings dataset and the engine's planner on the Budget page; the Run page shows a synthetic run
-// (tests/ui/synthetic_job.h) paused at 60 %, and the Results page the held-out comparison of the last
-// `scripts/demo.sh` (runs/demo/summary.json) when there is one. Run it under Xvfb:
+// Renders every page of EMLoC Studio to <output>/<page>.png on the demo: the converted demo model, the
+// bookings dataset and the engine throughout. The Budget page shows the planner and the retained energy of
+// the last `scripts/demo.sh` run (runs/demo); the Run page a short real run of the pipeline on the demo
+// (24 steps), paused in training; the Results page that run when it has finished, with the held-out table
+// of the last full demo run (runs/demo/summary.json). Run it under Xvfb:
 //   xvfb-run -s "-screen 0 1400x900x24" emloc_ui_screenshots docs/screenshots [--lang zh_TW]
 #include "about_dialog.h"
 #include "application_setup.h"
@@ -10,7 +11,6 @@
 #include "main_window.h"
 #include "pages/results_page.h"
 #include "pages/run_page.h"
-#include "synthetic_job.h"
 #include "test_support.h"
 
 #include <QApplication>
@@ -23,6 +23,7 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <algorithm>
 #include <cstdio>
 
 using namespace emloc::ui;
@@ -64,30 +65,29 @@ int main(int argc, char *argv[])
     Project project;
     project.modelPath = root + QStringLiteral("/.cache/models/SmolLM2-135M-Instruct");
     project.data.trainingPath = root + QStringLiteral("/resources/demo/bookings-train.jsonl");
-    project.data.validationPath = root + QStringLiteral("/resources/demo/bookings-test.jsonl");
+    project.data.validationFraction = 0.1;
     project.budget.device = QStringLiteral("cpu");
     project.budget.mode = BudgetSettings::Mode::MemoryBudget;
     project.budget.budgetGiB = 1.0;
+    project.budget.calibrationSamples = 32;
     project.training.maxLength = 160;
-    project.exportSettings.outputFolder = work.filePath(QStringLiteral("bookings-lora"));
-
-    auto state = std::make_shared<testing::SyntheticJobState>();
-    testing::SyntheticJobOptions options;
-    options.trainingSteps = 500;
-    options.validateEvery = 50;
-    options.stepTime = std::chrono::microseconds(3000);
+    project.training.steps = 24;
+    project.training.batchSize = 2;
+    project.training.gradientAccumulation = 1;
+    project.training.learningRate = 1e-3;
+    project.training.evaluationInterval = 6;
+    project.exportSettings.outputFolder = root + QStringLiteral("/runs/demo"); // read only: its emulator.json
 
     MainWindow window;
     window.setPlanProvider(&emloc::gui::PipelineJobs::plan);
     window.setDatasetStatsProvider(&emloc::gui::PipelineJobs::datasetStats);
-    window.setTrainingJobFactory(
-        [&](const Project &) { return testing::syntheticTrainingJob(options, state); });
+    window.setTrainingJobFactory(&emloc::gui::PipelineJobs::training);
     window.setProject(project, work.filePath(QStringLiteral("bookings.emloc")));
     window.resize(1200, 800);
     window.show();
     if (!QTest::qWaitForWindowExposed(&window))
         std::fprintf(stderr, "the window was not exposed; the screenshots may be empty\n");
-    QTest::qWait(1500); // the device list arrives from its thread
+    QTest::qWait(1500); // the device list and the data statistics arrive from their threads
 
     bool ok = true;
     const QStringList names{"model", "data", "budget", "run", "results", "export"};
@@ -96,15 +96,25 @@ int main(int argc, char *argv[])
         ok = save(&window, output, names[i]) && ok;
     }
 
+    // The short real run writes into a scratch folder, not into the demo's.
+    project.exportSettings.outputFolder = work.filePath(QStringLiteral("bookings-lora"));
+    window.setProject(project, work.filePath(QStringLiteral("bookings.emloc")));
     window.startTraining();
-    while (state->trainingStepsDone < 300 && window.jobController()->isRunning())
-        QTest::qWait(10);
+    auto trainingStep = [&] {
+        int64_t step = 0;
+        for (const auto &sample : window.runPage()->samples())
+            if (sample.stage == "train")
+                step = std::max(step, sample.step);
+        return step;
+    };
+    while (trainingStep() < 14 && window.jobController()->isRunning())
+        QTest::qWait(50);
     window.jobController()->pause();
-    QTest::qWait(300);
+    QTest::qWait(500);
     ok = save(&window, output, names[3]) && ok;
     window.jobController()->resume();
     while (window.jobController()->isRunning())
-        QTest::qWait(20);
+        QTest::qWait(50);
     QFile summary(root + QStringLiteral("/runs/demo/summary.json"));
     if (summary.open(QIODevice::ReadOnly))
         window.resultsPage()->setEvaluation(QJsonDocument::fromJson(summary.readAll()).object());

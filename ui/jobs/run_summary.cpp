@@ -20,6 +20,16 @@ RunSummary summarizeRun(const std::vector<core::MetricSample> &samples)
     std::vector<double> stageStart;
 
     for (const core::MetricSample &sample : samples) {
+        if (sample.validationLoss >= 0) {
+            summary.finalValidationLoss = sample.validationLoss;
+            if (summary.bestValidationLoss < 0 || sample.validationLoss < summary.bestValidationLoss) {
+                summary.bestValidationLoss = sample.validationLoss;
+                summary.bestValidationStep = sample.step;
+            }
+        }
+        // Validation passes are part of fine-tuning, on its clock: not a stage of their own in the table.
+        if (sample.stage == "validate")
+            continue;
         const QString stage = QString::fromStdString(sample.stage);
         auto it = std::find_if(summary.stages.begin(), summary.stages.end(),
                                [&](const RunSummary::StageSummary &s) { return s.stage == stage; });
@@ -39,13 +49,6 @@ RunSummary summarizeRun(const std::vector<core::MetricSample> &samples)
         if (sample.stage == "train" && sample.loss >= 0) {
             trainingLosses.push_back(sample.loss);
             summary.trainingSteps = std::max<qint64>(summary.trainingSteps, sample.step);
-        }
-        if (sample.validationLoss >= 0) {
-            summary.finalValidationLoss = sample.validationLoss;
-            if (summary.bestValidationLoss < 0 || sample.validationLoss < summary.bestValidationLoss) {
-                summary.bestValidationLoss = sample.validationLoss;
-                summary.bestValidationStep = sample.step;
-            }
         }
         if (sample.stage == "train" && sample.tokensPerSecond >= 0) {
             tokensPerSecondSum += sample.tokensPerSecond;

@@ -170,7 +170,7 @@ QWidget *BudgetPage::createTradeOffGroup()
     auto *group = new QGroupBox(tr("Memory against emulator size (planner)"), this);
     auto *layout = new QVBoxLayout(group);
     m_tradeOff = new TradeOffPlot(group);
-    m_tradeOff->setMinimumHeight(fontMetrics().height() * 16);
+    m_tradeOff->setMinimumHeight(fontMetrics().height() * 19);
     m_tradeOff->setToolTip(tr("Predicted peak memory of each EMLoC stage for every compression ratio, from "
                               "the model's shape and the settings below. The run measures the real peaks."));
     m_tradeOffSummary = new QLabel(group);

@@ -181,6 +181,7 @@ void RunPage::setStartAvailable(bool available, const QString &reason)
 void RunPage::prepareRun(qint64 budgetBytes)
 {
     m_samples.clear();
+    m_clock.reset();
     m_peakBytes = -1;
     m_lossPlot->clearData();
     m_memoryPlot->clearData();
@@ -209,15 +210,19 @@ QString RunPage::stateText() const
 void RunPage::appendUpdates(const JobUpdates &updates)
 {
     if (!updates.metrics.empty()) {
-        m_samples.insert(m_samples.end(), updates.metrics.begin(), updates.metrics.end());
-        m_lossPlot->appendSamples(updates.metrics);
-        m_memoryPlot->appendSamples(updates.metrics);
-        for (const core::MetricSample &sample : updates.metrics) {
+        std::vector<core::MetricSample> samples;
+        samples.reserve(updates.metrics.size());
+        for (const core::MetricSample &sample : updates.metrics)
+            samples.push_back(m_clock.toJobClock(sample));
+        m_samples.insert(m_samples.end(), samples.begin(), samples.end());
+        m_lossPlot->appendSamples(samples);
+        m_memoryPlot->appendSamples(samples);
+        for (const core::MetricSample &sample : samples) {
             m_peakBytes = std::max<qint64>({m_peakBytes, sample.peakMemoryBytes, sample.memoryBytes});
             if (stageIndex(sample.stage) >= 0 && sample.totalSteps > 0)
                 updateProgress({QString::fromStdString(sample.stage), sample.step, sample.totalSteps});
         }
-        updateStats(updates.metrics.back());
+        updateStats(samples.back());
     }
     for (const StageProgress &progress : updates.progress)
         updateProgress(progress);
@@ -299,7 +304,7 @@ void RunPage::updateProgress(const StageProgress &progress)
     if (progress.total <= 0)
         bar->setFormat(verb);
     else if (progress.done >= progress.total)
-        bar->setFormat(tr("Done: %1").arg(QLocale().toString(progress.total)));
+        bar->setFormat(tr("%1: done (%2 of %2)").arg(verb, QLocale().toString(progress.total)));
     else
         bar->setFormat(tr("%1: %2 of %3 (%p%)")
                            .arg(verb, QLocale().toString(progress.done), QLocale().toString(progress.total)));

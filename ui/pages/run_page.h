@@ -1,5 +1,6 @@
 #pragma once
 
+#include "jobs/job_clock.h"
 #include "jobs/job_updates.h"
 #include "widgets/page.h"
 
@@ -95,7 +96,8 @@ private:
     // job's time, ticking on between samples.
     double m_jobSeconds = -1;
     QElapsedTimer m_sinceSample;
-    std::vector<core::MetricSample> m_samples;
+    std::vector<core::MetricSample> m_samples; // on the job's clock (m_clock)
+    JobClock m_clock;
     qint64 m_peakBytes = -1;
 };
 

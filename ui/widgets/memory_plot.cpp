@@ -119,7 +119,6 @@ void MemoryPlot::updateMarkers()
     m_budgetLabel->setVisible(haveBudget);
     m_budgetLine->point1->setCoords(0, budget);
     m_budgetLine->point2->setCoords(1, budget);
-    m_budgetLabel->position->setCoords(1.0, budget);
     m_budgetLabel->setText(tr("Budget %1").arg(formatBytes(m_budgetBytes)));
 
     const bool havePeak = m_peakBytes >= 0;
@@ -134,6 +133,12 @@ void MemoryPlot::updateMarkers()
                                        : position < 0.1 ? Qt::AlignLeft
                                                         : Qt::AlignHCenter) |
                                       Qt::AlignBottom);
+    // The budget label sits at the end of its line away from the peak, so the two never overlap when the
+    // peak comes close to the budget.
+    const bool peakOnTheRight = havePeak && position > 0.5;
+    m_budgetLabel->position->setCoords(peakOnTheRight ? 0.0 : 1.0, budget);
+    m_budgetLabel->setPositionAlignment((peakOnTheRight ? Qt::AlignLeft : Qt::AlignRight) | Qt::AlignBottom);
+    m_budgetLabel->setPadding(peakOnTheRight ? QMargins(4, 0, 0, 2) : QMargins(0, 0, 4, 2));
 }
 
 void MemoryPlot::updateRanges()

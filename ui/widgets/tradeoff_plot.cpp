@@ -1,5 +1,6 @@
 #include "widgets/tradeoff_plot.h"
 
+#include <QFontMetrics>
 #include <QLocale>
 
 #include <algorithm>
@@ -48,8 +49,19 @@ TradeOffPlot::TradeOffPlot(QWidget *parent)
     m_ratioLabel->position->setTypeY(QCPItemPosition::ptAxisRectRatio);
     m_ratioLabel->setPadding(QMargins(4, 4, 0, 0));
 
+    // The legend goes under the plot, in columns: inside it would hide the energy curve near the top.
     legend->setVisible(true);
-    axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignLeft);
+    axisRect()->insetLayout()->take(legend);
+    auto *legendRow = new QCPLayoutGrid;
+    plotLayout()->addElement(1, 0, legendRow);
+    legendRow->setMargins(QMargins(6, 0, 6, 10));
+    legendRow->addElement(0, 0, legend);
+    legend->setFillOrder(QCPLegend::foColumnsFirst);
+    legend->setWrap(3);
+    legend->setBorderPen(Qt::NoPen);
+    // Two rows of entries: QCustomPlot's size hint of a wrapped legend can come out a few pixels short.
+    legendRow->setMinimumSize(0, QFontMetrics(legend->font()).height() * 2 + 18);
+    plotLayout()->setRowStretchFactor(1, 0.001);
     xAxis->setRange(0, 1);
     yAxis->setRange(0, 1);
     setPreview({});
@@ -122,7 +134,7 @@ void TradeOffPlot::setPreview(const PlanPreview &preview)
         m_ratioLabel->setPadding(leftOfLine ? QMargins(0, 4, 4, 0) : QMargins(4, 4, 0, 0));
     }
     xAxis->setRange(0, 1.02);
-    yAxis->setRange(0, std::max(0.1, top * 1.6)); // headroom for the legend above the curves
+    yAxis->setRange(0, std::max(0.1, top * 1.15));
     refresh();
 }
 

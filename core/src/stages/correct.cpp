@@ -2,6 +2,7 @@
 
 #include "emloc/error.h"
 #include "emloc/lora_correction.h"
+#include "emloc/memory.h"
 
 #include <chrono>
 
@@ -55,6 +56,7 @@ PeftAdapter correctAdapter(const PeftAdapter &adapter, const WeightSource &origi
     local.clampLimit = clampLimit;
 
     const int64_t total = static_cast<int64_t>(adapter.modules.size());
+    const MemoryMeter meter(device); // the caller's measurement window: the stage's peak so far
     for (int64_t i = 0; i < total; ++i) {
         const PeftLoraModule &entry = adapter.modules[i];
         if (feedback) {
@@ -88,6 +90,20 @@ PeftAdapter correctAdapter(const PeftAdapter &adapter, const WeightSource &origi
         // float32 is what PEFT and llama.cpp load; the maths ran in float64.
         corrected.modules.push_back({entry.module, result.a.to(torch::kCPU, torch::kFloat32),
                                      result.b.to(torch::kCPU, torch::kFloat32)});
+        if (feedback) {
+            // One sample per module: the GUI's memory plot and stage table see stage 3 like the others.
+            const MemoryReading reading = meter.read();
+            MetricSample sample;
+            sample.stage = "correct";
+            sample.step = i + 1;
+            sample.totalSteps = total;
+            sample.elapsedSeconds =
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+            sample.etaSeconds = sample.elapsedSeconds / double(i + 1) * double(total - i - 1);
+            sample.memoryBytes = reading.currentBytes;
+            sample.peakMemoryBytes = reading.peakBytes;
+            feedback->metric(sample);
+        }
     }
     if (feedback)
         feedback->progress("correct", total, total);

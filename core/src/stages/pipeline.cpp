@@ -18,6 +18,7 @@
 #include "emloc/tokenizer.h"
 
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <optional>
@@ -141,9 +142,11 @@ double chooseEmulatorRatio(const PipelineConfig &config, const ModelFiles &files
     if (!choice.fits)
         throw Error("no emulator ratio fits the budget of " + formatBytes(config.budgetBytes) + ": " +
                     choice.advice);
-    feedback.log(LogLevel::Info, "The planner chose ratio " + std::to_string(choice.ratio) +
-                                     " (predicted peak " + formatBytes(choice.plan.peakBytes()) +
-                                     " within the budget of " + formatBytes(config.budgetBytes) + ").");
+    char ratio[16];
+    std::snprintf(ratio, sizeof ratio, "%.2f", choice.ratio);
+    feedback.log(LogLevel::Info, std::string("The planner chose ratio ") + ratio + " (predicted peak " +
+                                     formatBytes(choice.plan.peakBytes()) + " within the budget of " +
+                                     formatBytes(config.budgetBytes) + ").");
     return choice.ratio;
 }
 
