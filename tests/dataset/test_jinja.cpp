@@ -88,6 +88,34 @@ private Q_SLOTS:
         }
     }
 
+    // A chat template comes with a downloaded model: a hostile one is refused with an Error, never
+    // undefined behaviour, a hang, a stack overflow or memory exhaustion (cases found by fuzz_chat_template).
+    void hostileTemplatesAreRefused()
+    {
+        QVERIFY_THROWS_EXCEPTION(JinjaRenderError, render("{{ 999 ** 8 }}"));
+        QVERIFY_THROWS_EXCEPTION(JinjaRenderError, render("{{ 2 ** 999999999999999 }}"));
+        QVERIFY_THROWS_EXCEPTION(JinjaRenderError, render("{{ 9223372036854775807 + 1 }}"));
+        QVERIFY_THROWS_EXCEPTION(JinjaRenderError, render("{{ -9223372036854775807 - 2 }}"));
+        QCOMPARE(render("{{ 2 ** 62 }} {{ 3 ** 0 }} {{ (-3) ** 3 }}"),
+                 std::string("4611686018427387904 1 -27"));
+        QVERIFY_THROWS_EXCEPTION(Error, JinjaTemplate("{{ 99999999999999999999 }}"));
+        QVERIFY_THROWS_EXCEPTION(JinjaRenderError, render("{{ 'ab' * 999999999999 }}"));
+        QVERIFY_THROWS_EXCEPTION(JinjaRenderError, render("{{ range(99999999999) | length }}"));
+        QCOMPARE(render("{{ range(9223372036854775806, 9223372036854775807, 5) | list }}"),
+                 std::string("[9223372036854775806]"));
+
+        const std::string deep = std::string(5000, '(') + "1" + std::string(5000, ')');
+        QVERIFY_THROWS_EXCEPTION(Error, JinjaTemplate("{{ " + deep + " }}"));
+        std::string chain = "{{ 0";
+        for (int i = 0; i < 20000; ++i)
+            chain += "+1";
+        QVERIFY_THROWS_EXCEPTION(Error, JinjaTemplate(chain + " }}"));
+        std::string ordinary = "{{ 0";
+        for (int i = 0; i < 100; ++i)
+            ordinary += " + 1";
+        QCOMPARE(render(ordinary + " }}"), std::string("100"));
+    }
+
     void unsupportedFeaturesAreReportedWhileParsing()
     {
         QVERIFY_THROWS_EXCEPTION(JinjaUnsupported,

@@ -32,6 +32,32 @@ private:
     }
     const Token &next() { return m_tokens[std::min(m_pos++, m_tokens.size() - 1)]; }
 
+    // How deep the tree being built can get: nested blocks, brackets and unary operators, and chains
+    // such as a+b+c or x.y.z (left-deep trees). Bounded so that a hostile template cannot make rendering
+    // or destroying the tree overflow the stack; real chat templates stay far below.
+    static constexpr int kMaxDepth = 1000;
+    // Counts `levels` more for the guard's lifetime.
+    class Deeper
+    {
+    public:
+        explicit Deeper(Parser &parser) : m_parser(parser) { step(); }
+        ~Deeper() { m_parser.m_depth -= m_levels; }
+        Deeper(const Deeper &) = delete;
+        Deeper &operator=(const Deeper &) = delete;
+        void step()
+        {
+            ++m_levels;
+            if (++m_parser.m_depth > kMaxDepth)
+                m_parser.fail("the template is nested too deeply (more than " + std::to_string(kMaxDepth) +
+                                  " levels of blocks, brackets or chained operators)",
+                              m_parser.peek().line);
+        }
+
+    private:
+        Parser &m_parser;
+        int m_levels = 0;
+    };
+
     [[noreturn]] void fail(const std::string &what, int line) const
     {
         throw Error("chat template line " + std::to_string(line) + ": " + what);
@@ -88,6 +114,7 @@ private:
     // with the tokens positioned after the keyword.
     NodeList parseBody(const std::set<std::string> &stoppers, std::string &stopper)
     {
+        Deeper deeper(*this);
         NodeList nodes;
         while (true) {
             const Token &t = peek();
@@ -259,8 +286,10 @@ private:
 
     ExprPtr parseExpression()
     {
+        Deeper deeper(*this);
         ExprPtr expr = parseOr();
         while (isName("if")) {
+            deeper.step();
             int line = next().line;
             ExprPtr cond = make(Expr::Kind::Cond, line);
             cond->b = expr;
@@ -276,8 +305,10 @@ private:
 
     ExprPtr parseOr()
     {
+        Deeper deeper(*this);
         ExprPtr left = parseAnd();
         while (isName("or")) {
+            deeper.step();
             ExprPtr node = make(Expr::Kind::Or, next().line);
             node->a = left;
             node->b = parseAnd();
@@ -288,8 +319,10 @@ private:
 
     ExprPtr parseAnd()
     {
+        Deeper deeper(*this);
         ExprPtr left = parseNot();
         while (isName("and")) {
+            deeper.step();
             ExprPtr node = make(Expr::Kind::And, next().line);
             node->a = left;
             node->b = parseNot();
@@ -300,6 +333,7 @@ private:
 
     ExprPtr parseNot()
     {
+        Deeper deeper(*this);
         if (isName("not")) {
             ExprPtr node = make(Expr::Kind::Not, next().line);
             node->a = parseNot();
@@ -310,6 +344,7 @@ private:
 
     ExprPtr parseCompare()
     {
+        Deeper deeper(*this);
         ExprPtr left = parseMath1();
         while (true) {
             std::string op;
@@ -328,6 +363,7 @@ private:
             } else {
                 return left;
             }
+            deeper.step();
             ExprPtr node = make(Expr::Kind::Binary, line);
             node->name = op;
             node->a = left;
@@ -338,6 +374,7 @@ private:
 
     ExprPtr binaryLoop(ExprPtr (Parser::*operand)(), std::initializer_list<const char *> ops)
     {
+        Deeper deeper(*this);
         ExprPtr left = (this->*operand)();
         while (true) {
             const char *matched = nullptr;
@@ -346,6 +383,7 @@ private:
                     matched = op;
             if (!matched)
                 return left;
+            deeper.step();
             ExprPtr node = make(Expr::Kind::Binary, next().line);
             node->name = matched;
             node->a = left;
@@ -362,6 +400,7 @@ private:
 
     ExprPtr parseUnary(bool withFilter)
     {
+        Deeper deeper(*this);
         ExprPtr node;
         if (isOp("-") || isOp("+")) {
             Expr::Kind kind = isOp("-") ? Expr::Kind::Neg : Expr::Kind::Pos;
@@ -478,7 +517,10 @@ private:
 
     ExprPtr parsePostfix(ExprPtr node)
     {
+        Deeper deeper(*this);
         while (true) {
+            if (isOp(".") || isOp("[") || isOp("("))
+                deeper.step();
             if (isOp(".")) {
                 int line = next().line;
                 ExprPtr attr;
@@ -528,7 +570,10 @@ private:
 
     ExprPtr parseFilterExpr(ExprPtr node)
     {
+        Deeper deeper(*this);
         while (true) {
+            if (isOp("|") || isName("is"))
+                deeper.step();
             if (isOp("|")) {
                 int line = next().line;
                 ExprPtr filter = make(Expr::Kind::Filter, line);
@@ -586,6 +631,7 @@ private:
 
     const std::vector<Token> &m_tokens;
     size_t m_pos = 0;
+    int m_depth = 0;
 };
 
 } // namespace

@@ -5,7 +5,9 @@
 #include "emloc/parse_number.h"
 
 #include <algorithm>
+#include <climits>
 #include <cmath>
+#include <cstdint>
 #include <ctime>
 #include <unordered_map>
 
@@ -15,6 +17,10 @@ namespace jinja {
 namespace {
 
 using Type = Value::Type;
+
+// Bounds no real chat template comes near; a hostile one fails instead of exhausting memory.
+constexpr size_t kMaxTextBytes = size_t(64) << 20;
+constexpr int64_t kMaxListItems = int64_t(1) << 20;
 
 [[noreturn]] void fail(int line, const std::string &what)
 {
@@ -284,6 +290,9 @@ Value arithmetic(const std::string &op, const Value &a, const Value &b, int line
                       (a.type == Type::Int && b.type == Type::String))) {
         const Value &s = a.type == Type::String ? a : b;
         int64_t n = a.type == Type::Int ? a.integer : b.integer;
+        if (n > 0 && !s.text.empty() && n > int64_t(kMaxTextBytes / s.text.size()))
+            fail(line,
+                 "'string' * " + std::to_string(n) + " would be larger than a chat template may render");
         std::string out;
         for (int64_t i = 0; i < n; ++i)
             out += s.text;
@@ -295,12 +304,31 @@ Value arithmetic(const std::string &op, const Value &a, const Value &b, int line
     int64_t x = a.type == Type::Bool ? a.boolean : a.integer;
     int64_t y = b.type == Type::Bool ? b.boolean : b.integer;
     double fx = a.asDouble(), fy = b.asDouble();
-    if (op == "+")
-        return integers ? Value::fromInt(x + y) : Value::fromFloat(fx + fy);
-    if (op == "-")
-        return integers ? Value::fromInt(x - y) : Value::fromFloat(fx - fy);
-    if (op == "*")
-        return integers ? Value::fromInt(x * y) : Value::fromFloat(fx * fy);
+    // Python's integers do not overflow; ours are 64-bit, so a result beyond them is an error, never UB.
+    const auto checked = [line](bool overflowed, int64_t value) {
+        if (overflowed)
+            fail(line, "integer overflow: the result does not fit in 64 bits");
+        return Value::fromInt(value);
+    };
+    int64_t result = 0;
+    if (op == "+") {
+        if (!integers)
+            return Value::fromFloat(fx + fy);
+        const bool overflowed = __builtin_add_overflow(x, y, &result);
+        return checked(overflowed, result);
+    }
+    if (op == "-") {
+        if (!integers)
+            return Value::fromFloat(fx - fy);
+        const bool overflowed = __builtin_sub_overflow(x, y, &result);
+        return checked(overflowed, result);
+    }
+    if (op == "*") {
+        if (!integers)
+            return Value::fromFloat(fx * fy);
+        const bool overflowed = __builtin_mul_overflow(x, y, &result);
+        return checked(overflowed, result);
+    }
     if (op == "/") {
         if (fy == 0)
             fail(line, "division by zero");
@@ -310,6 +338,8 @@ Value arithmetic(const std::string &op, const Value &a, const Value &b, int line
         if (integers) {
             if (y == 0)
                 fail(line, "integer division or modulo by zero");
+            if (x == INT64_MIN && y == -1)
+                return op == "//" ? checked(true, 0) : Value::fromInt(0);
             int64_t q = x / y, r = x % y;
             if (r != 0 && ((r < 0) != (y < 0))) { // Python floors
                 --q;
@@ -323,11 +353,16 @@ Value arithmetic(const std::string &op, const Value &a, const Value &b, int line
         return Value::fromFloat(op == "//" ? q : fx - q * fy);
     }
     if (op == "**") {
-        if (integers && y >= 0) {
-            int64_t r = 1;
-            for (int64_t i = 0; i < y; ++i)
-                r *= x;
-            return Value::fromInt(r);
+        if (integers && y >= 0) { // by squaring: a huge exponent must not loop for ages
+            int64_t power = 1, base = x;
+            bool overflowed = false;
+            for (int64_t e = y; e > 0 && !overflowed; e >>= 1) {
+                if (e & 1)
+                    overflowed = __builtin_mul_overflow(power, base, &power);
+                if (e > 1 && !overflowed)
+                    overflowed = __builtin_mul_overflow(base, base, &base);
+            }
+            return checked(overflowed, power);
         }
         return Value::fromFloat(std::pow(fx, fy));
     }
@@ -555,6 +590,9 @@ private:
                                  "'");
             if (e.kind == Expr::Kind::Pos)
                 return v.type == Type::Bool ? Value::fromInt(v.boolean) : v;
+            if (v.type == Type::Int && v.integer == INT64_MIN)
+                fail(e.line,
+                     "integer overflow: -(" + std::to_string(v.integer) + ") does not fit in 64 bits");
             return v.type == Type::Float ? Value::fromFloat(-v.real)
                                          : Value::fromInt(-(v.type == Type::Bool ? v.boolean : v.integer));
         }
@@ -682,9 +720,16 @@ private:
             }
             if (step == 0)
                 fail(line, "range() arg 3 must not be zero");
+            // Counted in 128 bits first: neither a huge list nor i += step past INT64_MAX.
+            const __int128 span = step > 0 ? __int128(stop) - start : __int128(start) - stop;
+            const __int128 stride = step > 0 ? __int128(step) : -__int128(step);
+            const __int128 count = span <= 0 ? 0 : (span + stride - 1) / stride;
+            if (count > kMaxListItems)
+                fail(line, "range() of more than " + std::to_string(kMaxListItems) +
+                               " numbers is more than a chat template needs");
             ValueList out;
-            for (int64_t i = start; step > 0 ? i < stop : i > stop; i += step)
-                out.push_back(Value::fromInt(i));
+            for (int64_t k = 0; k < int64_t(count); ++k)
+                out.push_back(Value::fromInt(int64_t(__int128(start) + __int128(k) * step)));
             return Value::newList(std::move(out));
         }
         if (name == "strftime_now") {
