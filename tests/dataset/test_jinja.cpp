@@ -101,6 +101,9 @@ private Q_SLOTS:
         QVERIFY_THROWS_EXCEPTION(Error, JinjaTemplate("{{ 99999999999999999999 }}"));
         QVERIFY_THROWS_EXCEPTION(JinjaRenderError, render("{{ 'ab' * 999999999999 }}"));
         QVERIFY_THROWS_EXCEPTION(JinjaRenderError, render("{{ range(99999999999) | length }}"));
+        QVERIFY_THROWS_EXCEPTION(JinjaRenderError, render("{{ 1e300 | int }}"));
+        QVERIFY_THROWS_EXCEPTION(JinjaRenderError, render("{{ [1] | tojson(indent=999999999) }}"));
+        QCOMPARE(render("{{ 2.9 | int }} {{ -2.9 | int }}"), std::string("2 -2"));
         QCOMPARE(render("{{ range(9223372036854775806, 9223372036854775807, 5) | list }}"),
                  std::string("[9223372036854775806]"));
 

@@ -178,6 +178,11 @@ private Q_SLOTS:
         QTest::newRow("activation") << R"({"hidden_act": "gelu"})" << QStringList{"hidden_act", "gelu"};
         QTest::newRow("o_proj bias") << R"({"attention_bias": true})" << QStringList{"attention_bias"};
         QTest::newRow("head_dim") << R"({"hidden_size": 66})" << QStringList{"hidden_size", "head_dim"};
+        // Beyond 64 bits (found by fuzz_model_config: casting it was undefined behaviour).
+        QTest::newRow("huge size") << R"({"intermediate_size": 1222222222222222222222222222222222222222})"
+                                   << QStringList{"'intermediate_size'", "below 2^63"};
+        QTest::newRow("above int64") << R"({"vocab_size": 18446744073709551615})"
+                                     << QStringList{"'vocab_size'", "below 2^63"};
     }
 
     void malformedConfigs()

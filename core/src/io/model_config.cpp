@@ -4,6 +4,8 @@
 #include "emloc/error.h"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdint>
 
 namespace emloc::core {
 
@@ -105,12 +107,17 @@ private:
     int64_t integer(const char *field) const
     {
         const nlohmann::json &value = m_object.at(field);
-        // 4096.0 is still a size; 4096.5 is not.
-        if (value.is_number_float() &&
-            value.get<double>() == static_cast<double>(static_cast<int64_t>(value.get<double>())))
-            return static_cast<int64_t>(value.get<double>());
-        if (!value.is_number_integer())
-            throw Error(m_source + ": '" + name(field) + "' must be an integer, found " + value.dump());
+        // 4096.0 is still a size; 4096.5 is not, nor is a number beyond 64 bits (casting one is undefined
+        // behaviour: found by fuzz_model_config).
+        if (value.is_number_float()) {
+            const double number = value.get<double>();
+            if (std::fabs(number) < 9.2e18 && number == std::trunc(number))
+                return static_cast<int64_t>(number);
+        }
+        if (!value.is_number_integer() ||
+            (value.is_number_unsigned() && value.get<uint64_t>() > uint64_t(INT64_MAX)))
+            throw Error(m_source + ": '" + name(field) + "' must be an integer below 2^63, found " +
+                        value.dump());
         return value.get<int64_t>();
     }
 

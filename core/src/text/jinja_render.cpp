@@ -1072,6 +1072,8 @@ private:
             const Value *separators = args.get(2, "separators");
             const Value *sortKeys = args.get(3, "sort_keys");
             int indentValue = indent && indent->type == Type::Int ? static_cast<int>(indent->integer) : -1;
+            if (indent && indent->type == Type::Int && (indent->integer < 0 || indent->integer > 64))
+                fail(line, "tojson(indent=" + std::to_string(indent->integer) + "): use 0 to 64 spaces");
             std::string itemSep = indentValue >= 0 ? "," : ", ", keySep = ": ";
             if (separators && separators->type == Type::List && separators->list->size() == 2) {
                 itemSep = toStr((*separators->list)[0]);
@@ -1123,8 +1125,12 @@ private:
         if (name == "int") {
             if (v.type == Type::Int)
                 return v;
-            if (v.type == Type::Float)
+            if (v.type == Type::Float) {
+                // Casting a double outside int64's range is undefined behaviour (found by fuzzing).
+                if (!(std::fabs(v.real) < 9.2e18))
+                    fail(line, "int() of " + toStr(v) + ": the result does not fit in 64 bits");
                 return Value::fromInt(static_cast<int64_t>(v.real));
+            }
             if (v.type == Type::Bool)
                 return Value::fromInt(v.boolean);
             try {
