@@ -22,6 +22,11 @@ bool resetPeakRss();
 MemoryReading cudaAllocator(int deviceIndex);
 void resetCudaPeak(int deviceIndex);
 
+// Memory freed by tensors goes back to glibc's heaps, not to the system, and stays in RSS (fragmented,
+// it can reach the size of the model for a loop over its layers). Hands it back (malloc_trim); call
+// between layers of a streamed stage so the resident size follows what is live.
+void releaseFreedMemory();
+
 // Tracks the peak of one job on one device ("cpu" → RSS, "cuda:N" → allocator).
 class MemoryMeter
 {

@@ -59,6 +59,10 @@ PeftAdapter correctAdapter(const PeftAdapter &adapter, const WeightSource &origi
     const MemoryMeter meter(device); // the caller's measurement window: the stage's peak so far
     for (int64_t i = 0; i < total; ++i) {
         const PeftLoraModule &entry = adapter.modules[i];
+        // The float64 copies of the previous layer's modules are garbage now (trimming per module would
+        // double the stage's time).
+        if (i > 0 && peftModuleLayer(entry.module) != peftModuleLayer(adapter.modules[i - 1].module))
+            releaseFreedMemory();
         if (feedback) {
             feedback->checkpoint();
             feedback->progress("correct", i, total);

@@ -23,9 +23,6 @@
 #include <cstdio>
 #include <filesystem>
 #include <unistd.h>
-#if defined(__GLIBC__)
-#include <malloc.h>
-#endif
 
 namespace emloc::core {
 
@@ -74,15 +71,6 @@ std::string hfDtypeName(torch::ScalarType dtype)
     default:
         return "float32";
     }
-}
-
-// Freed tensors go back to glibc's arenas, not to the system; hand them back between layers so the
-// resident size follows what is live.
-void releaseFreedMemory()
-{
-#if defined(__GLIBC__)
-    ::malloc_trim(0);
-#endif
 }
 
 // Removes the folder unless released: a failed or cancelled build leaves nothing behind.

@@ -81,6 +81,13 @@ MemoryMeter::MemoryMeter(const std::string &device)
     m_cudaIndex = spec.isCuda ? spec.index : -1;
 }
 
+void releaseFreedMemory()
+{
+#if defined(__GLIBC__)
+    ::malloc_trim(0);
+#endif
+}
+
 void MemoryMeter::reset()
 {
     if (m_cudaIndex >= 0)
@@ -88,7 +95,7 @@ void MemoryMeter::reset()
     else {
         // Memory freed by earlier work stays in glibc's heaps (and in RSS) until trimmed; without this a
         // stage's peak would include what the stage before it left behind.
-        ::malloc_trim(0);
+        releaseFreedMemory();
         resetPeakRss();
     }
 }
