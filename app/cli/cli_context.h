@@ -39,5 +39,6 @@ void registerTrainCommands(CLI::App &app, CliContext &context);
 void registerEmulatorCommands(CLI::App &app, CliContext &context);
 void registerStage3Commands(CLI::App &app, CliContext &context);
 void registerRunCommands(CLI::App &app, CliContext &context);
+void registerBenchCommands(CLI::App &app, CliContext &context);
 
 } // namespace emloc::cli

@@ -4,8 +4,10 @@
 
 #include "emloc/atomic_file.h"
 #include "emloc/correction.h"
+#include "emloc/device.h"
 #include "emloc/evaluation.h"
 #include "emloc/export.h"
+#include "emloc/memory.h"
 
 #include <cstdio>
 
@@ -83,13 +85,18 @@ void registerStage3Commands(CLI::App &app, CliContext &context)
             if (correctArgs->noClamp)
                 options.clampLimit = 0;
             options.device = context.device;
+            core::MemoryMeter meter(core::parseDevice(context.device).toString());
+            meter.reset();
             core::CorrectionReport report = core::runCorrection(options, &feedback);
+            const int64_t peak = meter.read().peakBytes;
             if (context.json) {
                 nlohmann::json json = report.toJson();
                 json["output"] = options.outDir;
+                json["peak_memory_bytes"] = peak;
                 printJson(json);
             } else if (!context.quiet) {
                 printCorrectionTable(report, options.outDir);
+                std::printf("Peak memory %s\n", core::formatBytes(peak).c_str());
             }
         });
     });
@@ -100,6 +107,7 @@ void registerStage3Commands(CLI::App &app, CliContext &context)
         core::EvaluationOptions options;
         std::string metric = "exact";
         bool noGeneration = false;
+        bool skipOriginal = false;
         std::string output;
     };
     auto evaluateArgs = std::make_shared<EvaluateArgs>();
@@ -127,12 +135,15 @@ void registerStage3Commands(CLI::App &app, CliContext &context)
         ->check(CLI::PositiveNumber);
     evaluate->add_option("--dtype", eo.dtype, "Compute dtype: auto, fp32, bf16, fp16");
     evaluate->add_flag("--no-generation", evaluateArgs->noGeneration, "Loss and perplexity only");
+    evaluate->add_flag("--skip-original", evaluateArgs->skipOriginal,
+                       "Leave out the original model (when its numbers are already known)");
     evaluate->add_option("--output", evaluateArgs->output, "Also write the result as JSON to this file");
     evaluate->callback([&context, evaluateArgs] {
         runCommand(context, [&context, evaluateArgs](core::Feedback &feedback) {
             core::EvaluationOptions options = evaluateArgs->options;
             options.metric = core::parseMatchMetric(evaluateArgs->metric);
             options.generation = !evaluateArgs->noGeneration;
+            options.includeOriginal = !evaluateArgs->skipOriginal;
             options.device = context.device;
             core::EvaluationResult result = core::runEvaluation(options, &feedback);
             if (!evaluateArgs->output.empty())

@@ -91,6 +91,7 @@ int main(int argc, char **argv)
     cli::registerEmulatorCommands(app, context);
     cli::registerStage3Commands(app, context);
     cli::registerRunCommands(app, context);
+    cli::registerBenchCommands(app, context);
 
     try {
         app.parse(argc, argv);

@@ -236,6 +236,16 @@ private Q_SLOTS:
             "@/nowhere.jsonl");
         add("evaluate/missing-corrected", evaluate + ",--corrected,@/nowhere", kError,
             "@/nowhere|" + missing);
+        add("evaluate/nothing-to-evaluate", evaluate + ",--skip-original", kError, "Nothing to evaluate");
+        add("bench-forward/missing", "bench,forward,@/nowhere", kError, "@/nowhere|" + missing);
+        add("bench-svd/layer-outside", "bench,svd,@/model,--layer,2", kError,
+            "--layer 2 is outside the model's 2 layers (0 to 1)");
+        add("bench-logits/bad-id", "bench,logits,@/model,--ids,x,--out,@/out/l.safetensors", kError,
+            "--ids: \"x\" is not a token id between 0 and 127");
+        add("bench-logits/no-sequence", "bench,logits,@/model,--out,@/out/l.safetensors", kError,
+            "give the sequence as --ids");
+        add("bench-logits/folder-for-output", "bench,logits,@/model,--ids,1,--out,@/a-folder.json", kError,
+            "@/a-folder.json");
         add("export/missing-adapter",
             "export,--model,@/model,--adapter,@/nowhere,--format,peft,--out,@/out/p", kError,
             "@/nowhere|" + missing);

@@ -1,7 +1,10 @@
 // `emloc info`, `emloc tokenize` and `emloc generate` end to end, on a tiny folder written here and on
 // the demo GGUF.
+#include "emloc/activation_svd.h"
+#include "emloc/causal_lm.h"
 #include "emloc/model_config.h"
 #include "emloc/model_files.h"
+#include "emloc/peft_adapter.h"
 #include "emloc/safetensors.h"
 #include "emloc/tokenizer.h"
 #include "model_test_util.h"
@@ -18,6 +21,27 @@ namespace {
 nlohmann::json parseOut(const emloc::test::ProcessResult &result)
 {
     return nlohmann::json::parse(result.out.toStdString());
+}
+
+// A tiny random model as a Hugging Face folder (config.json + model.safetensors), no tokenizer.
+std::shared_ptr<emloc::test::MemoryWeights> writeTinyModel(const QString &folder, const ModelConfig &config)
+{
+    auto weights = emloc::test::randomWeights(config, 3);
+    std::vector<std::pair<std::string, torch::Tensor>> tensors(weights->tensors.begin(),
+                                                               weights->tensors.end());
+    writeSafetensors((folder + "/model.safetensors").toStdString(), tensors);
+    QFile file(folder + "/config.json");
+    if (file.open(QIODevice::WriteOnly))
+        file.write(QByteArray::fromStdString(modelConfigToJson(config).dump(2)));
+    return weights;
+}
+
+torch::Tensor forwardInProcess(const ModelConfig &config, std::shared_ptr<WeightSource> weights,
+                               const std::vector<int64_t> &ids)
+{
+    CausalLM model(config, std::move(weights));
+    torch::NoGradGuard noGrad;
+    return model.forward(torch::tensor(ids, torch::kLong).unsqueeze(0));
 }
 } // namespace
 
@@ -115,6 +139,85 @@ private Q_SLOTS:
         auto badDtype = runCli({"generate", gguf, "--prompt", "x", "--dtype", "bf16"});
         QCOMPARE(badDtype.exitCode, 1);
         QVERIFY2(badDtype.err.contains("CUDA"), badDtype.err.constData());
+    }
+
+    // `emloc bench logits` writes what the model computes; with --adapter, the model with W + s B A.
+    void benchLogitsAreTheModelsForward()
+    {
+        QTemporaryDir dir;
+        const auto config = emloc::test::smallConfig("llama");
+        auto weights = writeTinyModel(dir.path(), config);
+        const std::vector<int64_t> ids{1, 5, 7, 42, 3};
+        const QString out = dir.filePath("logits.safetensors");
+        auto result = runCli({"-q", "bench", "logits", dir.path(), "--ids", "1,5,7,42,3", "--out", out});
+        QVERIFY2(result.exitCode == 0, result.err.constData());
+        const auto ours = SafetensorsFile(out.toStdString()).tensor("logits");
+        const auto expected = forwardInProcess(config, weights, ids);
+        QCOMPARE(ours.sizes().vec(), expected.sizes().vec());
+        QVERIFY(emloc::test::maxAbsDiff(ours, expected) < 1e-5); // the same code path, up to thread order
+
+        // A PEFT adapter on layer 1's q_proj and down_proj, merged by hand for the reference.
+        PeftAdapter adapter;
+        adapter.config.r = 2;
+        adapter.config.loraAlpha = 6; // scale 3
+        adapter.config.targetModules = {"q_proj", "down_proj"};
+        auto merged = std::make_shared<emloc::test::MemoryWeights>(*weights);
+        torch::manual_seed(11);
+        for (const std::string module : {"model.layers.1.self_attn.q_proj", "model.layers.1.mlp.down_proj"}) {
+            const auto shape = weights->shape(module + ".weight");
+            const auto a = torch::randn({2, shape[1]}) * 0.3;
+            const auto b = torch::randn({shape[0], 2}) * 0.3;
+            adapter.modules.push_back({module, a, b});
+            merged->tensors[module + ".weight"] = weights->tensor(module + ".weight") + 3.0 * b.matmul(a);
+        }
+        writePeftAdapter(adapter, dir.filePath("adapter").toStdString());
+        result = runCli({"-q", "bench", "logits", dir.path(), "--ids", "1,5,7,42,3", "--adapter",
+                         dir.filePath("adapter"), "--out", out});
+        QVERIFY2(result.exitCode == 0, result.err.constData());
+        const auto adapted = SafetensorsFile(out.toStdString()).tensor("logits");
+        QVERIFY(emloc::test::maxAbsDiff(adapted, forwardInProcess(config, merged, ids)) < 1e-4);
+        QVERIFY(emloc::test::maxAbsDiff(adapted, expected) > 1e-2); // the adapter changed something
+    }
+
+    // bench matmul / forward / svd report their measurements with the numbers they are made of.
+    void benchRatesAreConsistent()
+    {
+        QTemporaryDir dir;
+        const auto config = emloc::test::smallConfig("llama");
+        writeTinyModel(dir.path(), config);
+        auto result = runCli({"--json", "bench", "matmul", "--size", "64", "--seconds", "0.05"});
+        QVERIFY2(result.exitCode == 0, result.err.constData());
+        auto matmul = parseOut(result);
+        QVERIFY(matmul["repeats"].get<int64_t>() >= 1);
+        QVERIFY(matmul["flops_per_second"].get<double>() > 0);
+        QCOMPARE(matmul["flops_per_second"].get<double>(),
+                 2.0 * 64 * 64 * 64 * matmul["repeats"].get<double>() / matmul["seconds"].get<double>());
+
+        result = runCli({"--json", "bench", "forward", dir.path(), "--seq-len", "16", "--repeat", "2"});
+        QVERIFY2(result.exitCode == 0, result.err.constData());
+        auto forward = parseOut(result);
+        const double headDim = config.headDim > 0 ? config.headDim : config.hiddenSize / config.numHeads;
+        const double expectedFlops = 2.0 * forward["linear_parameters"].get<double>() * 16 +
+                                     4.0 * 16 * 16 * config.numHeads * headDim * config.numLayers +
+                                     2.0 * 16 * config.vocabSize * config.hiddenSize;
+        QCOMPARE(forward["flops_per_forward"].get<double>(), expectedFlops);
+        QCOMPARE(forward["tokens_per_second"].get<double>(),
+                 16 / forward["seconds_per_forward"].get<double>());
+        QVERIFY(forward["fraction_of_matmul"].get<double>() > 0);
+        QVERIFY(forward["peak_memory_bytes"].get<int64_t>() > 0);
+
+        result = runCli(
+            {"--json", "bench", "svd", dir.path(), "--layer", "1", "--ratio", "0.5", "--samples", "64"});
+        QVERIFY2(result.exitCode == 0, result.err.constData());
+        auto svd = parseOut(result);
+        QCOMPARE(svd["backends"].size(), size_t(1)); // LibTorch only on the CPU
+        const auto &libtorch = svd["backends"][0];
+        QCOMPARE(libtorch["backend"].get<std::string>(), std::string("libtorch"));
+        QCOMPARE(libtorch["projections"].size(), size_t(7));
+        for (const auto &[name, projection] : libtorch["projections"].items()) {
+            const int64_t out = projection["shape"][0], in = projection["shape"][1];
+            QCOMPARE(projection["rank"].get<int64_t>(), rankForRatio(0.5, out, in));
+        }
     }
 };
 

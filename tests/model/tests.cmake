@@ -6,4 +6,4 @@ emloc_add_core_test(test_model_reference SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_
 emloc_add_core_test(test_model_smollm SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_model_smollm.cpp
     LABELS reference slow TIMEOUT 900 CORE_LIBS emloc_model)
 emloc_add_core_test(test_model_cli SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_model_cli.cpp LABELS cli slow TIMEOUT 900
-    CORE_LIBS emloc_model)
+    CORE_LIBS emloc_model emloc_math)

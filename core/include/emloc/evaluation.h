@@ -73,7 +73,8 @@ struct EvaluationOptions
     int64_t maxLength = 2048;
     int64_t maxExamples = 0; // 0: all
     int64_t maxNewTokens = 64;
-    bool generation = true; // false: loss / perplexity only
+    bool generation = true;      // false: loss / perplexity only
+    bool includeOriginal = true; // false: skip the original model (a benchmark that has its numbers)
     MatchMetric metric = MatchMetric::Exact;
     int64_t batchSize = 4;
     int64_t keepSamples = 3;
@@ -97,7 +98,8 @@ ModelEvaluation evaluateModel(CausalLM &model, const std::string &name,
                               Feedback *feedback = nullptr);
 
 // Reads and tokenizes the data with the original model's tokenizer and template, then evaluates every
-// model the options make available (the original always). Error names a missing input.
+// model the options make available (the original unless includeOriginal is false). Error names a missing
+// input, or says there is nothing to evaluate.
 EvaluationResult runEvaluation(const EvaluationOptions &options, Feedback *feedback = nullptr);
 
 } // namespace emloc::core

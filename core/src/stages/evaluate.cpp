@@ -249,7 +249,8 @@ EvaluationResult runEvaluation(const EvaluationOptions &options, Feedback *feedb
     // What to evaluate: (name, weights). Inputs are opened and validated before any model runs, so a
     // wrong path fails in seconds, not after the first evaluation.
     std::vector<std::pair<std::string, std::shared_ptr<WeightSource>>> candidates;
-    candidates.emplace_back("original", files.weights);
+    if (options.includeOriginal)
+        candidates.emplace_back("original", files.weights);
     std::optional<PeftAdapter> adapter;
     if (!options.adapterPath.empty()) {
         adapter = readPeftAdapter(options.adapterPath);
@@ -270,6 +271,10 @@ EvaluationResult runEvaluation(const EvaluationOptions &options, Feedback *feedb
         candidates.emplace_back("original+corrected",
                                 mergeAdapterWeights(files.weights, std::move(corrected)));
     }
+
+    if (candidates.empty())
+        throw Error("Nothing to evaluate: the original model is skipped and no adapter, corrected adapter or "
+                    "emulator was given.");
 
     CausalLMOptions modelOptions;
     modelOptions.placement.device = torch::Device(options.device);

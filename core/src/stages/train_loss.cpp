@@ -1,4 +1,5 @@
 #include "emloc/error.h"
+#include "emloc/throughput.h"
 #include "emloc/trainer.h"
 
 namespace emloc::core {
@@ -76,11 +77,7 @@ double estimateStepFlops(const ModelConfig &config, int64_t linearParameters, in
     const double tokens = static_cast<double>(rows * length);
     const double passes = checkpointing ? 3 : 2;
     const double linear = 2.0 * static_cast<double>(linearParameters) * tokens * passes;
-    const double attentionWidth = static_cast<double>(
-        config.numHeads * (config.headDim > 0 ? config.headDim : config.hiddenSize / config.numHeads));
-    const double attention = 4.0 * static_cast<double>(rows) * static_cast<double>(length) *
-                             static_cast<double>(length) * attentionWidth *
-                             static_cast<double>(config.numLayers) * (passes + 1);
+    const double attention = attentionFlops(config, rows, length) * (passes + 1);
     const double head = 2.0 * static_cast<double>(trainedTokens) * static_cast<double>(config.vocabSize) *
                         static_cast<double>(config.hiddenSize) * 2;
     return linear + attention + head;
