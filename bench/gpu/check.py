@@ -1,0 +1,285 @@
+#!/usr/bin/env python3
+"""The GPU check (bench/gpu/check.sh runs it after building the CLI): correctness and cost of the CUDA path.
+
+For each model (randomly initialised by transformers from a real configuration, bf16 on disk):
+  logits       ours against transformers' on the same tokens (fp32 and bf16): max relative error
+  peft         our exported PEFT adapter loaded by PEFT onto transformers' model, against our merged model
+  memory/time  peak of inference, EMLoC stages 1, 2, 3 and LoRA on the full model (same batch, sequence)
+  step time    fine-tuning on the emulator against LoRA on the full model
+  svd          one layer's stage-1 factorization with cuSOLVER against LibTorch's linear algebra
+
+Every step is timed and its failure recorded without stopping the others; results.json and results.md
+are rewritten after each step, so a run cut short still leaves what it measured.
+"""
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import traceback
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+TRAIN = os.path.join(ROOT, "resources", "demo", "bookings-train.jsonl")
+CHATML = ("{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + "
+          "'<|im_end|>\\n' }}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}")
+
+# Real configurations. The Llama-3-8B shape keeps its layer shapes and vocabulary with fewer layers, so
+# per-layer numbers are real while the run fits the script's time limit.
+MODELS = {
+    "qwen2.5-1.5b": dict(architecture="qwen2", hidden_size=1536, intermediate_size=8960, num_hidden_layers=28,
+                         num_attention_heads=12, num_key_value_heads=2, vocab_size=151936, rope_theta=1e6,
+                         rms_norm_eps=1e-6, max_position_embeddings=32768, tie_word_embeddings=True),
+    "llama-3-8b-shape-4-layers": dict(architecture="llama", hidden_size=4096, intermediate_size=14336,
+                                      num_hidden_layers=4, num_attention_heads=32, num_key_value_heads=8,
+                                      vocab_size=128256, rope_theta=500000.0, rms_norm_eps=1e-5,
+                                      max_position_embeddings=131072, tie_word_embeddings=False,
+                                      rope_scaling={"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0,
+                                                    "high_freq_factor": 4.0,
+                                                    "original_max_position_embeddings": 8192}),
+}
+# The same architectures in miniature, for a dry run of this script on a CPU.
+SMALL = {
+    "qwen2-small": dict(MODELS["qwen2.5-1.5b"], hidden_size=64, intermediate_size=160, num_hidden_layers=2,
+                        num_attention_heads=4, num_key_value_heads=2, vocab_size=2048),
+    "llama3-small": dict(MODELS["llama-3-8b-shape-4-layers"], hidden_size=64, intermediate_size=192,
+                         num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2, vocab_size=2048),
+}
+
+
+class Check:
+    def __init__(self, cli, device, out, batch, length, steps):
+        self.cli, self.device, self.out = cli, device, out
+        self.batch, self.length, self.steps = batch, length, steps
+        self.results = {"device": device, "batch": batch, "sequence": length, "steps": steps, "models": {},
+                        "started": time.strftime("%Y-%m-%d %H:%M:%S")}
+
+    def emloc(self, *args):
+        command = [self.cli, "--device", self.device, "-q", "--json"] + [str(a) for a in args]
+        done = subprocess.run(command, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError("%s: exit %d: %s" % (" ".join(command[4:7]), done.returncode, done.stderr.strip()[-800:]))
+        return json.loads(done.stdout)
+
+    def step(self, model, name, body):
+        """Runs one measurement; its result or its error goes into the results, and they are saved."""
+        started = time.time()
+        entry = self.results["models"].setdefault(model, {})
+        try:
+            entry[name] = body()
+        except Exception as error:  # one failure must not cost the rest of a scarce GPU run
+            entry[name] = {"error": str(error)}
+            traceback.print_exc()
+        entry[name]["wall_seconds"] = round(time.time() - started, 2)
+        print("check: %-28s %-12s %6.1f s  %s" % (model, name, entry[name]["wall_seconds"],
+                                                  "FAILED" if "error" in entry[name] else "ok"), flush=True)
+        self.save()
+
+    def save(self):
+        with open(os.path.join(self.out, "results.json"), "w") as f:
+            json.dump(self.results, f, indent=2)
+        with open(os.path.join(self.out, "results.md"), "w") as f:
+            f.write(markdown(self.results))
+
+
+def make_tokenizer(folder, vocab):
+    """A byte-level BPE tokenizer trained on the demo data, with ChatML special tokens, under the model's vocab."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    tokenizer = Tokenizer(models.BPE())
+    tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tokenizer.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=min(vocab, 2000), special_tokens=["<|endoftext|>", "<|im_start|>",
+                                                                                  "<|im_end|>"],
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    texts = []
+    with open(TRAIN) as f:
+        for line in f:
+            record = json.loads(line)
+            texts.append(" ".join(str(v) for v in record.values()))
+    tokenizer.train_from_iterator(texts, trainer)
+    tokenizer.save(os.path.join(folder, "tokenizer.json"))
+    with open(os.path.join(folder, "tokenizer_config.json"), "w") as f:
+        json.dump({"chat_template": CHATML, "eos_token": "<|im_end|>", "bos_token": None,
+                   "pad_token": "<|endoftext|>", "tokenizer_class": "PreTrainedTokenizerFast"}, f)
+
+
+def make_long_text(path, records_per_line=24):
+    """Plain text, one long document per line, so every sample fills --max-length tokens: inference,
+    construction and both fine-tunings then see the same batch x sequence."""
+    with open(TRAIN) as f:
+        texts = [" ".join(str(v) for v in json.loads(line).values()) for line in f]
+    with open(path, "w") as f:
+        for start in range(0, len(texts) - records_per_line + 1, records_per_line):
+            f.write(" ".join(texts[start:start + records_per_line]) + "\n")
+    return path
+
+
+def make_model(folder, spec, torch_device):
+    """Random weights (seeded) of a real configuration, saved in bf16 as transformers writes them."""
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM, Qwen2Config, Qwen2ForCausalLM
+    if os.path.exists(os.path.join(folder, "config.json")):
+        return
+    spec = dict(spec)
+    architecture = spec.pop("architecture")
+    config_class, model_class = (Qwen2Config, Qwen2ForCausalLM) if architecture == "qwen2" else (LlamaConfig,
+                                                                                                  LlamaForCausalLM)
+    config = config_class(torch_dtype="bfloat16", **spec)
+    torch.manual_seed(0)
+    with torch.device(torch_device):
+        model = model_class(config).to(torch.bfloat16)
+    # transformers' default init (std 0.02) makes every layer nearly the identity; a wider spread gives
+    # logits with real structure to compare.
+    with torch.no_grad():
+        for name, parameter in model.named_parameters():
+            if parameter.dim() == 2:
+                parameter.normal_(0.0, 1.0 / parameter.shape[1] ** 0.5)
+    model.save_pretrained(folder)
+    del model
+    make_tokenizer(folder, spec["vocab_size"])
+    if torch_device.startswith("cuda"):
+        torch.cuda.empty_cache()
+
+
+def transformers_logits(folder, ids, dtype, torch_device, adapter=None):
+    import torch
+    from transformers import AutoModelForCausalLM
+    model = AutoModelForCausalLM.from_pretrained(folder, torch_dtype=dtype).to(torch_device).eval()
+    if adapter:
+        from peft import PeftModel
+        model = PeftModel.from_pretrained(model, adapter).eval()
+    with torch.no_grad():
+        logits = model(torch.tensor([ids], device=torch_device)).logits.float().cpu()
+    del model
+    if torch_device.startswith("cuda"):
+        torch.cuda.empty_cache()
+    return logits
+
+
+def relative_error(ours, reference):
+    return float((ours - reference).abs().max() / reference.abs().max())
+
+
+def our_logits(check, folder, ids, dtype, adapter=None):
+    from safetensors.torch import load_file
+    path = os.path.join(check.out, "work", "logits.safetensors")
+    args = ["bench", "logits", folder, "--ids", ",".join(map(str, ids)), "--dtype", dtype, "--out", path]
+    check.emloc(*(args + (["--adapter", adapter] if adapter else [])))
+    return load_file(path)["logits"]
+
+
+def check_model(check, name, spec, torch_device):
+    import torch
+    torch.backends.cuda.matmul.allow_tf32 = False  # the reference in true fp32
+    work = os.path.join(check.out, "work")
+    folder = os.path.join(work, name)
+    check.step(name, "create", lambda: make_model(folder, spec, torch_device) or {"folder": folder})
+    generator = torch.Generator().manual_seed(1)
+    ids = torch.randint(0, spec["vocab_size"], (64,), generator=generator).tolist()
+    half = "bf16" if check.device.startswith("cuda") else "fp32"
+
+    def logits():
+        result = {}
+        for dtype, torch_dtype in (("fp32", torch.float32), (half, torch.bfloat16 if half == "bf16" else torch.float32)):
+            reference = transformers_logits(folder, ids, torch_dtype, torch_device)
+            result[dtype] = relative_error(our_logits(check, folder, ids, dtype), reference)
+        return {"max_relative_error": result}
+    check.step(name, "logits", logits)
+
+    data = ["--data", make_long_text(os.path.join(work, "long.txt")), "--max-length", check.length]
+    train = ["--steps", check.steps, "--batch", check.batch, "--grad-accum", 1, "--lr", "1e-3"] + data
+    emulator, lora, corrected, peft = (os.path.join(work, name + suffix) for suffix in
+                                       ("-emulator", "-lora", "-corrected", "-peft"))
+    for path in (lora, os.path.join(work, name + "-full-lora")):
+        shutil.rmtree(path, ignore_errors=True)
+    check.step(name, "inference", lambda: check.emloc("evaluate-loss", folder, "--calibration-samples", 16,
+                                                      "--batch", check.batch, *data))
+    check.step(name, "stage1", lambda: check.emloc("build-emulator", folder, "--out", emulator, "--ratio", 0.4,
+                                                   "--calibration-samples", 16, "--overwrite", *data))
+    check.step(name, "stage2", lambda: check.emloc("train", emulator, "--out", lora, *train))
+    check.step(name, "full_lora", lambda: check.emloc("train", folder, "--out", os.path.join(work, name + "-full-lora"),
+                                                      *train))
+    adapter = (check.results["models"][name]["stage2"].get("adapter_dir") or os.path.join(lora, "adapter"))
+    check.step(name, "stage3", lambda: check.emloc("correct", "--model", folder, "--emulator", emulator, "--adapter",
+                                                   adapter, "--out", corrected, "--overwrite"))
+
+    def peft_check():
+        check.emloc("export", "--model", folder, "--adapter", corrected, "--format", "peft", "--out", peft,
+                    "--overwrite")
+        reference = transformers_logits(folder, ids, torch.float32, torch_device, adapter=peft)
+        return {"max_relative_error": relative_error(our_logits(check, folder, ids, "fp32", adapter=peft), reference)}
+    check.step(name, "peft", peft_check)
+    check.step(name, "svd", lambda: check.emloc("bench", "svd", folder, "--layer", 0, "--ratio", 0.4))
+
+
+def cell(entry, *keys, scale=1.0, fmt="%.3g"):
+    value = entry
+    for key in keys:
+        if not isinstance(value, dict) or key not in value:
+            return "failed" if isinstance(value, dict) and "error" in value else "-"
+        value = value[key]
+    return fmt % (value * scale) if isinstance(value, (int, float)) else str(value)
+
+
+def markdown(results):
+    gib = 1.0 / 2**30
+    lines = ["# GPU check, %s (%s)" % (results["started"], results["device"]), "",
+             "Batch %d x sequence %d, %d fine-tuning steps, ratio 0.4." % (results["batch"], results["sequence"],
+                                                                       results["steps"]), ""]
+    if "environment" in results:
+        lines += ["Environment: %s" % results["environment"], ""]
+    lines += ["| model | logits fp32 | logits 16-bit | PEFT vs merged | inference | stage 1 | stage 2 | stage 3 |"
+              " full LoRA | step: emulator / full | SVD per layer: cuSOLVER / LibTorch |",
+              "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for name, m in results["models"].items():
+        errors = m.get("logits", {}).get("max_relative_error", {})
+        sixteen = next((v for k, v in errors.items() if k != "fp32"), None)
+        svd = {b["backend"]: b["seconds"] for b in m.get("svd", {}).get("backends", [])}
+        steps = "-"
+        if "seconds_per_step" in m.get("stage2", {}) and "seconds_per_step" in m.get("full_lora", {}):
+            steps = "%.3f / %.3f s (%.2fx)" % (m["stage2"]["seconds_per_step"], m["full_lora"]["seconds_per_step"],
+                                               m["stage2"]["seconds_per_step"] / m["full_lora"]["seconds_per_step"])
+        svd_text = " / ".join("%s %.2f s" % (k, v) for k, v in svd.items()) or cell(m, "svd", "backends")
+        lines.append("| %s | %s | %s | %s | %s GiB | %s GiB | %s GiB | %s GiB | %s GiB | %s | %s |" % (
+            name, "%.2e" % errors["fp32"] if "fp32" in errors else cell(m, "logits", "x"),
+            "%.2e" % sixteen if sixteen is not None else "-", cell(m, "peft", "max_relative_error", fmt="%.2e"),
+            cell(m, "inference", "peak_memory_bytes", scale=gib, fmt="%.2f"),
+            cell(m, "stage1", "peak_memory_bytes", scale=gib, fmt="%.2f"),
+            cell(m, "stage2", "peak_memory_bytes", scale=gib, fmt="%.2f"),
+            cell(m, "stage3", "peak_memory_bytes", scale=gib, fmt="%.2f"),
+            cell(m, "full_lora", "peak_memory_bytes", scale=gib, fmt="%.2f"), steps, svd_text))
+    failures = [(n, s, e["error"]) for n, m in results["models"].items() for s, e in m.items()
+                if isinstance(e, dict) and "error" in e]
+    if failures:
+        lines += ["", "Failures:", ""] + ["- %s / %s: %s" % f for f in failures]
+    return "\n".join(lines) + "\n"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--cli", required=True)
+    parser.add_argument("--device", default="cuda")
+    parser.add_argument("--small", action="store_true", help="miniature models: a dry run on a CPU")
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--batch", type=int, default=4)
+    parser.add_argument("--length", type=int, default=256)
+    parser.add_argument("--steps", type=int, default=10)
+    args = parser.parse_args()
+    os.makedirs(os.path.join(args.out, "work"), exist_ok=True)
+    import torch
+    torch_device = "cuda:0" if args.device.startswith("cuda") else "cpu"
+    if torch_device != "cpu" and not torch.cuda.is_available():
+        sys.exit("check: PyTorch sees no CUDA device; pass --device cpu --small for a dry run")
+    check = Check(args.cli, args.device, args.out, args.batch, args.length, args.steps)
+    import transformers
+    check.results["environment"] = "torch %s, transformers %s, %s" % (
+        torch.__version__, transformers.__version__,
+        torch.cuda.get_device_name(0) if torch_device != "cpu" else "CPU")
+    for name, spec in (SMALL if args.small else MODELS).items():
+        check_model(check, name, spec, torch_device)
+    print(markdown(check.results))
+
+
+if __name__ == "__main__":
+    main()
