@@ -4,7 +4,8 @@
 # inside that PyTorch, then runs bench/gpu/check.py: our logits against transformers', our PEFT export
 # loaded by PEFT, peak VRAM and step time of inference, EMLoC's three stages and full-model LoRA, and
 # cuSOLVER against LibTorch per layer. Results: $OUT/results.md and results.json (OUT defaults to
-# bench/gpu/results). About 6-8 minutes on one data-centre GPU with 16 cores.
+# bench/gpu/results). Meant to finish within 8 minutes on one data-centre GPU with 16 cores (an
+# estimate: no GPU has run it yet).
 #
 #   bench/gpu/check.sh                      # on the GPU machine
 #   bench/gpu/check.sh --device cpu --small --cli build/app/cli/emloc
