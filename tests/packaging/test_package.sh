@@ -41,7 +41,10 @@ touch "$ROOT/var/lib/dpkg/status"
 # be met is checked against this machine below.
 dpkg --root="$ROOT" --log=/dev/null --force-not-root --force-depends --force-script-chrootless -i "$DEB" \
     >"$WORK/dpkg.log" 2>&1 || { cat "$WORK/dpkg.log"; fail "dpkg -i failed"; }
-dpkg --root="$ROOT" -s emloc-studio | grep -q '^Status: install ok installed' || fail "dpkg does not list it installed"
+# Pipelines into 'grep -q' are avoided in this script: with pipefail, grep leaving at the first match can
+# kill the writer with SIGPIPE and fail a check that held (this once failed CI on a correct package).
+installed_status="$(dpkg --root="$ROOT" -s emloc-studio)"
+grep -q '^Status: install ok installed' <<<"$installed_status" || fail "dpkg does not list it installed"
 echo "installed: $(du -sh "$ROOT/usr" | cut -f1)"
 
 step "Installed files"
@@ -60,24 +63,32 @@ for file in "${expected[@]}"; do
     [ -s "$ROOT/$file" ] || fail "$file is missing from the package"
 done
 for size in 16 48 256; do
-    file "$ROOT/usr/share/icons/hicolor/${size}x${size}/apps/$APP_ID.png" | grep -q "$size x $size" ||
+    icon_kind="$(file "$ROOT/usr/share/icons/hicolor/${size}x${size}/apps/$APP_ID.png")"
+    grep -q "$size x $size" <<<"$icon_kind" ||
         fail "the ${size}x${size} icon has another size"
 done
 echo "${#expected[@]} files present"
 
 step "Libraries: bundled ones resolve inside the install, system ones come from a package in Depends"
 mapfile -t depends < <(dpkg-deb -f "$DEB" Depends | tr ',' '\n' | sed 's/(.*//; s/[[:space:]]//g')
+declare -A in_depends=()
 for package in "${depends[@]}"; do
-    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' ||
+    in_depends[$package]=1
+    [ "$(dpkg-query -W -f='${Status}' "$package" 2>/dev/null || true)" = 'install ok installed' ] ||
         fail "Depends names $package, which this machine does not have installed"
 done
 declare -A owners=()
 owner_of() { # the Debian package that installed a library path (usr-merged or not)
-    local path="$1" alt
+    local path="$1" alt found
     alt="${path#/usr}"
     [ "$alt" = "$path" ] && alt="/usr$path"
-    dpkg -S "$path" 2>/dev/null | head -1 | cut -d: -f1 || true
-    dpkg -S "$alt" 2>/dev/null | head -1 | cut -d: -f1 || true
+    for candidate in "$path" "$alt"; do
+        found="$(dpkg -S "$candidate" 2>/dev/null || true)"
+        if [ -n "$found" ]; then
+            echo "${found%%:*}" # 'libc6:amd64: /lib/...' -> libc6
+            return
+        fi
+    done
 }
 checked=0
 while IFS= read -r elf; do
@@ -92,11 +103,11 @@ while IFS= read -r elf; do
             *) fail "$elf loads $soname from $path, outside the install and the system" ;;
         esac
         if [ -z "${owners[$path]+set}" ]; then
-            owners[$path]="$(owner_of "$path" | head -1)"
+            owners[$path]="$(owner_of "$path")"
         fi
-        owner="${owners[$path]%%:*}"
+        owner="${owners[$path]}"
         [ -n "$owner" ] || fail "$elf needs $path, which no Debian package installed"
-        printf '%s\n' "${depends[@]}" | grep -qx "$owner" ||
+        [ -n "${in_depends[$owner]+set}" ] ||
             fail "$(basename "$elf") needs $soname from the Debian package $owner, which Depends does not name"
     done
     checked=$((checked + 1))
