@@ -285,10 +285,12 @@ def comparison(args, work, matmul_rate):
                 ("EMLoC (activation-aware, corrected)", model_row(emloc_eval, "original+corrected")),
                 ("same emulator, uncorrected", model_row(emloc_eval, "original+lora")),
                 ("plain-SVD emulator, corrected", model_row(plain_eval, "original+lora")),
-                ("layer drop (%d of %d blocks), plugged back" % (kept, model_config["num_hidden_layers"]),
-                 model_row(drop_eval, "original+lora"))]
+                ("layer drop (same size), plugged back", model_row(drop_eval, "original+lora"))]
         for method, row in rows:
-            quality.append({"ratio": ratio, "method": method, "match_rate": row["match_rate"], "loss": row["loss"]})
+            quality.append({"ratio": ratio, "method": method, "match_rate": row["match_rate"], "loss": row["loss"],
+                            # one name per method across ratios keeps the plot's groups aligned
+                            "detail": "%d of %d blocks kept" % (kept, model_config["num_hidden_layers"])
+                            if method.startswith("layer drop") else ""})
         memory.append({"what": "EMLoC stage 1 (ratio %s)" % tag, "peak_bytes": built["peak_memory_bytes"],
                        "seconds": built["seconds"]})
         memory.append({"what": "EMLoC stage 2 (ratio %s)" % tag, "peak_bytes": trained["peak_memory_bytes"],
@@ -393,7 +395,8 @@ def print_comparison(memory, quality, steps):
     print("\n%-6s %-44s %8s %8s" % ("ratio", "method", "match", "loss"))
     for row in quality:
         rate = row["match_rate"]
-        print("%-6.1f %-44s %8s %8.4f" % (row["ratio"], row["method"],
+        method = row["method"] + (" (%s)" % row["detail"] if row.get("detail") else "")
+        print("%-6.1f %-44s %8s %8.4f" % (row["ratio"], method,
                                           "%.0f%%" % (100 * rate) if rate is not None and rate >= 0 else "-",
                                           row["loss"]))
 
