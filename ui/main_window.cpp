@@ -4,6 +4,7 @@
 #include "application_setup.h"
 #include "error_dialog.h"
 #include "format.h"
+#include "jobs/background_task.h"
 #include "jobs/job_controller.h"
 #include "pages/budget_page.h"
 #include "pages/data_page.h"
@@ -35,7 +36,6 @@
 #include <QStackedWidget>
 #include <QStandardPaths>
 #include <QStatusBar>
-#include <QThread>
 #include <QTimer>
 #include <QVBoxLayout>
 
@@ -637,21 +637,13 @@ void MainWindow::updateDatasetStats()
         return;
     m_statsKey = key;
     const int generation = ++m_statsGeneration;
-    QPointer<MainWindow> self(this);
-    const DatasetStatsProvider provider = m_statsProvider;
     // Tokenizing a large file takes seconds: never on the GUI thread. A newer request wins.
-    m_statsThread = QThread::create([self, provider, project, generation] {
-        DatasetStats stats = provider(project);
-        QMetaObject::invokeMethod(
-            qApp,
-            [self, stats, generation] {
-                if (self && generation == self->m_statsGeneration)
-                    self->m_dataPage->setStats(stats);
-            },
-            Qt::QueuedConnection);
-    });
-    connect(m_statsThread, &QThread::finished, m_statsThread, &QObject::deleteLater);
-    m_statsThread->start();
+    m_statsThread = runInBackground(
+        this, [provider = m_statsProvider, project] { return provider(project); },
+        [this, generation](const DatasetStats &stats) {
+            if (generation == m_statsGeneration)
+                m_dataPage->setStats(stats);
+        });
 }
 
 void MainWindow::updateTitle()

@@ -8,6 +8,8 @@ emloc_add_test(test_ui_main_window SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_ui_mai
     LIBS emloc_ui TIMEOUT 120)
 emloc_add_test(test_ui_job_worker SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_ui_job_worker.cpp LABELS gui
     LIBS emloc_ui TIMEOUT 180)
+emloc_add_test(test_ui_background SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_ui_background.cpp LABELS gui
+    LIBS emloc_ui TIMEOUT 120)
 emloc_add_test(test_ui_project SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_ui_project.cpp LABELS gui
     LIBS emloc_ui TIMEOUT 120)
 

@@ -39,12 +39,7 @@ bool JobController::start(const QString &name, JobFunction job)
     m_feedback = std::make_shared<JobFeedback>();
     m_jobName = name;
     m_cancelling = false;
-    QMetaObject::invokeMethod(
-        m_worker,
-        [worker = m_worker, name, job = std::move(job), feedback = m_feedback] {
-            worker->run(name, job, feedback);
-        },
-        Qt::QueuedConnection);
+    m_worker->post(name, std::move(job), m_feedback);
     m_timer.start();
     Q_EMIT started(name);
     return true;
@@ -94,8 +89,9 @@ void JobController::deliverUpdates()
     Q_EMIT updatesAvailable(updates);
 }
 
-void JobController::onWorkerFinished(const JobOutcome &outcome)
+void JobController::onWorkerFinished()
 {
+    const JobOutcome outcome = m_worker->takeOutcome();
     m_timer.stop();
     deliverUpdates(); // whatever the job reported after the last tick
     m_feedback.reset();

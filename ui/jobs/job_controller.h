@@ -55,7 +55,7 @@ Q_SIGNALS:
 
 private:
     void deliverUpdates();
-    void onWorkerFinished(const emloc::ui::JobOutcome &outcome);
+    void onWorkerFinished();
 
     QThread m_thread;
     JobWorker *m_worker = nullptr; // lives in m_thread, deleted when it finishes

@@ -6,11 +6,23 @@
 
 namespace emloc::ui {
 
-void JobWorker::run(const QString &name, const JobFunction &job, const std::shared_ptr<JobFeedback> &feedback)
+void JobWorker::post(const QString &name, JobFunction job, std::shared_ptr<JobFeedback> feedback)
 {
+    m_posted.with([&](Posted &posted) { posted = {name, std::move(job), std::move(feedback)}; });
+    QMetaObject::invokeMethod(this, "runPosted", Qt::QueuedConnection);
+}
+
+JobOutcome JobWorker::takeOutcome()
+{
+    return m_outcome.take();
+}
+
+void JobWorker::runPosted()
+{
+    Posted posted = m_posted.take();
     QElapsedTimer clock;
     clock.start();
-    const core::JobResult result = core::runJob(job, *feedback);
+    const core::JobResult result = core::runJob(posted.job, *posted.feedback);
 
     JobOutcome outcome;
     switch (result.status) {
@@ -25,9 +37,11 @@ void JobWorker::run(const QString &name, const JobFunction &job, const std::shar
         break;
     }
     outcome.message = QString::fromStdString(result.message);
-    outcome.jobName = name;
+    outcome.jobName = posted.name;
     outcome.elapsedSeconds = static_cast<double>(clock.elapsed()) / 1000.0;
-    Q_EMIT finished(outcome);
+    posted = {}; // the job's captures (model, data) go before the GUI hears it ended
+    m_outcome.with([&](JobOutcome &slot) { slot = std::move(outcome); });
+    Q_EMIT finished();
 }
 
 } // namespace emloc::ui

@@ -3,6 +3,7 @@
 #include "widgets/tradeoff_plot.h"
 
 #include "format.h"
+#include "jobs/background_task.h"
 #include "project/project.h"
 #include "widgets/scientific_spin_box.h"
 #include "widgets/validation_label.h"
@@ -22,7 +23,6 @@
 #include <QPushButton>
 #include <QRadioButton>
 #include <QSpinBox>
-#include <QThread>
 #include <QTreeWidget>
 #include <QVBoxLayout>
 
@@ -520,15 +520,12 @@ void BudgetPage::refreshDevices()
 {
     if (m_refresh)
         m_refresh->setEnabled(false);
-    auto result = std::make_shared<std::vector<core::DeviceInfo>>();
-    QThread *thread = QThread::create([result] { *result = core::listDevices(); });
-    // The connection dies with the page; the thread object deletes itself.
-    connect(thread, &QThread::finished, this, [this, result] {
-        m_refresh->setEnabled(true);
-        setDevices(*result);
-    });
-    connect(thread, &QThread::finished, thread, &QObject::deleteLater);
-    thread->start();
+    runInBackground(
+        this, [] { return core::listDevices(); },
+        [this](const std::vector<core::DeviceInfo> &devices) {
+            m_refresh->setEnabled(true);
+            setDevices(devices);
+        });
 }
 
 void BudgetPage::setDevices(const std::vector<core::DeviceInfo> &devices)

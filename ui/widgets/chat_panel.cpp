@@ -1,6 +1,5 @@
 #include "widgets/chat_panel.h"
 
-#include <QApplication>
 #include <QGridLayout>
 #include <QLabel>
 #include <QLineEdit>
@@ -39,6 +38,8 @@ ChatPanel::ChatPanel(QWidget *parent) : QWidget(parent)
     connect(m_send, &QPushButton::clicked, this, [this] { ask(m_prompt->text()); });
     connect(m_prompt, &QLineEdit::returnPressed, this, [this] { ask(m_prompt->text()); });
     connect(m_stop, &QPushButton::clicked, this, &ChatPanel::stop);
+    m_drainTimer.setInterval(33);
+    connect(&m_drainTimer, &QTimer::timeout, this, &ChatPanel::drainStream);
     updateButtons();
 }
 
@@ -67,23 +68,18 @@ void ChatPanel::ask(const QString &prompt)
     m_original->clear();
     m_corrected->clear();
     m_stopRequested = std::make_shared<std::atomic<bool>>(false);
-    QPointer<ChatPanel> self(this);
+    m_stream = std::make_shared<Locked<Stream>>();
     const auto stopRequested = m_stopRequested;
+    const auto stream = m_stream;
     const ChatGenerator generator = m_generator;
     const Project project = m_project;
     // Both answers on one worker thread, one model at a time (memory: only one model is resident).
-    m_thread = QThread::create([self, generator, project, prompt, stopRequested] {
+    m_thread = QThread::create([generator, project, prompt, stopRequested, stream] {
         for (const QString which : {QStringLiteral("original"), QStringLiteral("corrected")}) {
-            auto deliver = [self, which](const QString &piece) {
-                QMetaObject::invokeMethod(
-                    qApp,
-                    [self, which, piece] {
-                        if (self)
-                            self->append(which == QLatin1String("original") ? self->m_original
-                                                                            : self->m_corrected,
-                                         piece);
-                    },
-                    Qt::QueuedConnection);
+            auto deliver = [&stream, &which](const QString &piece) {
+                stream->with([&](Stream &text) {
+                    (which == QLatin1String("original") ? text.original : text.corrected) += piece;
+                });
             };
             try {
                 generator(project, which, prompt, [&](const QString &piece) {
@@ -99,6 +95,7 @@ void ChatPanel::ask(const QString &prompt)
     });
     connect(m_thread, &QThread::finished, this, &ChatPanel::onThreadFinished);
     m_thread->start();
+    m_drainTimer.start();
     updateButtons();
 }
 
@@ -116,8 +113,21 @@ void ChatPanel::append(QPlainTextEdit *target, const QString &piece)
     target->setTextCursor(cursor);
 }
 
+void ChatPanel::drainStream()
+{
+    if (!m_stream)
+        return;
+    const Stream text = m_stream->take();
+    if (!text.original.isEmpty())
+        append(m_original, text.original);
+    if (!text.corrected.isEmpty())
+        append(m_corrected, text.corrected);
+}
+
 void ChatPanel::onThreadFinished()
 {
+    m_drainTimer.stop();
+    drainStream(); // what came after the last tick
     if (m_thread)
         m_thread->deleteLater();
     m_thread = nullptr;

@@ -1,9 +1,11 @@
 #pragma once
 
+#include "jobs/locked.h"
 #include "project/chat.h"
 
 #include <QPointer>
 #include <QThread>
+#include <QTimer>
 #include <QWidget>
 
 #include <atomic>
@@ -16,7 +18,9 @@ class QPushButton;
 namespace emloc::ui {
 
 // Try the result: one prompt answered by the original model and by the original with the corrected
-// adapter, side by side, the tokens streaming in as they are generated (on a worker thread).
+// adapter, side by side, the tokens streaming in as they are generated (on a worker thread, which
+// appends them to a Locked buffer that a ~30 Hz GUI timer drains: one signal per token would flood the
+// event loop, and data riding in queued calls is invisible to ThreadSanitizer, see locked.h).
 class ChatPanel : public QWidget
 {
     Q_OBJECT
@@ -39,7 +43,13 @@ Q_SIGNALS:
     void finished();
 
 private:
-    void append(QPlainTextEdit *target, const QString &piece);
+    struct Stream // text generated since the last drain
+    {
+        QString original;
+        QString corrected;
+    };
+    void drainStream();
+    static void append(QPlainTextEdit *target, const QString &piece);
     void onThreadFinished();
     void updateButtons();
 
@@ -52,6 +62,8 @@ private:
     QPlainTextEdit *m_corrected = nullptr;
     QPointer<QThread> m_thread;
     std::shared_ptr<std::atomic<bool>> m_stopRequested;
+    std::shared_ptr<Locked<Stream>> m_stream;
+    QTimer m_drainTimer;
 };
 
 } // namespace emloc::ui
