@@ -1,19 +1,22 @@
 #!/usr/bin/env bash
 # One-command setup on Debian 12: system packages, the project's Python environment (.venv with
 # the pinned torch wheel whose LibTorch the build links, and the reference packages the tests use),
-# the demo model, then configure and build. Safe to run again: it only does what is missing.
+# the demo model, then configure and build the programs (emloc, emloc-studio; --all: every target,
+# the test suites too). Safe to run again: it only does what is missing.
 #
-# Usage: scripts/setup.sh [--preset default|debug|asan] [--no-build]
+# Usage: scripts/setup.sh [--preset default|debug|asan] [--all] [--no-build]
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PRESET=default
 BUILD=1
+TARGETS=(emloc emloc-studio)
 while [ $# -gt 0 ]; do
     case "$1" in
         --preset) PRESET="$2"; shift 2 ;;
         --no-build) BUILD=0; shift ;;
-        -h|--help) sed -n '2,7p' "$0"; exit 0 ;;
+        --all) TARGETS=(all); shift ;;
+        -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
         *) echo "setup.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -81,7 +84,7 @@ if [ "$BUILD" = 1 ]; then
     cmake --preset "$PRESET" >/dev/null
     say "Building on $(nproc) cores"
     start=$(date +%s)
-    cmake --build --preset "$PRESET" -j "$(nproc)"
+    cmake --build --preset "$PRESET" -j "$(nproc)" --target "${TARGETS[@]}"
     echo "Build took $(( $(date +%s) - start )) s"
 fi
 

@@ -1,31 +1,79 @@
 #!/usr/bin/env bash
-# Sets up (idempotent), builds, checks formatting and runs the whole test suite, then fuzzes the file
-# readers for EMLOC_FUZZ_SECONDS (default 60) per target under ASan + UBSan (scripts/fuzz.sh). With
-# ctest options (a subset of the suites) or EMLOC_FUZZ_SECONDS=0 the fuzzing is left out.
-# Usage: scripts/test.sh [--preset default|asan] [ctest options, e.g. -L unit]
+# The README's test command, and CI's. Without arguments it runs everything, in this order:
+#   1. setup (idempotent) and the Release build of the programs, which the package and the demo use;
+#   2. the formatting check;
+#   3. the whole suite built with AddressSanitizer + UndefinedBehaviorSanitizer (preset asan), except the
+#      package test, which installs the Release build's .deb and runs on that; the suites labelled
+#      `memory` (bounds that ASan's quarantine and shadow memory inflate) run on the Release build too;
+#   4. the GUI's worker suites under ThreadSanitizer (preset tsan);
+#   5. the file readers fuzzed for EMLOC_FUZZ_SECONDS (default 60) per target (scripts/fuzz.sh).
+# The suite runs once, under the sanitizers, and not a second time on the Release build: the asan build
+# compiles the same code at -O1, and CI's 90 minutes do not hold both runs (see the README's design notes).
+# With a preset or ctest options it runs only that: `scripts/test.sh -L unit` (Release build),
+# `scripts/test.sh --preset asan -R tokenizer`, `scripts/test.sh --preset tsan`.
+# Usage: scripts/test.sh [--preset default|debug|asan|tsan] [ctest options]
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-PRESET=default
-if [ "${1:-}" = "--preset" ]; then PRESET="$2"; shift 2; fi
+cd "$ROOT"
+
+elapsed() { echo $(($(date +%s) - $1)); }
+section() { printf '\n==> %s\n' "$*"; }
+status=0
+
+build_preset() { # PRESET: configure it and build its targets (every one, unless the preset names some)
+    local preset="$1" log
+    log="$(mktemp)"
+    cmake --preset "$preset" >"$log" 2>&1 || { cat "$log"; rm -f "$log"; return 1; }
+    rm -f "$log"
+    cmake --build --preset "$preset"
+}
+
+if [ $# -gt 0 ]; then
+    PRESET=default
+    if [ "${1:-}" = "--preset" ]; then PRESET="$2"; shift 2; fi
+    "$ROOT/scripts/setup.sh"
+    build_preset "$PRESET"
+    section "Running tests (preset $PRESET) $*"
+    exec ctest --preset "$PRESET" -j 2 "$@"
+fi
 
 t0=$(date +%s)
-"$ROOT/scripts/setup.sh" --preset "$PRESET"
+"$ROOT/scripts/setup.sh"
+setup_seconds=$(elapsed "$t0")
+
+section "Checking formatting (clang-format, .clang-format at the root)"
+"$ROOT/scripts/check-format.sh" || status=1
+
+section "Building the suite with AddressSanitizer + UndefinedBehaviorSanitizer (preset asan)"
 t1=$(date +%s)
+build_preset asan
+asan_build_seconds=$(elapsed "$t1")
 
-printf '\n==> Checking formatting (clang-format, .clang-format at the root)\n'
-"$ROOT/scripts/check-format.sh"
-
-printf '\n==> Running tests (preset %s)\n' "$PRESET"
-cd "$ROOT"
-status=0
-ctest --preset "$PRESET" -j 2 "$@" || status=$?
+section "Running the suite under ASan + UBSan"
 t2=$(date +%s)
+ctest --preset asan -j 2 -LE package || status=1
+asan_test_seconds=$(elapsed "$t2")
 
+section "On the Release build: the package, and the memory bounds that ASan inflates"
+t3=$(date +%s)
+mapfile -t memory_suites < <(ctest --preset default -N -L memory | sed -n 's/^ *Test *#[0-9]*: //p')
+cmake --build --preset default --target "${memory_suites[@]}"
+ctest --preset default -L "package|memory" || status=1
+
+section "The GUI's worker suites under ThreadSanitizer (preset tsan)"
+build_preset tsan
+ctest --preset tsan || status=1
+package_tsan_seconds=$(elapsed "$t3")
+
+t4=$(date +%s)
 FUZZ_SECONDS="${EMLOC_FUZZ_SECONDS:-60}"
-if [ $# -eq 0 ] && [ "$FUZZ_SECONDS" != 0 ]; then
-    printf '\n==> Fuzzing the file readers (%s s per target, ASan + UBSan)\n' "$FUZZ_SECONDS"
+if [ "$FUZZ_SECONDS" != 0 ]; then
+    section "Fuzzing the file readers ($FUZZ_SECONDS s per target, ASan + UBSan)"
     "$ROOT/scripts/fuzz.sh" "$FUZZ_SECONDS" || status=1
 fi
-t3=$(date +%s)
-printf '\nSetup and build: %d s; tests: %d s; fuzzing: %d s\n' $((t1 - t0)) $((t2 - t1)) $((t3 - t2))
+
+printf '\nSetup and Release build: %d s; asan build: %d s; suite under asan: %d s; package and tsan: %d s; ' \
+    "$setup_seconds" "$asan_build_seconds" "$asan_test_seconds" "$package_tsan_seconds"
+printf 'fuzzing: %d s; total: %d s\n' "$(elapsed "$t4")" "$(elapsed "$t0")"
+[ $status = 0 ] && echo "All checks passed." || echo "Some checks FAILED (see above)."
 exit $status

@@ -1,4 +1,5 @@
 // Dataset files: formats, detection, streaming, and the messages bad input gets.
+#include "sanitizers.h"
 #include "test_support.h"
 
 #include "emloc/dataset.h"
@@ -192,6 +193,10 @@ private Q_SLOTS:
         QCOMPARE(all.recordsRead(), int64_t(60000));
         int64_t grown = processRss().peakBytes - before;
         qInfo("peak RSS growth while streaming 55 MB: %lld KiB", static_cast<long long>(grown / 1024));
+        if (!emloc::test::kMemoryReadingsAreTheProducts) {
+            qInfo("the bound is not asserted under AddressSanitizer: its quarantine keeps every freed line");
+            return;
+        }
         QVERIFY2(grown < 32ll * 1024 * 1024, "streaming a JSONL file must not load it whole");
     }
 };

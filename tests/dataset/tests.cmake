@@ -7,7 +7,7 @@ function(emloc_add_text_test name)
 endfunction()
 
 emloc_add_text_test(test_jinja SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_jinja.cpp LABELS unit TIMEOUT 60)
-emloc_add_text_test(test_dataset_reader SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_dataset_reader.cpp LABELS unit
+emloc_add_text_test(test_dataset_reader SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_dataset_reader.cpp LABELS unit memory
     TIMEOUT 120)
 emloc_add_text_test(test_training_examples SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_training_examples.cpp
     LABELS unit TIMEOUT 120)

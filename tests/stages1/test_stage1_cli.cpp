@@ -2,6 +2,7 @@
 // proportions (12 layers, hidden 512, vocabulary 8192, float32: the weights are 15 times one layer), made
 // by transformers: stage 1 stays below the full model's inference peak, the planner predicts stage 1, and
 // bad input fails with a message and leaves nothing behind.
+#include "sanitizers.h"
 #include "test_support.h"
 
 #include <QDir>
@@ -61,10 +62,13 @@ private Q_SLOTS:
             built["parameters"].toObject()["emulator"].toInt());
         QVERIFY(stagePeak > 0 && inferencePeak > 0);
         QVERIFY2(stagePeak < inferencePeak, "stage 1 must fit in the memory inference needs");
-        // The planner's stage-1 estimate, within 35 % of the measured peak.
-        QVERIFY2(
-            std::abs(predicted - stagePeak) <= 0.35 * stagePeak,
-            qPrintable(QString("predicted %1 MiB, measured %2 MiB").arg(mib(predicted)).arg(mib(stagePeak))));
+        // The planner's stage-1 estimate, within 35 % of the measured peak (of a Release build: the
+        // planner does not model AddressSanitizer's quarantine and shadow memory).
+        if (emloc::test::kMemoryReadingsAreTheProducts)
+            QVERIFY2(
+                std::abs(predicted - stagePeak) <= 0.35 * stagePeak,
+                qPrintable(
+                    QString("predicted %1 MiB, measured %2 MiB").arg(mib(predicted)).arg(mib(stagePeak))));
         QCOMPARE(built["calibration_samples"].toInt(), 64);
         // The emulator runs through the same command.
         auto emulatorLoss = runCli(QStringList{"evaluate-loss", out} + common);

@@ -3,6 +3,6 @@
 emloc_add_core_test(test_stage1_emulator SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_stage1_emulator.cpp LABELS unit
     TIMEOUT 300)
 emloc_add_core_test(test_stage1_cli SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_stage1_cli.cpp
-    LABELS cli reference slow TIMEOUT 600)
+    LABELS cli reference slow memory TIMEOUT 600)
 emloc_add_core_test(test_stage1_smollm SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_stage1_smollm.cpp
     LABELS cli slow TIMEOUT 1800)
