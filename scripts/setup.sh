@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # One-command setup on Debian 12: system packages, the project's Python environment (.venv with
 # the pinned torch wheel whose LibTorch the build links, and the reference packages the tests use),
-# the demo model, then configure and build the programs (emloc, emloc-studio; --all: every target,
-# the test suites too). Safe to run again: it only does what is missing.
+# the demo model, then configure and build the programs (emloc, emloc-studio, their icons; --all:
+# every target, the test suites too). Safe to run again: it only does what is missing.
 #
 # Usage: scripts/setup.sh [--preset default|debug|asan] [--all] [--no-build]
 set -euo pipefail
@@ -10,7 +10,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PRESET=default
 BUILD=1
-TARGETS=(emloc emloc-studio)
+TARGETS=(emloc_product) # the programs and what their install needs (icons)
 while [ $# -gt 0 ]; do
     case "$1" in
         --preset) PRESET="$2"; shift 2 ;;

@@ -19,8 +19,8 @@ step() { printf '\n== %s\n' "$*"; }
 
 step "Building the package (cpack)"
 start=$(date +%s)
-# cpack installs what is built (CMAKE_SKIP_INSTALL_ALL_DEPENDENCY): the programs must be current.
-cmake --build "$BUILD" --target emloc emloc-studio >"$WORK/build.log" 2>&1 ||
+# cpack installs what is built (CMAKE_SKIP_INSTALL_ALL_DEPENDENCY): the product must be current.
+cmake --build "$BUILD" --target emloc_product >"$WORK/build.log" 2>&1 ||
     { tail -40 "$WORK/build.log"; fail "building the programs failed"; }
 "$CPACK" --config "$BUILD/CPackConfig.cmake" -B "$WORK/out" >"$WORK/cpack.log" 2>&1 ||
     { tail -40 "$WORK/cpack.log"; fail "cpack failed"; }
