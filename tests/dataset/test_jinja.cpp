@@ -117,6 +117,54 @@ private Q_SLOTS:
         for (int i = 0; i < 100; ++i)
             ordinary += " + 1";
         QCOMPARE(render(ordinary + " }}"), std::string("100"));
+
+        // Work, not just size, is bounded: loops that would run for minutes stop with an error.
+        QCOMPARE(render("{{ '' * 9999999999 * 9999 }}{{ 'x' * 0 }}{{ 'ab' * -3 }}|"), std::string("|"));
+        const auto refusesWork = [](const std::string &source) {
+            try {
+                render(source);
+            } catch (const JinjaRenderError &e) {
+                return std::string(e.what()).find("steps of work") != std::string::npos;
+            }
+            return false;
+        };
+        QVERIFY(refusesWork(
+            "{% for i in range(1000000) %}{% for j in range(1000000) %}{% endfor %}{% endfor %}"));
+        QVERIFY(refusesWork("{% for i in range(1000000) %}{% for j in range(1000000) %}{{ i ~ j }}"
+                            "{% endfor %}{% endfor %}"));
+        QVERIFY(refusesWork("{% set ns = namespace(x=range(1000) | list) %}{% for i in range(1000000) %}"
+                            "{% set ns.y = ns.x | join(',') %}{% endfor %}"));
+        QVERIFY_THROWS_EXCEPTION(JinjaRenderError,
+                                 render("{% set ns = namespace(x='ab') %}{% for i in range(100) %}"
+                                        "{% set ns.x = ns.x ~ ns.x %}{% endfor %}"));
+    }
+
+    // The work bound leaves real templates far more room than any dataset's conversation needs.
+    void longConversationsRenderWithinTheWorkBound()
+    {
+        std::vector<ChatMessage> conversation = {{"system", "Answer briefly."}};
+        for (int i = 0; i < 2000; ++i)
+            conversation.push_back({i % 2 == 0 ? "user" : "assistant",
+                                    "Message " + std::to_string(i) + ": " + std::string(400, 'x')});
+        const std::vector<std::pair<const char *, const char *>> templates = {
+            {"qwen2.5", emloc::test::templates::kQwen25},     {"llama3.1", emloc::test::templates::kLlama31},
+            {"llama3", emloc::test::templates::kLlama3},      {"chatml", emloc::test::templates::kChatMl},
+            {"mistral", emloc::test::templates::kMistralV01}, {"llama2", emloc::test::templates::kLlama2}};
+        for (const auto &[name, source] : templates) {
+            std::vector<ChatMessage> messages = conversation;
+            if (std::string(name) == "mistral")
+                messages.erase(messages.begin()); // v0.1 refuses system messages
+            const std::string text = ChatTemplate::fromJinja(source, "<s>", "</s>").render(messages, true);
+            QVERIFY2(text.find("Message 1999: ") != std::string::npos, name);
+        }
+        // Qwen 3's pattern: a reverse pass that reads the whole list on every step (shared, so linear).
+        const std::string reversePass =
+            "{% set ns = namespace(last=0) %}{% for m in messages[::-1] %}{% set index = (messages | length "
+            "- 1)"
+            " - loop.index0 %}{% if m.role == 'user' and ns.last == 0 %}{% set ns.last = index %}{% endif %}"
+            "{% endfor %}{{ ns.last }}";
+        QCOMPARE(ChatTemplate::fromJinja(reversePass, "<s>", "</s>").render(conversation, false),
+                 std::string("1999"));
     }
 
     void unsupportedFeaturesAreReportedWhileParsing()

@@ -64,6 +64,8 @@ std::string toJson(const Value &value, int indent, const std::string &itemSepara
 std::string formatFloat(double v); // Python repr(float)
 size_t codepointCount(const std::string &text);
 std::vector<std::string> splitCodepoints(const std::string &text);
+// Byte offset of every codepoint, then text.size(): indexing and slicing without a string per character.
+std::vector<size_t> codepointStarts(const std::string &text);
 
 // ---- tokens
 

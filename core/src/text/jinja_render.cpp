@@ -19,8 +19,14 @@ namespace {
 using Type = Value::Type;
 
 // Bounds no real chat template comes near; a hostile one fails instead of exhausting memory.
-constexpr size_t kMaxTextBytes = size_t(64) << 20;
+constexpr size_t kMaxTextBytes = size_t(8) << 20; // ~2M tokens, beyond any context
 constexpr int64_t kMaxListItems = int64_t(1) << 20;
+// Work a render may do: one unit per expression and output, kLoopStepWork per loop step (each builds the
+// `loop` object), one per 64 bytes of text an expression yields and per item of a list it builds (copying
+// them is the cost). Real templates spend 50-90 units per message (tests/dataset/test_jinja.cpp renders
+// 2,000 messages); a loop that would run for minutes stops with an error within a second.
+constexpr int64_t kMaxRenderWork = int64_t(2) << 20;
+constexpr int64_t kLoopStepWork = 8;
 
 [[noreturn]] void fail(int line, const std::string &what)
 {
@@ -258,11 +264,13 @@ Value getItem(const Value &object, const Value &key, int line)
                 return Value::undefined();
             return (*object.list)[static_cast<size_t>(index)];
         }
-        auto chars = splitCodepoints(object.text);
-        index = normalizeIndex(index, static_cast<int64_t>(chars.size()));
-        if (index < 0 || index >= static_cast<int64_t>(chars.size()))
+        const std::vector<size_t> starts = codepointStarts(object.text);
+        const int64_t count = static_cast<int64_t>(starts.size()) - 1;
+        index = normalizeIndex(index, count);
+        if (index < 0 || index >= count)
             return Value::undefined();
-        return Value::fromString(chars[static_cast<size_t>(index)]);
+        const size_t at = starts[static_cast<size_t>(index)];
+        return Value::fromString(object.text.substr(at, starts[static_cast<size_t>(index) + 1] - at));
     }
     return Value::undefined();
 }
@@ -290,10 +298,13 @@ Value arithmetic(const std::string &op, const Value &a, const Value &b, int line
                       (a.type == Type::Int && b.type == Type::String))) {
         const Value &s = a.type == Type::String ? a : b;
         int64_t n = a.type == Type::Int ? a.integer : b.integer;
-        if (n > 0 && !s.text.empty() && n > int64_t(kMaxTextBytes / s.text.size()))
+        if (n <= 0 || s.text.empty())
+            return Value::fromString("");
+        if (n > int64_t(kMaxTextBytes / s.text.size()))
             fail(line,
                  "'string' * " + std::to_string(n) + " would be larger than a chat template may render");
         std::string out;
+        out.reserve(s.text.size() * size_t(n));
         for (int64_t i = 0; i < n; ++i)
             out += s.text;
         return Value::fromString(out);
@@ -412,6 +423,25 @@ public:
 private:
     Flow renderNode(const Node &node, std::string &out)
     {
+        spend(1, node.line);
+        const Flow flow = renderNodeKind(node, out);
+        if (out.size() > kMaxTextBytes)
+            fail(node.line, "the rendered text grew past " + std::to_string(kMaxTextBytes >> 20) +
+                                " MiB, more than a chat template may render");
+        return flow;
+    }
+
+    // Counts work against kMaxRenderWork, so that no template, however it loops, renders for minutes.
+    void spend(int64_t units, int line)
+    {
+        m_work += units;
+        if (m_work > kMaxRenderWork)
+            fail(line, "the template did more than " + std::to_string(kMaxRenderWork) +
+                           " steps of work without finishing; a chat template never needs that many");
+    }
+
+    Flow renderNodeKind(const Node &node, std::string &out)
+    {
         switch (node.kind) {
         case Node::Kind::Body:
             return renderNodes(node.body, out);
@@ -488,6 +518,7 @@ private:
             return renderNodes(node.elseBody, out);
         int64_t length = static_cast<int64_t>(items.size());
         for (int64_t i = 0; i < length; ++i) {
+            spend(kLoopStepWork, node.line);
             Value loop = Value::newDict();
             loop.dict->set("index", Value::fromInt(i + 1));
             loop.dict->set("index0", Value::fromInt(i));
@@ -534,6 +565,26 @@ private:
     }
 
     Value eval(const Expr &e)
+    {
+        spend(1, e.line);
+        Value value = evalKind(e);
+        if (value.type == Type::String) {
+            spend(int64_t(value.text.size() / 64), e.line);
+            if (value.text.size() > kMaxTextBytes)
+                fail(e.line, "a string grew past " + std::to_string(kMaxTextBytes >> 20) +
+                                 " MiB, more than a chat template may build");
+        } else if (value.type == Type::List && e.kind != Expr::Kind::Name && e.kind != Expr::Kind::Attr &&
+                   e.kind != Expr::Kind::Item) {
+            // A list is shared, not copied, when a name, attribute or item yields it: only new ones cost.
+            spend(int64_t(value.list->size()), e.line);
+            if (int64_t(value.list->size()) > kMaxListItems)
+                fail(e.line, "a list grew past " + std::to_string(kMaxListItems) +
+                                 " items, more than a chat template may build");
+        }
+        return value;
+    }
+
+    Value evalKind(const Expr &e)
     {
         switch (e.kind) {
         case Expr::Kind::Literal:
@@ -654,10 +705,14 @@ private:
             return Value::newList(std::move(out));
         }
         if (object.type == Type::String) {
-            auto chars = splitCodepoints(object.text);
+            spend(int64_t(object.text.size() / 8), e.line); // a pass over every character, then a copy
+            const std::vector<size_t> starts = codepointStarts(object.text);
             std::string out;
-            for (int64_t i : sliceIndices(static_cast<int64_t>(chars.size()), &start, &stop, &step, e.line))
-                out += chars[static_cast<size_t>(i)];
+            for (int64_t i :
+                 sliceIndices(static_cast<int64_t>(starts.size()) - 1, &start, &stop, &step, e.line)) {
+                const size_t at = starts[static_cast<size_t>(i)];
+                out.append(object.text, at, starts[static_cast<size_t>(i) + 1] - at);
+            }
             return Value::fromString(out);
         }
         if (object.isUndefined())
@@ -1160,6 +1215,7 @@ private:
     }
 
     std::vector<std::unordered_map<std::string, Value>> m_frames;
+    int64_t m_work = 0;
 };
 
 // Filters and tests that exist are checked when parsing, so an unsupported one triggers the fallback before

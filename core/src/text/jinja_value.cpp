@@ -489,4 +489,14 @@ std::vector<std::string> splitCodepoints(const std::string &text)
     return out;
 }
 
+std::vector<size_t> codepointStarts(const std::string &text)
+{
+    std::vector<size_t> starts;
+    for (size_t i = 0; i < text.size(); ++i)
+        if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80 || i == 0)
+            starts.push_back(i);
+    starts.push_back(text.size());
+    return starts;
+}
+
 } // namespace emloc::core::jinja
