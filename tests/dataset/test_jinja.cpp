@@ -159,9 +159,9 @@ private Q_SLOTS:
         }
         // Qwen 3's pattern: a reverse pass that reads the whole list on every step (shared, so linear).
         const std::string reversePass =
-            "{% set ns = namespace(last=0) %}{% for m in messages[::-1] %}{% set index = (messages | length "
-            "- 1)"
-            " - loop.index0 %}{% if m.role == 'user' and ns.last == 0 %}{% set ns.last = index %}{% endif %}"
+            "{% set ns = namespace(last=0) %}{% for m in messages[::-1] %}"
+            "{% set index = (messages | length - 1) - loop.index0 %}"
+            "{% if m.role == 'user' and ns.last == 0 %}{% set ns.last = index %}{% endif %}"
             "{% endfor %}{{ ns.last }}";
         QCOMPARE(ChatTemplate::fromJinja(reversePass, "<s>", "</s>").render(conversation, false),
                  std::string("1999"));

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -63,9 +64,10 @@ std::string toJson(const Value &value, int indent, const std::string &itemSepara
                    const std::string &keySeparator, bool sortKeys);
 std::string formatFloat(double v); // Python repr(float)
 size_t codepointCount(const std::string &text);
-std::vector<std::string> splitCodepoints(const std::string &text);
 // Byte offset of every codepoint, then text.size(): indexing and slicing without a string per character.
 std::vector<size_t> codepointStarts(const std::string &text);
+std::string_view codepointAt(const std::string &text, const std::vector<size_t> &starts, size_t index);
+std::vector<std::string> splitCodepoints(const std::string &text);
 
 // ---- tokens
 

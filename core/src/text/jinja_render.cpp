@@ -269,8 +269,7 @@ Value getItem(const Value &object, const Value &key, int line)
         index = normalizeIndex(index, count);
         if (index < 0 || index >= count)
             return Value::undefined();
-        const size_t at = starts[static_cast<size_t>(index)];
-        return Value::fromString(object.text.substr(at, starts[static_cast<size_t>(index) + 1] - at));
+        return Value::fromString(std::string(codepointAt(object.text, starts, static_cast<size_t>(index))));
     }
     return Value::undefined();
 }
@@ -709,10 +708,8 @@ private:
             const std::vector<size_t> starts = codepointStarts(object.text);
             std::string out;
             for (int64_t i :
-                 sliceIndices(static_cast<int64_t>(starts.size()) - 1, &start, &stop, &step, e.line)) {
-                const size_t at = starts[static_cast<size_t>(i)];
-                out.append(object.text, at, starts[static_cast<size_t>(i) + 1] - at);
-            }
+                 sliceIndices(static_cast<int64_t>(starts.size()) - 1, &start, &stop, &step, e.line))
+                out += codepointAt(object.text, starts, static_cast<size_t>(i));
             return Value::fromString(out);
         }
         if (object.isUndefined())

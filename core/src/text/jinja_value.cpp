@@ -476,27 +476,29 @@ size_t codepointCount(const std::string &text)
     return count;
 }
 
-std::vector<std::string> splitCodepoints(const std::string &text)
-{
-    std::vector<std::string> out;
-    for (size_t i = 0; i < text.size();) {
-        size_t j = i + 1;
-        while (j < text.size() && (static_cast<unsigned char>(text[j]) & 0xC0) == 0x80)
-            ++j;
-        out.push_back(text.substr(i, j - i));
-        i = j;
-    }
-    return out;
-}
-
 std::vector<size_t> codepointStarts(const std::string &text)
 {
     std::vector<size_t> starts;
     for (size_t i = 0; i < text.size(); ++i)
-        if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80 || i == 0)
+        if (i == 0 || (static_cast<unsigned char>(text[i]) & 0xC0) != 0x80)
             starts.push_back(i);
     starts.push_back(text.size());
     return starts;
+}
+
+std::string_view codepointAt(const std::string &text, const std::vector<size_t> &starts, size_t index)
+{
+    return std::string_view(text).substr(starts[index], starts[index + 1] - starts[index]);
+}
+
+std::vector<std::string> splitCodepoints(const std::string &text)
+{
+    const std::vector<size_t> starts = codepointStarts(text);
+    std::vector<std::string> out;
+    out.reserve(starts.size() - 1);
+    for (size_t i = 0; i + 1 < starts.size(); ++i)
+        out.emplace_back(codepointAt(text, starts, i));
+    return out;
 }
 
 } // namespace emloc::core::jinja
