@@ -133,7 +133,8 @@ void registerDataCommands(CLI::App &app, CliContext &context)
         "inspect",
         "Render, tokenize and mask a dataset as training would; print counts, skips, token lengths and "
         "one example with its trained parts marked");
-    inspectCommand->add_option("DATA", options->data, "A .jsonl, .json or .txt dataset")->required();
+    inspectCommand->add_option("DATA", options->data, "A .jsonl, .json, .csv, .tsv or .txt dataset")
+        ->required();
     inspectCommand
         ->add_option("--model", options->model, "A Hugging Face folder or a .gguf file (tokenizer, template)")
         ->required();

@@ -216,7 +216,9 @@ void runBuild(CliContext &context, BuildArguments &args, core::Feedback &feedbac
 
 void addCalibrationOptions(CLI::App *command, core::CalibrationOptions &calibration)
 {
-    command->add_option("--data", calibration.dataPath, "Training data (.jsonl, .json, .txt) to calibrate on")
+    command
+        ->add_option("--data", calibration.dataPath,
+                     "Training data (.jsonl, .json, .csv, .tsv, .txt) to calibrate on")
         ->required();
     command->add_option("--calibration-samples", calibration.samples, "Records to calibrate on")
         ->check(CLI::PositiveNumber)

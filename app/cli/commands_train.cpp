@@ -110,7 +110,7 @@ void registerTrainCommands(CLI::App &app, CliContext &context)
         "a resumable checkpoint into --out");
     train->add_option("MODEL", command->model, "A Hugging Face folder, a .gguf file or an emulator folder")
         ->required();
-    train->add_option("--data", command->data, "A .jsonl, .json or .txt dataset")->required();
+    train->add_option("--data", command->data, "A .jsonl, .json, .csv, .tsv or .txt dataset")->required();
     train->add_option("--out", command->out, "Output folder (adapter, metrics.jsonl, checkpoint/)")
         ->required();
     auto *steps = train->add_option("--steps", options.steps, "Optimizer steps")->check(CLI::PositiveNumber);

@@ -90,6 +90,111 @@ private Q_SLOTS:
         QCOMPARE(textJsonl[0].format, RecordFormat::Text);
     }
 
+    void readsCsvAndTsvRecordsByTheirHeader()
+    {
+        // RFC 4180: a quoted field holds the delimiter, doubled quotes and a line break.
+        auto alpaca = readDataset(datasetPath("alpaca.csv"));
+        QCOMPARE(alpaca.size(), size_t(3)); // the header is not a record, nor is the blank line
+        QCOMPARE(alpaca[0].format, RecordFormat::Alpaca);
+        QCOMPARE(alpaca[0].messages[0].content, std::string("What is the capital of France?"));
+        QCOMPARE(alpaca[0].messages[1].content, std::string("Paris"));
+        QCOMPARE(alpaca[0].alpacaInput, std::string());
+        QCOMPARE(alpaca[1].alpacaInput, std::string("The cat sat on the mat, \"quietly\"."));
+        QCOMPARE(alpaca[2].messages[1].content, std::string("Line one\nLine two"));
+        QCOMPARE(alpaca[2].line, int64_t(5));
+        QCOMPARE(alpaca[2].number, int64_t(3));
+
+        auto completion = readDataset(datasetPath("prompt_completion.tsv"));
+        QCOMPARE(completion.size(), size_t(2));
+        QCOMPARE(completion[0].format, RecordFormat::PromptCompletion);
+        QCOMPARE(completion[0].messages[1].content, std::string(" blue"));
+        QCOMPARE(completion[1].messages[0].content, std::string("Say \"hi\", then\ttab"));
+
+        QTemporaryDir dir;
+        // A BOM, CRLF line ends, spaces around the header's names, unused columns, a single text column.
+        std::string text =
+            writeFile(dir, "notes.CSV", "\xEF\xBB\xBFid, text \r\n1,first\r\n2,\"se,cond\"\r\n");
+        DatasetReader reader(text);
+        QCOMPARE(reader.fileType(), DatasetFileType::Csv);
+        QCOMPARE(reader.format(), RecordFormat::Text); // known from the header, before any record
+        auto records = readDataset(text);
+        QCOMPARE(records.size(), size_t(2));
+        QCOMPARE(records[0].text, std::string("first"));
+        QCOMPARE(records[1].text, std::string("se,cond"));
+        // An explicit format picks among the columns; the header still has to hold its fields.
+        std::string both = writeFile(dir, "both.csv", "prompt,completion,text\np,c,t\n");
+        QCOMPARE(readDataset(both)[0].format, RecordFormat::PromptCompletion);
+        QCOMPARE(readDataset(both, {RecordFormat::Text, 0})[0].text, std::string("t"));
+    }
+
+    void csvWithoutKnownColumnsIsRefused()
+    {
+        QTemporaryDir dir;
+        // Never read as plain text: the header would become a training document.
+        std::string unknown = writeFile(dir, "qa.csv", "question,answer\nq,a\n");
+        std::string message = errorOf([&] { readDataset(unknown); });
+        QVERIFY_CONTAINS(message, unknown + ":1: the CSV header (question, answer) has no columns for any "
+                                            "dataset format");
+        QVERIFY_CONTAINS(message,
+                         "instruction and output (optional: input, system), prompt and completion, or text");
+        std::string noHeader = writeFile(dir, "plain.tsv", "just a sentence\nanother one\n");
+        QVERIFY_CONTAINS(errorOf([&] { readDataset(noHeader); }), noHeader + ":1: the TSV header");
+        QVERIFY_CONTAINS(errorOf([&] {
+                             readDataset(unknown, {RecordFormat::Messages, 0});
+                         }),
+                         "the messages format does not apply");
+        std::string alpaca = writeFile(dir, "alpaca.csv", "instruction,output\ni,o\n");
+        QVERIFY_CONTAINS(errorOf([&] {
+                             readDataset(alpaca, {RecordFormat::Text, 0});
+                         }),
+                         "has no columns for the text format");
+        std::string twice = writeFile(dir, "twice.csv", "text,text\na,b\n");
+        QVERIFY_CONTAINS(errorOf([&] { readDataset(twice); }),
+                         twice + ":1: the header names the column \"text\" twice");
+    }
+
+    void malformedCsvNamesFileAndLine()
+    {
+        QTemporaryDir dir;
+        const std::string header = "instruction,output\n";
+        auto check = [&](const QString &name, const std::string &body, const std::string &expected) {
+            std::string path = writeFile(dir, name, header + body);
+            std::string message = errorOf([&] { readDataset(path); });
+            QVERIFY_CONTAINS(message, path + ":" + expected);
+        };
+        check("short.csv", "a,b\nc\n", "3: 1 field where the header has 2 (instruction, output)");
+        check("long.csv", "a,b\nc,d,e\n",
+              "3: more than 2 fields: put a field that holds a comma in double quotes");
+        check("after-quote.csv", "\"a\"x,b\n", "2: text after the closing quote of field 1");
+        check("inner-quote.csv", "a,b \"c\" d\n", "2: field 2 holds a quote but does not start with one");
+        check("unclosed.csv", "a,b\n\"c,d\ne,f\n", "3: the quoted field 1 opened here is never closed");
+        check("latin1.csv", "a,caf\xe9\n", "2: field 2 is not valid UTF-8");
+        // A multi-line record: the line of the next record counts the line breaks inside quotes.
+        check("after-multiline.csv", "\"a\nb\nc\",d\ne\n", "5: 1 field where the header has 2");
+    }
+
+    void hostileCsvStaysBounded()
+    {
+        QTemporaryDir dir;
+        // An unclosed quote does not read the rest of a large file into one field.
+        std::string path = dir.filePath("unclosed.csv").toStdString();
+        {
+            std::ofstream out(path, std::ios::binary);
+            out << "text\n\"";
+            const std::string block(1 << 20, 'x');
+            for (int i = 0; i < 70; ++i)
+                out << block << '\n';
+        }
+        QVERIFY_CONTAINS(errorOf([&] { readDataset(path); }),
+                         path + ":2: the record starting here is longer than 64 MiB");
+        // A header wider than any dataset's is refused as it is read.
+        std::string wide;
+        for (int i = 0; i < 5000; ++i)
+            wide += "c" + std::to_string(i) + ",";
+        std::string widePath = writeFile(dir, "wide.csv", wide + "text\nx\n");
+        QVERIFY_CONTAINS(errorOf([&] { readDataset(widePath); }), widePath + ":1: more than 1024 fields");
+    }
+
     void explicitFormatOverridesDetection()
     {
         QTemporaryDir dir;
@@ -147,8 +252,14 @@ private Q_SLOTS:
     void emptyDatasetIsAnError()
     {
         QTemporaryDir dir;
-        for (const auto &[name, content] : std::vector<std::pair<QString, std::string>>{
-                 {"empty.jsonl", ""}, {"blank.jsonl", "\n  \n"}, {"empty.json", "[]"}, {"empty.txt", "\n"}}) {
+        for (const auto &[name, content] :
+             std::vector<std::pair<QString, std::string>>{{"empty.jsonl", ""},
+                                                          {"blank.jsonl", "\n  \n"},
+                                                          {"empty.json", "[]"},
+                                                          {"empty.txt", "\n"},
+                                                          {"empty.csv", ""},
+                                                          {"header-only.csv", "text\n\n"},
+                                                          {"header-only.tsv", "prompt\tcompletion\r\n"}}) {
             std::string path = writeFile(dir, name, content);
             QVERIFY_CONTAINS(errorOf([&] { readDataset(path); }), path + ": the dataset is empty");
         }

@@ -89,7 +89,7 @@ def config_seeds():
 
 def dataset_seeds():
     out = folder("fuzz_dataset")
-    selector = {".jsonl": b"\x00", ".json": b"\x01", ".txt": b"\x02"}
+    selector = {".jsonl": b"\x00", ".json": b"\x01", ".txt": b"\x02", ".csv": b"\x03", ".tsv": b"\x04"}
     for path in sorted((SOURCE / "tests/data/datasets").iterdir()):
         (out / path.name).write_bytes(selector[path.suffix] + path.read_bytes())
 

@@ -12,8 +12,13 @@
 
 namespace emloc::core {
 
-// How a training file is laid out on disk.
-enum class DatasetFileType { JsonArray, JsonLines, Text };
+namespace text {
+class DelimitedRecordReader;
+}
+
+// How a training file is laid out on disk. Csv and Tsv: a header row names the columns, which are read
+// as a JSON record's fields are.
+enum class DatasetFileType { JsonArray, JsonLines, Text, Csv, Tsv };
 
 // What each record holds. Auto is resolved from the first record's fields.
 enum class RecordFormat { Auto, Alpaca, Messages, ShareGpt, PromptCompletion, Text };
@@ -41,15 +46,16 @@ struct DatasetReadOptions
     int64_t sampleLimit = 0; // read at most this many records; 0: all
 };
 
-// Reads a dataset record by record. JSON Lines and text files are streamed line by line, so memory does
-// not grow with the file; a JSON array file is parsed whole. Errors name the file, the line and column
-// (invalid JSON), the line and byte offset (invalid UTF-8), or the record number and field (missing or
+// Reads a dataset record by record. JSON Lines, CSV, TSV and text files are streamed record by record, so
+// memory does not grow with the file; a JSON array file is parsed whole. Errors name the file, the line and
+// column (invalid JSON), the line and byte offset (invalid UTF-8), or the record number and field (missing or
 // mistyped fields). Not thread-safe; one reader per thread.
 class DatasetReader
 {
 public:
-    // The file type comes from the extension (.jsonl/.ndjson: JSON Lines; .txt: text) or, for .json and
-    // others, from the first character ([: a JSON array, {: JSON Lines).
+    // The file type comes from the extension (.jsonl/.ndjson: JSON Lines; .csv, .tsv; .txt: text) or, for
+    // .json and others, from the first character ([: a JSON array, {: JSON Lines). A CSV or TSV header
+    // is checked here: Error (file:line) when its columns fit no format (alpaca, prompt-completion, text).
     explicit DatasetReader(std::string path, DatasetReadOptions options = {});
     ~DatasetReader();
 
@@ -66,6 +72,8 @@ public:
 private:
     bool nextJson(nlohmann::json &value, int64_t &line);
     DatasetRecord convert(const nlohmann::json &value, int64_t number, int64_t line);
+    void readTableHeader();
+    bool nextTableRecord(nlohmann::json &value, int64_t &line);
 
     std::string m_path;
     DatasetReadOptions m_options;
@@ -77,7 +85,9 @@ private:
     int64_t m_recordsRead = 0;
     nlohmann::json m_array; // JSON array files only
     size_t m_arrayIndex = 0;
-    std::vector<int64_t> m_arrayLines; // line where each array element starts
+    std::vector<int64_t> m_arrayLines;                    // line where each array element starts
+    std::unique_ptr<text::DelimitedRecordReader> m_table; // CSV and TSV files only
+    std::vector<std::string> m_columns;                   // their header
 };
 
 // Reads every record (up to the sample limit); throws Error when the file holds none.

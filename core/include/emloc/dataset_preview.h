@@ -30,7 +30,7 @@ struct RenderedSegment
 struct DatasetStatistics
 {
     std::string path;
-    std::string fileType;     // "jsonl", "json", "text"
+    std::string fileType;     // "jsonl", "json", "csv", "tsv", "text"
     std::string format;       // record format in use ("alpaca", ...)
     std::string templateName; // "jinja (model)", "chatml", ...
     std::vector<std::string> warnings;

@@ -20,6 +20,10 @@ std::string fileTypeName(DatasetFileType type)
         return "jsonl";
     case DatasetFileType::Text:
         return "text";
+    case DatasetFileType::Csv:
+        return "csv";
+    case DatasetFileType::Tsv:
+        return "tsv";
     }
     return "jsonl";
 }

@@ -1,8 +1,9 @@
-// Dataset files: JSON Lines and text streamed line by line, JSON arrays parsed whole; records normalised
-// to conversations or documents with errors that name the file, line, column, record and field.
+// Dataset files: JSON Lines, CSV, TSV and text streamed record by record, JSON arrays parsed whole; records
+// normalised to conversations or documents with errors that name the file, line, column, record and field.
 #include "emloc/dataset.h"
 
 #include "emloc/error.h"
+#include "text/delimited_records.h"
 
 #include <algorithm>
 #include <cctype>
@@ -84,6 +85,54 @@ std::string jsonTypeName(const nlohmann::json &value)
     return value.type_name(); // "null", "boolean", "number", "string", "array", "object"
 }
 
+// The formats of flat records (no list of messages) with the fields each needs, in the order they are
+// recognised: JSON records and CSV/TSV headers are mapped by the same rules.
+struct FlatFormat
+{
+    RecordFormat format;
+    std::vector<const char *> fields;
+};
+const std::vector<FlatFormat> kFlatFormats = {
+    {RecordFormat::Alpaca, {"instruction", "output"}},
+    {RecordFormat::PromptCompletion, {"prompt", "completion"}},
+    {RecordFormat::Text, {"text"}},
+};
+const char *const kTableColumns =
+    "instruction and output (optional: input, system), prompt and completion, or text";
+// A header wider than any dataset's is a binary or misnamed file, not a table to hold in memory.
+constexpr size_t kMaxTableColumns = 1024;
+
+bool hasFields(const nlohmann::json &object, const std::vector<const char *> &fields)
+{
+    return std::all_of(fields.begin(), fields.end(),
+                       [&](const char *field) { return object.contains(field); });
+}
+
+// Auto when the fields fit no flat format.
+RecordFormat flatRecordFormat(const nlohmann::json &object)
+{
+    for (const auto &flat : kFlatFormats)
+        if (hasFields(object, flat.fields))
+            return flat.format;
+    return RecordFormat::Auto;
+}
+
+std::string trimSpaces(const std::string &text)
+{
+    const size_t first = text.find_first_not_of(" \t");
+    if (first == std::string::npos)
+        return {};
+    return text.substr(first, text.find_last_not_of(" \t") - first + 1);
+}
+
+std::string joined(const std::vector<std::string> &items)
+{
+    std::string text;
+    for (const auto &item : items)
+        text += (text.empty() ? "" : ", ") + item;
+    return text;
+}
+
 } // namespace
 
 RecordFormat parseRecordFormat(const std::string &name)
@@ -130,7 +179,8 @@ DatasetReader::DatasetReader(std::string path, DatasetReadOptions options)
     struct stat pathStat
     {};
     if (::stat(m_path.c_str(), &pathStat) == 0 && S_ISDIR(pathStat.st_mode))
-        throw Error("the dataset path " + m_path + " is a folder; give a .jsonl, .json or .txt file");
+        throw Error("the dataset path " + m_path +
+                    " is a folder; give a .jsonl, .json, .csv, .tsv or .txt file");
     m_stream.open(m_path, std::ios::binary);
     if (!m_stream)
         throw Error("cannot open the dataset file " + m_path + ": check that it exists and is readable");
@@ -154,7 +204,11 @@ DatasetReader::DatasetReader(std::string path, DatasetReadOptions options)
         m_stream.clear();
         m_stream.seekg(start);
     }
-    if (ext == "txt" || ext == "text" || ext == "md")
+    if (ext == "csv")
+        m_fileType = DatasetFileType::Csv;
+    else if (ext == "tsv")
+        m_fileType = DatasetFileType::Tsv;
+    else if (ext == "txt" || ext == "text" || ext == "md")
         m_fileType = DatasetFileType::Text;
     else if (ext == "jsonl" || ext == "ndjson")
         m_fileType = DatasetFileType::JsonLines;
@@ -171,6 +225,8 @@ DatasetReader::DatasetReader(std::string path, DatasetReadOptions options)
         throw Error(m_path +
                     ": a text file holds one document per line, so only the text format applies (asked: " +
                     recordFormatName(m_format) + ")");
+    if (m_fileType == DatasetFileType::Csv || m_fileType == DatasetFileType::Tsv)
+        readTableHeader();
 
     if (m_fileType == DatasetFileType::JsonArray) {
         std::string content((std::istreambuf_iterator<char>(m_stream)), std::istreambuf_iterator<char>());
@@ -233,6 +289,58 @@ DatasetReader::DatasetReader(std::string path, DatasetReadOptions options)
 
 DatasetReader::~DatasetReader() = default;
 
+void DatasetReader::readTableHeader()
+{
+    m_table = std::make_unique<text::DelimitedRecordReader>(
+        m_stream, m_fileType == DatasetFileType::Tsv ? '\t' : ',', m_path);
+    if (!m_table->next(m_columns, kMaxTableColumns)) {
+        m_line = m_table->linesRead();
+        return; // no header, no records: readDataset reports the file as empty
+    }
+    m_line = m_table->linesRead();
+    const std::string where = m_path + ":" + std::to_string(m_table->recordLine());
+    const std::string kind = m_fileType == DatasetFileType::Tsv ? "TSV" : "CSV";
+    nlohmann::json header = nlohmann::json::object();
+    for (auto &column : m_columns) {
+        column = trimSpaces(column);
+        if (header.contains(column))
+            throw Error(where + ": the header names the column \"" + column + "\" twice; rename one of them");
+        header[column] = "";
+    }
+    if (m_format == RecordFormat::Messages || m_format == RecordFormat::ShareGpt)
+        throw Error(where + ": a " + kind + " file holds one text per column, so the " +
+                    recordFormatName(m_format) + " format does not apply; use a header with the columns " +
+                    kTableColumns + ", or a .jsonl file for conversations");
+    const RecordFormat format = m_format == RecordFormat::Auto ? flatRecordFormat(header) : m_format;
+    const auto flat = std::find_if(kFlatFormats.begin(), kFlatFormats.end(),
+                                   [&](const FlatFormat &candidate) { return candidate.format == format; });
+    if (flat == kFlatFormats.end() || !hasFields(header, flat->fields))
+        throw Error(where + ": the " + kind + " header (" + joined(m_columns) + ") has no columns for " +
+                    (m_format == RecordFormat::Auto ? std::string("any dataset format")
+                                                    : "the " + recordFormatName(m_format) + " format") +
+                    "; a " + kind + " dataset starts with a header row naming the columns " + kTableColumns);
+    m_format = format;
+}
+
+bool DatasetReader::nextTableRecord(nlohmann::json &value, int64_t &line)
+{
+    std::vector<std::string> fields;
+    const bool read = m_table->next(fields, m_columns.size());
+    m_line = m_table->linesRead();
+    if (!read)
+        return false;
+    line = m_table->recordLine();
+    if (fields.size() != m_columns.size())
+        throw Error(m_path + ":" + std::to_string(line) + ": " + std::to_string(fields.size()) +
+                    (fields.size() == 1 ? " field" : " fields") + " where the header has " +
+                    std::to_string(m_columns.size()) + " (" + joined(m_columns) +
+                    "): give every line one field per column");
+    value = nlohmann::json::object();
+    for (size_t i = 0; i < fields.size(); ++i)
+        value[m_columns[i]] = std::move(fields[i]);
+    return true;
+}
+
 bool DatasetReader::nextJson(nlohmann::json &value, int64_t &line)
 {
     if (m_fileType == DatasetFileType::JsonArray) {
@@ -243,6 +351,8 @@ bool DatasetReader::nextJson(nlohmann::json &value, int64_t &line)
         ++m_arrayIndex;
         return true;
     }
+    if (m_table)
+        return nextTableRecord(value, line);
     std::string text;
     while (std::getline(m_stream, text)) {
         ++m_line;
@@ -321,13 +431,7 @@ DatasetRecord DatasetReader::convert(const nlohmann::json &value, int64_t number
             if (!shareGpt && value.contains("conversations") && !value.contains("messages") &&
                 list.is_array() && !list.empty() && list[0].is_object() && list[0].contains("role"))
                 m_format = RecordFormat::Messages;
-        } else if (value.contains("instruction") && value.contains("output")) {
-            m_format = RecordFormat::Alpaca;
-        } else if (value.contains("prompt") && value.contains("completion")) {
-            m_format = RecordFormat::PromptCompletion;
-        } else if (value.contains("text")) {
-            m_format = RecordFormat::Text;
-        } else {
+        } else if ((m_format = flatRecordFormat(value)) == RecordFormat::Auto) {
             std::string fields;
             for (auto it = value.begin(); it != value.end(); ++it)
                 fields += (fields.empty() ? "" : ", ") + it.key();
