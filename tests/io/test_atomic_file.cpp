@@ -222,6 +222,30 @@ private Q_SLOTS:
         QCOMPARE(folders, (QStringList{"adapter", "adapter.partial-" + live + "-def456"}));
     }
 
+    // What the product writes gets the user's umask, as mkdir and touch would give: a staging folder made
+    // private (mkdtemp's 0700) would stay private once renamed into place.
+    void foldersAndFilesFollowTheUmask()
+    {
+        for (const mode_t mask : {mode_t(022), mode_t(077), mode_t(002)}) {
+            QTemporaryDir dir;
+            const mode_t previous = ::umask(mask);
+            {
+                StagingFolder staging(pathIn(dir, "adapter"), false);
+                writeFileAtomically(staging.file("adapter_config.json"), "{}");
+                staging.commit();
+            }
+            ::umask(previous);
+            struct stat folder
+            {};
+            struct stat file
+            {};
+            QVERIFY(::stat(pathIn(dir, "adapter").c_str(), &folder) == 0);
+            QVERIFY(::stat(pathIn(dir, "adapter/adapter_config.json").c_str(), &file) == 0);
+            QCOMPARE(folder.st_mode & 07777, 0777 & ~mask);
+            QCOMPARE(file.st_mode & 07777, 0666 & ~mask);
+        }
+    }
+
     void readTextFileErrorsNameThePath()
     {
         QTemporaryDir dir;

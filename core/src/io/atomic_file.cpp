@@ -70,8 +70,9 @@ AtomicFile::AtomicFile(std::string path) : m_path(std::move(path))
     removeStaleTemporaries(folder, "." + fileNameOf(m_path) + ".tmp-");
     m_temporaryPath = prefix + "." + fileNameOf(m_path) + ".tmp-" + std::to_string(::getpid()) + "-" +
                       std::to_string(g_temporaryCounter.fetch_add(1));
-    // O_EXCL: never reuse a stale temporary of another writer.
-    const int fd = ::open(m_temporaryPath.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    // O_EXCL: never reuse a stale temporary of another writer. 0666: the umask decides, as for any file
+    // the user creates.
+    const int fd = ::open(m_temporaryPath.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
     if (fd < 0) {
         const int error = errno;
         throw Error("cannot write '" + m_path + "': creating a file in '" + folder + "' failed (" +

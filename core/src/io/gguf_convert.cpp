@@ -4,14 +4,9 @@
 #include "emloc/gguf.h"
 #include "emloc/job.h"
 #include "emloc/safetensors.h"
-#include "io/stale_temporaries.h"
+#include "io/staging_folder.h"
 
-#include <cstdlib>
-#include <cstring>
 #include <filesystem>
-
-#include <sys/stat.h>
-#include <unistd.h>
 
 namespace emloc::core {
 
@@ -35,41 +30,6 @@ std::string dtypeName(torch::ScalarType type)
 {
     return type == torch::kFloat16 ? "float16" : type == torch::kBFloat16 ? "bfloat16" : "float32";
 }
-
-// Removes the temporary folder unless the conversion completed.
-class TemporaryFolder
-{
-public:
-    explicit TemporaryFolder(const std::filesystem::path &destination)
-    {
-        const std::string name = destination.filename().string();
-        removeStaleTemporaries(destination.parent_path().string(), name + ".partial-");
-        std::string pattern = destination.string() + ".partial-" + std::to_string(::getpid()) + "-XXXXXX";
-        std::vector<char> buffer(pattern.begin(), pattern.end());
-        buffer.push_back('\0');
-        if (!::mkdtemp(buffer.data()))
-            throw Error("Cannot create a folder beside '" + destination.string() + "': " +
-                        std::strerror(errno) + ". Check that the parent folder exists and is writable.");
-        m_path = buffer.data();
-        // mkdtemp makes the folder private (0700); the model folder gets the usual permissions.
-        const mode_t mask = ::umask(0);
-        ::umask(mask);
-        ::chmod(buffer.data(), 0777 & ~mask);
-    }
-    ~TemporaryFolder()
-    {
-        if (!m_kept) {
-            std::error_code ignored;
-            std::filesystem::remove_all(m_path, ignored);
-        }
-    }
-    const std::filesystem::path &path() const { return m_path; }
-    void keep() { m_kept = true; }
-
-private:
-    std::filesystem::path m_path;
-    bool m_kept = false;
-};
 
 std::string shardName(size_t index, size_t count)
 {
@@ -96,8 +56,8 @@ void convertToHuggingFace(const ModelFiles &model, const std::string &outDir, co
     if (!fs::is_directory(destination.parent_path(), error))
         throw Error("The parent folder of '" + outDir + "' does not exist; create it first.");
 
-    TemporaryFolder staging(destination);
-    const fs::path &folder = staging.path();
+    StagingFolder staging(destination.string(), /*overwrite=*/false);
+    const fs::path folder = staging.path();
 
     ModelConfig config = model.config;
     config.torchDtype = dtypeName(targetType);
@@ -163,12 +123,7 @@ void convertToHuggingFace(const ModelFiles &model, const std::string &outDir, co
         feedback->checkpoint();
         feedback->progress("convert", static_cast<int64_t>(names.size()), static_cast<int64_t>(names.size()));
     }
-    if (fs::exists(destination, error))
-        fs::remove(destination, error); // the empty folder checked above
-    fs::rename(folder, destination, error);
-    if (error)
-        throw Error("Cannot move the converted model into '" + outDir + "': " + error.message());
-    staging.keep();
+    staging.commit(); // replaces the empty folder checked above
 }
 
 } // namespace emloc::core

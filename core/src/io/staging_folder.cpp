@@ -3,16 +3,21 @@
 #include "emloc/error.h"
 #include "io/stale_temporaries.h"
 
+#include <atomic>
 #include <cerrno>
-#include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <sys/stat.h>
 #include <unistd.h>
-#include <vector>
 
 namespace emloc::core {
 
 namespace fs = std::filesystem;
+
+namespace {
+std::atomic<uint64_t> g_stagingCounter{0};
+constexpr int kMaxAttempts = 1000;
+} // namespace
 
 StagingFolder::StagingFolder(const std::string &destination, bool overwrite) : m_overwrite(overwrite)
 {
@@ -36,13 +41,20 @@ StagingFolder::StagingFolder(const std::string &destination, bool overwrite) : m
     const std::string name = target.filename().string();
     removeStaleTemporaries(parent.string(), name + ".partial-");
     removeStaleTemporaries(parent.string(), name + ".old-");
-    std::string pattern = m_destination + ".partial-" + std::to_string(::getpid()) + "-XXXXXX";
-    std::vector<char> buffer(pattern.begin(), pattern.end());
-    buffer.push_back('\0');
-    if (!::mkdtemp(buffer.data()))
-        throw Error("Cannot create a folder beside '" + destination + "': " + std::strerror(errno) +
-                    ". Check that the parent folder is writable.");
-    m_staging = buffer.data();
+    // mkdir rather than mkdtemp: mkdtemp makes the folder 0700 whatever the umask, and the rename would
+    // publish it so; mkdir gives 0777 & ~umask as any folder the user creates. The counter makes the name
+    // unique within this process, and a leftover of an earlier process with the same id is skipped.
+    const std::string stem = m_destination + ".partial-" + std::to_string(::getpid()) + "-";
+    for (int attempt = 0;; ++attempt) {
+        const std::string candidate = stem + std::to_string(g_stagingCounter.fetch_add(1));
+        if (::mkdir(candidate.c_str(), 0777) == 0) {
+            m_staging = candidate;
+            break;
+        }
+        if (errno != EEXIST || attempt >= kMaxAttempts)
+            throw Error("Cannot create a folder beside '" + destination + "': " + std::strerror(errno) +
+                        ". Check that the parent folder is writable.");
+    }
 }
 
 StagingFolder::~StagingFolder()
