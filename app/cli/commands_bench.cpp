@@ -310,12 +310,8 @@ void runLogits(CliContext &context, const LogitsArgs &args, core::Feedback &feed
         ids = core::Tokenizer::fromJson(files.tokenizerJson, files.path + " tokenizer")
                   ->encode(args.text, true);
     }
-    std::shared_ptr<core::WeightSource> weights = files.weights;
-    if (!args.adapter.empty()) {
-        core::PeftAdapter adapter = core::readPeftAdapter(args.adapter);
-        core::validatePeftAdapter(adapter, *weights, files.path);
-        weights = core::mergeAdapterWeights(weights, std::move(adapter));
-    }
+    const std::shared_ptr<core::WeightSource> weights =
+        args.adapter.empty() ? files.weights : core::mergeAdapterFolder(files, args.adapter);
     core::CausalLMOptions options;
     options.placement = placementFor(context, args.dtype);
     core::CausalLM model(files.config, weights, options, &feedback);

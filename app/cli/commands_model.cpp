@@ -9,6 +9,7 @@
 #include "emloc/memory.h"
 #include "emloc/model_files.h"
 #include "emloc/model_summary.h"
+#include "emloc/peft_adapter.h"
 #include "emloc/tokenizer.h"
 
 #include <cstdio>
@@ -65,7 +66,15 @@ void printInfo(const CliContext &context, const core::ModelFiles &files)
         config.headDim > 0 ? config.headDim : config.hiddenSize / std::max<int64_t>(1, config.numHeads);
     const bool hasChatTemplate =
         files.tokenizerConfig.is_object() && files.tokenizerConfig.contains("chat_template");
+    // A GGUF's general.file_type says little (a Q4_1 file reads as float32 through it): its tensors do.
+    const auto types = core::storedTypes(files);
+    const std::string storedDtype =
+        files.format == "gguf" && !types.empty() ? types.front().type : config.torchDtype;
     if (context.json) {
+        nlohmann::json typesJson = nlohmann::json::array();
+        for (const auto &type : types)
+            typesJson.push_back(
+                {{"type", type.type}, {"tensors", type.tensors}, {"parameters", type.parameters}});
         printJson({{"path", files.path},
                    {"format", files.format},
                    {"architecture", config.modelType},
@@ -81,7 +90,8 @@ void printInfo(const CliContext &context, const core::ModelFiles &files)
                    {"rope_scaling", config.ropeScaling.type},
                    {"sliding_window", config.slidingWindow},
                    {"tied_embeddings", counts.tiedEmbeddings},
-                   {"stored_dtype", config.torchDtype},
+                   {"stored_dtype", storedDtype},
+                   {"stored_types", typesJson},
                    {"parameters",
                     {{"total", total},
                      {"embeddings", counts.embeddings},
@@ -118,7 +128,8 @@ void printInfo(const CliContext &context, const core::ModelFiles &files)
         std::printf("  other       %s\n", millions(counts.other).c_str());
     std::printf("Weights       fp32 %s, bf16 %s, fp16 %s (stored as %s)\n",
                 core::formatBytes(total * 4).c_str(), core::formatBytes(total * 2).c_str(),
-                core::formatBytes(total * 2).c_str(), config.torchDtype.c_str());
+                core::formatBytes(total * 2).c_str(),
+                files.format == "gguf" ? core::describeStoredTypes(types).c_str() : storedDtype.c_str());
     std::printf("Tokenizer     %s, chat template %s\n",
                 files.tokenizerJson.is_object() && !files.tokenizerJson.empty() ? "yes" : "no",
                 hasChatTemplate ? "yes" : "no");
@@ -143,12 +154,15 @@ struct GenerateCommand
     std::string prompt;
     bool chat = false;
     std::string dtype = "auto";
+    std::string adapter; // a PEFT adapter folder; empty: the model as it is
     core::GenerationOptions options;
 };
 
 void runGenerate(CliContext &context, const GenerateCommand &command, core::Feedback &feedback)
 {
     core::ModelFiles files = core::openModel(command.model);
+    if (!command.adapter.empty())
+        files.weights = core::mergeAdapterFolder(files, command.adapter); // in memory, as evaluation does
     auto tokenizer = tokenizerOf(files);
     const std::string text = command.chat ? renderChat(files, command.prompt, feedback) : command.prompt;
     // A rendered chat template already holds its special tokens.
@@ -232,6 +246,9 @@ void registerModelCommands(CLI::App &app, CliContext &context)
     generate
         ->add_option("--prompt", command->prompt, "The text to continue (with --chat: the user's message)")
         ->required();
+    generate->add_option("--adapter", command->adapter,
+                         "A PEFT LoRA adapter folder (e.g. the corrected adapter or export/peft-adapter), "
+                         "merged into the weights in memory");
     generate->add_flag("--chat", command->chat,
                        "Wrap the prompt in the model's chat template as a user turn");
     generate->add_option("--max-new-tokens", command->options.maxNewTokens, "Tokens to generate at most")

@@ -2,6 +2,7 @@
 // the demo GGUF.
 #include "emloc/activation_svd.h"
 #include "emloc/causal_lm.h"
+#include "emloc/gguf.h"
 #include "emloc/model_config.h"
 #include "emloc/model_files.h"
 #include "emloc/peft_adapter.h"
@@ -96,6 +97,44 @@ private Q_SLOTS:
         QCOMPARE(missing.exitCode, 1);
     }
 
+    // A quantised GGUF is described by the types of its tensors, the dominant one first.
+    void infoNamesTheStoredQuantisation()
+    {
+        QTemporaryDir dir;
+        auto config = emloc::test::smallConfig("llama");
+        config.hiddenSize = 64; // Q8_0 rows are whole 32-value blocks
+        config.intermediateSize = 128;
+        config.headDim = 16;
+        writeTinyModel(dir.path(), config);
+        const QString gguf = dir.filePath("model.gguf");
+        ModelFiles files = openModel(dir.path().toStdString());
+        nlohmann::json vocab; // a GGUF carries a vocabulary; any will do here
+        for (int64_t id = 0; id < config.vocabSize; ++id)
+            vocab["t" + std::to_string(id)] = id;
+        files.tokenizerJson = {
+            {"model", {{"type", "BPE"}, {"vocab", vocab}, {"merges", nlohmann::json::array()}}}};
+        writeGgufModel(files, gguf.toStdString(), "Q8_0"); // the norms stay F32
+
+        auto result = runCli({"--json", "info", gguf});
+        QVERIFY2(result.exitCode == 0, result.err.constData());
+        auto info = parseOut(result);
+        QCOMPARE(info["stored_dtype"].get<std::string>(), std::string("Q8_0"));
+        const auto &types = info["stored_types"];
+        QCOMPARE(types.size(), size_t(2));
+        QCOMPARE(types[0]["type"].get<std::string>(), std::string("Q8_0"));
+        QCOMPARE(types[1]["type"].get<std::string>(), std::string("F32")); // the norms
+        QCOMPARE(types[1]["tensors"].get<int64_t>(), 2 * config.numLayers + 1);
+        QCOMPARE(types[0]["parameters"].get<int64_t>() + types[1]["parameters"].get<int64_t>(),
+                 info["parameters"]["total"].get<int64_t>());
+
+        auto text = runCli({"info", gguf});
+        QVERIFY2(text.exitCode == 0, text.err.constData());
+        const QString expected = QString("(stored as mixed: Q8_0 (%1 tensors), F32 (%2))")
+                                     .arg(types[0]["tensors"].get<int64_t>())
+                                     .arg(types[1]["tensors"].get<int64_t>());
+        QVERIFY2(text.out.contains(expected.toUtf8()), text.out.constData());
+    }
+
     void demoModelInfoTokenizeGenerate()
     {
         const QString gguf = emloc::test::demoGgufPath();
@@ -111,6 +150,10 @@ private Q_SLOTS:
         QVERIFY(info["tied_embeddings"].get<bool>());
         // SmolLM2-135M: 134.5 M parameters (tied embeddings counted once).
         QCOMPARE(info["parameters"]["total"].get<int64_t>(), int64_t(134515008));
+        // Its matrices are Q4_1 (embeddings Q8_0, norms F32), whatever general.file_type says.
+        QCOMPARE(info["stored_dtype"].get<std::string>(), std::string("Q4_1"));
+        auto infoText = runCli({"info", gguf});
+        QVERIFY2(infoText.out.contains("(stored as mixed: Q4_1 ("), infoText.out.constData());
 
         auto tokens = runCli({"tokenize", gguf, "--text", "The capital of France is"});
         QVERIFY2(tokens.exitCode == 0, tokens.err.constData());

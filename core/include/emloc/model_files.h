@@ -23,6 +23,13 @@ public:
     virtual std::vector<int64_t> shape(const std::string &name) const = 0;
     // Error names the file and the tensor when it is missing or unreadable.
     virtual torch::Tensor tensor(const std::string &name) const = 0;
+    // How the tensor is stored in its file, as the format spells it ("Q4_1", "BF16"); empty for weights
+    // that come from no file (computed, merged, in memory).
+    virtual std::string storedType(const std::string &name) const
+    {
+        (void)name;
+        return {};
+    }
 };
 
 // Everything a model folder or GGUF file gives: its config, its weights, and its tokenizer and chat

@@ -3,6 +3,8 @@
 #include "emloc/model_files.h"
 
 #include <cstdint>
+#include <string>
+#include <vector>
 
 namespace emloc::core {
 
@@ -21,5 +23,21 @@ struct ParameterCounts
 };
 
 ParameterCounts countParameters(const ModelFiles &files);
+
+// The tensors of one storage type in the model's files ("Q4_1", "F32", "BF16"; "unknown" for weights
+// from no file).
+struct StoredType
+{
+    std::string type;
+    int64_t tensors = 0;
+    int64_t parameters = 0;
+};
+
+// Every storage type of the weights, the one holding most parameters first: for a quantised GGUF that
+// is its quantisation (norms stay F32 and embeddings often Q8_0).
+std::vector<StoredType> storedTypes(const ModelFiles &files);
+
+// "Q4_1" when one type holds every tensor, else "mixed: Q4_1 (168 tensors), Q8_0 (1), F32 (61)".
+std::string describeStoredTypes(const std::vector<StoredType> &types);
 
 } // namespace emloc::core

@@ -82,6 +82,10 @@ void writePeftAdapter(const PeftAdapter &adapter, const std::string &folder,
 std::shared_ptr<WeightSource> mergeAdapterWeights(std::shared_ptr<WeightSource> base, PeftAdapter adapter,
                                                   torch::ScalarType dtype = torch::kFloat32);
 
+// The model's weights with the adapter in `folder` merged in (read, validated against the model, merged
+// as above): how a command runs a model with an adapter. Errors name the folder.
+std::shared_ptr<WeightSource> mergeAdapterFolder(const ModelFiles &model, const std::string &folder);
+
 // "model.layers.12.mlp.up_proj" -> 12; -1 when the name has no layer index.
 int64_t peftModuleLayer(const std::string &module);
 // The local projection name: "model.layers.12.mlp.up_proj" -> "up_proj".

@@ -34,6 +34,10 @@ public:
     {
         return m_file->tensorInfo(entry(name).ggufName).shape();
     }
+    std::string storedType(const std::string &name) const override
+    {
+        return ggmlTypeName(m_file->tensorInfo(entry(name).ggufName).type);
+    }
     torch::Tensor tensor(const std::string &name) const override
     {
         const Entry &e = entry(name);

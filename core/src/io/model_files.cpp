@@ -23,6 +23,7 @@ public:
     std::vector<int64_t> shape(const std::string &name) const override { return m_model.info(name).shape; }
     // Stored dtype (float32/float16/bfloat16): the model loader converts to its compute dtype.
     torch::Tensor tensor(const std::string &name) const override { return m_model.tensor(name); }
+    std::string storedType(const std::string &name) const override { return m_model.info(name).dtype; }
 
 private:
     SafetensorsModel m_model;
@@ -40,6 +41,7 @@ public:
     std::vector<std::string> names() const override { return m_inner->names(); }
     bool contains(const std::string &name) const override { return m_inner->contains(name); }
     std::vector<int64_t> shape(const std::string &name) const override { return m_inner->shape(name); }
+    std::string storedType(const std::string &name) const override { return m_inner->storedType(name); }
     torch::Tensor tensor(const std::string &name) const override
     {
         torch::Tensor values = m_inner->tensor(name);

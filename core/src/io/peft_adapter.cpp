@@ -403,4 +403,15 @@ std::shared_ptr<WeightSource> mergeAdapterWeights(std::shared_ptr<WeightSource> 
     return std::make_shared<MergedWeightSource>(std::move(base), std::move(adapter), dtype);
 }
 
+std::shared_ptr<WeightSource> mergeAdapterFolder(const ModelFiles &model, const std::string &folder)
+{
+    PeftAdapter adapter = readPeftAdapter(folder); // its errors name the folder already
+    try {
+        validatePeftAdapter(adapter, *model.weights, model.path);
+    } catch (const Error &error) {
+        throw Error("The adapter folder '" + folder + "' does not fit: " + error.what());
+    }
+    return mergeAdapterWeights(model.weights, std::move(adapter));
+}
+
 } // namespace emloc::core
