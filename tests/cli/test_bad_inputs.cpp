@@ -114,6 +114,14 @@ private Q_SLOTS:
         writeModel(r + "/model", *weights);
         writeEmulatorFolder(r + "/emulator", config, *weights, 4);
         core::writePeftAdapter(randomAdapter(*weights, allModules(config), 2, 4.0, 3), r + "/adapter");
+        // A strong adapter, and the model with it merged in, for generate --adapter.
+        const core::PeftAdapter strong = randomAdapter(*weights, allModules(config), 2, 4.0, 5, 1.0);
+        core::writePeftAdapter(strong, r + "/strong-adapter");
+        writeModel(r + "/merged", *core::mergeAdapterWeights(weights, strong));
+        core::ModelConfig other = config;
+        other.intermediateSize = 64;
+        core::writePeftAdapter(randomAdapter(*randomWeights(other, 4), allModules(other), 2, 4.0, 3),
+                               r + "/wrong-adapter");
         QByteArray data;
         for (int i = 1; i <= 6; ++i)
             data += QString("{\"instruction\": \"Say %1\", \"output\": \"n=%1\"}\n").arg(i).toUtf8();
@@ -122,6 +130,9 @@ private Q_SLOTS:
         writeBytes(root + "/malformed.jsonl", data.left(data.indexOf('\n', data.indexOf('\n') + 1) + 1) +
                                                   "{\"instruction\": \"x\", \"output\": \n" +
                                                   data); // line 3 is cut short
+        // CSV: columns no format knows (never to be trained as plain text) and a line cut short.
+        writeBytes(root + "/qa.csv", "question,answer\nSay 1,n=1\n");
+        writeBytes(root + "/malformed.csv", "instruction,output\nSay 1,n=1\n\"Say 2\"x,n=2\n");
         writeBytes(root + "/a-file", "not a folder\n");
         QDir().mkpath(root + "/a-folder.jsonl");
         QDir().mkpath(root + "/a-folder.gguf");
@@ -313,6 +324,14 @@ private Q_SLOTS:
             "@/tokenizer-broken/tokenizer.json");
         add("run/config-not-json", "run,@/run-not-json.json", kError, "@/run-not-json.json|not valid JSON");
 
+        // generate --adapter: a missing folder, a file, an adapter for another model.
+        const QString generate = "generate,@/model,--prompt,hi,--max-new-tokens,2,--adapter,";
+        add("generate/missing-adapter", generate + "@/nowhere", kError, "@/nowhere|" + missing);
+        add("generate/file-for-adapter", generate + "@/a-file", kError, "@/a-file|" + missing);
+        add("generate/model-for-adapter", generate + "@/model", kError, "@/model|has no adapter_config.json");
+        add("generate/wrong-adapter", generate + "@/wrong-adapter", kError,
+            "adapter folder '@/wrong-adapter' does not fit|another model");
+
         // NaN or infinite weights: every command that computes with the weights or copies them refuses,
         // naming the tensor (`info` reads no weight values and describes the model as usual).
         const QString nanTensor = "NaN or infinite values in tensor 'model.layers.1.mlp.up_proj.weight'";
@@ -349,6 +368,15 @@ private Q_SLOTS:
             line3);
         add("run/malformed", "run,@/run-malformed.json", kError, "malformed.jsonl:3:|invalid JSON", -1, {},
             "run/run-config.json");
+        // A CSV is read by its header, never as plain text: unknown columns and a malformed line are refused.
+        const QString csvColumns =
+            "instruction and output (optional: input, system), prompt and completion, or text";
+        add("train/csv-unknown-columns", QString(train).replace("@/data.jsonl", "@/qa.csv"), kError,
+            "@/qa.csv:1: the CSV header (question, answer)|" + csvColumns);
+        add("data-inspect/csv-unknown-columns", "data,inspect,@/qa.csv,--model,@/model", kError,
+            "@/qa.csv:1:|" + csvColumns);
+        add("train/csv-malformed", QString(train).replace("@/data.jsonl", "@/malformed.csv"), kError,
+            "@/malformed.csv:3: text after the closing quote of field 1");
 
         // A budget too small for any ratio.
         add("plan/budget", "plan,@/model,--budget-gb,0.001", kError,
@@ -445,6 +473,28 @@ private Q_SLOTS:
             QDir(root).entryList({"*.partial*", "*.tmp*", ".*.tmp*", "*staging*"},
                                  QDir::AllEntries | QDir::Hidden | QDir::NoDotAndDotDot);
         QVERIFY2(strays.isEmpty(), qPrintable("left behind: " + strays.join(", ")));
+    }
+
+    // generate --adapter merges the adapter into the weights: the tokens differ from the model's own and
+    // are those of the model with the adapter merged in on disk.
+    void generateWithAdapterUsesTheMergedWeights()
+    {
+        const QString root = m_dir.path();
+        auto generate = [&](const QString &model, const QStringList &extra) {
+            return runCli(QStringList{"-q", "--json", "generate", model, "--prompt", "Say 3",
+                                      "--max-new-tokens", "12"} +
+                          extra);
+        };
+        auto tokensOf = [](const ProcessResult &result) {
+            return nlohmann::json::parse(result.out.toStdString())["new_tokens"].dump();
+        };
+        const ProcessResult plain = generate(root + "/model", {});
+        const ProcessResult adapted = generate(root + "/model", {"--adapter", root + "/strong-adapter"});
+        const ProcessResult merged = generate(root + "/merged", {});
+        for (const ProcessResult &result : {plain, adapted, merged})
+            QVERIFY2(result.exitCode == 0, qPrintable(describe(result)));
+        QVERIFY2(tokensOf(plain) != tokensOf(adapted), tokensOf(plain).c_str());
+        QCOMPARE(tokensOf(adapted), tokensOf(merged));
     }
 
 private:
