@@ -1,6 +1,7 @@
 // `emloc correct`, `emloc evaluate` and `emloc export`: stage 3 of EMLoC (the LoRA correction), its
 // evaluation against the original model, and the exports for PEFT, transformers and llama.cpp.
 #include "cli_context.h"
+#include "evaluation_table.h"
 
 #include "emloc/atomic_file.h"
 #include "emloc/correction.h"
@@ -27,24 +28,6 @@ void printCorrectionTable(const core::CorrectionReport &report, const std::strin
                 report.modules.size(), report.seconds,
                 report.clampLimit > 0 ? ("L = " + std::to_string(report.clampLimit)).c_str() : "off",
                 static_cast<long long>(report.clampedComponents()), outDir.c_str());
-}
-
-void printEvaluationTable(const core::EvaluationResult &result)
-{
-    std::printf("%-20s %10s %11s %8s %12s %8s\n", "model", "loss", "perplexity", "tokens",
-                (result.metric + " match").c_str(), "seconds");
-    for (const auto &m : result.models) {
-        char match[32] = "-";
-        if (m.matchRate >= 0)
-            std::snprintf(match, sizeof match, "%lld/%lld (%.0f%%)", static_cast<long long>(m.matched),
-                          static_cast<long long>(m.generated), 100.0 * m.matchRate);
-        std::printf("%-20s %10.4f %11.3f %8lld %12s %8.1f\n", m.name.c_str(), m.loss, m.perplexity,
-                    static_cast<long long>(m.tokens), match, m.seconds);
-    }
-    for (const auto &m : result.models)
-        for (const auto &sample : m.samples)
-            std::printf("  [%s] %s | expected: %s | got: %s\n", m.name.c_str(),
-                        sample.match ? "ok  " : "miss", sample.reference.c_str(), sample.generated.c_str());
 }
 
 } // namespace
@@ -120,7 +103,8 @@ void registerStage3Commands(CLI::App &app, CliContext &context)
     evaluate->add_option("--emulator", eo.emulatorPath, "The emulator folder (evaluated with --adapter)");
     evaluate->add_option("--adapter", eo.adapterPath, "The LoRA trained on the emulator (uncorrected)");
     evaluate->add_option("--corrected", eo.correctedPath, "The corrected adapter");
-    evaluate->add_option("--data", eo.dataPath, "Held-out dataset (.jsonl, .json or .txt)")->required();
+    evaluate->add_option("--data", eo.dataPath, "Held-out dataset (.jsonl, .json, .csv, .tsv or .txt)")
+        ->required();
     evaluate->add_option("--max-new-tokens", eo.maxNewTokens, "Greedy generation length")
         ->check(CLI::PositiveNumber);
     evaluate->add_option("--metric", evaluateArgs->metric, "exact (after trimming) or contains (free text)")
@@ -138,6 +122,9 @@ void registerStage3Commands(CLI::App &app, CliContext &context)
     evaluate->add_flag("--skip-original", evaluateArgs->skipOriginal,
                        "Leave out the original model (when its numbers are already known)");
     evaluate->add_option("--output", evaluateArgs->output, "Also write the result as JSON to this file");
+    evaluate->add_option("--keep-samples", eo.keepSamples, "Answers kept per model for reading (-1: all)")
+        ->default_val(3)
+        ->check(CLI::Range(int64_t(-1), int64_t(1) << 40));
     evaluate->callback([&context, evaluateArgs] {
         runCommand(context, [&context, evaluateArgs](core::Feedback &feedback) {
             core::EvaluationOptions options = evaluateArgs->options;
@@ -151,7 +138,7 @@ void registerStage3Commands(CLI::App &app, CliContext &context)
             if (context.json)
                 printJson(result.toJson());
             else if (!context.quiet)
-                printEvaluationTable(result);
+                printEvaluationTable(result, true);
         });
     });
 

@@ -8,6 +8,7 @@
 #include <QtTest>
 
 #include <filesystem>
+#include <sys/stat.h>
 
 using namespace emloc;
 using namespace emloc::test;
@@ -72,6 +73,47 @@ private Q_SLOTS:
         QCOMPARE(wrong.exitCode, 1);
         QVERIFY2(wrong.err.contains("another model"), wrong.err.constData());
         QVERIFY(!std::filesystem::exists(root + "/wrong.gguf"));
+    }
+
+    // The corrected adapter and the exported folders get the user's umask (0777 & ~umask for folders,
+    // 0666 & ~umask for files), whatever way they were staged.
+    void outputsFollowTheUmask()
+    {
+        QTemporaryDir dir;
+        const std::string root = dir.path().toStdString();
+        core::ModelConfig config = smallConfig("llama");
+        auto weights = randomWeights(config, 31);
+        writeModelFolder(root + "/model", config, *weights);
+        writeEmulatorFolder(root + "/emulator", config, *weights, 6);
+        core::writePeftAdapter(randomAdapter(*weights, allModules(config), 4, 8.0, 2), root + "/adapter");
+        const QString r = QString::fromStdString(root);
+        for (const mode_t mask : {mode_t(022), mode_t(077)}) {
+            const QString tag = QString::number(mask, 8);
+            const mode_t previous = ::umask(mask); // the child processes inherit it
+            auto correct = runCli({"-q", "correct", "--model", r + "/model", "--emulator", r + "/emulator",
+                                   "--adapter", r + "/adapter", "--out", r + "/corrected-" + tag});
+            auto peft = runCli({"-q", "export", "--model", r + "/model", "--adapter", r + "/adapter",
+                                "--format", "peft", "--out", r + "/peft-" + tag});
+            auto merged = runCli({"-q", "export", "--model", r + "/model", "--adapter", r + "/adapter",
+                                  "--format", "merged", "--out", r + "/merged-" + tag});
+            ::umask(previous);
+            for (const auto &result : {correct, peft, merged})
+                QVERIFY2(result.exitCode == 0, result.err.constData());
+            for (const QString &name : {"corrected-" + tag, "peft-" + tag, "merged-" + tag}) {
+                const std::filesystem::path folder = root + "/" + name.toStdString();
+                struct stat info
+                {};
+                QVERIFY(::stat(folder.c_str(), &info) == 0);
+                QVERIFY2((info.st_mode & 07777) == (0777 & ~mask),
+                         qPrintable(name + " is " + QString::number(info.st_mode & 07777, 8)));
+                for (const auto &entry : std::filesystem::directory_iterator(folder)) {
+                    QVERIFY(::stat(entry.path().c_str(), &info) == 0);
+                    QVERIFY2((info.st_mode & 07777) == (0666 & ~mask),
+                             qPrintable(QString::fromStdString(entry.path().string()) + " is " +
+                                        QString::number(info.st_mode & 07777, 8)));
+                }
+            }
+        }
     }
 };
 

@@ -7,6 +7,7 @@
 #include "stage3_test_util.h"
 
 #include "emloc/causal_lm.h"
+#include "emloc/chat_template.h"
 #include "emloc/correction.h"
 #include "emloc/evaluation.h"
 #include "emloc/generation.h"
@@ -14,6 +15,8 @@
 
 #include <QTemporaryDir>
 #include <QtTest>
+#include <algorithm>
+#include <memory>
 
 using namespace emloc;
 using namespace emloc::test;
@@ -121,6 +124,97 @@ private Q_SLOTS:
         QVERIFY(!core::textMatches("Lyon", "Paris", core::MatchMetric::Contains));
         QVERIFY(!core::textMatches("anything", "  ", core::MatchMetric::Contains));
         QVERIFY_THROWS_EXCEPTION(core::Error, core::parseMatchMetric("fuzzy"));
+    }
+
+    // An answer is exact only when it stops where the reference stops: the same greedy continuation
+    // matches with its end token declared and misses (but still "contains") without it.
+    void exactMatchNeedsTheAnswerToStop()
+    {
+        core::ModelConfig config = smallConfig("llama");
+        FakeTokenizer tokenizer;
+        const std::vector<int64_t> prompt = {'Q', ':', '7', 'A', ':'};
+        core::GenerationOptions greedy;
+        greedy.maxNewTokens = 6;
+        // The reference is the first three greedy tokens and the fourth is declared the end token, so the
+        // fourth must not occur among the first three: the first weight seed whose continuation allows it.
+        std::unique_ptr<core::CausalLM> found;
+        std::vector<int64_t> continuation;
+        for (uint64_t seed = 5; seed < 25 && !found; ++seed) {
+            auto model = std::make_unique<core::CausalLM>(config, randomWeights(config, seed));
+            continuation = core::generate(*model, prompt, greedy).tokens;
+            if (std::find(continuation.begin(), continuation.begin() + 3, continuation[3]) ==
+                continuation.begin() + 3)
+                found = std::move(model);
+        }
+        QVERIFY2(found, "no seed in 5..24 gives a continuation whose fourth token is new");
+        core::CausalLM &model = *found;
+        const std::vector<int64_t> answer(continuation.begin(), continuation.begin() + 3);
+        const int64_t endToken = continuation[3];
+        core::HeldOutExample example;
+        example.promptIds = prompt;
+        example.tokens.inputIds = prompt;
+        example.tokens.inputIds.insert(example.tokens.inputIds.end(), answer.begin(), answer.end());
+        example.tokens.labels.assign(prompt.size(), core::kIgnoreLabel);
+        example.tokens.labels.insert(example.tokens.labels.end(), answer.begin(), answer.end());
+        example.reference = tokenizer.decode(answer, true);
+
+        core::EvaluationOptions options;
+        options.maxNewTokens = 6;
+        const auto withStop = core::evaluateModel(model, "m", {example}, tokenizer, {endToken}, options);
+        QCOMPARE(withStop.stopped, int64_t(1));
+        QCOMPARE(withStop.stopRate, 1.0);
+        QCOMPARE(withStop.matched, int64_t(1));
+        QVERIFY(withStop.samples.at(0).stopped);
+
+        const auto endless = core::evaluateModel(model, "m", {example}, tokenizer, {}, options);
+        QCOMPARE(endless.stopped, int64_t(0));
+        QCOMPARE(endless.stopRate, 0.0);
+        QCOMPARE(endless.matched, int64_t(0)); // exact is the default: trailing tokens are a miss
+        options.metric = core::MatchMetric::Contains;
+        QCOMPARE(core::evaluateModel(model, "m", {example}, tokenizer, {}, options).matched, int64_t(1));
+
+        // The counts survive evaluation.json.
+        core::EvaluationResult result;
+        result.metric = "exact";
+        result.source = "held-out.jsonl";
+        result.stopTokens = {endToken};
+        result.models = {withStop, endless};
+        const core::EvaluationResult back = core::evaluationFromJson(result.toJson());
+        QCOMPARE(back.source, std::string("held-out.jsonl"));
+        QCOMPARE(back.stopTokens, std::vector<int64_t>{endToken});
+        QCOMPARE(back.models.at(0).stopped, int64_t(1));
+        QCOMPARE(back.models.at(1).stopRate, 0.0);
+        QVERIFY(back.models.at(0).samples.at(0).stopped);
+    }
+
+    // The template's end of turn is a stop token besides the model's declared EOS list.
+    void endOfTurnOfEachTemplateFamily()
+    {
+        FakeTokenizer tokenizer;
+        const int64_t imEnd = tokenizer.tokenToId("<|im_end|>");
+        const int64_t eos = tokenizer.tokenToId("</s>");
+        using core::ChatTemplate;
+        using core::TemplateKind;
+        QCOMPARE(core::endOfTurnToken(ChatTemplate::builtin(TemplateKind::ChatML, "<s>", "</s>"), tokenizer),
+                 imEnd);
+        QCOMPARE(core::endOfTurnToken(ChatTemplate::builtin(TemplateKind::Llama2, "<s>", "</s>"), tokenizer),
+                 eos);
+        const std::string jinja =
+            "{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n"
+            "{% endfor %}";
+        QCOMPARE(core::endOfTurnToken(ChatTemplate::fromJinja(jinja, "<s>", "</s>"), tokenizer), imEnd);
+        // A template that ends the turn with plain text declares no end token.
+        const std::string plainEnd = "{% for m in messages %}{{ m.role }}: {{ m.content }}\n\n{% endfor %}";
+        QCOMPARE(core::endOfTurnToken(ChatTemplate::fromJinja(plainEnd, "<s>", "</s>"), tokenizer),
+                 int64_t(-1));
+
+        // stopTokensFor merges the list from generation_config.json with the template's end of turn.
+        core::ModelFiles files;
+        files.generationConfig = {{"eos_token_id", nlohmann::json::array({eos, 300})}};
+        const auto chatml = ChatTemplate::builtin(TemplateKind::ChatML, "<s>", "</s>");
+        std::vector<int64_t> expected = {eos, imEnd, 300};
+        std::sort(expected.begin(), expected.end());
+        QCOMPARE(core::stopTokensFor(files, chatml, tokenizer), expected);
     }
 
     void heldOutPromptIsBeforeTheLastAnswer()

@@ -33,8 +33,9 @@ std::vector<HeldOutExample> makeHeldOutExamples(const std::vector<TokenizedExamp
 
 enum class MatchMetric { Exact, Contains };
 MatchMetric parseMatchMetric(const std::string &name); // "exact", "contains"; Error otherwise
-// exact: equal after trimming whitespace; contains: the reference (whitespace-collapsed, case-folded
-// ASCII) occurs in the generated text.
+// exact (the default): equal after stripping leading and trailing whitespace, nothing else forgiven; an
+// answer that does not stop where the reference stops never matches. contains: the reference
+// (whitespace-collapsed, case-folded ASCII) occurs in the generated text, however much follows it.
 bool textMatches(const std::string &generated, const std::string &reference, MatchMetric metric);
 
 struct SampleOutput
@@ -42,6 +43,7 @@ struct SampleOutput
     std::string reference;
     std::string generated;
     bool match = false;
+    bool stopped = false; // the answer ended on one of the model's end tokens, not at the token limit
 };
 
 struct ModelEvaluation
@@ -54,6 +56,8 @@ struct ModelEvaluation
     int64_t generated = 0; // examples generated for
     int64_t matched = 0;
     double matchRate = -1; // matched / generated; -1 when nothing was generated
+    int64_t stopped = 0;   // answers that ended on an end token by themselves
+    double stopRate = -1;  // stopped / generated; -1 when nothing was generated
     double seconds = 0;
     int64_t peakMemoryBytes = -1;      // loading and running this model alone
     std::vector<SampleOutput> samples; // the first few, for a person to read
@@ -77,7 +81,7 @@ struct EvaluationOptions
     bool includeOriginal = true; // false: skip the original model (a benchmark that has its numbers)
     MatchMetric metric = MatchMetric::Exact;
     int64_t batchSize = 4;
-    int64_t keepSamples = 3;
+    int64_t keepSamples = 3; // samples kept in the result for a person to read (-1: all)
     std::string device = "cpu";
     std::string dtype = "auto";
 };
@@ -86,12 +90,15 @@ struct EvaluationResult
 {
     std::string metric; // "exact" / "contains"
     int64_t examples = 0;
+    std::string source; // what the examples are: the held-out file, or the share of the training data
+    std::vector<int64_t> stopTokens; // the end tokens generation stopped at
     std::vector<ModelEvaluation> models;
     nlohmann::json toJson() const;
 };
 
 // Loss, perplexity and (optionally) greedy generation metrics of one model on held-out examples.
 // Progress "evaluate"; cancellable between batches and generated tokens.
+// `stopTokens` ends each answer (stopTokensFor: the model's end tokens and its template's end of turn).
 ModelEvaluation evaluateModel(CausalLM &model, const std::string &name,
                               const std::vector<HeldOutExample> &examples, const Tokenizer &tokenizer,
                               const std::vector<int64_t> &stopTokens, const EvaluationOptions &options,
@@ -101,5 +108,12 @@ ModelEvaluation evaluateModel(CausalLM &model, const std::string &name,
 // model the options make available (the original unless includeOriginal is false). Error names a missing
 // input, or says there is nothing to evaluate.
 EvaluationResult runEvaluation(const EvaluationOptions &options, Feedback *feedback = nullptr);
+// The same on examples already tokenized with the original model's tokenizer and template (a held-out
+// share of the training data); `source` says what they are. options.dataPath is not read.
+EvaluationResult runEvaluation(const EvaluationOptions &options,
+                               const std::vector<TokenizedExample> &examples, const std::string &source,
+                               Feedback *feedback = nullptr);
+// Reads evaluation.json's "result" (EvaluationResult::toJson) back.
+EvaluationResult evaluationFromJson(const nlohmann::json &json);
 
 } // namespace emloc::core

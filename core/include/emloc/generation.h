@@ -58,7 +58,17 @@ torch::Tensor applyRepetitionPenalty(const torch::Tensor &logits, const std::vec
 torch::Tensor applyTopK(const torch::Tensor &logits, int64_t topK);
 torch::Tensor applyTopP(const torch::Tensor &logits, double topP);
 
+class ChatTemplate;
+class Tokenizer;
+
 // The model's stop tokens: generation_config.json's eos_token_id (an id or a list) and config.json's.
 std::vector<int64_t> stopTokensFor(const ModelFiles &files);
+// The token the template closes an assistant turn with (<|im_end|>, <|eot_id|>, </s>, ...): the first
+// special token after the answer when the template renders a user / assistant exchange. -1 when the
+// template closes the turn with plain text or no token at all.
+int64_t endOfTurnToken(const ChatTemplate &chatTemplate, const Tokenizer &tokenizer);
+// What a chat answer stops at: the model's stop tokens and the template's end of turn, sorted, unique.
+std::vector<int64_t> stopTokensFor(const ModelFiles &files, const ChatTemplate &chatTemplate,
+                                   const Tokenizer &tokenizer);
 
 } // namespace emloc::core

@@ -1,6 +1,8 @@
 #include "emloc/generation.h"
 
+#include "emloc/chat_template.h"
 #include "emloc/error.h"
+#include "emloc/tokenizer.h"
 
 #include <algorithm>
 #include <chrono>
@@ -131,6 +133,41 @@ std::vector<int64_t> stopTokensFor(const ModelFiles &files)
         ids.push_back(id);
     std::sort(ids.begin(), ids.end());
     ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    return ids;
+}
+
+int64_t endOfTurnToken(const ChatTemplate &chatTemplate, const Tokenizer &tokenizer)
+{
+    // A marker no template changes: what the template writes right after it closes the turn.
+    const std::string marker = "EMLOC_ANSWER_END_7f3a";
+    std::string text;
+    try {
+        text = chatTemplate.render({{"user", "Hello"}, {"assistant", marker}}, false);
+    } catch (const std::exception &) {
+        return -1; // a template that refuses this exchange cannot say how it ends a turn
+    }
+    const size_t at = text.rfind(marker);
+    if (at == std::string::npos)
+        return -1;
+    std::string after = text.substr(at + marker.size());
+    const size_t begin = after.find_first_not_of(" \t\r\n");
+    if (begin == std::string::npos)
+        return -1;
+    const std::vector<int64_t> ids = tokenizer.encode(after.substr(begin), false);
+    if (ids.empty() || !tokenizer.isSpecial(ids.front()))
+        return -1;
+    return ids.front();
+}
+
+std::vector<int64_t> stopTokensFor(const ModelFiles &files, const ChatTemplate &chatTemplate,
+                                   const Tokenizer &tokenizer)
+{
+    std::vector<int64_t> ids = stopTokensFor(files);
+    const int64_t endOfTurn = endOfTurnToken(chatTemplate, tokenizer);
+    if (endOfTurn >= 0 && std::find(ids.begin(), ids.end(), endOfTurn) == ids.end()) {
+        ids.push_back(endOfTurn);
+        std::sort(ids.begin(), ids.end());
+    }
     return ids;
 }
 

@@ -93,8 +93,10 @@ nlohmann::json ModelEvaluation::toJson() const
 {
     nlohmann::json list = nlohmann::json::array();
     for (const auto &sample : samples)
-        list.push_back(
-            {{"reference", sample.reference}, {"generated", sample.generated}, {"match", sample.match}});
+        list.push_back({{"reference", sample.reference},
+                        {"generated", sample.generated},
+                        {"match", sample.match},
+                        {"stopped", sample.stopped}});
     return {{"name", name},
             {"loss", loss},
             {"perplexity", perplexity},
@@ -103,6 +105,8 @@ nlohmann::json ModelEvaluation::toJson() const
             {"generated", generated},
             {"matched", matched},
             {"match_rate", matchRate >= 0 ? nlohmann::json(matchRate) : nlohmann::json(nullptr)},
+            {"stopped", stopped},
+            {"stop_rate", stopRate >= 0 ? nlohmann::json(stopRate) : nlohmann::json(nullptr)},
             {"seconds", seconds},
             {"peak_memory_bytes", peakMemoryBytes},
             {"samples", list}};
@@ -113,7 +117,43 @@ nlohmann::json EvaluationResult::toJson() const
     nlohmann::json list = nlohmann::json::array();
     for (const auto &model : models)
         list.push_back(model.toJson());
-    return {{"metric", metric}, {"examples", examples}, {"models", list}};
+    return {{"metric", metric},
+            {"examples", examples},
+            {"source", source},
+            {"stop_tokens", stopTokens},
+            {"models", list}};
+}
+
+EvaluationResult evaluationFromJson(const nlohmann::json &json)
+{
+    const auto rate = [](const nlohmann::json &m, const char *key) {
+        return m.contains(key) && m.at(key).is_number() ? m.at(key).get<double>() : -1.0;
+    };
+    EvaluationResult evaluation;
+    evaluation.metric = json.value("metric", "");
+    evaluation.examples = json.value("examples", int64_t(0));
+    evaluation.source = json.value("source", "");
+    evaluation.stopTokens = json.value("stop_tokens", std::vector<int64_t>{});
+    for (const auto &m : json.at("models")) {
+        ModelEvaluation model;
+        model.name = m.value("name", "");
+        model.loss = m.value("loss", 0.0);
+        model.perplexity = m.value("perplexity", 0.0);
+        model.tokens = m.value("tokens", int64_t(0));
+        model.examples = m.value("examples", int64_t(0));
+        model.generated = m.value("generated", int64_t(0));
+        model.matched = m.value("matched", int64_t(0));
+        model.matchRate = rate(m, "match_rate");
+        model.stopped = m.value("stopped", int64_t(0));
+        model.stopRate = rate(m, "stop_rate");
+        model.seconds = m.value("seconds", 0.0);
+        model.peakMemoryBytes = m.value("peak_memory_bytes", int64_t(-1));
+        for (const auto &s : m.value("samples", nlohmann::json::array()))
+            model.samples.push_back({s.value("reference", ""), s.value("generated", ""),
+                                     s.value("match", false), s.value("stopped", false)});
+        evaluation.models.push_back(model);
+    }
+    return evaluation;
 }
 
 ModelEvaluation evaluateModel(CausalLM &model, const std::string &name,
@@ -187,19 +227,22 @@ ModelEvaluation evaluateModel(CausalLM &model, const std::string &name,
             }
             GenerationResult output = generate(model, example.promptIds, generation, {}, feedback);
             std::vector<int64_t> tokens = output.tokens;
-            if (output.stopReason == GenerationResult::StopReason::StopToken && !tokens.empty())
-                tokens.pop_back();
             SampleOutput sample;
+            sample.stopped = output.stopReason == GenerationResult::StopReason::StopToken;
+            if (sample.stopped && !tokens.empty())
+                tokens.pop_back();
             sample.reference = example.reference;
             sample.generated = tokenizer.decode(tokens, true);
             sample.match = textMatches(sample.generated, sample.reference, options.metric);
             ++result.generated;
             result.matched += sample.match ? 1 : 0;
-            if (static_cast<int64_t>(result.samples.size()) < options.keepSamples)
+            result.stopped += sample.stopped ? 1 : 0;
+            if (options.keepSamples < 0 || static_cast<int64_t>(result.samples.size()) < options.keepSamples)
                 result.samples.push_back(std::move(sample));
             ++work;
         }
         result.matchRate = static_cast<double>(result.matched) / static_cast<double>(result.generated);
+        result.stopRate = static_cast<double>(result.stopped) / static_cast<double>(result.generated);
     }
     if (feedback)
         feedback->progress("evaluate " + name, totalWork, totalWork);
@@ -207,44 +250,37 @@ ModelEvaluation evaluateModel(CausalLM &model, const std::string &name,
     return result;
 }
 
-EvaluationResult runEvaluation(const EvaluationOptions &options, Feedback *feedback)
+namespace {
+
+struct OriginalModel
 {
-    if (options.dataPath.empty())
-        throw Error("No held-out data given; pass a dataset file with --data.");
+    ModelFiles files;
+    std::shared_ptr<Tokenizer> tokenizer;
+    ChatTemplate chatTemplate;
+};
+
+OriginalModel openOriginal(const EvaluationOptions &options, Feedback *feedback)
+{
     ModelFiles files = openModel(options.modelPath);
     if (!files.tokenizerJson.is_object() || files.tokenizerJson.empty())
         throw Error(options.modelPath +
                     " has no tokenizer (tokenizer.json, or tokenizer metadata in the GGUF); "
                     "add the model's tokenizer.json to the folder.");
     auto tokenizer = Tokenizer::fromJson(files.tokenizerJson, options.modelPath + " tokenizer");
-    const ChatTemplate chatTemplate = ChatTemplate::fromModel(files.tokenizerConfig, options.chatTemplate);
+    ChatTemplate chatTemplate = ChatTemplate::fromModel(files.tokenizerConfig, options.chatTemplate);
     if (feedback)
         for (const auto &warning : chatTemplate.warnings())
             feedback->log(LogLevel::Warning, warning);
+    return {std::move(files), std::move(tokenizer), std::move(chatTemplate)};
+}
 
-    DatasetReadOptions readOptions;
-    readOptions.sampleLimit = options.maxExamples;
-    readOptions.format = parseRecordFormat(options.format);
-    TokenizeOptions tokenizeOptions;
-    tokenizeOptions.maxLength = options.maxLength;
-    tokenizeOptions.systemPrompt = options.systemPrompt;
-    std::vector<TokenizedExample> tokenized;
-    int64_t skipped = 0;
-    for (const DatasetRecord &record : readDataset(options.dataPath, readOptions)) {
-        TokenizeResult result = tokenizeRecord(record, chatTemplate, *tokenizer, tokenizeOptions);
-        if (result.ok)
-            tokenized.push_back(std::move(result.example));
-        else
-            ++skipped;
-    }
-    if (skipped > 0 && feedback)
-        feedback->log(LogLevel::Warning, std::to_string(skipped) +
-                                             " held-out records were skipped (no trained "
-                                             "tokens or not tokenizable)");
-    if (tokenized.empty())
-        throw Error("The held-out data '" + options.dataPath + "' yields no example with response tokens.");
-    const std::vector<HeldOutExample> examples = makeHeldOutExamples(tokenized, *tokenizer);
-    std::vector<int64_t> stopTokens = stopTokensFor(files);
+EvaluationResult evaluateCandidates(const EvaluationOptions &options, const OriginalModel &original,
+                                    const std::vector<TokenizedExample> &tokenized, const std::string &source,
+                                    Feedback *feedback)
+{
+    const ModelFiles &files = original.files;
+    const std::vector<HeldOutExample> examples = makeHeldOutExamples(tokenized, *original.tokenizer);
+    const std::vector<int64_t> stopTokens = stopTokensFor(files, original.chatTemplate, *original.tokenizer);
 
     // What to evaluate: (name, weights). Inputs are opened and validated before any model runs, so a
     // wrong path fails in seconds, not after the first evaluation.
@@ -282,18 +318,66 @@ EvaluationResult runEvaluation(const EvaluationOptions &options, Feedback *feedb
     EvaluationResult result;
     result.metric = options.metric == MatchMetric::Exact ? "exact" : "contains";
     result.examples = static_cast<int64_t>(examples.size());
+    result.source = source;
+    result.stopTokens = stopTokens;
     for (const auto &[name, weights] : candidates) {
         if (feedback)
-            feedback->log(LogLevel::Info, "Evaluating " + name);
+            feedback->log(LogLevel::Info, "Evaluating " + name + " on " + source);
         // Each model's own peak: loading it and running it, with only it resident.
         MemoryMeter meter(options.device);
         meter.reset();
         CausalLM model(files.config, weights, modelOptions, feedback);
         result.models.push_back(
-            evaluateModel(model, name, examples, *tokenizer, stopTokens, options, feedback));
+            evaluateModel(model, name, examples, *original.tokenizer, stopTokens, options, feedback));
         result.models.back().peakMemoryBytes = meter.read().peakBytes;
     }
     return result;
+}
+
+} // namespace
+
+EvaluationResult runEvaluation(const EvaluationOptions &options, Feedback *feedback)
+{
+    if (options.dataPath.empty())
+        throw Error("No held-out data given; pass a dataset file with --data.");
+    const OriginalModel original = openOriginal(options, feedback);
+
+    DatasetReadOptions readOptions;
+    readOptions.sampleLimit = options.maxExamples;
+    readOptions.format = parseRecordFormat(options.format);
+    TokenizeOptions tokenizeOptions;
+    tokenizeOptions.maxLength = options.maxLength;
+    tokenizeOptions.systemPrompt = options.systemPrompt;
+    std::vector<TokenizedExample> tokenized;
+    int64_t skipped = 0;
+    for (const DatasetRecord &record : readDataset(options.dataPath, readOptions)) {
+        TokenizeResult result =
+            tokenizeRecord(record, original.chatTemplate, *original.tokenizer, tokenizeOptions);
+        if (result.ok)
+            tokenized.push_back(std::move(result.example));
+        else
+            ++skipped;
+    }
+    if (skipped > 0 && feedback)
+        feedback->log(LogLevel::Warning, std::to_string(skipped) +
+                                             " held-out records were skipped (no trained "
+                                             "tokens or not tokenizable)");
+    if (tokenized.empty())
+        throw Error("The held-out data '" + options.dataPath + "' yields no example with response tokens.");
+    return evaluateCandidates(options, original, tokenized, options.dataPath, feedback);
+}
+
+EvaluationResult runEvaluation(const EvaluationOptions &options,
+                               const std::vector<TokenizedExample> &examples, const std::string &source,
+                               Feedback *feedback)
+{
+    if (examples.empty())
+        throw Error("Nothing to evaluate on: " + source + " holds no example with response tokens.");
+    const OriginalModel original = openOriginal(options, feedback);
+    std::vector<TokenizedExample> limited = examples;
+    if (options.maxExamples > 0 && static_cast<int64_t>(limited.size()) > options.maxExamples)
+        limited.resize(static_cast<size_t>(options.maxExamples));
+    return evaluateCandidates(options, original, limited, source, feedback);
 }
 
 } // namespace emloc::core

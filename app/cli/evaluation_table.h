@@ -1,0 +1,12 @@
+#pragma once
+// The held-out comparison as the terminal shows it, for `emloc run` and `emloc evaluate`.
+
+#include "emloc/evaluation.h"
+
+namespace emloc::cli {
+
+// One row per model: loss, perplexity, match (exact by default) and the share of answers that stopped
+// by themselves. `samples`: also print the kept samples, each with what was expected and what came.
+void printEvaluationTable(const core::EvaluationResult &result, bool samples);
+
+} // namespace emloc::cli
