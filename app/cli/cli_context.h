@@ -38,6 +38,7 @@ void registerDataCommands(CLI::App &app, CliContext &context);
 void registerTrainCommands(CLI::App &app, CliContext &context);
 void registerEmulatorCommands(CLI::App &app, CliContext &context);
 void registerStage3Commands(CLI::App &app, CliContext &context);
+void registerRefineCommands(CLI::App &app, CliContext &context);
 void registerRunCommands(CLI::App &app, CliContext &context);
 void registerBenchCommands(CLI::App &app, CliContext &context);
 

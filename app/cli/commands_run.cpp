@@ -1,6 +1,7 @@
 // `emloc run CONFIG.json`: the whole EMLoC job (emulator, LoRA on it, correction, evaluation, exports)
 // from one configuration file, ending with the summary table people compare runs by.
 #include "cli_context.h"
+#include "evaluation_table.h"
 
 #include "emloc/memory.h"
 #include "emloc/pipeline.h"
@@ -33,6 +34,8 @@ std::string stageTitle(const std::string &stage)
         return "2 LoRA on the emulator";
     if (stage == "correct")
         return "3 correct the LoRA";
+    if (stage == "refine")
+        return "3+ refine the last layers";
     if (stage == "evaluate")
         return "evaluate (4 models)";
     return stage;
@@ -52,7 +55,8 @@ void printSummary(const core::PipelineResult &result)
                     stage.skipped ? "  (reused)" : "");
     int64_t emlocPeak = -1;
     for (const auto &stage : result.stages)
-        if (stage.stage == "emulator" || stage.stage == "train" || stage.stage == "correct")
+        if (stage.stage == "emulator" || stage.stage == "train" || stage.stage == "correct" ||
+            stage.stage == "refine")
             emlocPeak = std::max(emlocPeak, stage.peakMemoryBytes);
     std::printf("Emulator ratio %.2f. EMLoC peak (stages 1-3) %s", result.ratio, peakText(emlocPeak).c_str());
     if (result.inferencePeakBytes > 0)
@@ -62,26 +66,7 @@ void printSummary(const core::PipelineResult &result)
     std::printf("\n");
     if (!result.evaluated)
         return;
-    const auto &evaluation = result.evaluation;
-    std::printf("\nHeld-out data: %lld examples, %s match\n", static_cast<long long>(evaluation.examples),
-                evaluation.metric.c_str());
-    std::printf("%-34s %9s %11s %16s\n", "Model", "loss", "perplexity", "match");
-    for (const auto &model : evaluation.models) {
-        std::string title = model.name;
-        if (model.name == "original")
-            title = "original (no fine-tuning)";
-        else if (model.name == "original+lora")
-            title = "original + LoRA, uncorrected";
-        else if (model.name == "original+corrected")
-            title = "original + LoRA, corrected (EMLoC)";
-        else if (model.name == "emulator+lora")
-            title = "emulator + LoRA";
-        char match[48] = "-";
-        if (model.matchRate >= 0)
-            std::snprintf(match, sizeof match, "%lld/%lld (%.0f%%)", static_cast<long long>(model.matched),
-                          static_cast<long long>(model.generated), 100.0 * model.matchRate);
-        std::printf("%-34s %9.4f %11.3f %16s\n", title.c_str(), model.loss, model.perplexity, match);
-    }
+    printEvaluationTable(result.evaluation, false);
     for (const auto &e : result.exports)
         std::printf("Exported %s: %s (%s)\n", e.format.c_str(), e.path.c_str(),
                     core::formatBytes(static_cast<int64_t>(e.bytes)).c_str());

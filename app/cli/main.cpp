@@ -90,6 +90,7 @@ int main(int argc, char **argv)
     cli::registerTrainCommands(app, context);
     cli::registerEmulatorCommands(app, context);
     cli::registerStage3Commands(app, context);
+    cli::registerRefineCommands(app, context);
     cli::registerRunCommands(app, context);
     cli::registerBenchCommands(app, context);
 

@@ -50,6 +50,8 @@ private Q_SLOTS:
         QCOMPARE(QString::fromStdString(config.testData), QString("/abs/test.jsonl"));
         QCOMPARE(config.emulator.ratio, 0.4); // the paper's setting
         QCOMPARE(config.clampLimit, 3.0);
+        QCOMPARE(config.refine.layers, int64_t(0)); // refinement is off unless asked for
+        QVERIFY(config.evaluation.metric == emloc::core::MatchMetric::Exact);
         QCOMPARE(config.train.lora.rank, int64_t(8));
         QCOMPARE(config.train.lora.targets.size(), size_t(7));
         QCOMPARE(config.exports.size(), size_t(1));
@@ -65,7 +67,8 @@ private Q_SLOTS:
                              {"lr", 0.001},
                              {"schedule", "linear"},
                              {"lora", {{"rank", 4}, {"alpha", 8}, {"targets", {"q", "v"}}}}};
-        document["correct"] = {{"clamp", 0}};
+        document["correct"] = {
+            {"clamp", 0}, {"refine_layers", 2}, {"refine_steps", 12}, {"refine_lr", 0.002}};
         document["evaluate"] = {{"metric", "contains"}, {"max_new_tokens", 12}};
         document["export"] = {"gguf-lora", "merged"};
         const PipelineConfig config = parse(document);
@@ -77,6 +80,9 @@ private Q_SLOTS:
         QCOMPARE(config.train.lora.rank, int64_t(4));
         QCOMPARE(config.train.lora.targets, (std::vector<std::string>{"q_proj", "v_proj"}));
         QCOMPARE(config.clampLimit, 0.0);
+        QCOMPARE(config.refine.layers, int64_t(2));
+        QCOMPARE(config.refine.train.steps, int64_t(12));
+        QCOMPARE(config.refine.train.learningRate, 0.002);
         QVERIFY(config.evaluation.metric == emloc::core::MatchMetric::Contains);
         QCOMPARE(config.exports.size(), size_t(2));
         // What the run writes beside its outputs reads back to the same settings.
@@ -104,6 +110,8 @@ private Q_SLOTS:
                                   << "'model' is required";
         QTest::newRow("section type") << R"({"train": 3})"
                                       << "'train' must be a JSON object";
+        QTest::newRow("refine steps") << R"({"correct": {"refine_steps": 0}})"
+                                      << "'correct.refine_steps' must be between";
         QTest::newRow("lora target") << R"({"train": {"lora": {"targets": []}}})"
                                      << "'train.lora.targets'";
     }

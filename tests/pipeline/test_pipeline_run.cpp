@@ -15,6 +15,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <functional>
+
 using emloc::test::describe;
 using emloc::test::runCli;
 using emloc::test::runPythonScript;
@@ -119,13 +121,51 @@ private Q_SLOTS:
         QVERIFY(!QDir(m_dir.filePath("out2")).exists()); // nothing written for a run that cannot start
     }
 
+    // No test file: the held-out share of the training data is evaluated, and the screen says so. With
+    // refine_layers the refined adapter is the one evaluated and exported.
+    void heldOutShareAndRefinedAdapter()
+    {
+        writeConfig(3.0, "share.json", "out3", [](nlohmann::json &config) {
+            config["data"].erase("test");
+            config["data"]["validation_fraction"] = 0.1;
+            config["correct"]["refine_layers"] = 1;
+            config["correct"]["refine_steps"] = 2;
+        });
+        auto run = runCli({"run", m_dir.filePath("share.json")});
+        QVERIFY2(run.exitCode == 0, qPrintable(describe(run)));
+        QVERIFY2(run.out.contains("held-out 10 %") && run.out.contains("3+ refine the last layers"),
+                 qPrintable(describe(run)));
+        const QString out = m_dir.filePath("out3");
+        const QJsonObject summary = readJson(out + "/summary.json");
+        QVERIFY(skippedStages(summary).contains("refine"));
+        const QJsonObject evaluation = summary["evaluation"].toObject();
+        QVERIFY2(evaluation["source"].toString().contains("examples not trained on"),
+                 qPrintable(evaluation["source"].toString()));
+        for (const auto &model : evaluation["models"].toArray())
+            QVERIFY(model.toObject().contains("stop_rate"));
+        const auto refined = emloc::core::readPeftAdapter((out + "/refined-adapter").toStdString());
+        const auto exported = emloc::core::readPeftAdapter((out + "/export/peft-adapter").toStdString());
+        QCOMPARE(exported.modules.size(), refined.modules.size());
+        QVERIFY(torch::equal(exported.modules.back().b, refined.modules.back().b));
+
+        // Neither a test file nor a held-out share: said, not silent.
+        writeConfig(3.0, "none.json", "out4", [](nlohmann::json &config) {
+            config["data"].erase("test");
+            config["export"] = nlohmann::json::array();
+        });
+        run = runCli({"run", m_dir.filePath("none.json")});
+        QVERIFY2(run.exitCode == 0, qPrintable(describe(run)));
+        QVERIFY2((run.out + run.err).contains("the evaluation is skipped"), qPrintable(describe(run)));
+    }
+
 private:
-    void writeConfig(double clamp)
+    void writeConfig(double clamp, const QString &name = "run.json", const std::string &output = "out",
+                     const std::function<void(nlohmann::json &)> &change = {})
     {
         const QString demo = emloc::test::sourceDir() + "/resources/demo/";
-        const nlohmann::json config = {
+        nlohmann::json config = {
             {"model", "model"},
-            {"output", "out"},
+            {"output", output},
             {"data",
              {{"train", (demo + "bookings-train.jsonl").toStdString()},
               {"test", (demo + "bookings-test.jsonl").toStdString()},
@@ -136,7 +176,9 @@ private:
             {"correct", {{"clamp", clamp}}},
             {"evaluate", {{"max_examples", 6}, {"max_new_tokens", 12}}},
             {"export", {"peft", "gguf-lora"}}};
-        QFile file(m_dir.filePath("run.json"));
+        if (change)
+            change(config);
+        QFile file(m_dir.filePath(name));
         QVERIFY(file.open(QIODevice::WriteOnly));
         file.write(QByteArray::fromStdString(config.dump(2)));
     }

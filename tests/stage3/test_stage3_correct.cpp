@@ -7,6 +7,7 @@
 #include "emloc/error.h"
 #include "emloc/model_files.h"
 #include "emloc/peft_adapter.h"
+#include "emloc/refine.h"
 
 #include <QTemporaryDir>
 #include <QtTest>
@@ -260,6 +261,61 @@ private Q_SLOTS:
             QCOMPARE(back.scaleFor(entry.module), adapter.scaleFor(entry.module));
         }
         QCOMPARE(adapter.scaleFor("model.layers.1.mlp.up_proj"), 8.0 / std::sqrt(2.0));
+    }
+
+    // Refinement trains the last layers' modules on the original model and leaves every other module
+    // exactly as the correction wrote it.
+    void refineTrainsOnlyTheLastLayers()
+    {
+        Fixture f;
+        const std::string corrected = f.root() + "/corrected";
+        f.correct(corrected, 3);
+        std::vector<core::TokenizedExample> examples;
+        for (int i = 0; i < 8; ++i) {
+            core::TokenizedExample example;
+            example.inputIds = {1, 5 + i, 9, 13, 17, 21, 25, 29};
+            example.labels = example.inputIds;
+            example.labels[0] = core::kIgnoreLabel;
+            examples.push_back(example);
+        }
+        core::RefineOptions options;
+        options.modelPath = f.model();
+        options.adapterPath = corrected;
+        options.outDir = f.root() + "/refined";
+        options.layers = 1;
+        options.train.steps = 6;
+        options.train.batchSize = 4;
+        options.train.gradAccum = 1;
+        options.train.learningRate = 3e-2;
+        options.train.warmupRatio = 0;
+        options.train.lora.dropout = 0;
+        core::Feedback feedback;
+        const core::RefineResult result = core::refineAdapter(options, examples, {}, feedback);
+        const int64_t last = f.config.numLayers - 1;
+        QCOMPARE(result.layers, std::vector<int64_t>{last});
+        QVERIFY(result.training.finalTrainLoss < result.training.firstTrainLoss);
+
+        const core::PeftAdapter before = core::readPeftAdapter(corrected);
+        const core::PeftAdapter after = core::readPeftAdapter(options.outDir);
+        QCOMPARE(after.modules.size(), before.modules.size());
+        QCOMPARE(after.config.loraAlpha, double(after.config.r)); // still scale 1
+        for (size_t i = 0; i < before.modules.size(); ++i) {
+            const auto &a = before.modules[i];
+            const auto &b = after.modules[i];
+            QCOMPARE(b.module, a.module);
+            const bool same = torch::equal(a.a, b.a) && torch::equal(a.b, b.b);
+            QCOMPARE(same, core::peftModuleLayer(a.module) != last);
+        }
+        QVERIFY(std::filesystem::exists(options.outDir + "/refine_report.json"));
+
+        // Bad requests name what is wrong and write nothing.
+        options.outDir = f.root() + "/refused";
+        options.layers = 0;
+        QVERIFY_THROWS_EXCEPTION(core::Error, core::refineAdapter(options, examples, {}, feedback));
+        options.layers = 1;
+        options.adapterPath = f.adapter(); // scale 2: not a corrected adapter
+        QVERIFY_THROWS_EXCEPTION(core::Error, core::refineAdapter(options, examples, {}, feedback));
+        QVERIFY(!std::filesystem::exists(options.outDir));
     }
 };
 

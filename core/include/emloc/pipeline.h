@@ -9,6 +9,7 @@
 #include "emloc/export.h"
 #include "emloc/job.h"
 #include "emloc/memory_plan.h"
+#include "emloc/refine.h"
 #include "emloc/trainer.h"
 
 #include <nlohmann/json.hpp>
@@ -38,7 +39,10 @@ struct PipelineConfig
     // Stage 2 (outputDir, baseModelName and padId are filled in by the pipeline).
     TrainOptions train;
     // Stage 3.
-    double clampLimit = 3;        // <= 0: no clamp
+    double clampLimit = 3; // <= 0: no clamp
+    // Beyond the paper (refine.h): the corrected LoRA of the last `refine.layers` decoder layers
+    // fine-tuned on the original model; 0: off. Only steps, lr (0: train.lr) and layers are read from it.
+    RefineOptions refine;
     EvaluationOptions evaluation; // metric, generation, maxNewTokens, maxExamples, batchSize
     std::vector<ExportFormat> exports;
 
@@ -59,7 +63,7 @@ PipelineConfig pipelineConfigFromJson(const nlohmann::json &json, const std::str
 // What one stage did (or that it was skipped because its output was already there).
 struct StageReport
 {
-    std::string stage; // "emulator", "train", "correct", "evaluate", "export"
+    std::string stage; // "emulator", "train", "correct", "refine", "evaluate", "export"
     bool skipped = false;
     double seconds = 0;
     int64_t peakMemoryBytes = -1; // measured while the stage ran (process RSS / CUDA allocator)

@@ -156,7 +156,8 @@ struct PipelineRun
     Feedback &feedback;
     ModelFiles original;
     PipelineResult result;
-    std::string emulatorDir, trainDir, correctedDir;
+    std::string emulatorDir, trainDir, correctedDir, refinedDir;
+    std::string shippedDir; // the adapter evaluated and exported: refined when refining, else corrected
 
     std::string dataKey() const
     {
@@ -166,6 +167,20 @@ struct PipelineRun
                               {"system", config.systemPrompt},
                               {"max_length", config.maxLength}}
             .dump();
+    }
+
+    // The training file tokenized as training sees it, split into training and the held-out share
+    // (data.validation_fraction) by the training seed: the trainer and the evaluation see the same split.
+    DatasetSplit trainingSplit(const ChatTemplate &chatTemplate, const Tokenizer &tokenizer) const
+    {
+        PrepareOptions prepare;
+        prepare.read.format = parseRecordFormat(config.format);
+        prepare.tokenize.maxLength = config.maxLength;
+        prepare.tokenize.systemPrompt = config.systemPrompt;
+        PreparedDataset prepared =
+            prepareDataset(config.trainData, chatTemplate, tokenizer, prepare, &feedback);
+        return splitTrainValidation(std::move(prepared.examples), config.validationFraction, 0,
+                                    config.train.seed);
     }
 
     std::string buildEmulatorStage(const std::string &modelKey)
@@ -228,14 +243,7 @@ struct PipelineRun
             ChatTemplate::fromModel(original.tokenizerConfig, config.chatTemplate);
         for (const auto &warning : chatTemplate.warnings())
             feedback.log(LogLevel::Warning, warning);
-        PrepareOptions prepare;
-        prepare.read.format = parseRecordFormat(config.format);
-        prepare.tokenize.maxLength = config.maxLength;
-        prepare.tokenize.systemPrompt = config.systemPrompt;
-        PreparedDataset prepared =
-            prepareDataset(config.trainData, chatTemplate, *tokenizer, prepare, &feedback);
-        DatasetSplit split =
-            splitTrainValidation(std::move(prepared.examples), config.validationFraction, 0, options.seed);
+        DatasetSplit split = trainingSplit(chatTemplate, *tokenizer);
         if (options.packing && options.packLength == 0)
             options.packLength = config.maxLength;
 
@@ -279,11 +287,51 @@ struct PipelineRun
         return key;
     }
 
+    // The corrected LoRA of the last layers fine-tuned on the original (refine.h), on the same training
+    // split as stage 2, with its recipe but refine's steps and learning rate.
+    std::string refineStage(const std::string &correctKey)
+    {
+        const std::string key = sha256Hex(correctKey + config.toJson()["correct"].dump());
+        if (stampMatches(refinedDir, key)) {
+            result.stages.push_back(skippedStage("refine", refinedDir, feedback));
+            return key;
+        }
+        StageTimer timer("refine", config.device, feedback);
+        auto tokenizer = Tokenizer::fromJson(original.tokenizerJson, original.path + " tokenizer");
+        const ChatTemplate chatTemplate =
+            ChatTemplate::fromModel(original.tokenizerConfig, config.chatTemplate);
+        const DatasetSplit split = trainingSplit(chatTemplate, *tokenizer);
+        RefineOptions options = config.refine;
+        options.modelPath = config.model;
+        options.adapterPath = correctedDir;
+        options.outDir = refinedDir;
+        options.device = config.device;
+        options.overwrite = true;
+        const int64_t steps = options.train.steps;
+        const double lr =
+            options.train.learningRate > 0 ? options.train.learningRate : config.train.learningRate;
+        options.train = config.train;
+        options.train.steps = steps;
+        options.train.learningRate = lr;
+        options.train.outputDir.clear(); // a few minutes: rerun whole rather than resumed
+        options.train.evalEvery = 0;
+        options.train.earlyStoppingPatience = 0;
+        const RefineResult refined = refineAdapter(options, split.train, split.validation, feedback);
+        StageReport report = timer.finish(refinedDir, {});
+        report.details = stageDetails(report, refined.toJson());
+        writeStamp(refinedDir, key, true, report.details);
+        result.stages.push_back(report);
+        return key;
+    }
+
     void evaluateStage(const std::string &correctKey)
     {
         const std::string out = (fs::path(config.outputDir) / "evaluation.json").string();
-        const std::string key =
-            sha256Hex(correctKey + fileFingerprint(config.testData) + config.toJson()["evaluate"].dump());
+        const bool heldOutShare = config.testData.empty();
+        const std::string key = sha256Hex(correctKey +
+                                          (heldOutShare ? "share " + std::to_string(config.validationFraction)
+                                                        : fileFingerprint(config.testData)) +
+                                          config.toJson()["evaluate"].dump());
         if (fs::exists(out)) {
             try {
                 const auto saved = nlohmann::json::parse(readTextFile(out));
@@ -310,14 +358,29 @@ struct PipelineRun
         options.modelPath = config.model;
         options.emulatorPath = emulatorDir;
         options.adapterPath = trainDir;
-        options.correctedPath = correctedDir;
+        options.correctedPath = shippedDir;
         options.dataPath = config.testData;
         options.format = config.format;
         options.chatTemplate = config.chatTemplate;
         options.systemPrompt = config.systemPrompt;
         options.maxLength = config.maxLength;
         options.device = config.device;
-        result.evaluation = runEvaluation(options, &feedback);
+        if (heldOutShare) {
+            // No held-out file: the share of the training data the trainer never trained on.
+            auto tokenizer = Tokenizer::fromJson(original.tokenizerJson, original.path + " tokenizer");
+            const ChatTemplate chatTemplate =
+                ChatTemplate::fromModel(original.tokenizerConfig, config.chatTemplate);
+            const DatasetSplit split = trainingSplit(chatTemplate, *tokenizer);
+            char share[32];
+            std::snprintf(share, sizeof share, "%.0f %%", 100.0 * config.validationFraction);
+            const std::string source = "the held-out " + std::string(share) + " of " + config.trainData +
+                                       " (" + std::to_string(split.validation.size()) +
+                                       " examples not trained on)";
+            feedback.log(LogLevel::Info, "No held-out file (data.test): evaluating on " + source + ".");
+            result.evaluation = runEvaluation(options, split.validation, source, &feedback);
+        } else {
+            result.evaluation = runEvaluation(options, &feedback);
+        }
         result.evaluated = true;
         StageReport report = timer.finish(out, {});
         report.details = stageDetails(report, {});
@@ -329,31 +392,6 @@ struct PipelineRun
         result.stages.push_back(report);
     }
 
-    static EvaluationResult evaluationFromJson(const nlohmann::json &json)
-    {
-        EvaluationResult evaluation;
-        evaluation.metric = json.value("metric", "");
-        evaluation.examples = json.value("examples", int64_t(0));
-        for (const auto &m : json.at("models")) {
-            ModelEvaluation model;
-            model.name = m.value("name", "");
-            model.loss = m.value("loss", 0.0);
-            model.perplexity = m.value("perplexity", 0.0);
-            model.tokens = m.value("tokens", int64_t(0));
-            model.examples = m.value("examples", int64_t(0));
-            model.generated = m.value("generated", int64_t(0));
-            model.matched = m.value("matched", int64_t(0));
-            model.matchRate = m.at("match_rate").is_number() ? m.at("match_rate").get<double>() : -1.0;
-            model.seconds = m.value("seconds", 0.0);
-            model.peakMemoryBytes = m.value("peak_memory_bytes", int64_t(-1));
-            for (const auto &s : m.value("samples", nlohmann::json::array()))
-                model.samples.push_back(
-                    {s.value("reference", ""), s.value("generated", ""), s.value("match", false)});
-            evaluation.models.push_back(model);
-        }
-        return evaluation;
-    }
-
     void exportStage()
     {
         const fs::path exportDir = fs::path(config.outputDir) / "export";
@@ -363,7 +401,7 @@ struct PipelineRun
         for (ExportFormat format : config.exports) {
             ExportOptions options;
             options.modelPath = config.model;
-            options.adapterPath = correctedDir;
+            options.adapterPath = shippedDir;
             options.format = format;
             options.overwrite = true;
             options.outPath = (exportDir / pipelineExportName(format)).string();
@@ -453,19 +491,25 @@ PipelineResult runPipeline(const PipelineConfig &config, Feedback &feedback)
     run.emulatorDir = (fs::path(config.outputDir) / "emulator").string();
     run.trainDir = (fs::path(config.outputDir) / "train").string();
     run.correctedDir = (fs::path(config.outputDir) / "corrected-adapter").string();
+    run.refinedDir = (fs::path(config.outputDir) / "refined-adapter").string();
+    run.shippedDir = config.refine.layers > 0 ? run.refinedDir : run.correctedDir;
     run.result.ratio = chooseEmulatorRatio(config, run.original, feedback);
 
     const std::string modelKey = modelFingerprint(config.model) + config.device;
     const std::string emulatorKey = run.buildEmulatorStage(modelKey);
     const std::string trainKey = run.trainStage(emulatorKey);
-    const std::string correctKey = run.correctStage(trainKey);
-    if (!config.testData.empty()) {
+    std::string correctKey = run.correctStage(trainKey);
+    if (config.refine.layers > 0)
+        correctKey = run.refineStage(correctKey);
+    if (!config.testData.empty() || config.validationFraction > 0) {
         run.evaluateStage(correctKey);
         for (const auto &model : run.result.evaluation.models)
             if (model.name == "original")
                 run.result.inferencePeakBytes = model.peakMemoryBytes;
     } else {
-        feedback.log(LogLevel::Info, "No held-out data (data.test): the evaluation is skipped.");
+        feedback.log(LogLevel::Warning,
+                     "No held-out data: the evaluation is skipped. Give data.test, or hold out "
+                     "a share of the training data with data.validation_fraction.");
     }
     if (!config.exports.empty())
         run.exportStage();

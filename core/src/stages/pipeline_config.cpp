@@ -245,6 +245,9 @@ PipelineConfig pipelineConfigFromJson(const nlohmann::json &json, const std::str
 
     Section correct = root.section("correct");
     config.clampLimit = correct.number("clamp", 3, 0, 1e6);
+    config.refine.layers = correct.integer("refine_layers", 0, 0, 1 << 16);
+    config.refine.train.steps = correct.integer("refine_steps", 30, 1, kMaxCount);
+    config.refine.train.learningRate = correct.number("refine_lr", 0, 0, 10); // 0: train.lr
     correct.finish();
 
     Section evaluate = root.section("evaluate");
@@ -338,7 +341,11 @@ nlohmann::json PipelineConfig::toJson() const
                 {"dropout", train.lora.dropout},
                 {"rslora", train.lora.rsLora},
                 {"targets", train.lora.targets}}}}},
-            {"correct", {{"clamp", clampLimit}}},
+            {"correct",
+             {{"clamp", clampLimit},
+              {"refine_layers", refine.layers},
+              {"refine_steps", refine.train.steps},
+              {"refine_lr", refine.train.learningRate}}},
             {"evaluate",
              {{"metric", evaluation.metric == MatchMetric::Exact ? "exact" : "contains"},
               {"generation", evaluation.generation},

@@ -1,0 +1,126 @@
+// `emloc refine`: the corrected LoRA of the last decoder layers fine-tuned on the original model (a step
+// beyond the paper, within the memory of inference; see emloc/refine.h).
+#include "cli_context.h"
+
+#include "emloc/chat_template.h"
+#include "emloc/dataset_preview.h"
+#include "emloc/error.h"
+#include "emloc/memory.h"
+#include "emloc/model_files.h"
+#include "emloc/refine.h"
+#include "emloc/tokenizer.h"
+
+#include <cstdio>
+#include <memory>
+
+namespace emloc::cli {
+
+namespace {
+struct RefineCommand
+{
+    core::RefineOptions options;
+    std::string data, format = "auto", chatTemplate = "auto", system, schedule = "cosine";
+    int64_t maxLength = 512;
+    double validationFraction = 0;
+};
+
+void runRefine(CliContext &context, RefineCommand &command, core::Feedback &feedback)
+{
+    core::ModelFiles files = core::openModel(command.options.modelPath);
+    if (!files.tokenizerJson.is_object() || files.tokenizerJson.empty())
+        throw core::Error(files.path +
+                          " has no tokenizer (tokenizer.json, or tokenizer metadata in the GGUF); "
+                          "add the model's tokenizer.json to the folder");
+    auto tokenizer = core::Tokenizer::fromJson(files.tokenizerJson, files.path + " tokenizer");
+    auto chatTemplate = core::ChatTemplate::fromModel(files.tokenizerConfig, command.chatTemplate);
+    core::PrepareOptions prepare;
+    prepare.read.format = core::parseRecordFormat(command.format);
+    prepare.tokenize.maxLength = command.maxLength;
+    prepare.tokenize.systemPrompt = command.system;
+    auto prepared = core::prepareDataset(command.data, chatTemplate, *tokenizer, prepare, &feedback);
+    auto split = core::splitTrainValidation(std::move(prepared.examples), command.validationFraction, 0,
+                                            command.options.train.seed);
+
+    core::RefineOptions options = command.options;
+    options.device = context.device;
+    options.train.schedule = core::parseLrSchedule(command.schedule);
+    if (options.train.packing && options.train.packLength == 0)
+        options.train.packLength = command.maxLength;
+    const core::RefineResult result = core::refineAdapter(options, split.train, split.validation, feedback);
+    if (auto *terminal = dynamic_cast<TerminalFeedback *>(&feedback))
+        terminal->finishLine();
+    if (context.json) {
+        nlohmann::json json = result.toJson();
+        json["output"] = options.outDir;
+        printJson(json);
+    } else if (!context.quiet) {
+        const core::TrainResult &t = result.training;
+        std::printf("Refined layers %lld-%lld: %lld steps in %.1f s (%.2f s/step), peak memory %s\n",
+                    static_cast<long long>(result.layers.front()),
+                    static_cast<long long>(result.layers.back()), static_cast<long long>(t.steps), t.seconds,
+                    t.secondsPerStep, core::formatBytes(t.peakMemoryBytes).c_str());
+        std::printf("Train loss %.4f -> %.4f; wrote %s\n", t.firstTrainLoss, t.finalTrainLoss,
+                    options.outDir.c_str());
+    }
+}
+} // namespace
+
+void registerRefineCommands(CLI::App &app, CliContext &context)
+{
+    auto command = std::make_shared<RefineCommand>();
+    core::RefineOptions &options = command->options;
+    auto *refine = app.add_subcommand(
+        "refine",
+        "Fine-tune the corrected LoRA of the last decoder layers on the original model (beyond the paper; "
+        "within the memory of inference)");
+    refine->add_option("--model", options.modelPath, "The ORIGINAL model (HF folder or .gguf)")->required();
+    refine->add_option("--adapter", options.adapterPath, "The corrected adapter ('emloc correct')")
+        ->required();
+    refine->add_option("--data", command->data, "The training data (.jsonl, .json, .csv, .tsv or .txt)")
+        ->required();
+    refine->add_option("--out", options.outDir, "A new folder for the refined adapter")->required();
+    refine->add_option("--layers", options.layers, "The last N decoder layers are refined")
+        ->default_val(2)
+        ->check(CLI::PositiveNumber);
+    refine->add_option("--steps", options.train.steps, "Optimizer steps")
+        ->default_val(20)
+        ->check(CLI::PositiveNumber);
+    refine->add_option("--batch", options.train.batchSize, "Rows per micro-batch")
+        ->default_val(2)
+        ->check(CLI::PositiveNumber);
+    refine->add_option("--grad-accum", options.train.gradAccum, "Micro-batches per optimizer step")
+        ->default_val(4)
+        ->check(CLI::PositiveNumber);
+    refine->add_option("--lr", options.train.learningRate, "Peak learning rate")
+        ->default_val(1e-4)
+        ->check(CLI::PositiveNumber);
+    refine->add_option("--schedule", command->schedule, "Learning-rate schedule after warmup")
+        ->default_val("cosine")
+        ->check(CLI::IsMember({"cosine", "linear", "constant"}));
+    refine->add_option("--lora-dropout", options.train.lora.dropout, "Dropout on the LoRA input")
+        ->default_val(0.05)
+        ->check(CLI::Range(0.0, 0.95));
+    refine->add_option("--max-length", command->maxLength, "Tokens per example; longer ones are truncated")
+        ->default_val(512)
+        ->check(CLI::PositiveNumber);
+    refine->add_option("--format", command->format, "Record format")
+        ->default_val("auto")
+        ->check(CLI::IsMember({"auto", "alpaca", "messages", "sharegpt", "prompt-completion", "text"}));
+    refine->add_option("--template", command->chatTemplate, "Chat template (as for training)")
+        ->default_val("auto");
+    refine->add_option("--system", command->system, "System prompt for conversations that have none");
+    refine
+        ->add_option("--validation-fraction", command->validationFraction, "Examples held out for validation")
+        ->default_val(0.0)
+        ->check(CLI::Range(0.0, 0.9));
+    refine->add_option("--seed", options.train.seed, "Seed of dropout and data order")->default_val(42);
+    refine->add_option("--dtype", options.dtype, "Compute dtype: auto, fp32, bf16")->default_val("auto");
+    refine->add_flag("--overwrite", options.overwrite, "Replace an existing output folder");
+    refine->add_flag("--json", context.json, "Machine-readable JSON summary on stdout");
+    refine->callback([&context, command] {
+        runCommand(context,
+                   [&context, command](core::Feedback &feedback) { runRefine(context, *command, feedback); });
+    });
+}
+
+} // namespace emloc::cli

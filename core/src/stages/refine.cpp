@@ -1,0 +1,101 @@
+#include "emloc/refine.h"
+
+#include "emloc/causal_lm.h"
+#include "emloc/device.h"
+#include "emloc/error.h"
+#include "emloc/lora.h"
+#include "emloc/model_files.h"
+
+#include <algorithm>
+#include <set>
+
+namespace emloc::core {
+
+nlohmann::json RefineResult::toJson() const
+{
+    return {{"layers", layers}, {"training", training.toJson()}};
+}
+
+RefineResult refineAdapter(const RefineOptions &options, const std::vector<TokenizedExample> &train,
+                           const std::vector<TokenizedExample> &validation, Feedback &feedback)
+{
+    if (options.outDir.empty())
+        throw Error("No output folder given for the refined adapter.");
+    if (options.layers < 1)
+        throw Error("refine: give at least one decoder layer to refine (it is " +
+                    std::to_string(options.layers) + ")");
+    ModelFiles files = openModel(options.modelPath);
+    const PeftAdapter corrected = readPeftAdapter(options.adapterPath);
+    validatePeftAdapter(corrected, *files.weights, options.modelPath);
+    const int64_t numLayers = files.config.numLayers;
+    const int64_t first = std::max<int64_t>(0, numLayers - options.layers);
+
+    // Early layers: merged into the frozen weights. Last layers: trained, starting from the correction.
+    PeftAdapter early = corrected;
+    early.modules.clear();
+    LoraAdapter late;
+    std::set<std::string> targets;
+    for (const auto &module : corrected.modules) {
+        if (peftModuleLayer(module.module) >= first) {
+            late.modules[module.module] = {module.a.to(torch::kFloat32), module.b.to(torch::kFloat32)};
+            targets.insert(peftModuleLocalName(module.module));
+        } else {
+            early.modules.push_back(module);
+        }
+    }
+    if (late.modules.empty())
+        throw Error(options.adapterPath + " has no LoRA module in the last " +
+                    std::to_string(options.layers) + " decoder layers of " + options.modelPath +
+                    "; nothing to refine");
+    const int64_t rank = corrected.config.r;
+    for (const auto &[name, factors] : late.modules)
+        if (std::abs(corrected.scaleFor(name) - 1.0) > 1e-12 || factors.first.size(0) != rank)
+            throw Error(
+                options.adapterPath + ": module " + name +
+                " is not a corrected adapter (scale 1, one rank); refine the output of 'emloc correct'");
+
+    TrainOptions trainOptions = options.train;
+    trainOptions.lora.rank = rank;
+    trainOptions.lora.alpha = static_cast<double>(rank); // the corrected adapter's scale 1
+    trainOptions.lora.rsLora = false;
+    trainOptions.lora.targets.assign(targets.begin(), targets.end());
+    trainOptions.loraLayers.clear();
+    for (int64_t layer = first; layer < numLayers; ++layer)
+        trainOptions.loraLayers.push_back(layer);
+    trainOptions.baseModelName = options.modelPath;
+    late.config = trainOptions.lora;
+
+    CausalLMOptions modelOptions;
+    modelOptions.placement.device = torch::Device(parseDevice(options.device).toString());
+    modelOptions.placement.dtype = parseComputeDtype(options.dtype, modelOptions.placement.device);
+    feedback.log(LogLevel::Info, "Refining the corrected LoRA of decoder layers " + std::to_string(first) +
+                                     "-" + std::to_string(numLayers - 1) + " on the original model.");
+    CausalLM model(files.config, mergeAdapterWeights(files.weights, early), modelOptions, &feedback);
+    LoraTrainer trainer(model, trainOptions);
+    loadAdapterInto(late, trainer.attachment());
+
+    RefineResult result;
+    result.layers = trainOptions.loraLayers;
+    result.training = trainer.run(train, validation, feedback);
+
+    const LoraAdapter refined = extractAdapter(trainer.attachment(), options.modelPath);
+    PeftAdapter output = corrected;
+    output.config.baseModelNameOrPath = options.modelPath;
+    for (auto &module : output.modules) {
+        auto found = refined.modules.find(module.module);
+        if (found != refined.modules.end()) {
+            module.a = found->second.first;
+            module.b = found->second.second;
+        }
+    }
+    nlohmann::json report = result.toJson();
+    report["model"] = options.modelPath;
+    report["adapter"] = options.adapterPath;
+    PeftWriteOptions writeOptions;
+    writeOptions.overwrite = options.overwrite;
+    writeOptions.extraFiles["refine_report.json"] = report.dump(2) + "\n";
+    writePeftAdapter(output, options.outDir, writeOptions);
+    return result;
+}
+
+} // namespace emloc::core
