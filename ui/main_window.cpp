@@ -6,6 +6,7 @@
 #include "format.h"
 #include "jobs/background_task.h"
 #include "jobs/job_controller.h"
+#include "jobs/run_summary.h"
 #include "pages/budget_page.h"
 #include "pages/data_page.h"
 #include "pages/export_page.h"
@@ -69,7 +70,10 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
     connect(m_controller, &JobController::started, this, &MainWindow::onJobStarted);
     connect(m_controller, &JobController::finished, this, &MainWindow::onJobFinished);
     connect(m_controller, &JobController::pausedChanged, this, [this](bool paused) {
-        m_jobStatus->setText(paused ? tr("Paused") : tr("Running: %1").arg(m_controller->currentJobName()));
+        const QString activity = m_runPage->activity();
+        m_jobStatus->setText(paused               ? tr("Paused")
+                             : activity.isEmpty() ? tr("Running: %1").arg(m_controller->currentJobName())
+                                                  : activity);
         m_pauseAction->setEnabled(!paused);
         m_resumeAction->setEnabled(paused);
     });
@@ -163,6 +167,10 @@ void MainWindow::createPages()
     connect(m_budgetPage, &BudgetPage::devicesChanged, this, &MainWindow::updateDeviceStatus);
     connect(m_budgetPage, &ProjectPage::changed, this, &MainWindow::updateDeviceStatus);
     connect(m_runPage, &RunPage::startRequested, this, &MainWindow::startTraining);
+    connect(m_runPage, &RunPage::activityChanged, this, [this](const QString &activity) {
+        if (!m_controller->isPaused())
+            m_jobStatus->setText(activity);
+    });
     connect(m_exportPage, &ExportPage::exportRequested, this, &MainWindow::startExport);
 
     layout->addWidget(sidebar);
@@ -333,9 +341,11 @@ void MainWindow::showRunOutputs(const Project &project)
     const QString run = project.runFolder();
     // The engine's pipeline leaves its held-out comparison in summary.json and the emulator's
     // retained-energy curve in emulator/emulator.json.
-    const QJsonObject summary = readJson(run + QStringLiteral("/summary.json"));
-    if (!summary.isEmpty())
-        m_resultsPage->setEvaluation(summary);
+    // An empty object hides the table: another project's comparison must not stay on screen, nor an
+    // earlier run's once a later one in this folder was cancelled.
+    const QJsonObject summary =
+        run == m_staleRunFolder ? QJsonObject() : readJson(run + QStringLiteral("/summary.json"));
+    m_resultsPage->setEvaluation(summary);
     m_budgetPage->setCalibration(readJson(run + QStringLiteral("/emulator/emulator.json")));
 }
 
@@ -447,8 +457,11 @@ void MainWindow::startTraining()
                   tr("Use a build that includes the EMLoC engine's training stages."));
         return;
     }
-    if (startJob(tr("Training"), m_trainingFactory(currentProject()), m_budgetPage->budgetBytes()))
+    const Project project = currentProject();
+    if (startJob(tr("Training"), m_trainingFactory(project), m_budgetPage->budgetBytes())) {
         m_jobKind = JobKind::Training;
+        m_jobRunFolder = project.runFolder();
+    }
 }
 
 void MainWindow::startExport()
@@ -460,6 +473,8 @@ void MainWindow::startExport()
         showError(this, tr("The export cannot start yet."), problem);
         return;
     }
+    if (!staleOutputsNote().isEmpty() && !confirmStaleExport())
+        return;
     if (startJob(tr("Export"), m_exportFactory(currentProject()), 0))
         m_jobKind = JobKind::Export;
 }
@@ -472,6 +487,31 @@ bool MainWindow::startJob(const QString &name, JobFunction job, qint64 budgetByt
     m_runPage->prepareRun(budgetBytes);
     showPage(RunPageIndex);
     return m_controller->start(name, std::move(job));
+}
+
+bool MainWindow::confirmStaleExport()
+{
+    QMessageBox box(QMessageBox::Warning, QString::fromLatin1(kProductName),
+                    tr("Export the corrected adapter of an earlier run?"), QMessageBox::Yes | QMessageBox::No,
+                    this);
+    box.setObjectName(QStringLiteral("staleExportDialog"));
+    box.setInformativeText(
+        tr("%1 Run the three stages to the end first to export an adapter of the current settings.")
+            .arg(staleOutputsNote()));
+    box.button(QMessageBox::Yes)->setText(tr("&Export Anyway"));
+    box.button(QMessageBox::No)->setText(tr("&Cancel"));
+    box.setDefaultButton(QMessageBox::No);
+    return box.exec() == QMessageBox::Yes;
+}
+
+QString MainWindow::staleOutputsNote() const
+{
+    const QString run = currentProject().runFolder();
+    if (run.isEmpty() || run != m_staleRunFolder)
+        return {};
+    return tr("The last run was stopped before it finished: the corrected adapter and the exports in %1 are "
+              "from an earlier run and may not match the current settings.")
+        .arg(QDir::toNativeSeparators(run));
 }
 
 void MainWindow::showPage(int index)
@@ -676,6 +716,8 @@ void MainWindow::updateAvailability()
     m_resumeAction->setEnabled(running && m_controller->isPaused());
     m_cancelAction->setEnabled(running);
 
+    const QString stale = staleOutputsNote();
+    m_resultsPage->chatPanel()->setStaleNote(stale);
     if (!m_exportFactory)
         m_exportPage->setExportAvailable(false, tr("Export is not available in this build of EMLoC Studio."));
     else if (!m_haveTrainedAdapter)
@@ -683,6 +725,8 @@ void MainWindow::updateAvailability()
                                          tr("Train first: there is no corrected adapter to export yet."));
     else if (running)
         m_exportPage->setExportAvailable(false, tr("Wait until the running job ends."));
+    else if (!stale.isEmpty())
+        m_exportPage->setExportAvailable(true, tr("Warning: %1").arg(stale));
     else
         m_exportPage->setExportAvailable(true, m_exportPage->problem());
 }
@@ -703,6 +747,7 @@ void MainWindow::updateDeviceStatus()
 
 void MainWindow::onJobStarted(const QString &name)
 {
+    statusBar()->clearMessage(); // the last job's "… was cancelled." is not about this one
     m_jobStatus->setText(tr("Running: %1").arg(name));
     updateAvailability();
 }
@@ -710,11 +755,23 @@ void MainWindow::onJobStarted(const QString &name)
 void MainWindow::onJobFinished(const JobOutcome &outcome)
 {
     const JobKind kind = m_jobKind;
-    if (kind != JobKind::Export)
+    if (kind == JobKind::Training) {
+        // A resumed training's steps before the resume are only in the training folder's metrics file.
+        m_resultsPage->setRun(outcome, m_runPage->samples(),
+                              readMetricsFile(m_jobRunFolder + QStringLiteral("/train/metrics.jsonl")));
+    } else if (kind != JobKind::Export) {
         m_resultsPage->setRun(outcome, m_runPage->samples());
+    }
     if (kind == JobKind::Training && outcome.status == JobOutcome::Status::Succeeded) {
         m_haveTrainedAdapter = true;
+        if (m_staleRunFolder == m_jobRunFolder)
+            m_staleRunFolder.clear();
         showRunOutputs(currentProject());
+    } else if (kind == JobKind::Training) {
+        // The stages the run did not reach left an earlier run's adapter, evaluation and exports in place.
+        if (QFileInfo::exists(m_jobRunFolder + QStringLiteral("/corrected-adapter")))
+            m_staleRunFolder = m_jobRunFolder;
+        m_resultsPage->setEvaluation(QJsonObject());
     }
     updateAvailability();
 

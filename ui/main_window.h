@@ -122,6 +122,10 @@ private:
     void onJobFinished(const emloc::ui::JobOutcome &outcome);
     // The last run's outputs (summary.json, emulator.json) on the Results and Budget pages.
     void showRunOutputs(const Project &project);
+    // Non-empty when the project's run folder holds a corrected adapter that a later, unfinished run did
+    // not replace: what to tell a person before the Export page or the chat uses it.
+    QString staleOutputsNote() const;
+    bool confirmStaleExport();
     void chooseLanguage(const QString &code);
     void restoreSettings();
     void saveSettings();
@@ -140,6 +144,8 @@ private:
     bool m_closeAfterJob = false;
     bool m_haveTrainedAdapter = false;
     JobKind m_jobKind = JobKind::Other;
+    QString m_jobRunFolder;   // the run folder of the training job in flight or last run
+    QString m_staleRunFolder; // a run folder whose last run was cancelled or failed
 
     QListWidget *m_navigation = nullptr;
     QStackedWidget *m_pages = nullptr;

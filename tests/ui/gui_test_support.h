@@ -6,12 +6,19 @@
 
 #include <QApplication>
 #include <QDialog>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QList>
 #include <QMessageBox>
+#include <QPair>
 #include <QPointer>
 #include <QPushButton>
 #include <QSettings>
 #include <QStandardPaths>
 #include <QTimer>
+#include <QtEndian>
 
 #include <functional>
 #include <memory>
@@ -56,6 +63,34 @@ inline std::shared_ptr<bool> answerNextMessageBox(const QString &name, QMessageB
             *text = box->text() + QLatin1Char('\n') + box->informativeText();
         box->button(button)->click();
     });
+}
+
+// A safetensors file with the given tensors (F32, zero data), as Hugging Face writes them: enough for the
+// Model page's inspector. Returns false when the file cannot be written.
+inline bool writeZeroSafetensors(const QString &path, const QList<QPair<QString, QList<qint64>>> &tensors)
+{
+    QJsonObject header;
+    qint64 offset = 0;
+    for (const auto &[name, shape] : tensors) {
+        qint64 count = 1;
+        QJsonArray dims;
+        for (qint64 d : shape) {
+            count *= d;
+            dims.append(d);
+        }
+        header.insert(name, QJsonObject{{"dtype", "F32"},
+                                        {"shape", dims},
+                                        {"data_offsets", QJsonArray{offset, offset + 4 * count}}});
+        offset += 4 * count;
+    }
+    QByteArray json = QJsonDocument(header).toJson(QJsonDocument::Compact);
+    while (json.size() % 8 != 0)
+        json.append(' ');
+    char length[8];
+    qToLittleEndian<quint64>(static_cast<quint64>(json.size()), length);
+    QFile file(path);
+    return file.open(QIODevice::WriteOnly) && file.write(length, 8) == 8 && file.write(json) == json.size() &&
+           file.write(QByteArray(static_cast<int>(offset), '\0')) == offset;
 }
 
 } // namespace emloc::ui::testing

@@ -47,33 +47,9 @@ using namespace emloc::ui::testing;
 
 namespace {
 
-// A safetensors file with the given tensors (F32, zero data), as Hugging Face writes them.
 void writeSafetensors(const QString &path, const QList<QPair<QString, QList<qint64>>> &tensors)
 {
-    QJsonObject header;
-    qint64 offset = 0;
-    for (const auto &[name, shape] : tensors) {
-        qint64 count = 1;
-        QJsonArray dims;
-        for (qint64 d : shape) {
-            count *= d;
-            dims.append(d);
-        }
-        header.insert(name, QJsonObject{{"dtype", "F32"},
-                                        {"shape", dims},
-                                        {"data_offsets", QJsonArray{offset, offset + 4 * count}}});
-        offset += 4 * count;
-    }
-    QByteArray json = QJsonDocument(header).toJson(QJsonDocument::Compact);
-    while (json.size() % 8 != 0)
-        json.append(' ');
-    QFile file(path);
-    QVERIFY(file.open(QIODevice::WriteOnly));
-    char length[8];
-    qToLittleEndian<quint64>(static_cast<quint64>(json.size()), length);
-    file.write(length, 8);
-    file.write(json);
-    file.write(QByteArray(static_cast<int>(offset), '\0'));
+    QVERIFY(writeZeroSafetensors(path, tensors));
 }
 
 void writeText(const QString &path, const QByteArray &text)

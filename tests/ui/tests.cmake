@@ -12,6 +12,8 @@ emloc_add_test(test_ui_background SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_ui_back
     LIBS emloc_ui TIMEOUT 120)
 emloc_add_test(test_ui_project SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_ui_project.cpp LABELS gui
     LIBS emloc_ui TIMEOUT 120)
+emloc_add_test(test_ui_run_results SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_ui_run_results.cpp LABELS gui
+    LIBS emloc_ui TIMEOUT 120)
 
 # Renders every page to PNG for docs/screenshots:
 #   xvfb-run -s "-screen 0 1400x900x24" <build>/tests/emloc_ui_screenshots docs/screenshots

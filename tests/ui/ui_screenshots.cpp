@@ -1,8 +1,9 @@
 // Renders every page of EMLoC Studio to <output>/<page>.png on the demo: the converted demo model, the
 // bookings dataset and the engine throughout. The Budget page shows the planner and the retained energy of
 // the last `scripts/demo.sh` run (runs/demo); the Run page a short real run of the pipeline on the demo
-// (24 steps), paused in training; the Results page that run when it has finished, with the held-out table
-// of the last full demo run (runs/demo/summary.json). Run it under Xvfb:
+// (24 steps), paused while it builds the emulator (run-stage1.png) and in training (run.png); the Results
+// page that run when it has finished, with the held-out table of the last full demo run
+// (runs/demo/summary.json). Run it under Xvfb:
 //   xvfb-run -s "-screen 0 1400x900x24" emloc_ui_screenshots docs/screenshots [--lang zh_TW]
 #include "about_dialog.h"
 #include "application_setup.h"
@@ -100,6 +101,17 @@ int main(int argc, char *argv[])
     project.exportSettings.outputFolder = work.filePath(QStringLiteral("bookings-lora"));
     window.setProject(project, work.filePath(QStringLiteral("bookings.emloc")));
     window.startTraining();
+    // Stage 1 a third of the way through its layers ("10 / 30 layers" on the Progress card).
+    auto layersBuilt = [&] {
+        const QString text = window.runPage()->stepText();
+        return text.contains(QStringLiteral("layers")) ? text.section(QLatin1Char(' '), 0, 0).toInt() : 0;
+    };
+    while (layersBuilt() < 10 && window.jobController()->isRunning())
+        QTest::qWait(50);
+    window.jobController()->pause();
+    QTest::qWait(500);
+    ok = save(&window, output, QStringLiteral("run-stage1")) && ok;
+    window.jobController()->resume();
     auto trainingStep = [&] {
         int64_t step = 0;
         for (const auto &sample : window.runPage()->samples())

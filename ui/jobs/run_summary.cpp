@@ -1,20 +1,21 @@
 #include "jobs/run_summary.h"
 
 #include <QCoreApplication>
+#include <QFile>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QSaveFile>
 
 #include <algorithm>
 
 namespace emloc::ui {
 
-namespace {
-constexpr std::size_t kFinalLossWindow = 10;
-}
-
-RunSummary summarizeRun(const std::vector<core::MetricSample> &samples)
+RunSummary summarizeRun(const std::vector<core::MetricSample> &samples,
+                        const std::vector<core::MetricSample> &history)
 {
     RunSummary summary;
     std::vector<double> trainingLosses;
+    qint64 firstTrainingStep = -1;
     double tokensPerSecondSum = 0;
     qint64 tokensPerSecondCount = 0;
     std::vector<double> stageStart;
@@ -47,6 +48,8 @@ RunSummary summarizeRun(const std::vector<core::MetricSample> &samples)
         summary.peakBytes = std::max<qint64>({summary.peakBytes, sample.peakMemoryBytes, sample.memoryBytes});
 
         if (sample.stage == "train" && sample.loss >= 0) {
+            if (trainingLosses.empty())
+                firstTrainingStep = sample.step;
             trainingLosses.push_back(sample.loss);
             summary.trainingSteps = std::max<qint64>(summary.trainingSteps, sample.step);
         }
@@ -57,15 +60,47 @@ RunSummary summarizeRun(const std::vector<core::MetricSample> &samples)
     }
     if (!trainingLosses.empty()) {
         summary.firstTrainingLoss = trainingLosses.front();
-        const std::size_t window = std::min(kFinalLossWindow, trainingLosses.size());
-        double sum = 0;
-        for (std::size_t i = trainingLosses.size() - window; i < trainingLosses.size(); ++i)
-            sum += trainingLosses[i];
-        summary.finalTrainingLoss = sum / static_cast<double>(window);
+        summary.finalTrainingLoss = trainingLosses.back();
+        // A resumed training starts after step 1: its earlier steps are only in the folder's file.
+        qint64 earliest = firstTrainingStep;
+        for (const core::MetricSample &sample : history) {
+            if (sample.stage == "train" && sample.loss >= 0 && sample.step < earliest) {
+                earliest = sample.step;
+                summary.firstTrainingLoss = sample.loss;
+            }
+        }
     }
     if (tokensPerSecondCount > 0)
         summary.meanTokensPerSecond = tokensPerSecondSum / static_cast<double>(tokensPerSecondCount);
     return summary;
+}
+
+std::vector<core::MetricSample> readMetricsFile(const QString &path)
+{
+    std::vector<core::MetricSample> samples;
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly))
+        return samples;
+    while (!file.atEnd()) {
+        const QJsonObject line = QJsonDocument::fromJson(file.readLine()).object();
+        if (!line.value(QStringLiteral("stage")).isString())
+            continue;
+        core::MetricSample sample;
+        sample.stage = line.value(QStringLiteral("stage")).toString().toStdString();
+        sample.step = line.value(QStringLiteral("step")).toInteger();
+        sample.totalSteps = line.value(QStringLiteral("total_steps")).toInteger();
+        sample.elapsedSeconds = line.value(QStringLiteral("elapsed_s")).toDouble();
+        sample.loss = line.value(QStringLiteral("loss")).toDouble(-1);
+        sample.validationLoss = line.value(QStringLiteral("validation_loss")).toDouble(-1);
+        sample.learningRate = line.value(QStringLiteral("lr")).toDouble(-1);
+        sample.gradNorm = line.value(QStringLiteral("grad_norm")).toDouble(-1);
+        sample.tokensPerSecond = line.value(QStringLiteral("tokens_per_s")).toDouble(-1);
+        sample.etaSeconds = line.value(QStringLiteral("eta_s")).toDouble(-1);
+        sample.memoryBytes = line.value(QStringLiteral("memory_bytes")).toInteger(-1);
+        sample.peakMemoryBytes = line.value(QStringLiteral("peak_memory_bytes")).toInteger(-1);
+        samples.push_back(sample);
+    }
+    return samples;
 }
 
 bool writeMetricsCsv(const QString &path, const std::vector<core::MetricSample> &samples, QString *error)

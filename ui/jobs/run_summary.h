@@ -22,8 +22,8 @@ struct RunSummary
 
     double elapsedSeconds = 0; // the latest sample's time since the job started
     qint64 trainingSteps = 0;
-    double firstTrainingLoss = -1;
-    double finalTrainingLoss = -1; // mean of the last few steps: one step is noisy
+    double firstTrainingLoss = -1; // step 1's, also when this run resumed a training begun earlier
+    double finalTrainingLoss = -1; // the last step's, as logged
     double bestValidationLoss = -1;
     qint64 bestValidationStep = -1;
     double finalValidationLoss = -1;
@@ -32,7 +32,14 @@ struct RunSummary
     std::vector<StageSummary> stages; // in order of appearance
 };
 
-RunSummary summarizeRun(const std::vector<core::MetricSample> &samples);
+// `history`: the training folder's metrics file, which holds every step of the training, also those
+// before a resume; the steps of it that come before the run's first training step give the first loss.
+RunSummary summarizeRun(const std::vector<core::MetricSample> &samples,
+                        const std::vector<core::MetricSample> &history = {});
+
+// A metrics.jsonl file as the engine writes it (one sample per line); empty when it cannot be read.
+// Lines that are not samples are skipped.
+std::vector<core::MetricSample> readMetricsFile(const QString &path);
 
 // One row per sample, the same fields as the CLI's JSONL metrics. Atomic (QSaveFile).
 bool writeMetricsCsv(const QString &path, const std::vector<core::MetricSample> &samples, QString *error);

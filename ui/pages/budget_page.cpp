@@ -254,7 +254,10 @@ QWidget *BudgetPage::createEmulatorGroup()
     m_budgetMode->setObjectName(QStringLiteral("budgetMode"));
     m_budgetMode->setToolTip(
         tr("The planner picks the largest emulator whose fine-tuning peak fits this budget."));
-    m_budget = doubleSpinBox(0.25, 4096, 0.5, 2, m_budgetMode->toolTip(), group);
+    // From 0: a budget too small for any emulator is kept as typed and refused with a message (updateFit),
+    // never silently replaced by the previous value as a spin box does below its minimum.
+    m_budget = doubleSpinBox(0.0, 4096, 0.5, 2, m_budgetMode->toolTip(), group);
+    m_budget->setCorrectionMode(QAbstractSpinBox::CorrectToNearestValue);
     m_budget->setObjectName(QStringLiteral("budgetGiB"));
     m_budget->setSuffix(tr(" GiB"));
     m_ratioMode = new QRadioButton(tr("Keep a fixed &ratio of each layer:"), group);
@@ -603,9 +606,25 @@ void BudgetPage::updateFit()
         return;
     }
     const qint64 budget = budgetBytes();
-    if (m_preview.error.isEmpty() && !m_preview.fits && m_preview.budgetBytes == budget) {
+    // The smallest emulator the planner knows of (its curve does not depend on the budget, so it is
+    // current while the preview for a just-typed budget is still being computed).
+    qint64 smallestNeed = 0;
+    for (const PlanPoint &point : m_preview.curve) {
+        const qint64 need = std::max({point.constructionBytes, point.fineTuningBytes, point.correctionBytes});
+        smallestNeed = smallestNeed > 0 ? std::min(smallestNeed, need) : need;
+    }
+    if (budget <= 0) {
+        m_fit->setMessage(ValidationLabel::State::Error,
+                          tr("A budget of %1 leaves no memory for any emulator. Enter a larger budget.")
+                              .arg(formatBytes(budget)));
+    } else if (m_preview.error.isEmpty() && !m_preview.fits && m_preview.budgetBytes == budget) {
         m_fit->setMessage(ValidationLabel::State::Error,
                           tr("No emulator fits %1: %2").arg(formatBytes(budget), m_preview.advice));
+    } else if (m_preview.error.isEmpty() && budget < smallestNeed) {
+        m_fit->setMessage(ValidationLabel::State::Error,
+                          tr("%1 is less than any emulator of this model needs: the smallest takes %2. Enter "
+                             "at least %2.")
+                              .arg(formatBytes(budget), formatBytes(smallestNeed)));
     } else if (device && budget > device->totalBytes) {
         m_fit->setMessage(ValidationLabel::State::Error,
                           tr("The budget (%1) is more than %2 has in all (%3). Lower the budget.")

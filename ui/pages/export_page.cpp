@@ -17,6 +17,12 @@
 
 namespace emloc::ui {
 
+namespace {
+// Where a run and the Export button write the formats, inside the output folder (the engine's pipeline
+// and app/gui/engine_jobs.cpp).
+const QString kExportSubfolder = QStringLiteral("export");
+} // namespace
+
 ExportPage::ExportPage(QWidget *parent)
     : ProjectPage(
           tr("Export"),
@@ -132,6 +138,14 @@ void ExportPage::setExportAvailable(bool available, const QString &reason)
 {
     m_available = available;
     m_exportHint->setText(reason);
+    validateFolder(); // a run that just ended may have created the folder
+    updateButton();
+}
+
+void ExportPage::showEvent(QShowEvent *event)
+{
+    ProjectPage::showEvent(event);
+    validateFolder();
     updateButton();
 }
 
@@ -151,12 +165,18 @@ void ExportPage::validateFolder()
         m_folderValidation->setMessage(
             ValidationLabel::State::Error,
             tr("You cannot write into %1. Choose a folder you own.").arg(QDir::toNativeSeparators(path)));
-    } else if (info.exists() && !QDir(path).isEmpty()) {
-        m_folderValidation->setMessage(
-            ValidationLabel::State::Warning,
-            tr("The folder is not empty: files with the same names are replaced."));
     } else if (info.exists()) {
-        m_folderValidation->setMessage(ValidationLabel::State::Ok, tr("The folder is empty and writable."));
+        const QString exports = QDir::toNativeSeparators(QDir(path).filePath(kExportSubfolder));
+        if (QFileInfo::exists(QDir(path).filePath(kExportSubfolder)))
+            m_folderValidation->setMessage(
+                ValidationLabel::State::Warning,
+                tr("The folder exists and holds an earlier export: exporting replaces the files in %1.")
+                    .arg(exports));
+        else
+            m_folderValidation->setMessage(
+                ValidationLabel::State::Ok,
+                tr("The folder exists; the export is written to %1, beside what is already there.")
+                    .arg(exports));
     } else {
         // The nearest existing parent decides whether the folder can be created.
         QFileInfo parent(info.absolutePath());

@@ -32,6 +32,10 @@ public:
 Q_SIGNALS:
     void exportRequested();
 
+protected:
+    // The folder may have been created (by a run) since it was chosen: what the page says is re-read.
+    void showEvent(QShowEvent *event) override;
+
 private:
     void validateFolder();
     void updateButton();

@@ -43,6 +43,30 @@ QString stageName(const QString &stage)
         return ResultsPage::tr("Evaluation");
     return stage;
 }
+
+constexpr int kEvaluationColumns = 6;
+
+// "12 / 32 (38 %)" from a count and a rate of the evaluation JSON; "–" when the rate is null or absent
+// (nothing generated, or a summary written before the engine counted it).
+QString countAndRate(const QJsonObject &model, const char *count, const char *rate)
+{
+    const QJsonValue value = model.value(QLatin1String(rate));
+    if (!value.isDouble())
+        return QStringLiteral("–");
+    return ResultsPage::tr("%1 / %2 (%3 %)")
+        .arg(QLocale().toString(model.value(QLatin1String(count)).toInteger()),
+             QLocale().toString(model.value(QStringLiteral("generated")).toInteger()),
+             QLocale().toString(100.0 * value.toDouble(), 'f', 0));
+}
+
+QString metricTitle(const QString &metric)
+{
+    if (metric == QLatin1String("exact"))
+        return ResultsPage::tr("Exact match");
+    if (metric == QLatin1String("contains"))
+        return ResultsPage::tr("Contains the reference");
+    return metric.isEmpty() ? ResultsPage::tr("Match") : metric;
+}
 } // namespace
 
 ResultsPage::ResultsPage(QWidget *parent)
@@ -130,17 +154,24 @@ ResultsPage::ResultsPage(QWidget *parent)
 
     m_evaluationBox = new QGroupBox(tr("Held-out evaluation"), content);
     auto *evaluationLayout = new QVBoxLayout(m_evaluationBox);
+    m_evaluationSource = new QLabel(m_evaluationBox);
+    m_evaluationSource->setObjectName(QStringLiteral("evaluationSource"));
+    m_evaluationSource->setWordWrap(true);
+    m_evaluationSource->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    evaluationLayout->addWidget(m_evaluationSource);
     m_evaluation = new QTreeWidget(m_evaluationBox);
     m_evaluation->setObjectName(QStringLiteral("evaluationTable"));
     m_evaluation->setHeaderLabels(
-        {tr("Model"), tr("Loss"), tr("Perplexity"), tr("Match"), tr("Peak memory")});
+        {tr("Model"), tr("Loss"), tr("Perplexity"), tr("Match"), tr("Stopped by itself"), tr("Peak memory")});
+    m_evaluation->headerItem()->setToolTip(
+        4, tr("Answers that ended on the model's end token, not at the length limit."));
     m_evaluation->setRootIsDecorated(false);
     m_evaluation->setAlternatingRowColors(true);
     m_evaluation->header()->setSectionResizeMode(QHeaderView::ResizeToContents);
     m_evaluation->header()->setSectionResizeMode(0, QHeaderView::Stretch);
     m_evaluation->header()->setStretchLastSection(false);
     m_evaluation->setMaximumHeight(m_evaluation->fontMetrics().height() * 9); // four models and the header
-    for (int column = 1; column < 5; ++column)
+    for (int column = 1; column < kEvaluationColumns; ++column)
         m_evaluation->headerItem()->setTextAlignment(column, Qt::AlignRight | Qt::AlignVCenter);
     evaluationLayout->addWidget(m_evaluation);
     layout->addWidget(m_evaluationBox);
@@ -164,6 +195,11 @@ void ResultsPage::setEvaluation(const QJsonObject &summary)
     const QJsonObject evaluation = summary.value(QStringLiteral("evaluation")).toObject();
     const QJsonArray models = evaluation.value(QStringLiteral("models")).toArray();
     m_evaluationBox->setVisible(!models.isEmpty());
+    m_evaluation->headerItem()->setText(3,
+                                        metricTitle(evaluation.value(QStringLiteral("metric")).toString()));
+    // A held-out share of the training data reads differently from a separate test file: say which.
+    const QString source = evaluation.value(QStringLiteral("source")).toString();
+    m_evaluationSource->setText(tr("Examples: %1").arg(source.isEmpty() ? QStringLiteral("–") : source));
     const QMap<QString, QString> titles{
         {QStringLiteral("original"), tr("Original (no fine-tuning)")},
         {QStringLiteral("emulator+lora"), tr("Emulator + LoRA")},
@@ -176,28 +212,25 @@ void ResultsPage::setEvaluation(const QJsonObject &summary)
         row->setText(0, titles.value(name, name));
         row->setText(1, formatNumber(model.value(QStringLiteral("loss")).toDouble()));
         row->setText(2, formatNumber(model.value(QStringLiteral("perplexity")).toDouble()));
-        const QJsonValue rate = model.value(QStringLiteral("match_rate"));
-        row->setText(3, rate.isDouble() ? tr("%1 / %2 (%3 %)")
-                                              .arg(model.value(QStringLiteral("matched")).toInt())
-                                              .arg(model.value(QStringLiteral("generated")).toInt())
-                                              .arg(QLocale().toString(100.0 * rate.toDouble(), 'f', 0))
-                                        : QStringLiteral("–"));
-        row->setText(4, formatBytes(qint64(model.value(QStringLiteral("peak_memory_bytes")).toDouble(-1))));
-        for (int column = 1; column < 5; ++column)
+        row->setText(3, countAndRate(model, "matched", "match_rate"));
+        row->setText(4, countAndRate(model, "stopped", "stop_rate"));
+        row->setText(5, formatBytes(qint64(model.value(QStringLiteral("peak_memory_bytes")).toDouble(-1))));
+        for (int column = 1; column < kEvaluationColumns; ++column)
             row->setTextAlignment(column, Qt::AlignRight | Qt::AlignVCenter);
         if (name == QLatin1String("original+corrected")) {
             QFont bold = row->font(0);
             bold.setBold(true);
-            for (int column = 0; column < 5; ++column)
+            for (int column = 0; column < kEvaluationColumns; ++column)
                 row->setFont(column, bold);
         }
     }
 }
 
-void ResultsPage::setRun(const JobOutcome &outcome, const std::vector<core::MetricSample> &samples)
+void ResultsPage::setRun(const JobOutcome &outcome, const std::vector<core::MetricSample> &samples,
+                         const std::vector<core::MetricSample> &history)
 {
     m_samples = samples;
-    m_summary = summarizeRun(samples);
+    m_summary = summarizeRun(samples, history);
     m_hasResults = true;
     // The job's clock when it reported one; the wall clock of the worker otherwise.
     const double seconds = std::max(outcome.elapsedSeconds, m_summary.elapsedSeconds);

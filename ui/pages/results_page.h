@@ -27,11 +27,14 @@ class ResultsPage : public Page
 public:
     explicit ResultsPage(QWidget *parent = nullptr);
 
-    void setRun(const JobOutcome &outcome, const std::vector<core::MetricSample> &samples);
+    // `history`: the training folder's metrics file (summarizeRun), for the steps before a resume.
+    void setRun(const JobOutcome &outcome, const std::vector<core::MetricSample> &samples,
+                const std::vector<core::MetricSample> &history = {});
     // The pipeline's summary.json: the held-out comparison of the original, the emulator + LoRA, the
-    // uncorrected and the corrected model. An empty object hides the table.
+    // uncorrected and the corrected model, and which examples it ran on. An empty object hides the table.
     void setEvaluation(const QJsonObject &summary);
     QTreeWidget *evaluationTable() const { return m_evaluation; }
+    QLabel *evaluationSource() const { return m_evaluationSource; }
     ChatPanel *chatPanel() const { return m_chat; }
     void clear();
     bool hasResults() const { return m_hasResults; }
@@ -57,6 +60,7 @@ private:
     QTreeWidget *m_stages = nullptr;
     QGroupBox *m_evaluationBox = nullptr;
     QTreeWidget *m_evaluation = nullptr;
+    QLabel *m_evaluationSource = nullptr;
     ChatPanel *m_chat = nullptr;
     bool m_hasResults = false;
     RunSummary m_summary;

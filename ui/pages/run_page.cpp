@@ -41,6 +41,38 @@ int stageIndex(const std::string &stage)
     return -1;
 }
 
+// What a stage's counter counts: the Step card never shows layers as if they were optimizer steps.
+QString stepCount(const QString &stage, qint64 done, qint64 total)
+{
+    const QString d = QLocale().toString(done);
+    const QString t = QLocale().toString(total);
+    if (stage == QLatin1String("calibrate"))
+        return total > 0 ? RunPage::tr("%1 / %2 batches").arg(d, t) : RunPage::tr("%1 batches").arg(d);
+    if (stage == QLatin1String("build"))
+        return total > 0 ? RunPage::tr("%1 / %2 layers").arg(d, t) : RunPage::tr("%1 layers").arg(d);
+    if (stage == QLatin1String("correct"))
+        return total > 0 ? RunPage::tr("%1 / %2 modules").arg(d, t) : RunPage::tr("%1 modules").arg(d);
+    return total > 0 ? RunPage::tr("%1 / %2 steps").arg(d, t) : RunPage::tr("%1 steps").arg(d);
+}
+
+// The running stage in words; empty for a stage this page does not know.
+QString stageActivity(const QString &stage)
+{
+    if (stage == QLatin1String("calibrate"))
+        return RunPage::tr("Building the emulator: calibrating (stage 1 of 3)");
+    if (stage == QLatin1String("build") || stage == QLatin1String("write"))
+        return RunPage::tr("Building the emulator (stage 1 of 3)");
+    if (stage == QLatin1String("train") || stage == QLatin1String("validate"))
+        return RunPage::tr("Fine-tuning LoRA on the emulator (stage 2 of 3)");
+    if (stage == QLatin1String("correct"))
+        return RunPage::tr("Correcting LoRA for the original model (stage 3 of 3)");
+    if (stage.startsWith(QLatin1String("evaluate")))
+        return RunPage::tr("Evaluating on held-out examples");
+    if (stage == QLatin1String("export"))
+        return RunPage::tr("Exporting");
+    return {};
+}
+
 QGroupBox *framed(const QString &title, QWidget *content, QWidget *parent)
 {
     auto *box = new QGroupBox(title, parent);
@@ -89,7 +121,7 @@ RunPage::RunPage(JobController *controller, QWidget *parent)
 
     auto *stats = new QHBoxLayout;
     stats->setSpacing(10);
-    m_step = new StatCard(tr("Step"), this);
+    m_step = new StatCard(tr("Progress"), this);
     m_loss = new StatCard(tr("Training loss"), this);
     m_throughput = new StatCard(tr("Tokens/s"), this);
     m_eta = new StatCard(tr("Time left"), this);
@@ -180,6 +212,8 @@ void RunPage::setStartAvailable(bool available, const QString &reason)
 
 void RunPage::prepareRun(qint64 budgetBytes)
 {
+    // Nothing of the last run may linger into this one: counters, time left, the state line.
+    m_activity.clear();
     m_samples.clear();
     m_clock.reset();
     m_peakBytes = -1;
@@ -195,6 +229,7 @@ void RunPage::prepareRun(qint64 budgetBytes)
     }
     for (StatCard *card : {m_step, m_loss, m_throughput, m_eta, m_elapsed, m_peak})
         card->setValue(QStringLiteral("–"));
+    setState(QString());
 }
 
 QProgressBar *RunPage::stageBar(Stage stage) const
@@ -205,6 +240,16 @@ QProgressBar *RunPage::stageBar(Stage stage) const
 QString RunPage::stateText() const
 {
     return m_state->text();
+}
+
+QString RunPage::stepText() const
+{
+    return m_step->value();
+}
+
+QString RunPage::timeLeftText() const
+{
+    return m_eta->value();
 }
 
 void RunPage::appendUpdates(const JobUpdates &updates)
@@ -284,9 +329,11 @@ void RunPage::appendLogLines(const std::vector<LogLine> &lines, qint64 dropped)
 
 void RunPage::updateProgress(const StageProgress &progress)
 {
+    setActivity(progress.stage);
     const int index = stageIndex(progress.stage.toStdString());
     if (index < 0)
         return;
+    m_step->setValue(stepCount(progress.stage, progress.done, progress.total));
     QProgressBar *bar = m_bars[index];
     // QProgressBar holds ints; scale large totals (token counts) down.
     const qint64 scale = progress.total > INT_MAX ? progress.total / INT_MAX + 1 : 1;
@@ -318,11 +365,6 @@ void RunPage::updateProgress(const StageProgress &progress)
 
 void RunPage::updateStats(const core::MetricSample &latest)
 {
-    if (latest.totalSteps > 0)
-        m_step->setValue(
-            tr("%1 / %2").arg(QLocale().toString(latest.step), QLocale().toString(latest.totalSteps)));
-    else
-        m_step->setValue(QLocale().toString(latest.step));
     // The newest training loss: a validation sample does not replace it.
     for (auto it = m_samples.rbegin(); it != m_samples.rend(); ++it) {
         if (it->stage == "train" && it->loss >= 0) {
@@ -367,11 +409,14 @@ void RunPage::onFinished(const JobOutcome &outcome)
         break;
     case JobOutcome::Status::Cancelled:
         setState(tr("%1 was cancelled after %2.").arg(outcome.jobName, formatDuration(seconds)));
+        m_eta->setValue(QStringLiteral("–")); // nothing is left to wait for
         break;
     case JobOutcome::Status::Failed:
         setState(tr("%1 failed: %2").arg(outcome.jobName, outcome.message));
+        m_eta->setValue(QStringLiteral("–"));
         break;
     }
+    m_activity.clear();
     updateButtons();
 }
 
@@ -380,8 +425,20 @@ void RunPage::onPausedChanged(bool paused)
     if (paused)
         setState(tr("Paused: the job holds after its current step. Resume continues it."));
     else if (m_controller->isRunning() && !m_controller->isCancelling())
-        setState(tr("Running: %1").arg(m_controller->currentJobName()));
+        setState(m_activity.isEmpty() ? tr("Running: %1").arg(m_controller->currentJobName()) : m_activity);
     updateButtons();
+}
+
+void RunPage::setActivity(const QString &stage)
+{
+    const QString activity = stageActivity(stage);
+    if (activity.isEmpty() || activity == m_activity || !m_controller->isRunning())
+        return;
+    m_activity = activity;
+    // Pausing and cancelling say so themselves until the job acts on them.
+    if (!m_controller->isPaused() && !m_controller->isCancelling())
+        setState(m_activity);
+    Q_EMIT activityChanged(m_activity);
 }
 
 void RunPage::updateButtons()

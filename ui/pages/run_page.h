@@ -50,14 +50,20 @@ public:
     QPushButton *resumeButton() const { return m_resume; }
     QPushButton *cancelButton() const { return m_cancel; }
     QString stateText() const;
+    QString stepText() const;
+    QString activity() const { return m_activity; }
+    QString timeLeftText() const;
 
 Q_SIGNALS:
     void startRequested();
+    // What the running job is doing now, by stage ("Building the emulator (stage 1 of 3)").
+    void activityChanged(const QString &activity);
 
 private:
     void appendUpdates(const emloc::ui::JobUpdates &updates);
     void appendLogLines(const std::vector<LogLine> &lines, qint64 dropped);
     void updateProgress(const StageProgress &progress);
+    void setActivity(const QString &stage);
     void updateStats(const core::MetricSample &latest);
     void onStarted(const QString &name);
     void onFinished(const emloc::ui::JobOutcome &outcome);
@@ -85,6 +91,7 @@ private:
     QProgressBar *m_bars[3] = {};
     QLabel *m_barLabels[3] = {};
     bool m_stageReported[3] = {};
+    QString m_activity; // the running stage in words; empty before the first report
 
     LossPlot *m_lossPlot = nullptr;
     MemoryPlot *m_memoryPlot = nullptr;

@@ -1,5 +1,7 @@
 #include "widgets/chat_panel.h"
 
+#include "widgets/validation_label.h"
+
 #include <QGridLayout>
 #include <QLabel>
 #include <QLineEdit>
@@ -25,15 +27,18 @@ ChatPanel::ChatPanel(QWidget *parent) : QWidget(parent)
         answer->setReadOnly(true);
         answer->setMinimumHeight(fontMetrics().height() * 6);
     }
+    m_staleNote = new ValidationLabel(this);
+    m_staleNote->setObjectName(QStringLiteral("chatStaleNote"));
     auto *row = new QHBoxLayout;
     row->addWidget(m_prompt, 1);
     row->addWidget(m_send);
     row->addWidget(m_stop);
     layout->addLayout(row, 0, 0, 1, 2);
-    layout->addWidget(new QLabel(tr("Original model"), this), 1, 0);
-    layout->addWidget(new QLabel(tr("With the corrected adapter (EMLoC)"), this), 1, 1);
-    layout->addWidget(m_original, 2, 0);
-    layout->addWidget(m_corrected, 2, 1);
+    layout->addWidget(m_staleNote, 1, 0, 1, 2);
+    layout->addWidget(new QLabel(tr("Original model"), this), 2, 0);
+    layout->addWidget(new QLabel(tr("With the corrected adapter (EMLoC)"), this), 2, 1);
+    layout->addWidget(m_original, 3, 0);
+    layout->addWidget(m_corrected, 3, 1);
 
     connect(m_send, &QPushButton::clicked, this, [this] { ask(m_prompt->text()); });
     connect(m_prompt, &QLineEdit::returnPressed, this, [this] { ask(m_prompt->text()); });
@@ -61,12 +66,23 @@ void ChatPanel::setProject(const Project &project)
     m_project = project;
 }
 
+void ChatPanel::setStaleNote(const QString &note)
+{
+    if (note.isEmpty())
+        m_staleNote->clear();
+    else
+        m_staleNote->setMessage(ValidationLabel::State::Warning, note);
+}
+
 void ChatPanel::ask(const QString &prompt)
 {
     if (!m_generator || m_thread || prompt.trimmed().isEmpty())
         return;
     m_original->clear();
     m_corrected->clear();
+    // Said again where the answer appears: it comes from an adapter of an earlier run.
+    if (m_staleNote->state() == ValidationLabel::State::Warning)
+        m_corrected->setPlainText(tr("[From the corrected adapter of an earlier run]\n"));
     m_stopRequested = std::make_shared<std::atomic<bool>>(false);
     m_stream = std::make_shared<Locked<Stream>>();
     const auto stopRequested = m_stopRequested;

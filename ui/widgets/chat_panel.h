@@ -17,6 +17,8 @@ class QPushButton;
 
 namespace emloc::ui {
 
+class ValidationLabel;
+
 // Try the result: one prompt answered by the original model and by the original with the corrected
 // adapter, side by side, the tokens streaming in as they are generated (on a worker thread, which
 // appends them to a Locked buffer that a ~30 Hz GUI timer drains: one signal per token would flood the
@@ -31,6 +33,10 @@ public:
 
     void setGenerator(ChatGenerator generator);
     void setProject(const Project &project);
+    // Non-empty: the corrected adapter on disk is not the last run's; shown above the answers and at the
+    // head of each corrected answer.
+    void setStaleNote(const QString &note);
+    ValidationLabel *staleNoteLabel() const { return m_staleNote; }
     void ask(const QString &prompt);
     void stop();
     bool isBusy() const { return m_thread != nullptr; }
@@ -60,6 +66,7 @@ private:
     QPushButton *m_stop = nullptr;
     QPlainTextEdit *m_original = nullptr;
     QPlainTextEdit *m_corrected = nullptr;
+    ValidationLabel *m_staleNote = nullptr;
     QPointer<QThread> m_thread;
     std::shared_ptr<std::atomic<bool>> m_stopRequested;
     std::shared_ptr<Locked<Stream>> m_stream;

@@ -5,8 +5,11 @@
 namespace emloc::ui {
 
 namespace {
-constexpr double kSmoothing = 0.9; // exponential moving average of the per-step loss
-}
+// Half the smoothing window: about 1/40 of the run's steps, so a short run is barely smoothed and a long
+// one loses its step-to-step noise.
+constexpr qint64 kStepsPerHalfWindow = 40;
+constexpr int kMaxHalfWindow = 25;
+} // namespace
 
 LossPlot::LossPlot(QWidget *parent) : Plot(tr("Step"), tr("Loss"), parent)
 {
@@ -34,16 +37,15 @@ LossPlot::LossPlot(QWidget *parent) : Plot(tr("Step"), tr("Loss"), parent)
 
 void LossPlot::appendSamples(const std::vector<core::MetricSample> &samples)
 {
-    QVector<double> steps, losses, smoothed, validationSteps, validationLosses;
+    QVector<double> steps, losses, validationSteps, validationLosses;
     for (const core::MetricSample &sample : samples) {
-        m_totalSteps = std::max<qint64>(m_totalSteps, sample.totalSteps);
+        // Only training counts optimizer steps: the emulator's layers must not stretch the step axis.
         const bool trainingStage = sample.stage == "train";
+        if (trainingStage)
+            m_totalSteps = std::max<qint64>(m_totalSteps, sample.totalSteps);
         if (trainingStage && sample.loss >= 0) {
-            m_ema = m_haveEma ? kSmoothing * m_ema + (1 - kSmoothing) * sample.loss : sample.loss;
-            m_haveEma = true;
             steps << static_cast<double>(sample.step);
             losses << sample.loss;
-            smoothed << m_ema;
         }
         if (sample.validationLoss >= 0) {
             validationSteps << static_cast<double>(sample.step);
@@ -54,7 +56,10 @@ void LossPlot::appendSamples(const std::vector<core::MetricSample> &samples)
         return;
     ++m_appendedBatches;
     m_train->addData(steps, losses, true);
-    m_smoothed->addData(steps, smoothed, true);
+    m_steps += steps;
+    m_losses += losses;
+    if (!steps.isEmpty())
+        updateSmoothed();
     m_validation->addData(validationSteps, validationLosses, true);
 
     bool found = false;
@@ -80,11 +85,39 @@ void LossPlot::clearData()
     m_train->data()->clear();
     m_smoothed->data()->clear();
     m_validation->data()->clear();
-    m_haveEma = false;
+    m_steps.clear();
+    m_losses.clear();
     m_totalSteps = 0;
     xAxis->setRange(0, 10);
     yAxis->setRange(0, 1);
     refresh();
+}
+
+QVector<double> LossPlot::smoothedLosses() const
+{
+    QVector<double> values;
+    values.reserve(m_smoothed->dataCount());
+    for (auto it = m_smoothed->data()->constBegin(); it != m_smoothed->data()->constEnd(); ++it)
+        values << it->value;
+    return values;
+}
+
+void LossPlot::updateSmoothed()
+{
+    // Recomputed whole from prefix sums (new points change the tail's windows): O(points) per batch.
+    const int count = static_cast<int>(m_losses.size());
+    const int halfWindow =
+        static_cast<int>(std::clamp<qint64>(m_totalSteps / kStepsPerHalfWindow, 1, kMaxHalfWindow));
+    QVector<double> prefix(count + 1, 0.0);
+    for (int i = 0; i < count; ++i)
+        prefix[i + 1] = prefix[i] + m_losses[i];
+    QVector<double> smoothed(count);
+    for (int i = 0; i < count; ++i) {
+        // Symmetric around i: near the ends the window narrows rather than leaning to one side.
+        const int half = std::min({halfWindow, i, count - 1 - i});
+        smoothed[i] = (prefix[i + half + 1] - prefix[i - half]) / (2 * half + 1);
+    }
+    m_smoothed->setData(m_steps, smoothed, true);
 }
 
 int LossPlot::trainPointCount() const

@@ -10,6 +10,7 @@ namespace {
 constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
 const QColor kBudgetColor(0xdc, 0x26, 0x26);
 const QColor kPeakColor(0x0f, 0x17, 0x2a);
+constexpr double kPeakLabelGap = 8; // pixels between the peak's marker and its label
 } // namespace
 
 MemoryPlot::MemoryPlot(QWidget *parent) : Plot(tr("Elapsed time"), tr("Memory (GiB)"), parent)
@@ -43,7 +44,7 @@ MemoryPlot::MemoryPlot(QWidget *parent) : Plot(tr("Elapsed time"), tr("Memory (G
     m_peakLabel->setColor(kPeakColor);
     m_peakLabel->setPositionAlignment(Qt::AlignHCenter | Qt::AlignBottom);
     m_peakLabel->position->setParentAnchor(m_peakMarker->position);
-    m_peakLabel->position->setCoords(0, -8);
+    m_peakLabel->position->setCoords(0, -kPeakLabelGap);
     m_peakLabel->setPadding(QMargins(2, 0, 2, 0));
     QFont bold = font();
     bold.setBold(true);
@@ -53,6 +54,8 @@ MemoryPlot::MemoryPlot(QWidget *parent) : Plot(tr("Elapsed time"), tr("Memory (G
     xAxis->setRange(0, 60);
     yAxis->setRange(0, 1);
     updateMarkers();
+    // The label's side is chosen in pixels once the axes are laid out, right before each draw.
+    connect(this, &QCustomPlot::afterLayout, this, &MemoryPlot::placePeakLabel);
 }
 
 void MemoryPlot::setBudgetBytes(qint64 bytes)
@@ -126,19 +129,47 @@ void MemoryPlot::updateMarkers()
     m_peakLabel->setVisible(havePeak);
     m_peakMarker->position->setCoords(m_peakTime, static_cast<double>(m_peakBytes) / kGiB);
     m_peakLabel->setText(tr("Peak %1").arg(formatBytes(m_peakBytes)));
-    // Near the right edge the label would leave the plot: anchor it on its right side instead.
     const double end = std::max(60.0, m_lastTime * 1.05);
     const double position = m_peakTime / end;
-    m_peakLabel->setPositionAlignment((position > 0.85  ? Qt::AlignRight
-                                       : position < 0.1 ? Qt::AlignLeft
-                                                        : Qt::AlignHCenter) |
-                                      Qt::AlignBottom);
     // The budget label sits at the end of its line away from the peak, so the two never overlap when the
     // peak comes close to the budget.
     const bool peakOnTheRight = havePeak && position > 0.5;
     m_budgetLabel->position->setCoords(peakOnTheRight ? 0.0 : 1.0, budget);
     m_budgetLabel->setPositionAlignment((peakOnTheRight ? Qt::AlignLeft : Qt::AlignRight) | Qt::AlignBottom);
     m_budgetLabel->setPadding(peakOnTheRight ? QMargins(4, 0, 0, 2) : QMargins(0, 0, 4, 2));
+}
+
+void MemoryPlot::placePeakLabel()
+{
+    if (!m_peakLabel->visible())
+        return;
+    // Decided by the label's width in pixels, not by where the peak falls in time: a narrow plot cut
+    // "Peak 1,021.7 MiB" to "ak 1,021.7 MiB" when the peak was near its left edge.
+    const QRect area = axisRect()->rect();
+    const QFontMetricsF metrics(m_peakLabel->font());
+    const QMargins padding = m_peakLabel->padding();
+    const double width = metrics.horizontalAdvance(m_peakLabel->text()) + padding.left() + padding.right();
+    const double height = metrics.height() + padding.top() + padding.bottom();
+    const double x = xAxis->coordToPixel(m_peakTime);
+    const double y = yAxis->coordToPixel(static_cast<double>(m_peakBytes) / kGiB);
+    Qt::Alignment horizontal = Qt::AlignHCenter;
+    if (x - width / 2 < area.left())
+        horizontal = Qt::AlignLeft;
+    else if (x + width / 2 > area.right())
+        horizontal = Qt::AlignRight;
+    const bool above = y - kPeakLabelGap - height >= area.top();
+    m_peakLabel->position->setCoords(0, above ? -kPeakLabelGap : kPeakLabelGap);
+    m_peakLabel->setPositionAlignment(horizontal | (above ? Qt::AlignBottom : Qt::AlignTop));
+}
+
+QRectF MemoryPlot::peakLabelRect() const
+{
+    return QRectF(m_peakLabel->topLeft->pixelPosition(), m_peakLabel->bottomRight->pixelPosition());
+}
+
+QString MemoryPlot::peakLabelText() const
+{
+    return m_peakLabel->text();
 }
 
 void MemoryPlot::updateRanges()

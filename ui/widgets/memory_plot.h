@@ -26,10 +26,14 @@ public:
     int pointCount() const;
     qint64 peakBytes() const { return m_peakBytes; }
     bool budgetLineVisible() const;
+    // Where the peak's label was last drawn, in pixels; inside axisRect()->rect() when it fits at all.
+    QRectF peakLabelRect() const;
+    QString peakLabelText() const;
 
 private:
     void updateRanges();
     void updateMarkers();
+    void placePeakLabel();
 
     QCPGraph *m_memory = nullptr;
     QCPItemStraightLine *m_budgetLine = nullptr;
