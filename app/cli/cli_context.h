@@ -1,6 +1,8 @@
 #pragma once
 // Shared state of the `emloc` command line: global options and the terminal front end of the job
-// interface. Each command file registers its subcommands through a register*Commands function.
+// interface. Each command file registers its subcommands through a register*Commands function; the
+// same files build the launcher (bin/emloc: parsing, help, usage errors, no LibTorch) and the engine
+// (emloc-engine: the commands themselves), which differ only in run_command.h.
 
 #include "terminal_feedback.h"
 
@@ -22,11 +24,8 @@ struct CliContext
     bool json = false;
     bool quiet = false;
     int exitCode = kExitOk;
+    bool handOff = false; // the launcher: a command parsed, for the engine to run
 };
-
-// Runs `body` as a job with terminal feedback (progress bar or plain lines; Ctrl-C cancels), prints
-// a failure to stderr and records the exit code in the context.
-void runCommand(CliContext &context, const std::function<void(core::Feedback &)> &body);
 
 // Prints `value` as indented JSON on stdout.
 void printJson(const nlohmann::json &value);
@@ -43,3 +42,6 @@ void registerRunCommands(CLI::App &app, CliContext &context);
 void registerBenchCommands(CLI::App &app, CliContext &context);
 
 } // namespace emloc::cli
+
+// runCommand: the engine's (app/cli/engine) or the launcher's (app/cli/launcher), by include path.
+#include "run_command.h"

@@ -1,13 +1,19 @@
 // `emloc`: the EMLoC engine from the command line. Every command runs through the same job
-// interface as the GUI (core/include/emloc/job.h).
+// interface as the GUI (core/include/emloc/job.h). Built twice (cli_context.h): as the launcher, which
+// parses and hands a valid command to the engine, and as the engine, which runs it.
 #include "cli_context.h"
 
-#include "emloc/device.h"
-#include "emloc/error.h"
 #include "emloc/version.h"
 
-#include <atomic>
 #include <csignal>
+
+#ifdef EMLOC_CLI_LAUNCHER
+#include "launch_engine.h"
+#else
+#include "emloc/device.h"
+#include "emloc/error.h"
+
+#include <atomic>
 #include <iostream>
 
 namespace emloc::cli {
@@ -58,6 +64,7 @@ void runCommand(CliContext &context, const std::function<void(core::Feedback &)>
 }
 
 } // namespace emloc::cli
+#endif
 
 int main(int argc, char **argv)
 {
@@ -69,11 +76,19 @@ int main(int argc, char **argv)
     CLI::App app{std::string(kProductName) +
                  " command line: build an emulator of a large model, fine-tune LoRA on it, correct the LoRA "
                  "for the original model and export it.\n\nExit codes: 0 ok, 1 error, 2 usage, 3 cancelled."};
+#ifdef EMLOC_CLI_LAUNCHER
+    // The versions of LibTorch and CUDA are the engine's to tell.
+    app.set_version_flag("--version", [argv] {
+        std::exit(cli::launchEngine(argv));
+        return std::string();
+    });
+#else
     app.set_version_flag("--version", [] {
         auto info = core::buildInfo();
         return std::string("emloc ") + info.emlocVersion + " (LibTorch " + info.libtorchVersion + ", CUDA " +
                (info.cudaCompiled ? info.cudaVersion : std::string("not compiled")) + ")";
     });
+#endif
     app.option_defaults()->always_capture_default();
     app.add_option("--device", context.device, "Where to compute: cpu, cuda or cuda:N")->default_val("cpu");
     app.add_option("--threads", context.threads, "CPU threads for tensor maths (0: all cores)")
@@ -100,5 +115,9 @@ int main(int argc, char **argv)
         int rc = app.exit(e);
         return rc == 0 ? cli::kExitOk : cli::kExitUsage;
     }
+#ifdef EMLOC_CLI_LAUNCHER
+    if (context.handOff)
+        return cli::launchEngine(argv);
+#endif
     return context.exitCode;
 }

@@ -497,6 +497,45 @@ private Q_SLOTS:
         QCOMPARE(tokensOf(adapted), tokensOf(merged));
     }
 
+    // bin/emloc is a launcher that parses without LibTorch: help and usage errors never start the engine
+    // (here: it is missing), a valid command does, and a missing engine is named with what to do.
+    void helpAndUsageErrorsNeedNoEngine()
+    {
+        QProcess readelf;
+        readelf.start(QStringLiteral("readelf"), {QStringLiteral("-d"), QStringLiteral(EMLOC_CLI_BINARY)});
+        QVERIFY(readelf.waitForFinished(30000));
+        const QByteArray dynamic = readelf.readAllStandardOutput();
+        QVERIFY2(dynamic.contains("NEEDED") && !dynamic.contains("torch") && !dynamic.contains("c10"),
+                 dynamic.constData());
+
+        auto runWithoutEngine = [](const QStringList &args) {
+            QProcess process;
+            QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+            environment.insert(QStringLiteral("EMLOC_ENGINE"), QStringLiteral("/nonexistent/emloc-engine"));
+            process.setProcessEnvironment(environment);
+            process.start(QStringLiteral(EMLOC_CLI_BINARY), args);
+            ProcessResult result;
+            result.timedOut = !process.waitForFinished(30000);
+            result.exitCode = process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;
+            result.out = process.readAllStandardOutput();
+            result.err = process.readAllStandardError();
+            return result;
+        };
+        const ProcessResult help = runWithoutEngine({"train", "--help"});
+        QVERIFY2(help.exitCode == kOk && help.out.contains("--lora-rank"), qPrintable(describe(help)));
+        const ProcessResult usage = runWithoutEngine({"train", "--lr", "fast"});
+        QVERIFY2(usage.exitCode == 2 && usage.err.contains("--lr"), qPrintable(describe(usage)));
+        const ProcessResult example = runWithoutEngine({"run", "--example"});
+        QVERIFY2(example.exitCode == kOk && example.out.contains("\"model\""), qPrintable(describe(example)));
+        const ProcessResult devices = runWithoutEngine({"devices"});
+        QVERIFY2(devices.exitCode == kError && devices.err.contains("/nonexistent/emloc-engine") &&
+                     devices.err.contains("EMLOC_ENGINE"),
+                 qPrintable(describe(devices)));
+        // With the engine in place (beside the launcher), the same command runs.
+        const ProcessResult real = runCli({"devices"});
+        QVERIFY2(real.exitCode == kOk && real.out.contains("cpu"), qPrintable(describe(real)));
+    }
+
 private:
     QTemporaryDir m_dir;
 };

@@ -52,7 +52,7 @@ echo "installed: $(du -sh "$ROOT/usr" | cut -f1)"
 
 step "Installed files"
 expected=(
-    usr/bin/emloc usr/bin/emloc-studio
+    usr/bin/emloc usr/bin/emloc-studio usr/lib/emloc-studio/emloc-engine
     usr/share/applications/$APP_ID.desktop usr/share/metainfo/$APP_ID.metainfo.xml
     usr/share/mime/packages/emloc-studio.xml usr/share/icons/hicolor/scalable/apps/$APP_ID.svg
     usr/share/emloc-studio/demo/$DEMO_MODEL usr/share/emloc-studio/demo/bookings-train.jsonl

@@ -1,0 +1,19 @@
+#pragma once
+// The engine's side of a command: its body runs as a job (main.cpp). The launcher has its own
+// run_command.h (app/cli/launcher), which hands the parsed command line to this program instead.
+
+#include <functional>
+
+namespace emloc::core {
+class Feedback;
+}
+
+namespace emloc::cli {
+
+struct CliContext;
+
+// Runs `body` as a job with terminal feedback (progress bar or plain lines; Ctrl-C cancels), prints
+// a failure to stderr and records the exit code in the context.
+void runCommand(CliContext &context, const std::function<void(core::Feedback &)> &body);
+
+} // namespace emloc::cli
