@@ -329,6 +329,14 @@
         <source>The last run&apos;s calibration: at ratio %1 the emulator keeps %2 % of the activation energy.</source>
         <translation type="unfinished"></translation>
     </message>
+    <message>
+        <source>A budget of %1 leaves no memory for any emulator. Enter a larger budget.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 is less than any emulator of this model needs: the smallest takes %2. Enter at least %2.</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>emloc::ui::ChatPanel</name>
@@ -355,6 +363,11 @@
     <message>
         <source>
 [%1]</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>[From the corrected adapter of an earlier run]
+</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -666,19 +679,19 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>The folder is not empty: files with the same names are replaced.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>The folder is empty and writable.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
         <source>The folder will be created.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <source>The folder cannot be created inside %1. Choose another place.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The folder exists and holds an earlier export: exporting replaces the files in %1.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The folder exists; the export is written to %1, beside what is already there.</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -999,6 +1012,26 @@
     </message>
     <message>
         <source>EMLoC Studio uses the new language the next time it starts.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Export the corrected adapter of an earlier run?</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 Run the three stages to the end first to export an adapter of the current settings.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Export Anyway</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The last run was stopped before it finished: the corrected adapter and the exports in %1 are from an earlier run and may not match the current settings.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Warning: %1</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -1514,6 +1547,26 @@
         <source>%1 / %2 (%3 %)</source>
         <translation type="unfinished"></translation>
     </message>
+    <message>
+        <source>Exact match</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Contains the reference</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Stopped by itself</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Answers that ended on the model&apos;s end token, not at the length limit.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Examples: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>emloc::ui::RunPage</name>
@@ -1555,10 +1608,6 @@
     </message>
     <message>
         <source>Stop the job after its current step; nothing half-written is left behind.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Step</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -1665,10 +1714,6 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>%1 / %2</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
         <source>Running: %1</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1690,6 +1735,66 @@
     </message>
     <message>
         <source>%1: done (%2 of %2)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 / %2 batches</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 batches</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 / %2 layers</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 layers</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 / %2 modules</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 modules</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 / %2 steps</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 steps</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Building the emulator: calibrating (stage 1 of 3)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Building the emulator (stage 1 of 3)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Fine-tuning LoRA on the emulator (stage 2 of 3)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Correcting LoRA for the original model (stage 3 of 3)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Evaluating on held-out examples</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Exporting</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Progress</source>
         <translation type="unfinished"></translation>
     </message>
 </context>

@@ -328,6 +328,14 @@
         <source>The last run&apos;s calibration: at ratio %1 the emulator keeps %2 % of the activation energy.</source>
         <translation>上次執行的校準：壓縮比 %1 時，模擬器保留 %2 % 的激活能量。</translation>
     </message>
+    <message>
+        <source>A budget of %1 leaves no memory for any emulator. Enter a larger budget.</source>
+        <translation>%1 的預算不足以容納任何模擬器。請輸入更大的預算。</translation>
+    </message>
+    <message>
+        <source>%1 is less than any emulator of this model needs: the smallest takes %2. Enter at least %2.</source>
+        <translation>%1 少於此模型任何模擬器所需的記憶體：最小的也需要 %2。請至少輸入 %2。</translation>
+    </message>
 </context>
 <context>
     <name>emloc::ui::ChatPanel</name>
@@ -356,6 +364,12 @@
 [%1]</source>
         <translation>
 [%1]</translation>
+    </message>
+    <message>
+        <source>[From the corrected adapter of an earlier run]
+</source>
+        <translation>[來自先前一次執行的修正後轉接器]
+</translation>
     </message>
 </context>
 <context>
@@ -665,20 +679,20 @@
         <translation>您無法寫入 %1。請選擇您擁有的資料夾。</translation>
     </message>
     <message>
-        <source>The folder is not empty: files with the same names are replaced.</source>
-        <translation>資料夾不是空的：同名檔案會被取代。</translation>
-    </message>
-    <message>
-        <source>The folder is empty and writable.</source>
-        <translation>資料夾是空的，且可以寫入。</translation>
-    </message>
-    <message>
         <source>The folder will be created.</source>
         <translation>將會建立此資料夾。</translation>
     </message>
     <message>
         <source>The folder cannot be created inside %1. Choose another place.</source>
         <translation>無法在 %1 中建立資料夾。請選擇其他位置。</translation>
+    </message>
+    <message>
+        <source>The folder exists and holds an earlier export: exporting replaces the files in %1.</source>
+        <translation>資料夾已存在，且含有先前的匯出：匯出會取代 %1 中的檔案。</translation>
+    </message>
+    <message>
+        <source>The folder exists; the export is written to %1, beside what is already there.</source>
+        <translation>資料夾已存在；匯出會寫入 %1，與既有內容並存。</translation>
     </message>
 </context>
 <context>
@@ -999,6 +1013,26 @@
     <message>
         <source>EMLoC Studio uses the new language the next time it starts.</source>
         <translation>EMLoC Studio 下次啟動時會使用新的語言。</translation>
+    </message>
+    <message>
+        <source>Export the corrected adapter of an earlier run?</source>
+        <translation>要匯出先前一次執行的修正後轉接器嗎？</translation>
+    </message>
+    <message>
+        <source>%1 Run the three stages to the end first to export an adapter of the current settings.</source>
+        <translation>%1 若要匯出符合目前設定的轉接器，請先將三個階段完整執行完畢。</translation>
+    </message>
+    <message>
+        <source>&amp;Export Anyway</source>
+        <translation>仍要匯出(&amp;E)</translation>
+    </message>
+    <message>
+        <source>The last run was stopped before it finished: the corrected adapter and the exports in %1 are from an earlier run and may not match the current settings.</source>
+        <translation>上次執行在完成前就已停止：%1 中的修正後轉接器與匯出檔來自先前的執行，可能與目前的設定不符。</translation>
+    </message>
+    <message>
+        <source>Warning: %1</source>
+        <translation>警告：%1</translation>
     </message>
 </context>
 <context>
@@ -1512,6 +1546,26 @@
         <source>%1 / %2 (%3 %)</source>
         <translation>%1 / %2（%3 %）</translation>
     </message>
+    <message>
+        <source>Exact match</source>
+        <translation>完全相符</translation>
+    </message>
+    <message>
+        <source>Contains the reference</source>
+        <translation>包含參考答案</translation>
+    </message>
+    <message>
+        <source>Stopped by itself</source>
+        <translation>自行停止</translation>
+    </message>
+    <message>
+        <source>Answers that ended on the model&apos;s end token, not at the length limit.</source>
+        <translation>以模型的結束詞元收尾、而非因達到長度上限而截斷的回答。</translation>
+    </message>
+    <message>
+        <source>Examples: %1</source>
+        <translation>範例：%1</translation>
+    </message>
 </context>
 <context>
     <name>emloc::ui::RunPage</name>
@@ -1554,10 +1608,6 @@
     <message>
         <source>Stop the job after its current step; nothing half-written is left behind.</source>
         <translation>在目前這一步之後停止工作；不會留下寫到一半的檔案。</translation>
-    </message>
-    <message>
-        <source>Step</source>
-        <translation>步數</translation>
     </message>
     <message>
         <source>Training loss</source>
@@ -1662,10 +1712,6 @@
         <translation>已略過</translation>
     </message>
     <message>
-        <source>%1 / %2</source>
-        <translation>%1 / %2</translation>
-    </message>
-    <message>
         <source>Running: %1</source>
         <translation>執行中：%1</translation>
     </message>
@@ -1688,6 +1734,66 @@
     <message>
         <source>%1: done (%2 of %2)</source>
         <translation>%1：完成（%2 / %2）</translation>
+    </message>
+    <message>
+        <source>%1 / %2 batches</source>
+        <translation>%1 / %2 批次</translation>
+    </message>
+    <message>
+        <source>%1 batches</source>
+        <translation>%1 批次</translation>
+    </message>
+    <message>
+        <source>%1 / %2 layers</source>
+        <translation>%1 / %2 層</translation>
+    </message>
+    <message>
+        <source>%1 layers</source>
+        <translation>%1 層</translation>
+    </message>
+    <message>
+        <source>%1 / %2 modules</source>
+        <translation>%1 / %2 個模組</translation>
+    </message>
+    <message>
+        <source>%1 modules</source>
+        <translation>%1 個模組</translation>
+    </message>
+    <message>
+        <source>%1 / %2 steps</source>
+        <translation>%1 / %2 步</translation>
+    </message>
+    <message>
+        <source>%1 steps</source>
+        <translation>%1 步</translation>
+    </message>
+    <message>
+        <source>Building the emulator: calibrating (stage 1 of 3)</source>
+        <translation>建立模擬器：校準中（第 1 / 3 階段）</translation>
+    </message>
+    <message>
+        <source>Building the emulator (stage 1 of 3)</source>
+        <translation>建立模擬器（第 1 / 3 階段）</translation>
+    </message>
+    <message>
+        <source>Fine-tuning LoRA on the emulator (stage 2 of 3)</source>
+        <translation>在模擬器上微調 LoRA（第 2 / 3 階段）</translation>
+    </message>
+    <message>
+        <source>Correcting LoRA for the original model (stage 3 of 3)</source>
+        <translation>針對原始模型修正 LoRA（第 3 / 3 階段）</translation>
+    </message>
+    <message>
+        <source>Evaluating on held-out examples</source>
+        <translation>以保留的範例評估中</translation>
+    </message>
+    <message>
+        <source>Exporting</source>
+        <translation>匯出中</translation>
+    </message>
+    <message>
+        <source>Progress</source>
+        <translation>進度</translation>
     </message>
 </context>
 <context>
