@@ -20,7 +20,8 @@ enum ExitCode { kExitOk = 0, kExitError = 1, kExitUsage = 2, kExitCancelled = 3 
 struct CliContext
 {
     std::string device = "cpu";
-    int threads = 0; // 0: hardware concurrency
+    bool deviceGiven = false; // --device was on the command line (it then wins over a run configuration)
+    int threads = 0;          // 0: hardware concurrency
     bool json = false;
     bool quiet = false;
     int exitCode = kExitOk;

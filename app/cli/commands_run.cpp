@@ -102,8 +102,8 @@ void registerRunCommands(CLI::App &app, CliContext &context)
             throw CLI::RequiredError("CONFIG (or --example)");
         runCommand(context, [&context, args](core::Feedback &feedback) {
             core::PipelineConfig config = core::loadPipelineConfig(args->config, args->output);
-            if (context.device != "cpu")
-                config.device = context.device; // --device on the command line wins
+            if (context.deviceGiven)
+                config.device = context.device; // --device on the command line wins, cpu included
             const core::PipelineResult result = core::runPipeline(config, feedback);
             if (auto *terminal = dynamic_cast<TerminalFeedback *>(&feedback))
                 terminal->finishLine();

@@ -90,7 +90,9 @@ int main(int argc, char **argv)
     });
 #endif
     app.option_defaults()->always_capture_default();
-    app.add_option("--device", context.device, "Where to compute: cpu, cuda or cuda:N")->default_val("cpu");
+    app.add_option("--device", context.device, "Where to compute: cpu, cuda or cuda:N")
+        ->default_val("cpu")
+        ->each([&context](const std::string &) { context.deviceGiven = true; });
     app.add_option("--threads", context.threads, "CPU threads for tensor maths (0: all cores)")
         ->default_val(0)
         ->check(CLI::NonNegativeNumber);

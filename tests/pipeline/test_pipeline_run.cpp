@@ -158,6 +158,21 @@ private Q_SLOTS:
         QVERIFY2((run.out + run.err).contains("the evaluation is skipped"), qPrintable(describe(run)));
     }
 
+    // --device on the command line wins over the configuration's, --device cpu included: a configuration
+    // written for a GPU runs on the CPU (here reusing the CPU run's stages), and fails without it.
+    void deviceOnTheCommandLineWins()
+    {
+        writeConfig(0.0, "gpu.json", "out", [](nlohmann::json &config) { config["device"] = "cuda:7"; });
+        const auto onGpu = runCli({"run", m_dir.filePath("gpu.json")});
+        QVERIFY2(onGpu.exitCode == 1 && onGpu.err.contains("cuda:7") &&
+                     !onGpu.err.contains("Stage 'emulator'"),
+                 qPrintable(describe(onGpu)));
+        const auto onCpu = runCli({"--device", "cpu", "run", m_dir.filePath("gpu.json")});
+        QVERIFY2(onCpu.exitCode == 0, qPrintable(describe(onCpu)));
+        const auto skipped = skippedStages(readJson(m_dir.filePath("out/summary.json")));
+        QVERIFY(skipped["emulator"] && skipped["train"] && skipped["correct"] && skipped["evaluate"]);
+    }
+
 private:
     void writeConfig(double clamp, const QString &name = "run.json", const std::string &output = "out",
                      const std::function<void(nlohmann::json &)> &change = {})

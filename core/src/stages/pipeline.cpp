@@ -470,6 +470,12 @@ nlohmann::json PipelineResult::toJson() const
 
 PipelineResult runPipeline(const PipelineConfig &config, Feedback &feedback)
 {
+    // A device this machine lacks fails before any stage starts, naming where it was asked for.
+    try {
+        requireDevice(parseDevice(config.device));
+    } catch (const Error &error) {
+        throw Error(std::string(error.what()) + " (\"device\" in the run configuration)");
+    }
     PipelineRun run{config, feedback, openModel(config.model), {}, {}, {}, {}};
     if (!run.original.tokenizerJson.is_object() || run.original.tokenizerJson.empty())
         throw Error(config.model +
