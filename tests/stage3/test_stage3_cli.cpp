@@ -13,6 +13,19 @@
 using namespace emloc;
 using namespace emloc::test;
 
+namespace {
+// model/, emulator/ and adapter/ under `root`: a small Llama, its emulator and a LoRA trained on it.
+core::ModelConfig writeModelEmulatorAndAdapter(const std::string &root)
+{
+    core::ModelConfig config = smallConfig("llama");
+    auto weights = randomWeights(config, 31);
+    writeModelFolder(root + "/model", config, *weights);
+    writeEmulatorFolder(root + "/emulator", config, *weights, 6);
+    core::writePeftAdapter(randomAdapter(*weights, allModules(config), 4, 8.0, 2), root + "/adapter");
+    return config;
+}
+} // namespace
+
 class Stage3CliTest : public QObject
 {
     Q_OBJECT
@@ -22,11 +35,7 @@ private Q_SLOTS:
     {
         QTemporaryDir dir;
         const std::string root = dir.path().toStdString();
-        core::ModelConfig config = smallConfig("llama");
-        auto weights = randomWeights(config, 31);
-        writeModelFolder(root + "/model", config, *weights);
-        writeEmulatorFolder(root + "/emulator", config, *weights, 6);
-        core::writePeftAdapter(randomAdapter(*weights, allModules(config), 4, 8.0, 2), root + "/adapter");
+        const core::ModelConfig config = writeModelEmulatorAndAdapter(root);
         const QString r = QString::fromStdString(root);
 
         auto correct = runCli({"--json", "correct", "--model", r + "/model", "--emulator", r + "/emulator",
@@ -81,11 +90,7 @@ private Q_SLOTS:
     {
         QTemporaryDir dir;
         const std::string root = dir.path().toStdString();
-        core::ModelConfig config = smallConfig("llama");
-        auto weights = randomWeights(config, 31);
-        writeModelFolder(root + "/model", config, *weights);
-        writeEmulatorFolder(root + "/emulator", config, *weights, 6);
-        core::writePeftAdapter(randomAdapter(*weights, allModules(config), 4, 8.0, 2), root + "/adapter");
+        writeModelEmulatorAndAdapter(root);
         const QString r = QString::fromStdString(root);
         for (const mode_t mask : {mode_t(022), mode_t(077)}) {
             const QString tag = QString::number(mask, 8);
