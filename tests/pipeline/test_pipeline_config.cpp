@@ -58,6 +58,19 @@ private Q_SLOTS:
         QCOMPARE(config.budgetBytes, int64_t(0));
     }
 
+    // A PipelineConfig built in code (the Studio's) refines exactly as a file that says nothing does:
+    // off. It used to take RefineOptions' own 2 layers, so every Studio run refined unasked.
+    void defaultConfigMatchesTheFileDefaults()
+    {
+        const PipelineConfig fromFile = parse(minimal());
+        const PipelineConfig inCode;
+        QCOMPARE(inCode.refine.layers, int64_t(0));
+        QCOMPARE(inCode.refine.layers, fromFile.refine.layers);
+        QCOMPARE(inCode.refine.train.steps, fromFile.refine.train.steps);
+        QCOMPARE(inCode.refine.train.learningRate, fromFile.refine.train.learningRate);
+        QCOMPARE(inCode.clampLimit, fromFile.clampLimit);
+    }
+
     void settingsAreRead()
     {
         json document = minimal();

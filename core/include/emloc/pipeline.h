@@ -20,6 +20,18 @@
 
 namespace emloc::core {
 
+// The pipeline's refinement settings before a configuration says otherwise (correct.refine_*): off,
+// 30 steps, the training's learning rate. One place, so the JSON reader, the Studio and a default
+// PipelineConfig agree (RefineOptions alone defaults to 2 layers, as `emloc refine` does).
+inline RefineOptions pipelineRefineDefaults()
+{
+    RefineOptions refine;
+    refine.layers = 0;
+    refine.train.steps = 30;
+    refine.train.learningRate = 0; // 0: train.lr
+    return refine;
+}
+
 struct PipelineConfig
 {
     std::string model;     // the ORIGINAL model: HF folder or .gguf
@@ -42,7 +54,7 @@ struct PipelineConfig
     double clampLimit = 3; // <= 0: no clamp
     // Beyond the paper (refine.h): the corrected LoRA of the last `refine.layers` decoder layers
     // fine-tuned on the original model; 0: off. Only steps, lr (0: train.lr) and layers are read from it.
-    RefineOptions refine;
+    RefineOptions refine = pipelineRefineDefaults();
     EvaluationOptions evaluation; // metric, generation, maxNewTokens, maxExamples, batchSize
     std::vector<ExportFormat> exports;
 

@@ -245,9 +245,11 @@ PipelineConfig pipelineConfigFromJson(const nlohmann::json &json, const std::str
 
     Section correct = root.section("correct");
     config.clampLimit = correct.number("clamp", 3, 0, 1e6);
-    config.refine.layers = correct.integer("refine_layers", 0, 0, 1 << 16);
-    config.refine.train.steps = correct.integer("refine_steps", 30, 1, kMaxCount);
-    config.refine.train.learningRate = correct.number("refine_lr", 0, 0, 10); // 0: train.lr
+    const RefineOptions refineDefaults = pipelineRefineDefaults();
+    config.refine.layers = correct.integer("refine_layers", refineDefaults.layers, 0, 1 << 16);
+    config.refine.train.steps = correct.integer("refine_steps", refineDefaults.train.steps, 1, kMaxCount);
+    config.refine.train.learningRate =
+        correct.number("refine_lr", refineDefaults.train.learningRate, 0, 10); // 0: train.lr
     correct.finish();
 
     Section evaluate = root.section("evaluate");
