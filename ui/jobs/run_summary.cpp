@@ -2,8 +2,6 @@
 
 #include <QCoreApplication>
 #include <QFile>
-#include <QJsonDocument>
-#include <QJsonObject>
 #include <QSaveFile>
 
 #include <algorithm>
@@ -82,23 +80,14 @@ std::vector<core::MetricSample> readMetricsFile(const QString &path)
     if (!file.open(QIODevice::ReadOnly))
         return samples;
     while (!file.atEnd()) {
-        const QJsonObject line = QJsonDocument::fromJson(file.readLine()).object();
-        if (!line.value(QStringLiteral("stage")).isString())
+        // The engine's own reader of its metrics lines; a line that is not one (cut short) is skipped.
+        const nlohmann::json line = nlohmann::json::parse(file.readLine().toStdString(), nullptr, false);
+        if (!line.is_object() || !line.contains("stage") || !line["stage"].is_string())
             continue;
-        core::MetricSample sample;
-        sample.stage = line.value(QStringLiteral("stage")).toString().toStdString();
-        sample.step = line.value(QStringLiteral("step")).toInteger();
-        sample.totalSteps = line.value(QStringLiteral("total_steps")).toInteger();
-        sample.elapsedSeconds = line.value(QStringLiteral("elapsed_s")).toDouble();
-        sample.loss = line.value(QStringLiteral("loss")).toDouble(-1);
-        sample.validationLoss = line.value(QStringLiteral("validation_loss")).toDouble(-1);
-        sample.learningRate = line.value(QStringLiteral("lr")).toDouble(-1);
-        sample.gradNorm = line.value(QStringLiteral("grad_norm")).toDouble(-1);
-        sample.tokensPerSecond = line.value(QStringLiteral("tokens_per_s")).toDouble(-1);
-        sample.etaSeconds = line.value(QStringLiteral("eta_s")).toDouble(-1);
-        sample.memoryBytes = line.value(QStringLiteral("memory_bytes")).toInteger(-1);
-        sample.peakMemoryBytes = line.value(QStringLiteral("peak_memory_bytes")).toInteger(-1);
-        samples.push_back(sample);
+        try {
+            samples.push_back(core::metricSampleFromJson(line));
+        } catch (const nlohmann::json::exception &) {
+        }
     }
     return samples;
 }

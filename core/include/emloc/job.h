@@ -33,6 +33,9 @@ struct MetricSample
 // One line of a metrics.jsonl file (the trainer's and the CLI's --metrics): fields a stage does not
 // measure are left out.
 nlohmann::json metricSampleJson(const MetricSample &sample);
+// The sample a metricSampleJson line holds; absent fields read as -1 (not reported). Throws
+// nlohmann::json::exception when `line` is not such an object.
+MetricSample metricSampleFromJson(const nlohmann::json &line);
 
 // How a job ended. `message` is for a person: for Failed it says what happened and what to do.
 struct JobResult

@@ -104,4 +104,22 @@ nlohmann::json metricSampleJson(const MetricSample &sample)
     return line;
 }
 
+MetricSample metricSampleFromJson(const nlohmann::json &line)
+{
+    MetricSample sample;
+    sample.stage = line.at("stage").get<std::string>();
+    sample.step = line.value("step", int64_t(0));
+    sample.totalSteps = line.value("total_steps", int64_t(0));
+    sample.elapsedSeconds = line.value("elapsed_s", 0.0);
+    sample.loss = line.value("loss", -1.0);
+    sample.validationLoss = line.value("validation_loss", -1.0);
+    sample.learningRate = line.value("lr", -1.0);
+    sample.gradNorm = line.value("grad_norm", -1.0);
+    sample.tokensPerSecond = line.value("tokens_per_s", -1.0);
+    sample.etaSeconds = line.value("eta_s", -1.0);
+    sample.memoryBytes = line.value("memory_bytes", int64_t(-1));
+    sample.peakMemoryBytes = line.value("peak_memory_bytes", int64_t(-1));
+    return sample;
+}
+
 } // namespace emloc::core
