@@ -5,6 +5,7 @@
 #include "project/demo_project.h"
 #include "self_test.h"
 
+#include "emloc/device.h"
 #include "emloc/version.h"
 
 #include <QApplication>
@@ -64,6 +65,7 @@ int main(int argc, char *argv[])
 
     QApplication app(argc, argv);
     emloc::ui::initializeApplication(app);
+    emloc::core::configureThreads(0); // LibTorch's own default counts the host's cores, not a CPU quota
     QCommandLineParser parser;
     describeOptions(parser, languageOption);
     parser.process(app);

@@ -1,6 +1,7 @@
 // The decoder on small random in-memory models: KV cache, padding, causality, sliding window, projection
 // slots and observers, layer streaming, generation and the sampling processors.
 #include "emloc/causal_lm.h"
+#include "emloc/device.h"
 #include "emloc/error.h"
 #include "emloc/generation.h"
 #include "model_test_util.h"
@@ -61,7 +62,10 @@ class TestModelDecoder : public QObject
 {
     Q_OBJECT
 private Q_SLOTS:
-    void initTestCase() { torch::set_num_threads(2); }
+    void initTestCase()
+    {
+        emloc::core::configureThreads(0);
+    } // OMP_NUM_THREADS: ctest runs two suites at once
 
     void cacheMatchesFullSequence_data()
     {

@@ -2,6 +2,7 @@
 // window) / qwen2 (bias) / qwen3 (q/k norm) models, tied and untied, written with save_pretrained and
 // read back through openModel. Logits of a padded batch and greedy generations must agree.
 #include "emloc/causal_lm.h"
+#include "emloc/device.h"
 #include "emloc/generation.h"
 #include "emloc/model_files.h"
 #include "emloc/safetensors.h"
@@ -25,7 +26,7 @@ class TestModelReference : public QObject
 private Q_SLOTS:
     void initTestCase()
     {
-        torch::set_num_threads(2);
+        emloc::core::configureThreads(0); // OMP_NUM_THREADS: ctest runs two suites at once
         QVERIFY(m_dir.isValid());
         auto result = emloc::test::runPythonScript("model_make_fixtures.py", {m_dir.path()}, 900000);
         QVERIFY2(result.exitCode == 0, result.err.constData());

@@ -2,6 +2,7 @@
 // throughput of the decoder on it (printed for the README / benchmarks).
 #include "emloc/causal_lm.h"
 #include "emloc/chat_template.h"
+#include "emloc/device.h"
 #include "emloc/generation.h"
 #include "emloc/model_files.h"
 #include "emloc/tokenizer.h"
@@ -19,7 +20,7 @@ class TestModelSmolLM : public QObject
 private Q_SLOTS:
     void initTestCase()
     {
-        torch::set_num_threads(2);
+        emloc::core::configureThreads(0); // OMP_NUM_THREADS: ctest runs two suites at once
         m_files = openModel(emloc::test::demoGgufPath().toStdString());
         m_model = std::make_unique<CausalLM>(m_files);
         m_tokenizer = Tokenizer::fromJson(m_files.tokenizerJson, "demo model");

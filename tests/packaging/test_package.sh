@@ -124,7 +124,7 @@ appstreamcli validate --no-net --pedantic "$ROOT/usr/share/metainfo/$APP_ID.meta
 
 run_installed() { # PREFIX: the programs of the install under PREFIX, in an empty environment
     local prefix="$1"
-    local env=(env -i "PATH=/usr/bin:/bin" "HOME=$WORK/home" "QT_QPA_PLATFORM=offscreen" "OMP_NUM_THREADS=2")
+    local env=(env -i "PATH=/usr/bin:/bin" "HOME=$WORK/home" "QT_QPA_PLATFORM=offscreen" "OMP_NUM_THREADS=1")
     "${env[@]}" "$prefix/bin/emloc" --version | tee "$WORK/version.txt"
     grep -q '^emloc [0-9]' "$WORK/version.txt" || fail "emloc --version printed no version"
     "${env[@]}" "$prefix/bin/emloc" info "$prefix/share/emloc-studio/demo/$DEMO_MODEL" | tee "$WORK/info.txt"

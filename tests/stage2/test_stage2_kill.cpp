@@ -28,9 +28,7 @@ constexpr int kCheckpointEvery = 3;
 
 QStringList trainArguments(const QString &out)
 {
-    return {"--threads",
-            "2",
-            "--json",
+    return {"--json",
             "train",
             test::demoGgufPath(),
             "--data",

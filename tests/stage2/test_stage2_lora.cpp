@@ -3,6 +3,7 @@
 #include "stage2_test_util.h"
 
 #include "emloc/atomic_file.h"
+#include "emloc/device.h"
 #include "emloc/error.h"
 #include "emloc/lora.h"
 #include "emloc/optimizer.h"
@@ -41,7 +42,10 @@ class TestStage2Lora : public QObject
     Q_OBJECT
 
 private Q_SLOTS:
-    void initTestCase() { torch::set_num_threads(2); }
+    void initTestCase()
+    {
+        emloc::core::configureThreads(0);
+    } // OMP_NUM_THREADS: ctest runs two suites at once
 
     void freshLoraChangesNothing()
     {

@@ -2,6 +2,7 @@
 #include "test_support.h"
 
 #include "emloc/causal_lm.h"
+#include "emloc/device.h"
 #include "emloc/lora.h"
 #include "emloc/model_files.h"
 #include "emloc/safetensors.h"
@@ -24,7 +25,7 @@ private:
 private Q_SLOTS:
     void initTestCase()
     {
-        torch::set_num_threads(2);
+        emloc::core::configureThreads(0); // OMP_NUM_THREADS: ctest runs two suites at once
         QVERIFY(m_dir.isValid());
         m_base = m_dir.filePath("base");
         auto made = test::runPythonScript("stage2_peft_reference.py", {"make", m_base});

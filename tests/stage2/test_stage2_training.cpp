@@ -2,6 +2,7 @@
 #include "stage2_test_util.h"
 
 #include "emloc/atomic_file.h"
+#include "emloc/device.h"
 #include "emloc/error.h"
 #include "emloc/layer_drop.h"
 #include "emloc/lora.h"
@@ -86,7 +87,10 @@ class TestStage2Training : public QObject
     Q_OBJECT
 
 private Q_SLOTS:
-    void initTestCase() { torch::set_num_threads(2); }
+    void initTestCase()
+    {
+        emloc::core::configureThreads(0);
+    } // OMP_NUM_THREADS: ctest runs two suites at once
 
     void lossFallsOnMemorisation()
     {

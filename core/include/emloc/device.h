@@ -31,8 +31,8 @@ std::vector<DeviceInfo> listDevices();
 // Throws Error when a CUDA device is asked for and none is there.
 void requireDevice(const DeviceSpec &spec);
 
-// LibTorch's intra-op threads; n <= 0 means the hardware concurrency. LibTorch may otherwise default
-// to a single thread on some machines.
+// LibTorch's intra-op threads; n <= 0 means defaultThreadCount() (OMP_NUM_THREADS, else the usable
+// cores). LibTorch's own default counts the host's cores, which oversubscribes a CPU quota.
 void configureThreads(int n);
 int threadCount();
 

@@ -1,4 +1,5 @@
 #include "emloc/device.h"
+#include "emloc/cpu_count.h"
 #include "emloc/parse_number.h"
 
 #include "emloc/error.h"
@@ -8,7 +9,6 @@
 #include <torch/version.h>
 
 #include <fstream>
-#include <thread>
 #include <unistd.h>
 
 #ifdef EMLOC_HAVE_CUDA
@@ -54,9 +54,8 @@ int64_t meminfoKiB(const char *field)
 std::vector<DeviceInfo> listDevices()
 {
     std::vector<DeviceInfo> devices;
-    unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-    devices.push_back({"cpu", "CPU (" + std::to_string(cores) + " threads)", meminfoKiB("MemTotal") * 1024,
-                       meminfoKiB("MemAvailable") * 1024});
+    devices.push_back({"cpu", "CPU (" + std::to_string(usableCpuCount()) + " usable cores)",
+                       meminfoKiB("MemTotal") * 1024, meminfoKiB("MemAvailable") * 1024});
 #ifdef EMLOC_HAVE_CUDA
     int count = 0;
     if (cudaGetDeviceCount(&count) == cudaSuccess) {
@@ -92,9 +91,7 @@ void requireDevice(const DeviceSpec &spec)
 
 void configureThreads(int n)
 {
-    if (n <= 0)
-        n = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-    torch::set_num_threads(n);
+    torch::set_num_threads(n > 0 ? n : defaultThreadCount());
 }
 
 int threadCount()
