@@ -659,6 +659,13 @@ void MainWindow::setChatGenerator(ChatGenerator generator)
     m_resultsPage->chatPanel()->setGenerator(std::move(generator));
 }
 
+void MainWindow::setInspectors(ModelInspector model, DatasetInspector dataset)
+{
+    m_modelPage->setInspector(std::move(model));
+    m_dataPage->setInspector(std::move(dataset));
+    updateAvailability();
+}
+
 void MainWindow::setDatasetStatsProvider(DatasetStatsProvider provider)
 {
     m_statsProvider = std::move(provider);

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "inspect/inspection.h"
 #include "jobs/job_worker.h"
 #include "project/chat.h"
 #include "project/dataset_stats.h"
@@ -66,6 +67,8 @@ public:
     // The engine's statistics of the training file behind the Data page (computed on a worker thread).
     void setDatasetStatsProvider(DatasetStatsProvider provider);
     void updateDatasetStats();
+    // The engine's readers behind the Model and Data pages' checks and previews.
+    void setInspectors(ModelInspector model, DatasetInspector dataset);
     // The engine's generation behind the Results page's side-by-side chat.
     void setChatGenerator(ChatGenerator generator);
 

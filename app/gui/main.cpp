@@ -1,5 +1,6 @@
 // `emloc-studio`: EMLoC Studio, the desktop application (ui/ holds all of it but this entry point).
 #include "application_setup.h"
+#include "engine_inspect.h"
 #include "engine_jobs.h"
 #include "main_window.h"
 #include "project/demo_project.h"
@@ -84,6 +85,7 @@ int main(int argc, char *argv[])
     window.setExportJobFactory(&emloc::gui::PipelineJobs::exporting);
     window.setPlanProvider(&emloc::gui::PipelineJobs::plan);
     window.setDatasetStatsProvider(&emloc::gui::PipelineJobs::datasetStats);
+    window.setInspectors(&emloc::gui::EngineInspection::model, &emloc::gui::EngineInspection::dataset);
     window.setChatGenerator(&emloc::gui::PipelineJobs::chat);
     if (!parser.positionalArguments().isEmpty()) {
         window.openProject(parser.positionalArguments().first());

@@ -1,6 +1,7 @@
 #include "self_test.h"
 
 #include "application_setup.h"
+#include "engine_inspect.h"
 #include "engine_jobs.h"
 #include "format.h"
 #include "installed_data.h"
@@ -62,8 +63,19 @@ int runSelfTest(QApplication &app)
                                    .arg(ui::formatBytes(plan.curve.front().inferenceBytes))
                              : plan.error);
 
+    const ui::ModelSummary model = EngineInspection::model(demo->modelPath);
+    const ui::DatasetSummary data = EngineInspection::dataset(demo->data.trainingPath);
+    passed &= report(model.ok() && data.ok(), QStringLiteral("readers"),
+                     !model.ok()  ? model.error
+                     : !data.ok() ? data.error
+                                  : QStringLiteral("demo model (%1, %2 layers) and data (%3 records) read")
+                                        .arg(model.storageType)
+                                        .arg(model.layers)
+                                        .arg(data.records));
+
     ui::MainWindow window;
     window.setPlanProvider(&PipelineJobs::plan);
+    window.setInspectors(&EngineInspection::model, &EngineInspection::dataset);
     window.setProject(*demo);
     window.show();
     QApplication::processEvents();

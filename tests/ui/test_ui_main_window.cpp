@@ -3,7 +3,6 @@
 
 #include "about_dialog.h"
 #include "gui_test_support.h"
-#include "inspect/model_inspector.h"
 #include "jobs/job_controller.h"
 #include "pages/budget_page.h"
 #include "pages/data_page.h"
@@ -39,7 +38,6 @@
 #include <QTemporaryDir>
 #include <QTest>
 #include <QTreeWidget>
-#include <QtEndian>
 
 using namespace emloc;
 using namespace emloc::ui;
@@ -47,26 +45,11 @@ using namespace emloc::ui::testing;
 
 namespace {
 
-void writeSafetensors(const QString &path, const QList<QPair<QString, QList<qint64>>> &tensors)
-{
-    QVERIFY(writeZeroSafetensors(path, tensors));
-}
-
 void writeText(const QString &path, const QByteArray &text)
 {
     QFile file(path);
     QVERIFY(file.open(QIODevice::WriteOnly));
     file.write(text);
-}
-
-QByteArray chatRecords(int count)
-{
-    QByteArray text;
-    for (int i = 0; i < count; ++i)
-        text += QByteArray(R"({"messages":[{"role":"user","content":"What is )") + QByteArray::number(i) +
-                R"( plus one?"},{"role":"assistant","content":"It is )" + QByteArray::number(i + 1) +
-                R"(."}]})" + "\n";
-    return text;
 }
 
 } // namespace
@@ -196,130 +179,6 @@ private Q_SLOTS:
         budget->setValue(4.0);
         QCOMPARE(page->fitMessage()->state(), ValidationLabel::State::Ok);
         QCOMPARE(page->budgetBytes(), 4LL << 30);
-    }
-
-    void modelPageValidatesFolders()
-    {
-        MainWindow window;
-        ModelPage *page = window.modelPage();
-        QTemporaryDir dir;
-        QVERIFY(dir.isValid());
-
-        page->pathField()->lineEdit()->setText(dir.filePath("missing"));
-        Q_EMIT page->pathField()->lineEdit()->editingFinished();
-        QCOMPARE(page->validation()->state(), ValidationLabel::State::Error);
-        QVERIFY(page->validation()->text().contains(QStringLiteral("does not exist")));
-
-        // A folder without config.json.
-        page->readFrom([&] {
-            Project p;
-            p.modelPath = dir.path();
-            return p;
-        }());
-        QCOMPARE(page->validation()->state(), ValidationLabel::State::Error);
-        QVERIFY(page->validation()->text().contains(QStringLiteral("config.json")));
-
-        // A complete small Hugging Face folder: 2 layers of q_proj [8, 4] + norm [4] + embeddings [16, 4].
-        writeText(
-            dir.filePath("config.json"),
-            R"({"architectures":["LlamaForCausalLM"],"num_hidden_layers":2,"hidden_size":4,"vocab_size":16,
-                      "max_position_embeddings":128,"torch_dtype":"float32"})");
-        writeSafetensors(dir.filePath("model.safetensors"),
-                         {{"model.embed_tokens.weight", {16, 4}},
-                          {"model.layers.0.self_attn.q_proj.weight", {8, 4}},
-                          {"model.layers.1.self_attn.q_proj.weight", {8, 4}},
-                          {"model.norm.weight", {4}}});
-        page->readFrom([&] {
-            Project p;
-            p.modelPath = dir.path();
-            return p;
-        }());
-        QCOMPARE(page->validation()->state(), ValidationLabel::State::Warning); // no tokenizer.json
-        QVERIFY(page->validation()->text().contains(QStringLiteral("tokenizer.json")));
-        writeText(dir.filePath("tokenizer.json"), "{}");
-        page->readFrom([&] {
-            Project p;
-            p.modelPath = dir.path();
-            return p;
-        }());
-        QCOMPARE(page->validation()->state(), ValidationLabel::State::Ok);
-        QCOMPARE(page->summary().parameters, 16 * 4 + 2 * 8 * 4 + 4);
-        QCOMPARE(page->summary().layers, 2);
-        QCOMPARE(page->summary().architecture, QStringLiteral("LlamaForCausalLM"));
-        QVERIFY(page->problem().isEmpty());
-
-        // A damaged safetensors header is named.
-        writeText(dir.filePath("model.safetensors"), QByteArray("\x10\0\0\0\0\0\0\0{\"a\":", 13));
-        page->readFrom([&] {
-            Project p;
-            p.modelPath = dir.path();
-            return p;
-        }());
-        QCOMPARE(page->validation()->state(), ValidationLabel::State::Error);
-        QVERIFY(page->validation()->text().contains(QStringLiteral("model.safetensors")));
-    }
-
-    void modelPageReadsTheDemoGguf()
-    {
-        const QString gguf = QString::fromUtf8(EMLOC_DEMO_GGUF);
-        if (!QFileInfo::exists(gguf))
-            QSKIP("the demo GGUF is not there (scripts/fetch-demo-model.sh fetches it)");
-        QElapsedTimer clock;
-        clock.start();
-        const ModelSummary summary = inspectModel(gguf);
-        qInfo("GGUF metadata read in %lld ms", static_cast<long long>(clock.elapsed()));
-        QVERIFY2(summary.ok(), qPrintable(summary.error));
-        // SmolLM2-135M-Instruct: Llama architecture, 30 layers, hidden 576, vocabulary 49152.
-        QCOMPARE(summary.architecture, QStringLiteral("llama"));
-        QCOMPARE(summary.layers, 30);
-        QCOMPARE(summary.hiddenSize, 576);
-        QCOMPARE(summary.vocabularySize, 49152);
-        QVERIFY2(summary.parameters > 134000000 && summary.parameters < 135500000,
-                 qPrintable(QString::number(summary.parameters)));
-        QCOMPARE(summary.storageType, QStringLiteral("Q4_1"));
-    }
-
-    void dataPageValidatesRecords()
-    {
-        MainWindow window;
-        DataPage *page = window.dataPage();
-        QTemporaryDir dir;
-        const QString good = dir.filePath("train.jsonl");
-        writeText(good, chatRecords(20));
-        page->readFrom([&] {
-            Project p;
-            p.data.trainingPath = good;
-            return p;
-        }());
-        QCOMPARE(page->trainingValidation()->state(), ValidationLabel::State::Ok);
-        QCOMPARE(page->summary().records, 20);
-        QCOMPARE(page->summary().format, DatasetSummary::Format::Chat);
-        QCOMPARE(page->preview()->rowCount(), kPreviewRecords);
-        QCOMPARE(page->preview()->item(2, 0)->text(), QStringLiteral("What is 2 plus one?"));
-        QCOMPARE(page->preview()->item(2, 1)->text(), QStringLiteral("It is 3."));
-        QVERIFY(page->problem().isEmpty());
-
-        const QString broken = dir.filePath("broken.jsonl");
-        writeText(broken, chatRecords(2) + "{\"messages\": [\n" + chatRecords(2));
-        page->readFrom([&] {
-            Project p;
-            p.data.trainingPath = broken;
-            return p;
-        }());
-        QCOMPARE(page->trainingValidation()->state(), ValidationLabel::State::Error);
-        QVERIFY2(page->trainingValidation()->text().contains(QStringLiteral("Line 3")),
-                 qPrintable(page->trainingValidation()->text()));
-        QVERIFY(!page->problem().isEmpty());
-
-        const QString mixed = dir.filePath("mixed.jsonl");
-        writeText(mixed, chatRecords(2) + "{\"text\": \"plain\"}\n");
-        page->readFrom([&] {
-            Project p;
-            p.data.trainingPath = mixed;
-            return p;
-        }());
-        QCOMPARE(page->trainingValidation()->state(), ValidationLabel::State::Error);
-        QVERIFY(page->trainingValidation()->text().contains(QStringLiteral("Record 3")));
     }
 
     void exportPageValidatesFolder()

@@ -7,6 +7,7 @@
 //   xvfb-run -s "-screen 0 1400x900x24" emloc_ui_screenshots docs/screenshots [--lang zh_TW]
 #include "about_dialog.h"
 #include "application_setup.h"
+#include "engine_inspect.h"
 #include "engine_jobs.h"
 #include "jobs/job_controller.h"
 #include "main_window.h"
@@ -82,6 +83,7 @@ int main(int argc, char *argv[])
     MainWindow window;
     window.setPlanProvider(&emloc::gui::PipelineJobs::plan);
     window.setDatasetStatsProvider(&emloc::gui::PipelineJobs::datasetStats);
+    window.setInspectors(&emloc::gui::EngineInspection::model, &emloc::gui::EngineInspection::dataset);
     window.setTrainingJobFactory(&emloc::gui::PipelineJobs::training);
     window.setProject(project, work.filePath(QStringLiteral("bookings.emloc")));
     window.resize(1200, 800);

@@ -200,14 +200,31 @@ QString DataPage::problem() const
     return {};
 }
 
+void DataPage::setInspector(DatasetInspector inspector)
+{
+    m_inspector = std::move(inspector);
+    inspectTraining(m_training->path());
+    inspectValidation(m_validationPath->path());
+}
+
+DatasetSummary DataPage::inspect(const QString &path) const
+{
+    if (path.isEmpty() || !m_inspector)
+        return {};
+    DatasetSummary summary = m_inspector(path);
+    if (summary.ok() && summary.records < 16)
+        summary.warnings << tr("Only %n record(s): fine-tuning needs more examples to learn anything.",
+                               nullptr, static_cast<int>(summary.records));
+    return summary;
+}
+
 void DataPage::inspectTraining(const QString &path)
 {
-    m_summary = inspectDataset(path);
-    if (path.isEmpty()) {
+    m_summary = inspect(path);
+    if (path.isEmpty() || !m_inspector) {
         m_trainingValidation->clear();
     } else if (!m_summary.error.isEmpty()) {
-        m_trainingValidation->setMessage(ValidationLabel::State::Error,
-                                         m_summary.error + QLatin1Char(' ') + m_summary.whatToDo);
+        m_trainingValidation->setMessage(ValidationLabel::State::Error, m_summary.error);
     } else {
         const QString count = (m_summary.recordsEstimated ? tr("about %1") : QStringLiteral("%1"))
                                   .arg(QLocale().toString(m_summary.records));
@@ -235,13 +252,11 @@ void DataPage::inspectTraining(const QString &path)
 
 void DataPage::inspectValidation(const QString &path)
 {
-    m_validationSummary = inspectDataset(path);
-    if (path.isEmpty())
+    m_validationSummary = inspect(path);
+    if (path.isEmpty() || !m_inspector)
         m_validationValidation->clear();
     else if (!m_validationSummary.error.isEmpty())
-        m_validationValidation->setMessage(ValidationLabel::State::Error, m_validationSummary.error +
-                                                                              QLatin1Char(' ') +
-                                                                              m_validationSummary.whatToDo);
+        m_validationValidation->setMessage(ValidationLabel::State::Error, m_validationSummary.error);
     else if (m_summary.ok() && m_validationSummary.format != m_summary.format)
         m_validationValidation->setMessage(
             ValidationLabel::State::Warning,

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "inspect/dataset_inspector.h"
+#include "inspect/inspection.h"
 #include "pages/project_page.h"
 #include "project/dataset_stats.h"
 
@@ -28,6 +28,8 @@ public:
     void writeTo(Project &project) const override;
     QString problem() const override;
 
+    // Reads the chosen files (the engine's reader; without one the page does not judge them).
+    void setInspector(DatasetInspector inspector);
     const DatasetSummary &summary() const { return m_summary; }
     PathField *trainingField() const { return m_training; }
     ValidationLabel *trainingValidation() const { return m_trainingValidation; }
@@ -41,6 +43,7 @@ public:
     QTextBrowser *renderedExample() const { return m_example; }
 
 private:
+    DatasetSummary inspect(const QString &path) const;
     void inspectTraining(const QString &path);
     void inspectValidation(const QString &path);
     void updateValidationMode();
@@ -58,6 +61,7 @@ private:
     LengthHistogram *m_histogram = nullptr;
     QTextBrowser *m_example = nullptr;
     DatasetStats m_stats;
+    DatasetInspector m_inspector;
     DatasetSummary m_summary;
     DatasetSummary m_validationSummary;
 };

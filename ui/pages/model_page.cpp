@@ -121,14 +121,19 @@ QString ModelPage::problem() const
     return {};
 }
 
+void ModelPage::setInspector(ModelInspector inspector)
+{
+    m_inspector = std::move(inspector);
+    inspect(m_path->path());
+}
+
 void ModelPage::inspect(const QString &path)
 {
-    m_summary = inspectModel(path);
-    if (path.isEmpty())
+    m_summary = path.isEmpty() || !m_inspector ? ModelSummary() : m_inspector(path);
+    if (path.isEmpty() || !m_inspector)
         m_validation->clear();
     else if (!m_summary.error.isEmpty())
-        m_validation->setMessage(ValidationLabel::State::Error,
-                                 m_summary.error + QLatin1Char(' ') + m_summary.whatToDo);
+        m_validation->setMessage(ValidationLabel::State::Error, m_summary.error);
     else if (!m_summary.warnings.isEmpty())
         m_validation->setMessage(ValidationLabel::State::Warning, m_summary.warnings.join(QLatin1Char(' ')));
     else

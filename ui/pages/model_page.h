@@ -1,6 +1,6 @@
 #pragma once
 
-#include "inspect/model_inspector.h"
+#include "inspect/inspection.h"
 #include "pages/project_page.h"
 
 class QLabel;
@@ -23,6 +23,8 @@ public:
     void writeTo(Project &project) const override;
     QString problem() const override;
 
+    // Reads the chosen model (the engine's reader; without one the page does not judge it).
+    void setInspector(ModelInspector inspector);
     const ModelSummary &summary() const { return m_summary; }
     PathField *pathField() const { return m_path; }
     ValidationLabel *validation() const { return m_validation; }
@@ -43,6 +45,7 @@ private:
     QLabel *m_parameters = nullptr;
     QLabel *m_storage = nullptr;
     QLabel *m_size = nullptr;
+    ModelInspector m_inspector;
     ModelSummary m_summary;
 };
 

@@ -67,6 +67,9 @@ public:
     RecordFormat format() const { return m_format; }
     int64_t recordsRead() const { return m_recordsRead; }
     int64_t linesRead() const { return m_line; }
+    // Bytes of the file consumed so far (all of it for a JSON array, parsed whole): with the file's size,
+    // how far a scan has come.
+    int64_t bytesRead();
     const std::string &path() const { return m_path; }
 
 private:

@@ -1,5 +1,6 @@
 // A dataset run through the whole text pipeline, with the statistics people check before training.
 #include "emloc/dataset_preview.h"
+#include "emloc/dataset_overview.h"
 
 #include "emloc/error.h"
 
@@ -10,23 +11,6 @@ namespace emloc::core {
 namespace {
 
 constexpr size_t kSkipDetailsKept = 5;
-
-std::string fileTypeName(DatasetFileType type)
-{
-    switch (type) {
-    case DatasetFileType::JsonArray:
-        return "json";
-    case DatasetFileType::JsonLines:
-        return "jsonl";
-    case DatasetFileType::Text:
-        return "text";
-    case DatasetFileType::Csv:
-        return "csv";
-    case DatasetFileType::Tsv:
-        return "tsv";
-    }
-    return "jsonl";
-}
 
 TokenLengthHistogram makeHistogram(const std::vector<int64_t> &lengths, int bins)
 {
@@ -100,7 +84,7 @@ PreparedDataset prepareDataset(const std::string &path, const ChatTemplate &chat
     DatasetStatistics &stats = prepared.statistics;
     DatasetReader reader(path, options.read);
     stats.path = path;
-    stats.fileType = fileTypeName(reader.fileType());
+    stats.fileType = datasetFileTypeName(reader.fileType());
     stats.templateName = chatTemplate.name();
     stats.warnings = chatTemplate.warnings();
     stats.maxLengthOption = options.tokenize.maxLength;

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <filesystem>
 #include <sys/stat.h>
 
 namespace emloc::core {
@@ -288,6 +289,18 @@ DatasetReader::DatasetReader(std::string path, DatasetReadOptions options)
 }
 
 DatasetReader::~DatasetReader() = default;
+
+int64_t DatasetReader::bytesRead()
+{
+    if (!m_stream.is_open())
+        return m_fileType == DatasetFileType::JsonArray
+                   ? static_cast<int64_t>(std::filesystem::file_size(m_path))
+                   : 0;
+    const std::streamoff position = m_stream.tellg();
+    // tellg fails once the end of the file was reached: all of it was read.
+    return position >= 0 ? static_cast<int64_t>(position)
+                         : static_cast<int64_t>(std::filesystem::file_size(m_path));
+}
 
 void DatasetReader::readTableHeader()
 {

@@ -1,0 +1,105 @@
+#include "engine_inspect.h"
+
+#include "emloc/dataset_overview.h"
+#include "emloc/model_files.h"
+#include "emloc/model_summary.h"
+
+#include <QObject>
+
+#include <filesystem>
+
+namespace emloc::gui {
+
+namespace {
+
+// Core's messages are clauses ("the folder ... has no config.json: ..."); the pages show sentences.
+QString sentence(const std::exception &error)
+{
+    QString text = QString::fromStdString(error.what()).trimmed();
+    if (!text.isEmpty())
+        text[0] = text[0].toUpper();
+    if (!text.endsWith(QLatin1Char('.')))
+        text += QLatin1Char('.');
+    return text;
+}
+
+// Weight files and their size: the .gguf itself, or the folder's safetensors files.
+void weightFilesOn(const std::filesystem::path &path, ui::ModelSummary &summary)
+{
+    std::error_code error;
+    if (!std::filesystem::is_directory(path, error)) {
+        summary.weightFiles = 1;
+        summary.sizeOnDiskBytes = static_cast<qint64>(std::filesystem::file_size(path, error));
+        return;
+    }
+    for (const auto &entry : std::filesystem::directory_iterator(path, error)) {
+        if (entry.path().extension() == ".safetensors" && entry.is_regular_file(error)) {
+            ++summary.weightFiles;
+            summary.sizeOnDiskBytes += static_cast<qint64>(entry.file_size(error));
+        }
+    }
+}
+
+} // namespace
+
+ui::ModelSummary EngineInspection::model(const QString &path)
+{
+    ui::ModelSummary summary;
+    try {
+        const core::ModelFiles files = core::openModel(path.toStdString());
+        const core::ModelConfig &config = files.config;
+        const bool gguf = files.format == "gguf";
+        summary.format = gguf ? ui::ModelSummary::Format::Gguf : ui::ModelSummary::Format::HuggingFaceFolder;
+        const std::filesystem::path where(files.path);
+        summary.name = QString::fromStdString((gguf ? where.stem() : where.filename()).string());
+        if (summary.name.isEmpty()) // a folder given with a trailing slash
+            summary.name = QString::fromStdString(where.parent_path().filename().string());
+        const auto &architectures =
+            config.raw.is_object() ? config.raw.value("architectures", nlohmann::json()) : nlohmann::json();
+        summary.architecture = QString::fromStdString(
+            !gguf && architectures.is_array() && !architectures.empty() && architectures[0].is_string()
+                ? architectures[0].get<std::string>()
+                : config.modelType);
+        summary.layers = static_cast<int>(config.numLayers);
+        summary.hiddenSize = static_cast<int>(config.hiddenSize);
+        summary.vocabularySize = static_cast<int>(config.vocabSize);
+        summary.contextLength = static_cast<int>(config.maxPositionEmbeddings);
+        summary.parameters = core::countParameters(files).total();
+        const auto types = core::storedTypes(files);
+        summary.storageType =
+            QString::fromStdString(gguf && !types.empty() ? types.front().type : config.torchDtype);
+        weightFilesOn(where, summary);
+        if (!files.tokenizerJson.is_object() || files.tokenizerJson.empty())
+            summary.warnings << QObject::tr(
+                "The model has no tokenizer (tokenizer.json): add it to the folder, "
+                "or training cannot read the data.");
+    } catch (const std::exception &error) {
+        summary = {};
+        summary.error = sentence(error);
+    }
+    return summary;
+}
+
+ui::DatasetSummary EngineInspection::dataset(const QString &path)
+{
+    ui::DatasetSummary summary;
+    try {
+        core::DatasetOverviewOptions options;
+        options.previewRecords = ui::kPreviewRecords;
+        const core::DatasetOverview overview = core::overviewDataset(path.toStdString(), options);
+        summary.fileType = QString::fromStdString(overview.fileType);
+        summary.format = QString::fromStdString(overview.format);
+        summary.records = overview.records;
+        summary.recordsEstimated = overview.recordsEstimated;
+        summary.sizeBytes = overview.sizeBytes;
+        for (const auto &record : overview.preview)
+            summary.preview.push_back(
+                {QString::fromStdString(record.input), QString::fromStdString(record.target)});
+    } catch (const std::exception &error) {
+        summary = {};
+        summary.error = sentence(error);
+    }
+    return summary;
+}
+
+} // namespace emloc::gui

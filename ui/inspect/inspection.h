@@ -1,0 +1,63 @@
+#pragma once
+// What the Model and Data pages show about the chosen files before any run. The engine reads them
+// (app/gui/engine_inspect.cpp, with core's own readers), so the pages accept and refuse exactly what a
+// run and the CLI do.
+
+#include <QString>
+#include <QStringList>
+
+#include <functional>
+#include <vector>
+
+namespace emloc::ui {
+
+struct ModelSummary
+{
+    enum class Format { None, HuggingFaceFolder, Gguf };
+    Format format = Format::None;
+    QString error; // empty when the model can be used; says what to do
+    QStringList warnings;
+
+    QString name;
+    QString architecture;
+    int layers = 0;
+    int hiddenSize = 0;
+    int vocabularySize = 0;
+    int contextLength = 0;
+    qint64 parameters = 0;
+    qint64 sizeOnDiskBytes = 0;
+    int weightFiles = 0;
+    QString storageType; // "bfloat16", "Q4_1", ...
+
+    bool ok() const { return format != Format::None && error.isEmpty(); }
+};
+
+struct DatasetSummary
+{
+    struct Record
+    {
+        QString input;
+        QString target;
+    };
+
+    QString fileType; // core's names: "jsonl", "json", "csv", "tsv", "text"
+    QString format;   // core's names: "alpaca", "messages", "sharegpt", "prompt-completion", "text"
+    QString error;    // empty when the file can be trained on; says what to do
+    QStringList warnings;
+    qint64 records = 0;
+    bool recordsEstimated = false; // true when the file is larger than the part read
+    qint64 sizeBytes = 0;
+    std::vector<Record> preview;
+
+    bool ok() const { return error.isEmpty() && records > 0; }
+};
+
+inline constexpr int kPreviewRecords = 8;
+
+using ModelInspector = std::function<ModelSummary(const QString &path)>;
+using DatasetInspector = std::function<DatasetSummary(const QString &path)>;
+
+// The record format as people say it ("chat (messages)"), from core's name of it.
+QString datasetFormatName(const QString &format);
+
+} // namespace emloc::ui
