@@ -489,53 +489,16 @@
         <source>Skipped: %1.</source>
         <translation type="unfinished"></translation>
     </message>
+    <message numerus="yes">
+        <source>Only %n record(s): fine-tuning needs more examples to learn anything.</source>
+        <translation type="unfinished">
+            <numerusform>Only %n record: fine-tuning needs more examples to learn anything.</numerusform>
+            <numerusform>Only %n records: fine-tuning needs more examples to learn anything.</numerusform>
+        </translation>
+    </message>
 </context>
 <context>
     <name>emloc::ui::DatasetInspector</name>
-    <message>
-        <source>Give every record &quot;messages&quot; (a chat: role + content), &quot;prompt&quot; + &quot;completion&quot;, &quot;instruction&quot; + &quot;output&quot;, or &quot;text&quot;.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Record %1 has none of the fields EMLoC Studio reads.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Record %1 is a %2 record, but the file started with %3 records.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Line %1 is not a JSON object (%2).</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>it is an array or a value</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>A .jsonl file holds one JSON object per line. Fix that line in a text editor.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>The file is too large to read as one JSON array.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Convert it to JSON Lines (.jsonl, one record per line).</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>The file is not valid JSON: %1 on line %2.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Fix the file in a text editor.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>The file does not hold a JSON array of records.</source>
-        <translation type="unfinished"></translation>
-    </message>
     <message>
         <source>chat (messages)</source>
         <translation type="unfinished"></translation>
@@ -557,43 +520,8 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>%1 does not exist.</source>
+        <source>chat (ShareGPT conversations)</source>
         <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Check the path, or choose the file with the Browse… button.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>%1 is a folder.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Choose a .jsonl or .json file with training records.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Cannot read %1: %2.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Check the file&apos;s permissions.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>The file holds no records.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Add training records, one JSON object per line.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message numerus="yes">
-        <source>Only %n record(s): fine-tuning needs more examples to learn anything.</source>
-        <translation>
-            <numerusform>Only %n record: fine-tuning needs more examples to learn anything.</numerusform>
-            <numerusform>Only %n records: fine-tuning needs more examples to learn anything.</numerusform>
-        </translation>
     </message>
 </context>
 <context>
@@ -1055,113 +983,6 @@
     </message>
     <message>
         <source>Peak %1</source>
-        <translation type="unfinished"></translation>
-    </message>
-</context>
-<context>
-    <name>emloc::ui::ModelInspector</name>
-    <message>
-        <source>The folder has no config.json.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Choose the folder of a Hugging Face model (it holds config.json and *.safetensors files), or a single .gguf file.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Cannot read %1: %2.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Check the file&apos;s permissions.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>config.json is not valid JSON: %1.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Download the model again; the file is damaged.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>The model&apos;s weights are PyTorch pickle files (.bin), not safetensors.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Convert them once with Python: model.save_pretrained(folder, safe_serialization=True).</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>The folder has no *.safetensors weight files.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Download the model&apos;s safetensors files into this folder.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>%1 is not a valid safetensors file (%2).</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Download the file again; it is incomplete or damaged.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>There is no tokenizer.json in the folder; the tokenizer cannot be loaded without it.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>config.json does not give num_hidden_layers and hidden_size.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>%1 is not a GGUF file.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Choose a .gguf model file or a Hugging Face model folder.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>GGUF version %1 is not supported.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Convert the model with a current llama.cpp (GGUF version 3).</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>This GGUF file is a LoRA adapter, not a model.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Choose the base model&apos;s GGUF file.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>%1 is damaged or truncated (%2).</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Download the file again.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>%1 does not exist.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Check the path, or choose the model with the Folder… or File… button.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>%1 is neither a model folder nor a GGUF file.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Choose the folder of a Hugging Face model, or a single .gguf file.</source>
         <translation type="unfinished"></translation>
     </message>
 </context>

@@ -490,53 +490,15 @@
         <source>Skipped: %1.</source>
         <translation>已略過：%1。</translation>
     </message>
+    <message numerus="yes">
+        <source>Only %n record(s): fine-tuning needs more examples to learn anything.</source>
+        <translation>
+            <numerusform>只有 %n 筆資料：微調需要更多範例才能學到東西。</numerusform>
+        </translation>
+    </message>
 </context>
 <context>
     <name>emloc::ui::DatasetInspector</name>
-    <message>
-        <source>Give every record &quot;messages&quot; (a chat: role + content), &quot;prompt&quot; + &quot;completion&quot;, &quot;instruction&quot; + &quot;output&quot;, or &quot;text&quot;.</source>
-        <translation>每筆資料需含有 &quot;messages&quot;（對話：role + content）、&quot;prompt&quot; + &quot;completion&quot;、&quot;instruction&quot; + &quot;output&quot; 或 &quot;text&quot;。</translation>
-    </message>
-    <message>
-        <source>Record %1 has none of the fields EMLoC Studio reads.</source>
-        <translation>第 %1 筆資料沒有 EMLoC Studio 能讀取的欄位。</translation>
-    </message>
-    <message>
-        <source>Record %1 is a %2 record, but the file started with %3 records.</source>
-        <translation>第 %1 筆是%2資料，但檔案開頭是%3資料。</translation>
-    </message>
-    <message>
-        <source>Line %1 is not a JSON object (%2).</source>
-        <translation>第 %1 行不是 JSON 物件（%2）。</translation>
-    </message>
-    <message>
-        <source>it is an array or a value</source>
-        <translation>它是陣列或單一值</translation>
-    </message>
-    <message>
-        <source>A .jsonl file holds one JSON object per line. Fix that line in a text editor.</source>
-        <translation>.jsonl 檔案每行是一個 JSON 物件。請用文字編輯器修正該行。</translation>
-    </message>
-    <message>
-        <source>The file is too large to read as one JSON array.</source>
-        <translation>檔案太大，無法當作單一 JSON 陣列讀取。</translation>
-    </message>
-    <message>
-        <source>Convert it to JSON Lines (.jsonl, one record per line).</source>
-        <translation>請轉換為 JSON Lines（.jsonl，每行一筆資料）。</translation>
-    </message>
-    <message>
-        <source>The file is not valid JSON: %1 on line %2.</source>
-        <translation>檔案不是有效的 JSON：第 %2 行%1。</translation>
-    </message>
-    <message>
-        <source>Fix the file in a text editor.</source>
-        <translation>請用文字編輯器修正檔案。</translation>
-    </message>
-    <message>
-        <source>The file does not hold a JSON array of records.</source>
-        <translation>檔案內容不是資料的 JSON 陣列。</translation>
-    </message>
     <message>
         <source>chat (messages)</source>
         <translation>對話（messages）</translation>
@@ -558,42 +520,8 @@
         <translation>未知</translation>
     </message>
     <message>
-        <source>%1 does not exist.</source>
-        <translation>%1 不存在。</translation>
-    </message>
-    <message>
-        <source>Check the path, or choose the file with the Browse… button.</source>
-        <translation>請檢查路徑，或用「瀏覽…」按鈕選擇檔案。</translation>
-    </message>
-    <message>
-        <source>%1 is a folder.</source>
-        <translation>%1 是資料夾。</translation>
-    </message>
-    <message>
-        <source>Choose a .jsonl or .json file with training records.</source>
-        <translation>請選擇含有訓練資料的 .jsonl 或 .json 檔案。</translation>
-    </message>
-    <message>
-        <source>Cannot read %1: %2.</source>
-        <translation>無法讀取 %1：%2。</translation>
-    </message>
-    <message>
-        <source>Check the file&apos;s permissions.</source>
-        <translation>請檢查檔案權限。</translation>
-    </message>
-    <message>
-        <source>The file holds no records.</source>
-        <translation>檔案中沒有任何資料。</translation>
-    </message>
-    <message>
-        <source>Add training records, one JSON object per line.</source>
-        <translation>請加入訓練資料，每行一個 JSON 物件。</translation>
-    </message>
-    <message numerus="yes">
-        <source>Only %n record(s): fine-tuning needs more examples to learn anything.</source>
-        <translation>
-            <numerusform>只有 %n 筆資料：微調需要更多範例才能學到東西。</numerusform>
-        </translation>
+        <source>chat (ShareGPT conversations)</source>
+        <translation>對話（ShareGPT conversations）</translation>
     </message>
 </context>
 <context>
@@ -1056,113 +984,6 @@
     <message>
         <source>Peak %1</source>
         <translation>峰值 %1</translation>
-    </message>
-</context>
-<context>
-    <name>emloc::ui::ModelInspector</name>
-    <message>
-        <source>The folder has no config.json.</source>
-        <translation>資料夾中沒有 config.json。</translation>
-    </message>
-    <message>
-        <source>Choose the folder of a Hugging Face model (it holds config.json and *.safetensors files), or a single .gguf file.</source>
-        <translation>請選擇 Hugging Face 模型的資料夾（內含 config.json 與 *.safetensors 檔案），或單一 .gguf 檔案。</translation>
-    </message>
-    <message>
-        <source>Cannot read %1: %2.</source>
-        <translation>無法讀取 %1：%2。</translation>
-    </message>
-    <message>
-        <source>Check the file&apos;s permissions.</source>
-        <translation>請檢查檔案權限。</translation>
-    </message>
-    <message>
-        <source>config.json is not valid JSON: %1.</source>
-        <translation>config.json 不是有效的 JSON：%1。</translation>
-    </message>
-    <message>
-        <source>Download the model again; the file is damaged.</source>
-        <translation>請重新下載模型；檔案已損壞。</translation>
-    </message>
-    <message>
-        <source>The model&apos;s weights are PyTorch pickle files (.bin), not safetensors.</source>
-        <translation>模型權重是 PyTorch pickle 檔案（.bin），不是 safetensors。</translation>
-    </message>
-    <message>
-        <source>Convert them once with Python: model.save_pretrained(folder, safe_serialization=True).</source>
-        <translation>請用 Python 轉換一次：model.save_pretrained(folder, safe_serialization=True)。</translation>
-    </message>
-    <message>
-        <source>The folder has no *.safetensors weight files.</source>
-        <translation>資料夾中沒有 *.safetensors 權重檔。</translation>
-    </message>
-    <message>
-        <source>Download the model&apos;s safetensors files into this folder.</source>
-        <translation>請將模型的 safetensors 檔案下載到此資料夾。</translation>
-    </message>
-    <message>
-        <source>%1 is not a valid safetensors file (%2).</source>
-        <translation>%1 不是有效的 safetensors 檔案（%2）。</translation>
-    </message>
-    <message>
-        <source>Download the file again; it is incomplete or damaged.</source>
-        <translation>請重新下載檔案；它不完整或已損壞。</translation>
-    </message>
-    <message>
-        <source>There is no tokenizer.json in the folder; the tokenizer cannot be loaded without it.</source>
-        <translation>資料夾中沒有 tokenizer.json；缺少它就無法載入分詞器。</translation>
-    </message>
-    <message>
-        <source>config.json does not give num_hidden_layers and hidden_size.</source>
-        <translation>config.json 沒有提供 num_hidden_layers 與 hidden_size。</translation>
-    </message>
-    <message>
-        <source>%1 is not a GGUF file.</source>
-        <translation>%1 不是 GGUF 檔案。</translation>
-    </message>
-    <message>
-        <source>Choose a .gguf model file or a Hugging Face model folder.</source>
-        <translation>請選擇 .gguf 模型檔或 Hugging Face 模型資料夾。</translation>
-    </message>
-    <message>
-        <source>GGUF version %1 is not supported.</source>
-        <translation>不支援 GGUF 版本 %1。</translation>
-    </message>
-    <message>
-        <source>Convert the model with a current llama.cpp (GGUF version 3).</source>
-        <translation>請用新版 llama.cpp 轉換模型（GGUF 版本 3）。</translation>
-    </message>
-    <message>
-        <source>This GGUF file is a LoRA adapter, not a model.</source>
-        <translation>這個 GGUF 檔案是 LoRA 轉接器，不是模型。</translation>
-    </message>
-    <message>
-        <source>Choose the base model&apos;s GGUF file.</source>
-        <translation>請選擇基礎模型的 GGUF 檔案。</translation>
-    </message>
-    <message>
-        <source>%1 is damaged or truncated (%2).</source>
-        <translation>%1 已損壞或不完整（%2）。</translation>
-    </message>
-    <message>
-        <source>Download the file again.</source>
-        <translation>請重新下載檔案。</translation>
-    </message>
-    <message>
-        <source>%1 does not exist.</source>
-        <translation>%1 不存在。</translation>
-    </message>
-    <message>
-        <source>Check the path, or choose the model with the Folder… or File… button.</source>
-        <translation>請檢查路徑，或用「資料夾…」或「檔案…」按鈕選擇模型。</translation>
-    </message>
-    <message>
-        <source>%1 is neither a model folder nor a GGUF file.</source>
-        <translation>%1 既不是模型資料夾，也不是 GGUF 檔案。</translation>
-    </message>
-    <message>
-        <source>Choose the folder of a Hugging Face model, or a single .gguf file.</source>
-        <translation>請選擇 Hugging Face 模型的資料夾，或單一 .gguf 檔案。</translation>
     </message>
 </context>
 <context>

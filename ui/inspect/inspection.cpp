@@ -6,18 +6,17 @@ namespace emloc::ui {
 
 QString datasetFormatName(const QString &format)
 {
-    const char *context = "emloc::ui::DatasetInspector";
     if (format == QLatin1String("messages"))
-        return QCoreApplication::translate(context, "chat (messages)");
+        return QCoreApplication::translate("emloc::ui::DatasetInspector", "chat (messages)");
     if (format == QLatin1String("sharegpt"))
-        return QCoreApplication::translate(context, "chat (ShareGPT conversations)");
+        return QCoreApplication::translate("emloc::ui::DatasetInspector", "chat (ShareGPT conversations)");
     if (format == QLatin1String("prompt-completion"))
-        return QCoreApplication::translate(context, "prompt and completion");
+        return QCoreApplication::translate("emloc::ui::DatasetInspector", "prompt and completion");
     if (format == QLatin1String("alpaca"))
-        return QCoreApplication::translate(context, "instruction and output");
+        return QCoreApplication::translate("emloc::ui::DatasetInspector", "instruction and output");
     if (format == QLatin1String("text"))
-        return QCoreApplication::translate(context, "plain text");
-    return format.isEmpty() ? QCoreApplication::translate(context, "unknown") : format;
+        return QCoreApplication::translate("emloc::ui::DatasetInspector", "plain text");
+    return format.isEmpty() ? QCoreApplication::translate("emloc::ui::DatasetInspector", "unknown") : format;
 }
 
 } // namespace emloc::ui
