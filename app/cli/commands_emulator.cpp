@@ -9,6 +9,7 @@
 #include "emloc/memory.h"
 #include "emloc/memory_plan.h"
 #include "emloc/model_files.h"
+#include "emloc/pipeline.h"
 
 #include <cmath>
 #include <cstdio>
@@ -17,19 +18,15 @@ namespace emloc::cli {
 
 namespace {
 
+// `emloc plan` describes a run as `emloc run` would make it: the defaults are core's (PipelineConfig).
 struct PlanArguments
 {
     std::string model;
     std::string data;
     double budgetGb = 0;
     double ratio = 0;
-    int64_t batch = 2;
-    int64_t sequenceLength = 512;
-    int64_t loraRank = 8;
     bool noCheckpointing = false;
-    int64_t samples = 64;
-    int64_t maxLength = 512;
-    uint64_t seed = 0;
+    core::PipelineConfig run;
 };
 
 struct BuildArguments
@@ -86,54 +83,51 @@ void printPlanTable(const core::MemoryPlan &plan)
                 double(plan.emulatorParameters) / 1e6);
 }
 
-void runPlan(CliContext &context, const PlanArguments &args, core::Feedback &feedback)
+void runPlan(CliContext &context, PlanArguments &args, core::Feedback &feedback)
 {
     const core::ModelFiles files = core::openModel(args.model);
-    const core::ModelConfig config = core::plannableConfig(files.config);
-    core::PlanSettings settings;
-    settings.batchSize = args.batch;
-    settings.sequenceLength = args.sequenceLength;
-    settings.loraRank = args.loraRank;
-    settings.gradientCheckpointing = !args.noCheckpointing;
-    settings.cuda = context.device.rfind("cuda", 0) == 0;
-    settings.calibrationSamples = args.samples;
-    settings.calibrationSequenceLength = args.maxLength;
+    core::PipelineConfig &run = args.run;
+    run.device = context.device;
+    run.train.gradientCheckpointing = !args.noCheckpointing;
+    run.budgetBytes = args.budgetGb > 0 ? gigabytes(args.budgetGb) : 0;
+    if (args.ratio != 0)
+        run.emulator.ratio = args.ratio;
+    // The decision `emloc run` makes for this budget (and the Studio's preview shows).
+    const core::RatioChoice choice = core::choosePipelineRatio(run, files.config);
+    nlohmann::json measured;
     if (!args.data.empty()) {
-        // The real calibration samples: their count and padded length size stage 1.
-        core::EmulatorOptions options;
+        // Stage 1 once more from the real calibration samples: their count and padded length.
+        core::EmulatorOptions options = run.emulator;
         options.calibration.dataPath = args.data;
-        options.calibration.samples = args.samples;
-        options.calibration.maxLength = args.maxLength;
-        options.calibration.seed = args.seed;
+        options.calibration.maxLength = run.maxLength;
         const core::CalibrationSet set = core::loadCalibrationSet(files, options.calibration, &feedback);
-        const core::PlanSettings calibration = core::constructionPlanSettings(options, set);
-        settings.calibrationSamples = calibration.calibrationSamples;
-        settings.calibrationSequenceLength = calibration.calibrationSequenceLength;
+        const core::MemoryPlan plan = core::planMemory(
+            core::plannableConfig(files.config), core::constructionPlanSettings(options, set), choice.ratio);
+        measured = {{"calibration_samples", set.sequences.size()},
+                    {"construction_bytes", plan.construction.totalBytes()}};
     }
     if (auto *terminal = dynamic_cast<TerminalFeedback *>(&feedback))
         terminal->finishLine();
-
-    core::RatioChoice choice;
-    if (args.budgetGb > 0) {
-        choice = core::chooseRatio(config, settings, gigabytes(args.budgetGb));
-    } else {
-        choice.fits = true;
-        choice.ratio = args.ratio != 0 ? args.ratio : 0.4;
-        choice.plan = core::planMemory(config, settings, choice.ratio);
-    }
     if (context.json) {
         nlohmann::json out = planJson(choice.plan);
         out["fits"] = choice.fits;
-        if (args.budgetGb > 0)
-            out["budget_bytes"] = gigabytes(args.budgetGb);
+        if (run.budgetBytes > 0)
+            out["budget_bytes"] = run.budgetBytes;
         if (!choice.fits)
             out["advice"] = choice.advice;
+        if (!measured.is_null())
+            out["measured_calibration"] = measured;
         printJson(out);
     } else {
         printPlanTable(choice.plan);
-        if (args.budgetGb > 0 && choice.fits)
+        if (!measured.is_null())
+            std::printf("Stage 1 from the %lld calibration samples of %s: %s\n",
+                        static_cast<long long>(measured["calibration_samples"].get<int64_t>()),
+                        args.data.c_str(),
+                        core::formatBytes(measured["construction_bytes"].get<int64_t>()).c_str());
+        if (run.budgetBytes > 0 && choice.fits)
             std::printf("Chosen ratio %.2f: the largest that fits in %s\n", choice.ratio,
-                        core::formatBytes(gigabytes(args.budgetGb)).c_str());
+                        core::formatBytes(run.budgetBytes).c_str());
     }
     if (!choice.fits)
         throw core::Error(choice.advice);
@@ -152,18 +146,27 @@ void runBuild(CliContext &context, BuildArguments &args, core::Feedback &feedbac
     core::rankForRatio(options.ratio, 1, 1);
     const core::ModelFiles files = core::openModel(args.model);
     const core::CalibrationSet calibration = core::loadCalibrationSet(files, options.calibration, &feedback);
-    core::PlanSettings settings = core::constructionPlanSettings(options, calibration);
-    const core::ModelConfig config = core::plannableConfig(files.config);
     if (args.budgetGb > 0) {
-        const core::RatioChoice choice = core::chooseRatio(config, settings, gigabytes(args.budgetGb));
+        // The decision `emloc run` makes for the same budget: a run with this stage's settings and the
+        // default training settings (batch, LoRA rank, checkpointing).
+        core::PipelineConfig run;
+        run.device = context.device;
+        run.maxLength = options.calibration.maxLength;
+        run.emulator = options;
+        run.budgetBytes = gigabytes(args.budgetGb);
+        const core::RatioChoice choice = core::choosePipelineRatio(run, files.config);
         if (!choice.fits)
             throw core::Error(choice.advice);
         options.ratio = choice.ratio;
         feedback.log(core::LogLevel::Info, "ratio " + std::to_string(choice.ratio).substr(0, 4) +
                                                ": the largest whose stages fit in " +
-                                               core::formatBytes(gigabytes(args.budgetGb)));
+                                               core::formatBytes(gigabytes(args.budgetGb)) +
+                                               " with the default training settings");
     }
-    const core::MemoryPlan plan = core::planMemory(config, settings, options.ratio);
+    // Stage 1's own prediction, from the calibration samples actually drawn.
+    const core::PlanSettings settings = core::constructionPlanSettings(options, calibration);
+    const core::MemoryPlan plan =
+        core::planMemory(core::plannableConfig(files.config), settings, options.ratio);
     const core::EmulatorBuildResult result = core::buildEmulator(files, calibration, options, feedback);
     if (auto *terminal = dynamic_cast<TerminalFeedback *>(&feedback))
         terminal->finishLine();
@@ -248,27 +251,25 @@ void registerEmulatorCommands(CLI::App &app, CliContext &context)
                 "compression ratio for a budget");
     planCommand->add_option("MODEL", plan->model, "A Hugging Face folder or a .gguf file")->required();
     planCommand->add_option("--data", plan->data,
-                            "Training data: sizes stage 1 from the real calibration samples");
+                            "Training data: also predicts stage 1 from its real calibration samples");
     auto *budget = planCommand->add_option("--budget-gb", plan->budgetGb, "Memory budget in GiB")
                        ->check(CLI::PositiveNumber);
-    planCommand->add_option("--ratio", plan->ratio, "Compression ratio to show (default 0.4)")
+    planCommand->add_option("--ratio", plan->ratio, "Compression ratio to show (default: the run's, 0.4)")
         ->excludes(budget);
-    planCommand->add_option("--batch", plan->batch, "Fine-tuning batch size")
+    core::PipelineConfig &run = plan->run;
+    planCommand->add_option("--batch", run.train.batchSize, "Fine-tuning batch size")
         ->check(CLI::PositiveNumber)
-        ->default_val(2);
-    planCommand->add_option("--seq-len", plan->sequenceLength, "Fine-tuning sequence length")
+        ->capture_default_str();
+    planCommand->add_option("--max-length", run.maxLength, "Tokens per example, in training and calibration")
         ->check(CLI::PositiveNumber)
-        ->default_val(512);
-    planCommand->add_option("--lora-rank", plan->loraRank, "LoRA rank")
+        ->capture_default_str();
+    planCommand->add_option("--lora-rank", run.train.lora.rank, "LoRA rank")
         ->check(CLI::PositiveNumber)
-        ->default_val(8);
+        ->capture_default_str();
     planCommand->add_flag("--no-checkpointing", plan->noCheckpointing, "Plan without gradient checkpointing");
-    planCommand->add_option("--calibration-samples", plan->samples, "Calibration samples")
+    planCommand->add_option("--calibration-samples", run.emulator.calibration.samples, "Calibration samples")
         ->check(CLI::PositiveNumber)
-        ->default_val(64);
-    planCommand->add_option("--max-length", plan->maxLength, "Calibration tokens per sample")
-        ->check(CLI::PositiveNumber)
-        ->default_val(512);
+        ->capture_default_str();
     planCommand->add_flag("--json", context.json, "Machine-readable JSON on stdout");
     planCommand->callback([&context, plan] {
         runCommand(context,

@@ -91,15 +91,16 @@ ui::PlanPreview PipelineJobs::plan(const ui::Project &project)
     }
     try {
         const core::PipelineConfig config = pipelineConfig(project);
-        const core::ModelConfig model = core::plannableConfig(core::openModel(config.model).config);
+        const core::ModelConfig original = core::openModel(config.model).config;
         const core::PlanSettings settings = core::pipelinePlanSettings(config);
-        for (const core::MemoryPlan &plan : core::memoryCurve(model, settings, 0.05, 1.0, 20))
+        for (const core::MemoryPlan &plan :
+             core::memoryCurve(core::plannableConfig(original), settings, 0.05, 1.0, 20))
             preview.curve.push_back({plan.ratio, plan.inference.totalBytes(), plan.construction.totalBytes(),
                                      plan.fineTuning.totalBytes(), plan.correction.totalBytes()});
         preview.ratio = config.emulator.ratio;
         if (config.budgetBytes > 0) {
             preview.budgetBytes = config.budgetBytes;
-            const core::RatioChoice choice = core::chooseRatio(model, settings, config.budgetBytes);
+            const core::RatioChoice choice = core::choosePipelineRatio(config, original);
             preview.fits = choice.fits;
             preview.ratio = choice.fits ? choice.ratio : -1;
             preview.advice = QString::fromStdString(choice.advice);

@@ -173,6 +173,47 @@ private Q_SLOTS:
         QVERIFY(skipped["emulator"] && skipped["train"] && skipped["correct"] && skipped["evaluate"]);
     }
 
+    // One budget, one ratio: `emloc run`, `emloc build-emulator --budget-gb` and `emloc plan` decide it with
+    // the same function and the same (default) training settings. build-emulator planned stage 2 with
+    // its own defaults and found nothing fitting a budget that run and plan filled at ratio ~0.5.
+    void budgetIsOneDecision()
+    {
+        const QString model = m_dir.filePath("model");
+        const QStringList shape{"--max-length", "128", "--calibration-samples", "16"};
+        auto peakAt = [&](const char *ratio) {
+            const auto plan = runCli(QStringList{"--json", "plan", model, "--ratio", ratio} + shape);
+            return QJsonDocument::fromJson(plan.out).object()["peak_bytes"].toDouble();
+        };
+        const double low = peakAt("0.1"), high = peakAt("1.0");
+        QVERIFY2(low > 0 && high > low, qPrintable(QString("%1 %2").arg(low).arg(high)));
+        const QString budget = QString::number((low + high) / 2 / double(1 << 30), 'f', 6);
+
+        const auto plan = runCli(QStringList{"--json", "plan", model, "--budget-gb", budget} + shape);
+        QVERIFY2(plan.exitCode == 0, qPrintable(describe(plan)));
+        const double planned = QJsonDocument::fromJson(plan.out).object()["ratio"].toDouble();
+        QVERIFY2(planned > 0.1 && planned < 1.0, qPrintable(QString::number(planned)));
+
+        const QString train = emloc::test::sourceDir() + "/resources/demo/bookings-train.jsonl";
+        const auto build = runCli(QStringList{"--json", "build-emulator", model, "--data", train, "--out",
+                                              m_dir.filePath("budget-emulator"), "--budget-gb", budget} +
+                                  shape);
+        QVERIFY2(build.exitCode == 0, qPrintable(describe(build)));
+        QCOMPARE(QJsonDocument::fromJson(build.out).object()["ratio"].toDouble(), planned);
+
+        QFile config(m_dir.filePath("budget.json"));
+        QVERIFY(config.open(QIODevice::WriteOnly));
+        config.write(QByteArray::fromStdString(nlohmann::json{
+            {"model", "model"},
+            {"output", "budget-run"},
+            {"data", {{"train", train.toStdString()}, {"max_length", 128}}},
+            {"emulator", {{"budget_gb", budget.toDouble()}, {"calibration_samples", 16}}},
+            {"train", {{"steps", 1}}}}.dump()));
+        config.close();
+        const auto run = runCli({"run", config.fileName()});
+        QVERIFY2(run.exitCode == 0, qPrintable(describe(run)));
+        QCOMPARE(readJson(m_dir.filePath("budget-run/summary.json"))["ratio"].toDouble(), planned);
+    }
+
 private:
     void writeConfig(double clamp, const QString &name = "run.json", const std::string &output = "out",
                      const std::function<void(nlohmann::json &)> &change = {})

@@ -99,6 +99,13 @@ struct PipelineResult
 // The planner's settings a run of `config` implies (batch, sequence, LoRA, calibration, device).
 PlanSettings pipelinePlanSettings(const PipelineConfig &config);
 
+// The one budget-to-ratio decision of every front end (`emloc run`, `emloc build-emulator --budget-gb`,
+// the Studio's preview): the largest ratio whose stages fit config.budgetBytes, planned with
+// pipelinePlanSettings (the nominal calibration length, so it never depends on which samples were drawn).
+// Without a budget: config.emulator.ratio. `model` is the original's config. When nothing fits, `fits`
+// is false and `advice` says what to change.
+RatioChoice choosePipelineRatio(const PipelineConfig &config, const ModelConfig &model);
+
 // The name of an export inside the run's export/ folder ("peft-adapter", "adapter.gguf", ...).
 std::string pipelineExportName(ExportFormat format);
 

@@ -136,9 +136,7 @@ double chooseEmulatorRatio(const PipelineConfig &config, const ModelFiles &files
 {
     if (config.budgetBytes <= 0)
         return config.emulator.ratio;
-    const PlanSettings settings = pipelinePlanSettings(config);
-    const ModelConfig modelConfig = plannableConfig(files.config);
-    const RatioChoice choice = chooseRatio(modelConfig, settings, config.budgetBytes);
+    const RatioChoice choice = choosePipelineRatio(config, files.config);
     if (!choice.fits)
         throw Error("no emulator ratio fits the budget of " + formatBytes(config.budgetBytes) + ": " +
                     choice.advice);
@@ -431,6 +429,19 @@ PlanSettings pipelinePlanSettings(const PipelineConfig &config)
     settings.gramFloat64 = config.emulator.gramFloat64;
     settings.keepLastDownProjDense = config.emulator.keepLastDownProjDense;
     return settings;
+}
+
+RatioChoice choosePipelineRatio(const PipelineConfig &config, const ModelConfig &model)
+{
+    const ModelConfig plannable = plannableConfig(model);
+    const PlanSettings settings = pipelinePlanSettings(config);
+    if (config.budgetBytes > 0)
+        return chooseRatio(plannable, settings, config.budgetBytes);
+    RatioChoice choice;
+    choice.fits = true;
+    choice.ratio = config.emulator.ratio;
+    choice.plan = planMemory(plannable, settings, choice.ratio);
+    return choice;
 }
 
 std::string pipelineExportName(ExportFormat format)
