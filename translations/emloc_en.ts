@@ -2,6 +2,29 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="en">
 <context>
+    <name>QObject</name>
+    <message>
+        <source>The model has no tokenizer (tokenizer.json): add it to the folder, or training cannot read the data.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Choose a model on the Model page to see how memory depends on the emulator size.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No memory preview: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Choose a model and a training file to see the records as training sees them.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No token statistics: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>emloc::ui::AboutDialog</name>
     <message>
         <source>About %1</source>
@@ -1388,6 +1411,10 @@
         <source>Examples: %1</source>
         <translation type="unfinished"></translation>
     </message>
+    <message>
+        <source>Refinement of the last layers</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>emloc::ui::RunPage</name>
@@ -1616,6 +1643,14 @@
     </message>
     <message>
         <source>Progress</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Refining the last layers&apos; LoRA on the original model (stage 3 of 3)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Refining</source>
         <translation type="unfinished"></translation>
     </message>
 </context>

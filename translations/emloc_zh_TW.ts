@@ -2,6 +2,29 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_TW">
 <context>
+    <name>QObject</name>
+    <message>
+        <source>The model has no tokenizer (tokenizer.json): add it to the folder, or training cannot read the data.</source>
+        <translation>這個模型沒有分詞器（tokenizer.json）：請把它加入資料夾，否則訓練無法讀取資料。</translation>
+    </message>
+    <message>
+        <source>Choose a model on the Model page to see how memory depends on the emulator size.</source>
+        <translation>請在「模型」頁選擇模型，以查看記憶體如何隨模擬器大小變化。</translation>
+    </message>
+    <message>
+        <source>No memory preview: %1</source>
+        <translation>無法預覽記憶體：%1</translation>
+    </message>
+    <message>
+        <source>Choose a model and a training file to see the records as training sees them.</source>
+        <translation>請選擇模型與訓練檔案，以查看訓練時看到的紀錄。</translation>
+    </message>
+    <message>
+        <source>No token statistics: %1</source>
+        <translation>無法統計 token：%1</translation>
+    </message>
+</context>
+<context>
     <name>emloc::ui::AboutDialog</name>
     <message>
         <source>About %1</source>
@@ -1387,6 +1410,10 @@
         <source>Examples: %1</source>
         <translation>範例：%1</translation>
     </message>
+    <message>
+        <source>Refinement of the last layers</source>
+        <translation>精修最後幾層</translation>
+    </message>
 </context>
 <context>
     <name>emloc::ui::RunPage</name>
@@ -1615,6 +1642,14 @@
     <message>
         <source>Progress</source>
         <translation>進度</translation>
+    </message>
+    <message>
+        <source>Refining the last layers&apos; LoRA on the original model (stage 3 of 3)</source>
+        <translation>在原始模型上精修最後幾層的 LoRA（第 3 / 3 階段）</translation>
+    </message>
+    <message>
+        <source>Refining</source>
+        <translation>精修中</translation>
     </message>
 </context>
 <context>

@@ -216,6 +216,19 @@ private Q_SLOTS:
             whole.push_back(trainSample(step, 10));
         QCOMPARE(summarizeRun(whole, {}).firstTrainingLoss, lossAt(1));
         QCOMPARE(summarizeRun(whole, {}).finalTrainingLoss, lossAt(10));
+
+        // Refinement's steps come after training's and are not counted as training (30 of them made a
+        // 10-step run read 40 optimizer steps).
+        for (int step = 1; step <= 30; ++step) {
+            whole.push_back(trainSample(step, 30));
+            whole.back().stage = "refine";
+            whole.back().loss = 0.01;
+        }
+        const RunSummary refined = summarizeRun(whole, {});
+        QCOMPARE(refined.trainingSteps, qint64(10));
+        QCOMPARE(refined.finalTrainingLoss, lossAt(10));
+        QVERIFY(std::any_of(refined.stages.begin(), refined.stages.end(),
+                            [](const RunSummary::StageSummary &s) { return s.stage == "refine"; }));
     }
 
     // The smoothed curve follows the raw one; the step axis is the training's, not the emulator's layers.
@@ -376,6 +389,11 @@ private Q_SLOTS:
             feedback.metric(module);
             feedback.progress("correct", 5, 210);
             waitFor(feedback, *gate, 2);
+            core::MetricSample refineStep = trainSample(4, 30);
+            refineStep.stage = "refine"; // refinement's steps are its own, not training's
+            feedback.metric(refineStep);
+            feedback.progress("refine", 4, 30);
+            waitFor(feedback, *gate, 3);
             while (true) {
                 feedback.checkpoint();
                 std::this_thread::sleep_for(std::chrono::milliseconds(2));
@@ -399,6 +417,10 @@ private Q_SLOTS:
         QVERIFY2(run->stateText().contains(QStringLiteral("Correcting")), qPrintable(run->stateText()));
 
         gate->store(3);
+        QTRY_COMPARE(run->stepText(), QStringLiteral("4 / 30 steps"));
+        QVERIFY2(run->stateText().contains(QStringLiteral("Refining")), qPrintable(run->stateText()));
+
+        gate->store(4);
         run->cancelButton()->click();
         QVERIFY(finished.wait(20000));
         QCOMPARE(finished.last().at(0).value<JobOutcome>().status, JobOutcome::Status::Cancelled);

@@ -39,6 +39,8 @@ QString stageName(const QString &stage)
         return ResultsPage::tr("Validation");
     if (stage == QLatin1String("correct"))
         return ResultsPage::tr("LoRA correction");
+    if (stage == QLatin1String("refine"))
+        return ResultsPage::tr("Refinement of the last layers");
     if (stage == QLatin1String("evaluate"))
         return ResultsPage::tr("Evaluation");
     return stage;

@@ -36,7 +36,7 @@ int stageIndex(const std::string &stage)
         return static_cast<int>(RunPage::Stage::Build);
     if (stage == "train")
         return static_cast<int>(RunPage::Stage::Train);
-    if (stage == "correct")
+    if (stage == "correct" || stage == "refine") // refinement finishes stage 3
         return static_cast<int>(RunPage::Stage::Correct);
     return -1;
 }
@@ -66,6 +66,8 @@ QString stageActivity(const QString &stage)
         return RunPage::tr("Fine-tuning LoRA on the emulator (stage 2 of 3)");
     if (stage == QLatin1String("correct"))
         return RunPage::tr("Correcting LoRA for the original model (stage 3 of 3)");
+    if (stage == QLatin1String("refine"))
+        return RunPage::tr("Refining the last layers' LoRA on the original model (stage 3 of 3)");
     if (stage.startsWith(QLatin1String("evaluate")))
         return RunPage::tr("Evaluating on held-out examples");
     if (stage == QLatin1String("export"))
@@ -346,6 +348,8 @@ void RunPage::updateProgress(const StageProgress &progress)
         verb = tr("Building layers");
     else if (progress.stage == QLatin1String("train"))
         verb = tr("Training");
+    else if (progress.stage == QLatin1String("refine"))
+        verb = tr("Refining");
     else
         verb = tr("Correcting layers");
     if (progress.total <= 0)

@@ -41,6 +41,7 @@ struct TrainOptions
     bool gradientCheckpointing = true; // recompute each decoder layer in backward
     bool autocast = true;              // bf16 autocast on CUDA (ignored on the CPU)
     std::string baseModelName;         // base_model_name_or_path in the adapter
+    std::string stage = "train";       // the stage its progress and metrics name (refinement: "refine")
     // Layer-drop emulators: the original index of each of the model's layers, for the written adapter.
     std::map<int64_t, int64_t> adapterLayerMap;
 };

@@ -333,7 +333,7 @@ TrainResult LoraTrainer::run(const std::vector<TokenizedExample> &train,
     m_attachment.setTraining(true);
     int64_t lastSequenceLength = 0;
     try {
-        feedback.progress("train", step, totalSteps);
+        feedback.progress(m_options.stage, step, totalSteps);
         const int64_t startStep = step;
         while (step < totalSteps) {
             safePoint();
@@ -392,7 +392,7 @@ TrainResult LoraTrainer::run(const std::vector<TokenizedExample> &train,
             const double sessionSeconds = secondsSince(sessionStart) - pausedSeconds;
             const MemoryReading memory = meter.read();
             MetricSample sample;
-            sample.stage = "train";
+            sample.stage = m_options.stage;
             sample.step = step;
             sample.totalSteps = totalSteps;
             sample.elapsedSeconds = elapsed();
@@ -405,7 +405,7 @@ TrainResult LoraTrainer::run(const std::vector<TokenizedExample> &train,
             sample.memoryBytes = memory.currentBytes;
             sample.peakMemoryBytes = memory.peakBytes;
             appendMetric(sample);
-            feedback.progress("train", step, totalSteps);
+            feedback.progress(m_options.stage, step, totalSteps);
 
             const bool evaluate =
                 !validation.empty() &&
