@@ -55,24 +55,31 @@ nlohmann::json stageJson(const core::StageEstimate &stage)
 
 nlohmann::json planJson(const core::MemoryPlan &plan)
 {
-    return {{"ratio", plan.ratio},
-            {"emulator_parameters", plan.emulatorParameters},
-            {"lora_parameters", plan.loraParameters},
-            {"peak_bytes", plan.peakBytes()},
-            {"inference", stageJson(plan.inference)},
-            {"construction", stageJson(plan.construction)},
-            {"fine_tuning", stageJson(plan.fineTuning)},
-            {"correction", stageJson(plan.correction)},
-            {"full_lora", stageJson(plan.fullLora)}};
+    nlohmann::json out = {{"ratio", plan.ratio},
+                          {"emulator_parameters", plan.emulatorParameters},
+                          {"lora_parameters", plan.loraParameters},
+                          {"peak_bytes", plan.peakBytes()},
+                          {"inference", stageJson(plan.inference)},
+                          {"construction", stageJson(plan.construction)},
+                          {"fine_tuning", stageJson(plan.fineTuning)},
+                          {"correction", stageJson(plan.correction)},
+                          {"full_lora", stageJson(plan.fullLora)}};
+    if (!plan.refinement.items.empty())
+        out["refinement"] = stageJson(plan.refinement);
+    return out;
 }
 
 void printPlanTable(const core::MemoryPlan &plan)
 {
-    const std::vector<const core::StageEstimate *> stages{&plan.inference, &plan.construction,
-                                                          &plan.fineTuning, &plan.correction, &plan.fullLora};
-    const std::vector<const char *> titles{"Inference (original model)", "Stage 1: build the emulator",
-                                           "Stage 2: LoRA on the emulator", "Stage 3: correct the LoRA",
-                                           "Baseline: LoRA on the full model"};
+    std::vector<const core::StageEstimate *> stages{&plan.inference, &plan.construction, &plan.fineTuning,
+                                                    &plan.correction, &plan.fullLora};
+    std::vector<const char *> titles{"Inference (original model)", "Stage 1: build the emulator",
+                                     "Stage 2: LoRA on the emulator", "Stage 3: correct the LoRA",
+                                     "Baseline: LoRA on the full model"};
+    if (!plan.refinement.items.empty()) {
+        stages.insert(stages.begin() + 4, &plan.refinement);
+        titles.insert(titles.begin() + 4, "Stage 3b: refine the last layers");
+    }
     for (size_t i = 0; i < stages.size(); ++i) {
         std::printf("%-34s %12s\n", titles[i], core::formatBytes(stages[i]->totalBytes()).c_str());
         for (const auto &item : stages[i]->items)
@@ -267,6 +274,10 @@ void registerEmulatorCommands(CLI::App &app, CliContext &context)
         ->check(CLI::PositiveNumber)
         ->capture_default_str();
     planCommand->add_flag("--no-checkpointing", plan->noCheckpointing, "Plan without gradient checkpointing");
+    planCommand
+        ->add_option("--refine-layers", run.refine.layers, "Decoder layers refined on the original (0: none)")
+        ->check(CLI::NonNegativeNumber)
+        ->capture_default_str();
     planCommand->add_option("--calibration-samples", run.emulator.calibration.samples, "Calibration samples")
         ->check(CLI::PositiveNumber)
         ->capture_default_str();

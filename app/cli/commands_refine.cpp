@@ -7,6 +7,7 @@
 #include "emloc/error.h"
 #include "emloc/memory.h"
 #include "emloc/model_files.h"
+#include "emloc/pipeline.h"
 #include "emloc/refine.h"
 #include "emloc/tokenizer.h"
 
@@ -80,10 +81,10 @@ void registerRefineCommands(CLI::App &app, CliContext &context)
         ->required();
     refine->add_option("--out", options.outDir, "A new folder for the refined adapter")->required();
     refine->add_option("--layers", options.layers, "The last N decoder layers are refined")
-        ->default_val(2)
+        ->default_val(core::pipelineRefineDefaults().layers)
         ->check(CLI::PositiveNumber);
     refine->add_option("--steps", options.train.steps, "Optimizer steps")
-        ->default_val(20)
+        ->default_val(core::pipelineRefineDefaults().train.steps)
         ->check(CLI::PositiveNumber);
     refine->add_option("--batch", options.train.batchSize, "Rows per micro-batch")
         ->default_val(2)
@@ -91,8 +92,11 @@ void registerRefineCommands(CLI::App &app, CliContext &context)
     refine->add_option("--grad-accum", options.train.gradAccum, "Micro-batches per optimizer step")
         ->default_val(4)
         ->check(CLI::PositiveNumber);
-    refine->add_option("--lr", options.train.learningRate, "Peak learning rate")
-        ->default_val(1e-4)
+    refine
+        ->add_option("--lr", options.train.learningRate,
+                     "Peak learning rate: give stage 2's (emloc run does); 1e-4 and 20 steps did too little "
+                     "in bench/README.md's study")
+        ->default_val(1e-3)
         ->check(CLI::PositiveNumber);
     refine->add_option("--schedule", command->schedule, "Learning-rate schedule after warmup")
         ->default_val("cosine")

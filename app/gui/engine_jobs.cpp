@@ -161,8 +161,8 @@ void PipelineJobs::chat(const ui::Project &project, const QString &which, const 
     if (!files.tokenizerJson.is_object() || files.tokenizerJson.empty())
         throw core::Error("the model has no tokenizer");
     if (which == QLatin1String("corrected")) {
-        const std::string adapter = text(project.runFolder()) + "/corrected-adapter";
-        if (!std::filesystem::exists(adapter))
+        const std::string adapter = core::pipelineShippedAdapter(text(project.runFolder()));
+        if (adapter.empty())
             throw core::Error("no corrected adapter yet: run the three stages first");
         files.weights = core::mergeAdapterWeights(files.weights, core::readPeftAdapter(adapter));
     }
@@ -199,14 +199,15 @@ ui::JobFunction PipelineJobs::exporting(const ui::Project &project)
     const core::PipelineConfig config = pipelineConfig(project);
     return [config](core::Feedback &feedback) {
         const std::filesystem::path run(config.outputDir);
-        const std::string corrected = (run / "corrected-adapter").string();
-        if (!std::filesystem::exists(corrected))
+        // The adapter the run evaluated: refined when it refined, else corrected.
+        const std::string shipped = core::pipelineShippedAdapter(config.outputDir);
+        if (shipped.empty())
             throw core::Error("there is no corrected adapter in '" + config.outputDir +
                               "' yet: run the three stages first (Run page)");
         for (core::ExportFormat format : config.exports) {
             core::ExportOptions options;
             options.modelPath = config.model;
-            options.adapterPath = corrected;
+            options.adapterPath = shipped;
             options.format = format;
             options.overwrite = true;
             const std::filesystem::path exportDir = run / "export";

@@ -50,7 +50,7 @@ private Q_SLOTS:
         QCOMPARE(QString::fromStdString(config.testData), QString("/abs/test.jsonl"));
         QCOMPARE(config.emulator.ratio, 0.4); // the paper's setting
         QCOMPARE(config.clampLimit, 3.0);
-        QCOMPARE(config.refine.layers, int64_t(0)); // refinement is off unless asked for
+        QCOMPARE(config.refine.layers, int64_t(4)); // refinement of the last 4 layers unless told not to
         QVERIFY(config.evaluation.metric == emloc::core::MatchMetric::Exact);
         QCOMPARE(config.train.lora.rank, int64_t(8));
         QCOMPARE(config.train.lora.targets.size(), size_t(7));
@@ -58,13 +58,13 @@ private Q_SLOTS:
         QCOMPARE(config.budgetBytes, int64_t(0));
     }
 
-    // A PipelineConfig built in code (the Studio's) refines exactly as a file that says nothing does:
-    // off. It used to take RefineOptions' own 2 layers, so every Studio run refined unasked.
+    // A PipelineConfig built in code (the Studio's) refines exactly as a file that says nothing does.
+    // They once disagreed (2 layers in code, off in a file), so Studio runs refined and files did not.
     void defaultConfigMatchesTheFileDefaults()
     {
         const PipelineConfig fromFile = parse(minimal());
         const PipelineConfig inCode;
-        QCOMPARE(inCode.refine.layers, int64_t(0));
+        QCOMPARE(inCode.refine.layers, emloc::core::pipelineRefineDefaults().layers);
         QCOMPARE(inCode.refine.layers, fromFile.refine.layers);
         QCOMPARE(inCode.refine.train.steps, fromFile.refine.train.steps);
         QCOMPARE(inCode.refine.train.learningRate, fromFile.refine.train.learningRate);

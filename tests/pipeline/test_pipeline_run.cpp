@@ -4,6 +4,7 @@
 #include "../common/test_support.h"
 
 #include "emloc/peft_adapter.h"
+#include "emloc/pipeline.h"
 
 #include <QDir>
 #include <QFile>
@@ -60,14 +61,14 @@ private Q_SLOTS:
         QVERIFY2(run.exitCode == 0, qPrintable(describe(run)));
         // The table a person reads at the end.
         for (const char *line : {"1 build the emulator", "2 LoRA on the emulator", "3 correct the LoRA",
-                                 "original + LoRA, corrected (EMLoC)", "original + LoRA, uncorrected",
-                                 "Exported peft", "Exported gguf-lora"})
+                                 "3+ refine the last layers", "original + LoRA, corrected (EMLoC)",
+                                 "original + LoRA, uncorrected", "Exported peft", "Exported gguf-lora"})
             QVERIFY2(run.out.contains(line), qPrintable(describe(run)));
 
         const QString out = m_dir.filePath("out");
         const QJsonObject summary = readJson(out + "/summary.json");
         const QJsonArray stages = summary["stages"].toArray();
-        QCOMPARE(stages.size(), 5);
+        QCOMPARE(stages.size(), 6); // refinement is on by default
         for (const auto &value : stages) {
             const QJsonObject stage = value.toObject();
             QVERIFY2(!stage["skipped"].toBool(), qPrintable(stage["stage"].toString()));
@@ -80,11 +81,19 @@ private Q_SLOTS:
         for (const auto &model : models)
             QVERIFY(std::isfinite(model.toObject()["loss"].toDouble()));
 
-        // The corrected adapter and the PEFT export load with the engine's own reader.
+        // The corrected and refined adapters and the PEFT export load with the engine's own reader; the
+        // export is the refined one (the model's 2 layers are all within the default 4 refined).
         const auto corrected = emloc::core::readPeftAdapter((out + "/corrected-adapter").toStdString());
         QCOMPARE(corrected.modules.size(), size_t(2 * 7));
+        const auto refined = emloc::core::readPeftAdapter((out + "/refined-adapter").toStdString());
         const auto exported = emloc::core::readPeftAdapter((out + "/export/peft-adapter").toStdString());
         QCOMPARE(exported.modules.size(), corrected.modules.size());
+        QVERIFY(torch::equal(exported.modules.front().b, refined.modules.front().b));
+        QVERIFY(!torch::equal(refined.modules.front().b, corrected.modules.front().b));
+        // The summary names it, for the Studio's later exports and chats.
+        QCOMPARE(summary["adapter"].toString(), QString("refined-adapter"));
+        QCOMPARE(QString::fromStdString(emloc::core::pipelineShippedAdapter(out.toStdString())),
+                 out + "/refined-adapter");
         QVERIFY(QFile::exists(out + "/export/adapter.gguf"));
         QVERIFY(QFile::exists(out + "/train/metrics.jsonl"));
     }
@@ -94,7 +103,8 @@ private Q_SLOTS:
         auto run = runCli({"run", m_dir.filePath("run.json")});
         QVERIFY2(run.exitCode == 0, qPrintable(describe(run)));
         const auto skipped = skippedStages(readJson(m_dir.filePath("out/summary.json")));
-        QVERIFY(skipped["emulator"] && skipped["train"] && skipped["correct"] && skipped["evaluate"]);
+        QVERIFY(skipped["emulator"] && skipped["train"] && skipped["correct"] && skipped["refine"] &&
+                skipped["evaluate"]);
         QVERIFY2(run.out.contains("(reused)"), qPrintable(describe(run)));
     }
 
@@ -214,6 +224,42 @@ private Q_SLOTS:
         QCOMPARE(readJson(m_dir.filePath("budget-run/summary.json"))["ratio"].toDouble(), planned);
     }
 
+    // Refinement holds the whole original model, so its peak does not shrink with the ratio: a budget the
+    // EMLoC stages fit but refinement does not skips it, says so, and ships the corrected adapter.
+    void refinementOverTheBudgetIsSkippedAndSaid()
+    {
+        const QString model = m_dir.filePath("model");
+        const QStringList shape{"--max-length", "128", "--calibration-samples", "16", "--batch", "2"};
+        const auto plan = runCli(QStringList{"--json", "plan", model, "--ratio", "0.1"} + shape);
+        QVERIFY2(plan.exitCode == 0, qPrintable(describe(plan)));
+        const QJsonObject planned = QJsonDocument::fromJson(plan.out).object();
+        const double refinement = planned["refinement"].toObject()["total_bytes"].toDouble();
+        const double lowest = planned["peak_bytes"].toDouble();
+        // The test model is tiny: the two differ by its weights, under a megabyte.
+        QVERIFY2(refinement > lowest + (64 << 10), qPrintable(QString("%1 %2").arg(refinement).arg(lowest)));
+        const double budget = (refinement + lowest) / 2 / double(1 << 30);
+
+        writeConfig(3.0, "tight.json", "tight", [&](nlohmann::json &config) {
+            config["emulator"] = {{"budget_gb", budget}, {"calibration_samples", 16}};
+            config["train"]["batch"] = 2;
+            config["evaluate"]["max_examples"] = 2;
+            config["export"] = {"peft"};
+        });
+        const auto run = runCli({"run", m_dir.filePath("tight.json")});
+        QVERIFY2(run.exitCode == 0, qPrintable(describe(run)));
+        const QString said = run.out + run.err;
+        QVERIFY2(said.contains("Refining the last 4 decoder layers needs") && said.contains("skipped"),
+                 qPrintable(describe(run)));
+        const QString out = m_dir.filePath("tight");
+        QVERIFY(!skippedStages(readJson(out + "/summary.json")).contains("refine"));
+        QVERIFY(!QDir(out + "/refined-adapter").exists());
+        const auto corrected = emloc::core::readPeftAdapter((out + "/corrected-adapter").toStdString());
+        const auto exported = emloc::core::readPeftAdapter((out + "/export/peft-adapter").toStdString());
+        QVERIFY(torch::equal(exported.modules.front().b, corrected.modules.front().b));
+        QCOMPARE(QString::fromStdString(emloc::core::pipelineShippedAdapter(out.toStdString())),
+                 out + "/corrected-adapter");
+    }
+
 private:
     void writeConfig(double clamp, const QString &name = "run.json", const std::string &output = "out",
                      const std::function<void(nlohmann::json &)> &change = {})
@@ -229,7 +275,7 @@ private:
             {"emulator", {{"ratio", 0.5}, {"calibration_samples", 16}}},
             {"train",
              {{"steps", 4}, {"batch", 2}, {"grad_accum", 1}, {"lr", 0.003}, {"lora", {{"rank", 4}}}}},
-            {"correct", {{"clamp", clamp}}},
+            {"correct", {{"clamp", clamp}, {"refine_steps", 2}}},
             {"evaluate", {{"max_examples", 6}, {"max_new_tokens", 12}}},
             {"export", {"peft", "gguf-lora"}}};
         if (change)

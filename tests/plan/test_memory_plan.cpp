@@ -63,6 +63,35 @@ private Q_SLOTS:
                 QCOMPARE(item.bytes, plan.loraParameters * 8);
     }
 
+    // Refinement trains the LoRA of the last N layers on the whole original model: its weights are the
+    // original's, its LoRA and activations those of N layers; it does not depend on the ratio and is not
+    // part of the EMLoC peak (a budget it exceeds skips it).
+    void refinementIsPlannedApart()
+    {
+        ModelConfig c = smolLm2();
+        PlanSettings s;
+        QVERIFY(planMemory(c, s, 0.4).refinement.items.empty()); // off
+        s.refineLayers = 4;
+        const MemoryPlan plan = planMemory(c, s, 0.4);
+        const auto item = [](const StageEstimate &stage, const std::string &name) {
+            for (const auto &i : stage.items)
+                if (i.name == name)
+                    return i.bytes;
+            return int64_t(-1);
+        };
+        QCOMPARE(item(plan.refinement, "weights"), item(plan.inference, "weights"));
+        QCOMPARE(item(plan.refinement, "LoRA weights"), plan.loraParameters / 30 * 4 * 4);
+        QVERIFY(item(plan.refinement, "activations") < item(plan.fullLora, "activations"));
+        QVERIFY(plan.refinement.totalBytes() < plan.fullLora.totalBytes());
+        QCOMPARE(planMemory(c, s, 0.2).refinement.totalBytes(), plan.refinement.totalBytes());
+        s.refineLayers = 0;
+        QCOMPARE(planMemory(c, s, 0.4).peakBytes(), plan.peakBytes());
+        s.refineLayers = 8;
+        QVERIFY(planMemory(c, s, 0.4).refinement.totalBytes() > plan.refinement.totalBytes());
+        s.refineLayers = 1000; // more than the model has: all of them
+        QCOMPARE(item(planMemory(c, s, 0.4).refinement, "LoRA weights"), plan.loraParameters * 4);
+    }
+
     void checkpointingAndSmallerBatchesNeedLess()
     {
         ModelConfig c = smolLm2();

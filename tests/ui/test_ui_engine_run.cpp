@@ -17,6 +17,8 @@
 #include "widgets/tradeoff_plot.h"
 #include "widgets/validation_label.h"
 
+#include "emloc/peft_adapter.h"
+
 #include <QDir>
 #include <QElapsedTimer>
 #include <QPlainTextEdit>
@@ -113,13 +115,14 @@ private Q_SLOTS:
         QVERIFY2(ticks > 20, qPrintable(QString("only %1 timer ticks during the run").arg(ticks)));
 
         QVERIFY(window.runPage()->lossPlot()->trainPointCount() >= 8);
-        // The stage table lists the three stages (validation belongs to fine-tuning), each with its peak.
+        // The stage table lists the three stages and refinement, on by default (validation belongs to
+        // fine-tuning), each with its peak.
         QStringList stages;
         for (const RunSummary::StageSummary &stage : window.resultsPage()->summary().stages) {
             stages << stage.stage;
             QVERIFY2(stage.peakBytes > 0, qPrintable(stage.stage));
         }
-        QCOMPARE(stages, (QStringList{"build", "train", "correct"}));
+        QCOMPARE(stages, (QStringList{"build", "train", "correct", "refine"}));
         QTreeWidget *evaluation = window.resultsPage()->evaluationTable();
         QCOMPARE(evaluation->topLevelItemCount(), 4);
         QVERIFY(evaluation->topLevelItem(3)->text(0).contains("corrected"));
@@ -131,6 +134,12 @@ private Q_SLOTS:
         QVERIFY2(exported.status == JobOutcome::Status::Succeeded, qPrintable(exported.message));
         QVERIFY(QFile::exists(m_dir.filePath("run/export/peft-adapter/adapter_model.safetensors")));
         QVERIFY(QFile::exists(m_dir.filePath("run/export/adapter.gguf")));
+        // The export is the adapter the run evaluated: the refined one, not the corrected one it started from.
+        const auto refined = core::readPeftAdapter(m_dir.filePath("run/refined-adapter").toStdString());
+        const auto shipped = core::readPeftAdapter(m_dir.filePath("run/export/peft-adapter").toStdString());
+        const auto corrected = core::readPeftAdapter(m_dir.filePath("run/corrected-adapter").toStdString());
+        QVERIFY(torch::equal(shipped.modules.back().b, refined.modules.back().b));
+        QVERIFY(!torch::equal(shipped.modules.back().b, corrected.modules.back().b));
 
         // Try it: both models answer, streamed into the page.
         window.setChatGenerator(&gui::PipelineJobs::chat);

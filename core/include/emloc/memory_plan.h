@@ -24,6 +24,8 @@ struct PlanSettings
     int64_t calibrationChunk = 4; // sequences passed through a layer at once in stage 1
     bool gramFloat64 = false;
     bool keepLastDownProjDense = true;
+    // Refinement (refine.h): LoRA of the last N decoder layers trained on the original model; 0: none.
+    int64_t refineLayers = 0;
     // Memory the runtime takes before any tensor: the CUDA context or LibTorch's own RSS on the CPU.
     // Negative: the planner's default for the device.
     int64_t runtimeOverheadBytes = -1;
@@ -54,6 +56,9 @@ struct MemoryPlan
     StageEstimate fineTuning;   // (c) stage 2, LoRA on the emulator
     StageEstimate correction;   // (d) stage 3, streamed layer by layer
     StageEstimate fullLora;     // the baseline: LoRA on the whole original model
+    // Refinement of the last settings.refineLayers layers on the original (no items when off). It does
+    // not depend on the ratio, so it is not in peakBytes(): a budget it exceeds skips it, not the run.
+    StageEstimate refinement;
     // The largest of the three EMLoC stages: what has to fit in the budget.
     int64_t peakBytes() const;
 };

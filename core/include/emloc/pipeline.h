@@ -20,13 +20,15 @@
 
 namespace emloc::core {
 
-// The pipeline's refinement settings before a configuration says otherwise (correct.refine_*): off,
-// 30 steps, the training's learning rate. One place, so the JSON reader, the Studio and a default
-// PipelineConfig agree (RefineOptions alone defaults to 2 layers, as `emloc refine` does).
+// The pipeline's refinement settings before a configuration says otherwise (correct.refine_*): the last
+// 4 decoder layers, 30 steps, the training's learning rate. On by default: without it the corrected
+// adapter scored 0 % exact on both tasks of bench/README.md's study (bookings and reviews), with it
+// 66-91 % of the emulator's own. One place, so the JSON reader, the Studio, `emloc refine` and a
+// default PipelineConfig agree.
 inline RefineOptions pipelineRefineDefaults()
 {
     RefineOptions refine;
-    refine.layers = 0;
+    refine.layers = 4;
     refine.train.steps = 30;
     refine.train.learningRate = 0; // 0: train.lr
     return refine;
@@ -93,8 +95,16 @@ struct PipelineResult
     bool evaluated = false;
     EvaluationResult evaluation;
     std::vector<ExportResult> exports;
+    // The adapter the run evaluated and exported, a folder of the run: "refined-adapter", or
+    // "corrected-adapter" when it did not refine (off, or over the budget).
+    std::string adapterDir;
     nlohmann::json toJson() const; // what summary.json holds
 };
+
+// The adapter a finished run in `outputDir` ships (its summary.json's "adapter"), for the front ends'
+// later exports and chats; corrected-adapter/ for a summary written before it named one. Empty when the
+// run has neither.
+std::string pipelineShippedAdapter(const std::string &outputDir);
 
 // The planner's settings a run of `config` implies (batch, sequence, LoRA, calibration, device).
 PlanSettings pipelinePlanSettings(const PipelineConfig &config);

@@ -25,7 +25,7 @@ struct RefineOptions
     std::string modelPath;   // the ORIGINAL model
     std::string adapterPath; // the corrected adapter (stage 3)
     std::string outDir;      // the refined adapter (PEFT), written atomically
-    int64_t layers = 2;      // the last N decoder layers are refined
+    int64_t layers = 4;      // the last N decoder layers are refined (pipelineRefineDefaults)
     // Steps, learning rate, batch, schedule, seed, outputDir (metrics, checkpoint; empty: none). The LoRA
     // shape comes from the adapter; lora.dropout applies.
     TrainOptions train;

@@ -77,8 +77,11 @@ int64_t logitsBytes(const ModelConfig &c, int64_t tokens, bool training)
     return tokens * c.vocabSize * 4 * (training ? 3 : 1);
 }
 
+// LoRA training with `trainedLayers` decoder layers (the last ones) in the backward pass; the layers
+// before them are frozen and keep nothing for it.
 StageEstimate trainingEstimate(const std::string &stage, const ModelConfig &c, const PlanSettings &s,
-                               int64_t weightParameters, int64_t lowRankWidth, int64_t loraParameters)
+                               int64_t weightParameters, int64_t lowRankWidth, int64_t loraParameters,
+                               int64_t trainedLayers)
 {
     const int64_t bytesPerValue = s.cuda ? 2 : 4;
     const int64_t tokens = s.batchSize * s.sequenceLength;
@@ -89,8 +92,8 @@ StageEstimate trainingEstimate(const std::string &stage, const ModelConfig &c, c
     int64_t perLayer = layerActivationBytes(c, s.batchSize, s.sequenceLength, bytesPerValue, true,
                                             lowRankWidth, loraInputWidth);
     int64_t activations = s.gradientCheckpointing
-                              ? c.numLayers * tokens * c.hiddenSize * bytesPerValue + 2 * perLayer
-                              : c.numLayers * perLayer;
+                              ? trainedLayers * tokens * c.hiddenSize * bytesPerValue + 2 * perLayer
+                              : trainedLayers * perLayer;
     StageEstimate e{stage, {}};
     e.items = {{"weights", weightParameters * bytesPerValue},
                {"LoRA weights", loraParameters * 4},
@@ -195,8 +198,15 @@ MemoryPlan planMemory(const ModelConfig &c, const PlanSettings &s, double ratio)
                               {"runtime overhead", overheadBytes(s)}}};
 
     plan.fineTuning = trainingEstimate("fine-tuning", c, s, plan.emulatorParameters, lowRankWidth(c, ratio),
-                                       plan.loraParameters);
-    plan.fullLora = trainingEstimate("full LoRA", c, s, c.totalParameters(), 0, plan.loraParameters);
+                                       plan.loraParameters, c.numLayers);
+    plan.fullLora =
+        trainingEstimate("full LoRA", c, s, c.totalParameters(), 0, plan.loraParameters, c.numLayers);
+    if (s.refineLayers > 0) {
+        const int64_t layers = std::min(s.refineLayers, c.numLayers);
+        plan.refinement =
+            trainingEstimate("refinement", c, s, c.totalParameters(), 0,
+                             plan.loraParameters / std::max<int64_t>(1, c.numLayers) * layers, layers);
+    }
 
     // Stage 3 streams one layer: its original weights and emulator weights in float32, plus the adapter.
     plan.correction = {"correction",

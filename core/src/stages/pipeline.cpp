@@ -148,6 +148,23 @@ double chooseEmulatorRatio(const PipelineConfig &config, const ModelFiles &files
     return choice.ratio;
 }
 
+// Refinement holds the whole original model, so a budget that the EMLoC stages fit may not fit it (it
+// does not depend on the ratio). Then the run ships the corrected adapter and says why.
+bool refinementFitsBudget(const PipelineConfig &config, const ModelConfig &model, Feedback &feedback)
+{
+    if (config.budgetBytes <= 0)
+        return true;
+    const int64_t needed = choosePipelineRatio(config, model).plan.refinement.totalBytes();
+    if (needed <= config.budgetBytes)
+        return true;
+    feedback.log(LogLevel::Warning,
+                 "Refining the last " + std::to_string(config.refine.layers) + " decoder layers needs " +
+                     formatBytes(needed) + ", over the budget of " + formatBytes(config.budgetBytes) +
+                     ": skipped, the corrected adapter is shipped. Raise the budget, or set "
+                     "correct.refine_layers to 0 to run without it.");
+    return false;
+}
+
 struct PipelineRun
 {
     const PipelineConfig &config;
@@ -428,6 +445,7 @@ PlanSettings pipelinePlanSettings(const PipelineConfig &config)
     settings.calibrationSequenceLength = config.maxLength;
     settings.gramFloat64 = config.emulator.gramFloat64;
     settings.keepLastDownProjDense = config.emulator.keepLastDownProjDense;
+    settings.refineLayers = config.refine.layers;
     return settings;
 }
 
@@ -476,7 +494,22 @@ nlohmann::json PipelineResult::toJson() const
             {"inference_peak_memory_bytes", inferencePeakBytes},
             {"stages", stageList},
             {"evaluation", evaluated ? evaluation.toJson() : nlohmann::json(nullptr)},
-            {"exports", exportList}};
+            {"exports", exportList},
+            {"adapter", adapterDir}};
+}
+
+std::string pipelineShippedAdapter(const std::string &outputDir)
+{
+    const fs::path run(outputDir);
+    std::ifstream file(run / "summary.json");
+    const nlohmann::json summary = nlohmann::json::parse(file, nullptr, false);
+    if (summary.is_object() && summary.contains("adapter") && summary["adapter"].is_string()) {
+        const fs::path adapter = run / summary["adapter"].get<std::string>(); // named inside the run
+        if (!summary["adapter"].get<std::string>().empty() && fs::exists(adapter / "adapter_config.json"))
+            return adapter.string();
+    }
+    const fs::path corrected = run / "corrected-adapter";
+    return fs::exists(corrected / "adapter_config.json") ? corrected.string() : std::string();
 }
 
 PipelineResult runPipeline(const PipelineConfig &config, Feedback &feedback)
@@ -509,14 +542,17 @@ PipelineResult runPipeline(const PipelineConfig &config, Feedback &feedback)
     run.trainDir = (fs::path(config.outputDir) / "train").string();
     run.correctedDir = (fs::path(config.outputDir) / "corrected-adapter").string();
     run.refinedDir = (fs::path(config.outputDir) / "refined-adapter").string();
-    run.shippedDir = config.refine.layers > 0 ? run.refinedDir : run.correctedDir;
     run.result.ratio = chooseEmulatorRatio(config, run.original, feedback);
+    const bool refine =
+        config.refine.layers > 0 && refinementFitsBudget(config, run.original.config, feedback);
+    run.shippedDir = refine ? run.refinedDir : run.correctedDir;
+    run.result.adapterDir = fs::path(run.shippedDir).filename().string();
 
     const std::string modelKey = modelFingerprint(config.model) + config.device;
     const std::string emulatorKey = run.buildEmulatorStage(modelKey);
     const std::string trainKey = run.trainStage(emulatorKey);
     std::string correctKey = run.correctStage(trainKey);
-    if (config.refine.layers > 0)
+    if (refine)
         correctKey = run.refineStage(correctKey);
     if (!config.testData.empty() || config.validationFraction > 0) {
         run.evaluateStage(correctKey);
