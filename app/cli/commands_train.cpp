@@ -9,6 +9,7 @@
 #include "emloc/error.h"
 #include "emloc/layer_drop.h"
 #include "emloc/memory.h"
+#include "emloc/pipeline.h"
 #include "emloc/tokenizer.h"
 #include "emloc/trainer.h"
 
@@ -18,13 +19,15 @@
 namespace emloc::cli {
 
 namespace {
+// Defaults are core's (a default PipelineConfig, TrainOptions): the same as a configuration file's.
 struct TrainCommand
 {
-    std::string model, data, out, schedule = "cosine", targets, format = "auto", chatTemplate = "auto";
+    std::string model, data, out, schedule = "cosine", targets;
+    std::string format = core::PipelineConfig().format, chatTemplate = core::PipelineConfig().chatTemplate;
     std::string dtype = "auto", system;
     core::TrainOptions options;
-    int64_t maxLength = 512;
-    double validationFraction = 0;
+    int64_t maxLength = core::PipelineConfig().maxLength;
+    double validationFraction = core::PipelineConfig().validationFraction;
     int64_t layerDrop = 0;
     bool noCheckpointing = false, trainOnAll = false;
 };
@@ -115,75 +118,75 @@ void registerTrainCommands(CLI::App &app, CliContext &context)
         ->required();
     auto *steps = train->add_option("--steps", options.steps, "Optimizer steps")->check(CLI::PositiveNumber);
     train->add_option("--epochs", options.epochs, "Passes over the data (when --steps is not given)")
-        ->default_val(1.0)
+        ->capture_default_str()
         ->check(CLI::PositiveNumber)
         ->excludes(steps);
     train->add_option("--batch", options.batchSize, "Rows per micro-batch")
-        ->default_val(2)
+        ->capture_default_str()
         ->check(CLI::PositiveNumber);
     train->add_option("--grad-accum", options.gradAccum, "Micro-batches per optimizer step")
-        ->default_val(4)
+        ->capture_default_str()
         ->check(CLI::PositiveNumber);
     train->add_option("--lr", options.learningRate, "Peak learning rate")
-        ->default_val(1e-4)
+        ->capture_default_str()
         ->check(CLI::PositiveNumber);
     train->add_option("--schedule", command->schedule, "Learning-rate schedule after warmup")
         ->default_val("cosine")
         ->check(CLI::IsMember({"cosine", "linear", "constant"}));
     train->add_option("--warmup-ratio", options.warmupRatio, "Fraction of the steps spent warming up")
-        ->default_val(0.03)
+        ->capture_default_str()
         ->check(CLI::Range(0.0, 0.99));
     train->add_option("--weight-decay", options.adam.weightDecay, "AdamW decoupled weight decay")
-        ->default_val(0.01)
+        ->capture_default_str()
         ->check(CLI::NonNegativeNumber);
     train->add_option("--max-grad-norm", options.maxGradNorm, "Gradient-norm clipping (0: off)")
-        ->default_val(1.0)
+        ->capture_default_str()
         ->check(CLI::NonNegativeNumber);
     train->add_option("--lora-rank", options.lora.rank, "LoRA rank r")
-        ->default_val(8)
+        ->capture_default_str()
         ->check(CLI::PositiveNumber);
     train->add_option("--lora-alpha", options.lora.alpha, "LoRA alpha (scale alpha / r)")
-        ->default_val(16.0)
+        ->capture_default_str()
         ->check(CLI::PositiveNumber);
     train->add_option("--lora-dropout", options.lora.dropout, "Dropout on the LoRA input")
-        ->default_val(0.05)
+        ->capture_default_str()
         ->check(CLI::Range(0.0, 0.95));
     train->add_flag("--rslora", options.lora.rsLora, "Rank-stabilised scale alpha / sqrt(r)");
     train->add_option("--targets", command->targets,
                       "Projections that get LoRA, comma-separated (default q,k,v,o,gate,up,down _proj)");
     train->add_option("--max-length", command->maxLength, "Tokens per example; longer ones are truncated")
-        ->default_val(512)
+        ->capture_default_str()
         ->check(CLI::PositiveNumber);
     train->add_flag("--packing", options.packing, "Pack several examples per row of --max-length tokens");
     train->add_option("--format", command->format, "Record format")
-        ->default_val("auto")
+        ->capture_default_str()
         ->check(CLI::IsMember({"auto", "alpaca", "messages", "sharegpt", "prompt-completion", "text"}));
     train
         ->add_option("--template", command->chatTemplate,
                      "Chat template: the model's own (auto) or a built-in one")
-        ->default_val("auto")
+        ->capture_default_str()
         ->check(CLI::IsMember({"auto", "jinja", "chatml", "llama3", "llama2", "alpaca", "plain"}));
     train->add_option("--system", command->system, "System prompt for conversations that have none");
     train->add_flag("--train-on-all", command->trainOnAll, "Train on every token, prompts included");
     train
         ->add_option("--validation-fraction", command->validationFraction, "Examples held out for validation")
-        ->default_val(0.0)
+        ->capture_default_str()
         ->check(CLI::Range(0.0, 0.9));
     train->add_option("--eval-every", options.evalEvery, "Validation every N steps (0: at the end)")
-        ->default_val(0)
+        ->capture_default_str()
         ->check(CLI::NonNegativeNumber);
     train
         ->add_option("--early-stopping", options.earlyStoppingPatience,
                      "Stop after N validations without improvement (0: never)")
-        ->default_val(0)
+        ->capture_default_str()
         ->check(CLI::NonNegativeNumber);
     train
         ->add_option("--checkpoint-every", options.checkpointEvery,
                      "Checkpoint every N steps (0: at cancel and end)")
-        ->default_val(0)
+        ->capture_default_str()
         ->check(CLI::NonNegativeNumber);
     train->add_flag("--resume", options.resume, "Continue from the checkpoint in --out");
-    train->add_option("--seed", options.seed, "Seed of LoRA init, dropout and data order")->default_val(42);
+    train->add_option("--seed", options.seed, "Seed of LoRA init, dropout and data order")->capture_default_str();
     train->add_flag("--no-checkpointing", command->noCheckpointing,
                     "Keep every layer's activations (faster, more memory)");
     train

@@ -71,6 +71,19 @@ private Q_SLOTS:
         QCOMPARE(inCode.clampLimit, fromFile.clampLimit);
     }
 
+    // One schema: every setting a file leaves out takes the value of a PipelineConfig built in code (the
+    // Studio's), compared through the writer so that a new setting is covered without touching this test.
+    void everyFileDefaultIsTheStructDefault()
+    {
+        PipelineConfig inCode;
+        inCode.model = "model.gguf";
+        inCode.outputDir = "out";
+        inCode.trainData = "train.jsonl";
+        const PipelineConfig fromFile = emloc::core::pipelineConfigFromJson(minimal(), "minimal.json", "");
+        const json differences = json::diff(inCode.toJson(), fromFile.toJson());
+        QVERIFY2(differences.empty(), differences.dump().c_str());
+    }
+
     void settingsAreRead()
     {
         json document = minimal();

@@ -58,7 +58,7 @@ struct PipelineConfig
     // fine-tuned on the original model; 0: off. Only steps, lr (0: train.lr) and layers are read from it.
     RefineOptions refine = pipelineRefineDefaults();
     EvaluationOptions evaluation; // metric, generation, maxNewTokens, maxExamples, batchSize
-    std::vector<ExportFormat> exports;
+    std::vector<ExportFormat> exports{ExportFormat::Peft};
 
     // The configuration as a file holds it (paths as given): written beside the outputs.
     nlohmann::json toJson() const;

@@ -47,6 +47,11 @@ std::string normalise(const std::string &text)
 
 } // namespace
 
+std::string matchMetricName(MatchMetric metric)
+{
+    return metric == MatchMetric::Exact ? "exact" : "contains";
+}
+
 MatchMetric parseMatchMetric(const std::string &name)
 {
     if (name == "exact")

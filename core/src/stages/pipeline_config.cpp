@@ -163,6 +163,7 @@ PipelineConfig pipelineConfigFromJson(const nlohmann::json &json, const std::str
                                       const std::string &baseDir, const std::string &outputOverride)
 {
     PipelineConfig config;
+    const PipelineConfig defaults; // one schema: a file's defaults are the struct's (test_pipeline_config)
     Section root(json, "", source);
     config.model = resolvePath(root.string("model", ""), baseDir);
     if (config.model.empty())
@@ -172,33 +173,34 @@ PipelineConfig pipelineConfigFromJson(const nlohmann::json &json, const std::str
         config.outputDir = std::filesystem::absolute(outputOverride).lexically_normal().string();
     if (config.outputDir.empty())
         root.fail("output", "is required: the folder the run writes into (or give --output)");
-    config.device = root.string("device", "cpu");
+    config.device = root.string("device", defaults.device);
 
     Section data = root.section("data");
     config.trainData = resolvePath(data.string("train", ""), baseDir);
     if (config.trainData.empty())
         data.fail("train", "is required: the training data file (.jsonl, .json or .txt)");
     config.testData = resolvePath(data.string("test", ""), baseDir);
-    config.format = data.choice("format", "auto",
+    config.format = data.choice("format", defaults.format,
                                 {"auto", "alpaca", "messages", "sharegpt", "prompt-completion", "text"});
     config.chatTemplate =
-        data.choice("template", "auto", {"auto", "jinja", "chatml", "llama3", "llama2", "alpaca", "plain"});
-    config.systemPrompt = data.string("system", "");
-    config.maxLength = data.integer("max_length", 512, 8, 1 << 20);
-    config.validationFraction = data.number("validation_fraction", 0, 0, 0.9);
+        data.choice("template", defaults.chatTemplate, {"auto", "jinja", "chatml", "llama3", "llama2", "alpaca", "plain"});
+    config.systemPrompt = data.string("system", defaults.systemPrompt);
+    config.maxLength = data.integer("max_length", defaults.maxLength, 8, 1 << 20);
+    config.validationFraction = data.number("validation_fraction", defaults.validationFraction, 0, 0.9);
     data.finish();
 
     Section emulator = root.section("emulator");
     EmulatorOptions &e = config.emulator;
-    e.ratio = emulator.number("ratio", 0.4, 1e-3, 1.0);
+    e.ratio = emulator.number("ratio", defaults.emulator.ratio, 1e-3, 1.0);
     const double budgetGb = emulator.number("budget_gb", 0, 0, 1e6);
     config.budgetBytes = static_cast<int64_t>(std::llround(budgetGb * double(int64_t(1) << 30)));
-    e.calibration.samples = emulator.integer("calibration_samples", 64, 1, kMaxCount);
-    e.calibration.seed = static_cast<uint64_t>(emulator.integer("seed", 0, 0, kMaxCount));
-    e.plainSvd = emulator.boolean("plain_svd", false);
-    e.allocateRanks = emulator.boolean("allocate_ranks", false);
-    e.gramFloat64 = emulator.boolean("gram_float64", false);
-    e.keepLastDownProjDense = emulator.boolean("keep_last_down_proj_dense", true);
+    e.calibration.samples = emulator.integer("calibration_samples", defaults.emulator.calibration.samples, 1, kMaxCount);
+    e.calibration.seed = static_cast<uint64_t>(emulator.integer("seed", int64_t(defaults.emulator.calibration.seed), 0, kMaxCount));
+    e.plainSvd = emulator.boolean("plain_svd", defaults.emulator.plainSvd);
+    e.allocateRanks = emulator.boolean("allocate_ranks", defaults.emulator.allocateRanks);
+    e.gramFloat64 = emulator.boolean("gram_float64", defaults.emulator.gramFloat64);
+    e.keepLastDownProjDense =
+        emulator.boolean("keep_last_down_proj_dense", defaults.emulator.keepLastDownProjDense);
     for (const auto &rule : emulator.strings("overrides", {})) {
         try {
             e.overrides.push_back(parseModuleRule(rule));
@@ -210,26 +212,27 @@ PipelineConfig pipelineConfigFromJson(const nlohmann::json &json, const std::str
 
     Section train = root.section("train");
     TrainOptions &t = config.train;
-    t.steps = train.integer("steps", 0, 0, kMaxCount);
-    t.epochs = train.number("epochs", 1, 1e-6, 1e6);
-    t.batchSize = train.integer("batch", 2, 1, 1 << 16);
-    t.gradAccum = train.integer("grad_accum", 4, 1, 1 << 16);
-    t.learningRate = train.number("lr", 1e-4, 1e-12, 10);
-    t.schedule = parseLrSchedule(train.choice("schedule", "cosine", {"cosine", "linear", "constant"}));
-    t.warmupRatio = train.number("warmup_ratio", 0.03, 0, 0.99);
-    t.adam.weightDecay = train.number("weight_decay", 0.01, 0, 10);
-    t.maxGradNorm = train.number("max_grad_norm", 1.0, 0, 1e6);
-    t.packing = train.boolean("packing", false);
-    t.evalEvery = train.integer("eval_every", 0, 0, kMaxCount);
-    t.earlyStoppingPatience = train.integer("early_stopping", 0, 0, kMaxCount);
-    t.checkpointEvery = train.integer("checkpoint_every", 0, 0, kMaxCount);
-    t.seed = static_cast<uint64_t>(train.integer("seed", 42, 0, kMaxCount));
-    t.gradientCheckpointing = train.boolean("gradient_checkpointing", true);
+    const TrainOptions &td = defaults.train;
+    t.steps = train.integer("steps", td.steps, 0, kMaxCount);
+    t.epochs = train.number("epochs", td.epochs, 1e-6, 1e6);
+    t.batchSize = train.integer("batch", td.batchSize, 1, 1 << 16);
+    t.gradAccum = train.integer("grad_accum", td.gradAccum, 1, 1 << 16);
+    t.learningRate = train.number("lr", td.learningRate, 1e-12, 10);
+    t.schedule = parseLrSchedule(train.choice("schedule", lrScheduleName(td.schedule), {"cosine", "linear", "constant"}));
+    t.warmupRatio = train.number("warmup_ratio", td.warmupRatio, 0, 0.99);
+    t.adam.weightDecay = train.number("weight_decay", td.adam.weightDecay, 0, 10);
+    t.maxGradNorm = train.number("max_grad_norm", td.maxGradNorm, 0, 1e6);
+    t.packing = train.boolean("packing", td.packing);
+    t.evalEvery = train.integer("eval_every", td.evalEvery, 0, kMaxCount);
+    t.earlyStoppingPatience = train.integer("early_stopping", td.earlyStoppingPatience, 0, kMaxCount);
+    t.checkpointEvery = train.integer("checkpoint_every", td.checkpointEvery, 0, kMaxCount);
+    t.seed = static_cast<uint64_t>(train.integer("seed", int64_t(td.seed), 0, kMaxCount));
+    t.gradientCheckpointing = train.boolean("gradient_checkpointing", td.gradientCheckpointing);
     Section lora = train.section("lora");
-    t.lora.rank = lora.integer("rank", 8, 1, 4096);
-    t.lora.alpha = lora.number("alpha", 16, 1e-6, 1e6);
-    t.lora.dropout = lora.number("dropout", 0.05, 0, 0.95);
-    t.lora.rsLora = lora.boolean("rslora", false);
+    t.lora.rank = lora.integer("rank", td.lora.rank, 1, 4096);
+    t.lora.alpha = lora.number("alpha", td.lora.alpha, 1e-6, 1e6);
+    t.lora.dropout = lora.number("dropout", td.lora.dropout, 0, 0.95);
+    t.lora.rsLora = lora.boolean("rslora", td.lora.rsLora);
     if (lora.has("targets")) {
         std::string joined;
         for (const auto &target : lora.strings("targets", {}))
@@ -244,24 +247,28 @@ PipelineConfig pipelineConfigFromJson(const nlohmann::json &json, const std::str
     train.finish();
 
     Section correct = root.section("correct");
-    config.clampLimit = correct.number("clamp", 3, 0, 1e6);
-    const RefineOptions refineDefaults = pipelineRefineDefaults();
-    config.refine.layers = correct.integer("refine_layers", refineDefaults.layers, 0, 1 << 16);
-    config.refine.train.steps = correct.integer("refine_steps", refineDefaults.train.steps, 1, kMaxCount);
+    config.clampLimit = correct.number("clamp", defaults.clampLimit, 0, 1e6);
+    config.refine.layers = correct.integer("refine_layers", defaults.refine.layers, 0, 1 << 16);
+    config.refine.train.steps = correct.integer("refine_steps", defaults.refine.train.steps, 1, kMaxCount);
     config.refine.train.learningRate =
-        correct.number("refine_lr", refineDefaults.train.learningRate, 0, 10); // 0: train.lr
+        correct.number("refine_lr", defaults.refine.train.learningRate, 0, 10); // 0: train.lr
     correct.finish();
 
     Section evaluate = root.section("evaluate");
     EvaluationOptions &v = config.evaluation;
-    v.metric = parseMatchMetric(evaluate.choice("metric", "exact", {"exact", "contains"}));
-    v.generation = evaluate.boolean("generation", true);
-    v.maxNewTokens = evaluate.integer("max_new_tokens", 64, 1, 1 << 16);
-    v.maxExamples = evaluate.integer("max_examples", 0, 0, kMaxCount);
-    v.batchSize = evaluate.integer("batch", 4, 1, 1 << 16);
+    v.metric = parseMatchMetric(
+        evaluate.choice("metric", matchMetricName(defaults.evaluation.metric), {"exact", "contains"}));
+    v.generation = evaluate.boolean("generation", defaults.evaluation.generation);
+    v.maxNewTokens = evaluate.integer("max_new_tokens", defaults.evaluation.maxNewTokens, 1, 1 << 16);
+    v.maxExamples = evaluate.integer("max_examples", defaults.evaluation.maxExamples, 0, kMaxCount);
+    v.batchSize = evaluate.integer("batch", defaults.evaluation.batchSize, 1, 1 << 16);
     evaluate.finish();
 
-    for (const auto &name : root.strings("export", {"peft"})) {
+    std::vector<std::string> defaultExports;
+    for (ExportFormat format : defaults.exports)
+        defaultExports.push_back(exportFormatName(format));
+    config.exports.clear();
+    for (const auto &name : root.strings("export", defaultExports)) {
         try {
             config.exports.push_back(parseExportFormat(name));
         } catch (const Error &error) {
@@ -299,7 +306,6 @@ nlohmann::json PipelineConfig::toJson() const
     nlohmann::json exportNames = nlohmann::json::array();
     for (auto format : exports)
         exportNames.push_back(exportFormatName(format));
-    const char *schedules[] = {"cosine", "linear", "constant"};
     return {{"model", model},
             {"output", outputDir},
             {"device", device},
@@ -327,7 +333,7 @@ nlohmann::json PipelineConfig::toJson() const
               {"batch", train.batchSize},
               {"grad_accum", train.gradAccum},
               {"lr", train.learningRate},
-              {"schedule", schedules[static_cast<int>(train.schedule)]},
+              {"schedule", lrScheduleName(train.schedule)},
               {"warmup_ratio", train.warmupRatio},
               {"weight_decay", train.adam.weightDecay},
               {"max_grad_norm", train.maxGradNorm},
@@ -349,7 +355,7 @@ nlohmann::json PipelineConfig::toJson() const
               {"refine_steps", refine.train.steps},
               {"refine_lr", refine.train.learningRate}}},
             {"evaluate",
-             {{"metric", evaluation.metric == MatchMetric::Exact ? "exact" : "contains"},
+             {{"metric", matchMetricName(evaluation.metric)},
               {"generation", evaluation.generation},
               {"max_new_tokens", evaluation.maxNewTokens},
               {"max_examples", evaluation.maxExamples},
