@@ -186,7 +186,8 @@ void registerTrainCommands(CLI::App &app, CliContext &context)
         ->capture_default_str()
         ->check(CLI::NonNegativeNumber);
     train->add_flag("--resume", options.resume, "Continue from the checkpoint in --out");
-    train->add_option("--seed", options.seed, "Seed of LoRA init, dropout and data order")->capture_default_str();
+    train->add_option("--seed", options.seed, "Seed of LoRA init, dropout and data order")
+        ->capture_default_str();
     train->add_flag("--no-checkpointing", command->noCheckpointing,
                     "Keep every layer's activations (faster, more memory)");
     train

@@ -93,7 +93,8 @@ int main(int argc, char **argv)
     app.add_option("--device", context.device, "Where to compute: cpu, cuda or cuda:N")
         ->default_val("cpu")
         ->each([&context](const std::string &) { context.deviceGiven = true; });
-    app.add_option("--threads", context.threads, "CPU threads for tensor maths (0: OMP_NUM_THREADS if set, else the usable cores)")
+    app.add_option("--threads", context.threads,
+                   "CPU threads for tensor maths (0: OMP_NUM_THREADS if set, else the usable cores)")
         ->default_val(0)
         ->check(CLI::NonNegativeNumber);
     app.add_flag("--json", context.json, "Machine-readable JSON on stdout");

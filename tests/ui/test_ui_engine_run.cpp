@@ -134,7 +134,7 @@ private Q_SLOTS:
         QVERIFY2(exported.status == JobOutcome::Status::Succeeded, qPrintable(exported.message));
         QVERIFY(QFile::exists(m_dir.filePath("run/export/peft-adapter/adapter_model.safetensors")));
         QVERIFY(QFile::exists(m_dir.filePath("run/export/adapter.gguf")));
-        // The export is the adapter the run evaluated: the refined one, not the corrected one it started from.
+        // The export is the adapter the run evaluated: the refined one, not the corrected one.
         const auto refined = core::readPeftAdapter(m_dir.filePath("run/refined-adapter").toStdString());
         const auto shipped = core::readPeftAdapter(m_dir.filePath("run/export/peft-adapter").toStdString());
         const auto corrected = core::readPeftAdapter(m_dir.filePath("run/corrected-adapter").toStdString());

@@ -33,7 +33,7 @@ std::vector<HeldOutExample> makeHeldOutExamples(const std::vector<TokenizedExamp
 
 enum class MatchMetric { Exact, Contains };
 MatchMetric parseMatchMetric(const std::string &name); // "exact", "contains"; Error otherwise
-std::string matchMetricName(MatchMetric metric);          // its name in files and on screen
+std::string matchMetricName(MatchMetric metric);       // its name in files and on screen
 // exact (the default): equal after stripping leading and trailing whitespace, nothing else forgiven; an
 // answer that does not stop where the reference stops never matches. contains: the reference
 // (whitespace-collapsed, case-folded ASCII) occurs in the generated text, however much follows it.

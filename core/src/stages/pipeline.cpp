@@ -490,12 +490,10 @@ nlohmann::json PipelineResult::toJson() const
     nlohmann::json exportList = nlohmann::json::array();
     for (const auto &e : exports)
         exportList.push_back(e.toJson());
-    return {{"ratio", ratio},
-            {"inference_peak_memory_bytes", inferencePeakBytes},
-            {"stages", stageList},
-            {"evaluation", evaluated ? evaluation.toJson() : nlohmann::json(nullptr)},
-            {"exports", exportList},
-            {"adapter", adapterDir}};
+    return {
+        {"ratio", ratio},        {"inference_peak_memory_bytes", inferencePeakBytes},
+        {"stages", stageList},   {"evaluation", evaluated ? evaluation.toJson() : nlohmann::json(nullptr)},
+        {"exports", exportList}, {"adapter", adapterDir}};
 }
 
 std::string pipelineShippedAdapter(const std::string &outputDir)

@@ -182,8 +182,8 @@ PipelineConfig pipelineConfigFromJson(const nlohmann::json &json, const std::str
     config.testData = resolvePath(data.string("test", ""), baseDir);
     config.format = data.choice("format", defaults.format,
                                 {"auto", "alpaca", "messages", "sharegpt", "prompt-completion", "text"});
-    config.chatTemplate =
-        data.choice("template", defaults.chatTemplate, {"auto", "jinja", "chatml", "llama3", "llama2", "alpaca", "plain"});
+    config.chatTemplate = data.choice("template", defaults.chatTemplate,
+                                      {"auto", "jinja", "chatml", "llama3", "llama2", "alpaca", "plain"});
     config.systemPrompt = data.string("system", defaults.systemPrompt);
     config.maxLength = data.integer("max_length", defaults.maxLength, 8, 1 << 20);
     config.validationFraction = data.number("validation_fraction", defaults.validationFraction, 0, 0.9);
@@ -194,8 +194,10 @@ PipelineConfig pipelineConfigFromJson(const nlohmann::json &json, const std::str
     e.ratio = emulator.number("ratio", defaults.emulator.ratio, 1e-3, 1.0);
     const double budgetGb = emulator.number("budget_gb", 0, 0, 1e6);
     config.budgetBytes = static_cast<int64_t>(std::llround(budgetGb * double(int64_t(1) << 30)));
-    e.calibration.samples = emulator.integer("calibration_samples", defaults.emulator.calibration.samples, 1, kMaxCount);
-    e.calibration.seed = static_cast<uint64_t>(emulator.integer("seed", int64_t(defaults.emulator.calibration.seed), 0, kMaxCount));
+    e.calibration.samples =
+        emulator.integer("calibration_samples", defaults.emulator.calibration.samples, 1, kMaxCount);
+    e.calibration.seed = static_cast<uint64_t>(
+        emulator.integer("seed", int64_t(defaults.emulator.calibration.seed), 0, kMaxCount));
     e.plainSvd = emulator.boolean("plain_svd", defaults.emulator.plainSvd);
     e.allocateRanks = emulator.boolean("allocate_ranks", defaults.emulator.allocateRanks);
     e.gramFloat64 = emulator.boolean("gram_float64", defaults.emulator.gramFloat64);
@@ -218,7 +220,8 @@ PipelineConfig pipelineConfigFromJson(const nlohmann::json &json, const std::str
     t.batchSize = train.integer("batch", td.batchSize, 1, 1 << 16);
     t.gradAccum = train.integer("grad_accum", td.gradAccum, 1, 1 << 16);
     t.learningRate = train.number("lr", td.learningRate, 1e-12, 10);
-    t.schedule = parseLrSchedule(train.choice("schedule", lrScheduleName(td.schedule), {"cosine", "linear", "constant"}));
+    t.schedule = parseLrSchedule(
+        train.choice("schedule", lrScheduleName(td.schedule), {"cosine", "linear", "constant"}));
     t.warmupRatio = train.number("warmup_ratio", td.warmupRatio, 0, 0.99);
     t.adam.weightDecay = train.number("weight_decay", td.adam.weightDecay, 0, 10);
     t.maxGradNorm = train.number("max_grad_norm", td.maxGradNorm, 0, 1e6);
