@@ -6,6 +6,7 @@
 #include "emloc/dataset_preview.h"
 #include "emloc/error.h"
 #include "emloc/model_files.h"
+#include "emloc/model_text.h"
 #include "emloc/tokenizer.h"
 
 #include <algorithm>
@@ -91,16 +92,7 @@ void printStatistics(const core::DatasetStatistics &stats)
 void inspect(CliContext &context, const InspectOptions &options, core::Feedback &feedback)
 {
     core::ModelFiles files = core::openModel(options.model);
-    if (!files.tokenizerJson.is_object() || files.tokenizerJson.empty())
-        throw core::Error(files.path +
-                          " has no tokenizer (tokenizer.json, or tokenizer metadata in the GGUF); "
-                          "add the model's tokenizer.json to the folder");
-    std::shared_ptr<core::Tokenizer> tokenizer =
-        core::Tokenizer::fromJson(files.tokenizerJson, files.path + " tokenizer");
-    core::ChatTemplate chatTemplate =
-        core::ChatTemplate::fromModel(files.tokenizerConfig, options.chatTemplate);
-    for (const auto &warning : chatTemplate.warnings())
-        feedback.log(core::LogLevel::Warning, warning);
+    const core::ModelText text = core::openModelText(files, options.chatTemplate, &feedback);
 
     core::PrepareOptions prepare;
     prepare.read.format = core::parseRecordFormat(options.format);
@@ -112,7 +104,7 @@ void inspect(CliContext &context, const InspectOptions &options, core::Feedback 
     prepare.keepExamples = false; // statistics only: a large file streams through in constant memory
     prepare.requireUsable = false;
     core::PreparedDataset prepared =
-        core::prepareDataset(options.data, chatTemplate, *tokenizer, prepare, &feedback);
+        core::prepareDataset(options.data, text.chatTemplate, *text.tokenizer, prepare, &feedback);
     if (context.json) {
         printJson(prepared.statistics.toJson());
         return;

@@ -9,6 +9,7 @@
 #include "emloc/memory.h"
 #include "emloc/model_files.h"
 #include "emloc/model_summary.h"
+#include "emloc/model_text.h"
 #include "emloc/peft_adapter.h"
 #include "emloc/tokenizer.h"
 
@@ -18,15 +19,6 @@
 namespace emloc::cli {
 
 namespace {
-
-std::shared_ptr<core::Tokenizer> tokenizerOf(const core::ModelFiles &files)
-{
-    if (!files.tokenizerJson.is_object() || files.tokenizerJson.empty())
-        throw core::Error(files.path +
-                          " has no tokenizer (tokenizer.json, or tokenizer metadata in the GGUF); "
-                          "add the model's tokenizer.json to the folder");
-    return core::Tokenizer::fromJson(files.tokenizerJson, files.path + " tokenizer");
-}
 
 // One user turn rendered with the model's chat template, as transformers' apply_chat_template does.
 std::string renderChat(const core::ModelFiles &files, const std::string &prompt, core::Feedback &feedback)
@@ -163,7 +155,7 @@ void runGenerate(CliContext &context, const GenerateCommand &command, core::Feed
     core::ModelFiles files = core::openModel(command.model);
     if (!command.adapter.empty())
         files.weights = core::mergeAdapterFolder(files, command.adapter); // in memory, as evaluation does
-    auto tokenizer = tokenizerOf(files);
+    auto tokenizer = core::openModelText(files).tokenizer;
     const std::string text = command.chat ? renderChat(files, command.prompt, feedback) : command.prompt;
     // A rendered chat template already holds its special tokens.
     const auto promptIds = tokenizer->encode(text, /*addSpecialTokens=*/!command.chat);
@@ -294,7 +286,7 @@ void registerModelCommands(CLI::App &app, CliContext &context)
     tokenizeCommand->callback([&context, tokenize] {
         runCommand(context, [&context, tokenize](core::Feedback &) {
             auto files = core::openModel(tokenize->model);
-            auto tokenizer = tokenizerOf(files);
+            auto tokenizer = core::openModelText(files).tokenizer;
             auto ids = tokenizer->encode(tokenize->text, tokenize->special);
             if (!context.json) {
                 std::cout << nlohmann::json(ids).dump() << std::endl;

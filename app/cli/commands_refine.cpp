@@ -7,6 +7,7 @@
 #include "emloc/error.h"
 #include "emloc/memory.h"
 #include "emloc/model_files.h"
+#include "emloc/model_text.h"
 #include "emloc/pipeline.h"
 #include "emloc/refine.h"
 #include "emloc/tokenizer.h"
@@ -28,17 +29,13 @@ struct RefineCommand
 void runRefine(CliContext &context, RefineCommand &command, core::Feedback &feedback)
 {
     core::ModelFiles files = core::openModel(command.options.modelPath);
-    if (!files.tokenizerJson.is_object() || files.tokenizerJson.empty())
-        throw core::Error(files.path +
-                          " has no tokenizer (tokenizer.json, or tokenizer metadata in the GGUF); "
-                          "add the model's tokenizer.json to the folder");
-    auto tokenizer = core::Tokenizer::fromJson(files.tokenizerJson, files.path + " tokenizer");
-    auto chatTemplate = core::ChatTemplate::fromModel(files.tokenizerConfig, command.chatTemplate);
+    const core::ModelText text = core::openModelText(files, command.chatTemplate, &feedback);
     core::PrepareOptions prepare;
     prepare.read.format = core::parseRecordFormat(command.format);
     prepare.tokenize.maxLength = command.maxLength;
     prepare.tokenize.systemPrompt = command.system;
-    auto prepared = core::prepareDataset(command.data, chatTemplate, *tokenizer, prepare, &feedback);
+    auto prepared =
+        core::prepareDataset(command.data, text.chatTemplate, *text.tokenizer, prepare, &feedback);
     auto split = core::splitTrainValidation(std::move(prepared.examples), command.validationFraction, 0,
                                             command.options.train.seed);
 

@@ -9,6 +9,7 @@
 #include "emloc/error.h"
 #include "emloc/layer_drop.h"
 #include "emloc/memory.h"
+#include "emloc/model_text.h"
 #include "emloc/pipeline.h"
 #include "emloc/tokenizer.h"
 #include "emloc/trainer.h"
@@ -49,21 +50,15 @@ void printSummary(const core::TrainResult &result, const std::string &modelText)
 void runTrain(CliContext &context, TrainCommand &command, core::Feedback &feedback)
 {
     core::ModelFiles files = core::openModel(command.model);
-    if (!files.tokenizerJson.is_object() || files.tokenizerJson.empty())
-        throw core::Error(files.path +
-                          " has no tokenizer (tokenizer.json, or tokenizer metadata in the GGUF); "
-                          "add the model's tokenizer.json to the folder");
-    auto tokenizer = core::Tokenizer::fromJson(files.tokenizerJson, files.path + " tokenizer");
-    auto chatTemplate = core::ChatTemplate::fromModel(files.tokenizerConfig, command.chatTemplate);
-    for (const auto &warning : chatTemplate.warnings())
-        feedback.log(core::LogLevel::Warning, warning);
+    const core::ModelText text = core::openModelText(files, command.chatTemplate, &feedback);
 
     core::PrepareOptions prepare;
     prepare.read.format = core::parseRecordFormat(command.format);
     prepare.tokenize.maxLength = command.maxLength;
     prepare.tokenize.systemPrompt = command.system;
     prepare.tokenize.trainOnAllTokens = command.trainOnAll;
-    auto prepared = core::prepareDataset(command.data, chatTemplate, *tokenizer, prepare, &feedback);
+    auto prepared =
+        core::prepareDataset(command.data, text.chatTemplate, *text.tokenizer, prepare, &feedback);
     auto split = core::splitTrainValidation(std::move(prepared.examples), command.validationFraction, 0,
                                             command.options.seed);
     feedback.log(core::LogLevel::Info, std::to_string(split.train.size()) + " training and " +

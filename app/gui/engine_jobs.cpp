@@ -8,6 +8,7 @@
 #include "emloc/generation.h"
 #include "emloc/memory_plan.h"
 #include "emloc/model_files.h"
+#include "emloc/model_text.h"
 #include "emloc/peft_adapter.h"
 #include "emloc/pipeline.h"
 #include "emloc/tokenizer.h"
@@ -122,16 +123,14 @@ ui::DatasetStats PipelineJobs::datasetStats(const ui::Project &project)
     }
     try {
         const core::ModelFiles files = core::openModel(text(project.modelPath));
-        if (!files.tokenizerJson.is_object() || files.tokenizerJson.empty())
-            throw core::Error("the model has no tokenizer");
-        auto tokenizer = core::Tokenizer::fromJson(files.tokenizerJson, files.path + " tokenizer");
-        const core::ChatTemplate chatTemplate = core::ChatTemplate::fromModel(files.tokenizerConfig, "auto");
+        const core::ModelText modelText = core::openModelText(files);
         core::PrepareOptions options;
         options.tokenize.maxLength = project.training.maxLength;
         options.keepExamples = false;
         options.requireUsable = false;
         const core::DatasetStatistics s =
-            core::prepareDataset(text(project.data.trainingPath), chatTemplate, *tokenizer, options)
+            core::prepareDataset(text(project.data.trainingPath), modelText.chatTemplate,
+                                 *modelText.tokenizer, options)
                 .statistics;
         stats.templateName = QString::fromStdString(s.templateName);
         stats.records = s.records;
@@ -158,17 +157,15 @@ void PipelineJobs::chat(const ui::Project &project, const QString &which, const 
                         const std::function<bool(const QString &piece)> &onText)
 {
     core::ModelFiles files = core::openModel(text(project.modelPath));
-    if (!files.tokenizerJson.is_object() || files.tokenizerJson.empty())
-        throw core::Error("the model has no tokenizer");
+    const core::ModelText modelText = core::openModelText(files);
     if (which == QLatin1String("corrected")) {
         const std::string adapter = core::pipelineShippedAdapter(text(project.runFolder()));
         if (adapter.empty())
             throw core::Error("no corrected adapter yet: run the three stages first");
         files.weights = core::mergeAdapterWeights(files.weights, core::readPeftAdapter(adapter));
     }
-    auto tokenizer = core::Tokenizer::fromJson(files.tokenizerJson, files.path + " tokenizer");
-    const core::ChatTemplate chatTemplate = core::ChatTemplate::fromModel(files.tokenizerConfig, "auto");
-    const std::string rendered = chatTemplate.render({{"user", text(prompt)}}, true);
+    const std::string rendered = modelText.chatTemplate.render({{"user", text(prompt)}}, true);
+    const core::Tokenizer &tokenizer = *modelText.tokenizer;
     core::CausalLM model(files);
     core::GenerationOptions options;
     options.maxNewTokens = 128;
@@ -176,9 +173,9 @@ void PipelineJobs::chat(const ui::Project &project, const QString &which, const 
     // Decoding the whole answer each time and sending what is new keeps multi-byte characters whole.
     std::vector<int64_t> tokens;
     std::string sent;
-    core::generate(model, tokenizer->encode(rendered), options, [&](int64_t token) {
+    core::generate(model, tokenizer.encode(rendered), options, [&](int64_t token) {
         tokens.push_back(token);
-        const std::string answer = tokenizer->decode(tokens, true);
+        const std::string answer = tokenizer.decode(tokens, true);
         if (answer.size() > sent.size() && answer.compare(0, sent.size(), sent) == 0) {
             const std::string piece = answer.substr(sent.size());
             sent = answer;

@@ -12,6 +12,7 @@
 #include "test_support.h"
 
 #include <QFile>
+#include <QFileInfo>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -89,10 +90,22 @@ private Q_SLOTS:
         QVERIFY(text.out.contains("qwen3"));
         QVERIFY(text.out.contains("lm_head"));
 
-        // No tokenizer in this folder: a clear error and exit code 1.
-        auto noTokenizer = runCli({"tokenize", dir.path(), "--text", "hi"});
-        QCOMPARE(noTokenizer.exitCode, 1);
-        QVERIFY2(noTokenizer.err.contains("tokenizer"), noTokenizer.err.constData());
+        // No tokenizer in this folder: every command that reads text says so the same way (one place in
+        // core), naming the folder and what to add, with exit code 1 and nothing written.
+        const QString data = emloc::test::sourceDir() + "/resources/demo/bookings-train.jsonl";
+        const QString out = dir.filePath("never-written");
+        for (const QStringList &command :
+             {QStringList{"tokenize", dir.path(), "--text", "hi"},
+              QStringList{"train", dir.path(), "--data", data, "--out", out, "--steps", "1"},
+              QStringList{"data", "inspect", data, "--model", dir.path()},
+              QStringList{"generate", dir.path(), "--prompt", "hi"}}) {
+            auto noTokenizer = runCli(command);
+            QCOMPARE(noTokenizer.exitCode, 1);
+            QVERIFY2(noTokenizer.err.contains((dir.path() + " has no tokenizer").toUtf8()) &&
+                         noTokenizer.err.contains("add the model's tokenizer.json to the folder"),
+                     qPrintable(command.join(' ') + ": " + noTokenizer.err));
+        }
+        QVERIFY(!QFileInfo::exists(out));
         auto missing = runCli({"info", dir.filePath("nothing-here")});
         QCOMPARE(missing.exitCode, 1);
     }

@@ -6,6 +6,7 @@
 #include "emloc/dataset.h"
 #include "emloc/dataset_preview.h"
 #include "emloc/error.h"
+#include "emloc/model_text.h"
 #include "emloc/tokenizer.h"
 #include "emloc/training_examples.h"
 
@@ -33,22 +34,15 @@ CalibrationSet loadCalibrationSet(const ModelFiles &files, const CalibrationOpti
                     ")");
     if (options.dataPath.empty())
         throw Error("no calibration data was given: pass the training data file (.jsonl, .json or .txt)");
-    if (!files.tokenizerJson.is_object() || files.tokenizerJson.empty())
-        throw Error(files.path +
-                    " has no tokenizer (tokenizer.json, or tokenizer metadata in the GGUF); the calibration "
-                    "data cannot be tokenized: add the model's tokenizer.json to the folder");
-    auto tokenizer = Tokenizer::fromJson(files.tokenizerJson, files.path + " tokenizer");
-    ChatTemplate chatTemplate = ChatTemplate::fromModel(files.tokenizerConfig, options.chatTemplate);
-    if (feedback)
-        for (const auto &warning : chatTemplate.warnings())
-            feedback->log(LogLevel::Warning, warning);
+    const ModelText text = openModelText(files, options.chatTemplate, feedback);
 
     PrepareOptions prepare;
     prepare.read.format = parseRecordFormat(options.format);
     prepare.tokenize.maxLength = options.maxLength;
     prepare.tokenize.systemPrompt = options.systemPrompt;
     prepare.requireUsable = true;
-    PreparedDataset prepared = prepareDataset(options.dataPath, chatTemplate, *tokenizer, prepare, feedback);
+    PreparedDataset prepared =
+        prepareDataset(options.dataPath, text.chatTemplate, *text.tokenizer, prepare, feedback);
 
     std::vector<size_t> usable;
     for (size_t i = 0; i < prepared.examples.size(); ++i)

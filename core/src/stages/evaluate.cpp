@@ -6,6 +6,7 @@
 #include "emloc/error.h"
 #include "emloc/generation.h"
 #include "emloc/memory.h"
+#include "emloc/model_text.h"
 #include "emloc/peft_adapter.h"
 #include "emloc/tokenizer.h"
 
@@ -267,16 +268,8 @@ struct OriginalModel
 OriginalModel openOriginal(const EvaluationOptions &options, Feedback *feedback)
 {
     ModelFiles files = openModel(options.modelPath);
-    if (!files.tokenizerJson.is_object() || files.tokenizerJson.empty())
-        throw Error(options.modelPath +
-                    " has no tokenizer (tokenizer.json, or tokenizer metadata in the GGUF); "
-                    "add the model's tokenizer.json to the folder.");
-    auto tokenizer = Tokenizer::fromJson(files.tokenizerJson, options.modelPath + " tokenizer");
-    ChatTemplate chatTemplate = ChatTemplate::fromModel(files.tokenizerConfig, options.chatTemplate);
-    if (feedback)
-        for (const auto &warning : chatTemplate.warnings())
-            feedback->log(LogLevel::Warning, warning);
-    return {std::move(files), std::move(tokenizer), std::move(chatTemplate)};
+    ModelText text = openModelText(files, options.chatTemplate, feedback);
+    return {std::move(files), std::move(text.tokenizer), std::move(text.chatTemplate)};
 }
 
 EvaluationResult evaluateCandidates(const EvaluationOptions &options, const OriginalModel &original,

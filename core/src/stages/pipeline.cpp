@@ -15,6 +15,7 @@
 #include "emloc/memory.h"
 #include "emloc/memory_plan.h"
 #include "emloc/model_files.h"
+#include "emloc/model_text.h"
 #include "emloc/tokenizer.h"
 
 #include <chrono>
@@ -253,12 +254,8 @@ struct PipelineRun
         writeStamp(trainDir, key, false, {});
 
         StageTimer timer("train", config.device, feedback);
-        auto tokenizer = Tokenizer::fromJson(original.tokenizerJson, original.path + " tokenizer");
-        const ChatTemplate chatTemplate =
-            ChatTemplate::fromModel(original.tokenizerConfig, config.chatTemplate);
-        for (const auto &warning : chatTemplate.warnings())
-            feedback.log(LogLevel::Warning, warning);
-        DatasetSplit split = trainingSplit(chatTemplate, *tokenizer);
+        const ModelText text = openModelText(original, config.chatTemplate, &feedback);
+        DatasetSplit split = trainingSplit(text.chatTemplate, *text.tokenizer);
         if (options.packing && options.packLength == 0)
             options.packLength = config.maxLength;
 
@@ -312,10 +309,8 @@ struct PipelineRun
             return key;
         }
         StageTimer timer("refine", config.device, feedback);
-        auto tokenizer = Tokenizer::fromJson(original.tokenizerJson, original.path + " tokenizer");
-        const ChatTemplate chatTemplate =
-            ChatTemplate::fromModel(original.tokenizerConfig, config.chatTemplate);
-        const DatasetSplit split = trainingSplit(chatTemplate, *tokenizer);
+        const ModelText text = openModelText(original, config.chatTemplate);
+        const DatasetSplit split = trainingSplit(text.chatTemplate, *text.tokenizer);
         RefineOptions options = config.refine;
         options.modelPath = config.model;
         options.adapterPath = correctedDir;
@@ -382,10 +377,8 @@ struct PipelineRun
         options.device = config.device;
         if (heldOutShare) {
             // No held-out file: the share of the training data the trainer never trained on.
-            auto tokenizer = Tokenizer::fromJson(original.tokenizerJson, original.path + " tokenizer");
-            const ChatTemplate chatTemplate =
-                ChatTemplate::fromModel(original.tokenizerConfig, config.chatTemplate);
-            const DatasetSplit split = trainingSplit(chatTemplate, *tokenizer);
+            const ModelText text = openModelText(original, config.chatTemplate);
+            const DatasetSplit split = trainingSplit(text.chatTemplate, *text.tokenizer);
             char share[32];
             std::snprintf(share, sizeof share, "%.0f %%", 100.0 * config.validationFraction);
             const std::string source = "the held-out " + std::string(share) + " of " + config.trainData +
@@ -519,10 +512,7 @@ PipelineResult runPipeline(const PipelineConfig &config, Feedback &feedback)
         throw Error(std::string(error.what()) + " (\"device\" in the run configuration)");
     }
     PipelineRun run{config, feedback, openModel(config.model), {}, {}, {}, {}};
-    if (!run.original.tokenizerJson.is_object() || run.original.tokenizerJson.empty())
-        throw Error(config.model +
-                    " has no tokenizer (tokenizer.json, or tokenizer metadata in the GGUF): the "
-                    "pipeline needs it to read the data");
+    requireTokenizer(run.original); // before any stage runs
     if (!fs::is_regular_file(config.trainData))
         throw Error("the training data '" + config.trainData +
                     "' does not exist; fix data.train in the configuration");
