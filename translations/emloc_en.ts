@@ -360,6 +360,14 @@
         <source>%1 is less than any emulator of this model needs: the smallest takes %2. Enter at least %2.</source>
         <translation type="unfinished"></translation>
     </message>
+    <message>
+        <source>Refining the last layers on the original model would need about %1, over the budget: the run skips it and ships the corrected adapter.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Refining the last layers on the original model then needs about %1.</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>emloc::ui::ChatPanel</name>

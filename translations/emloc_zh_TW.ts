@@ -359,6 +359,14 @@
         <source>%1 is less than any emulator of this model needs: the smallest takes %2. Enter at least %2.</source>
         <translation>%1 少於此模型任何模擬器所需的記憶體：最小的也需要 %2。請至少輸入 %2。</translation>
     </message>
+    <message>
+        <source>Refining the last layers on the original model would need about %1, over the budget: the run skips it and ships the corrected adapter.</source>
+        <translation>在原始模型上精修最後幾層約需 %1，超出預算：執行時會略過這一步，交付修正後的轉接器。</translation>
+    </message>
+    <message>
+        <source>Refining the last layers on the original model then needs about %1.</source>
+        <translation>接著在原始模型上精修最後幾層約需 %1。</translation>
+    </message>
 </context>
 <context>
     <name>emloc::ui::ChatPanel</name>

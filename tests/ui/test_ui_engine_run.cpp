@@ -58,6 +58,7 @@ private Q_SLOTS:
         const PlanPreview &preview = window.budgetPage()->planPreview();
         QVERIFY(preview.error.isEmpty());
         QVERIFY(preview.curve.front().fineTuningBytes < preview.curve.back().fineTuningBytes);
+        QVERIFY(preview.refinementBytes > preview.curve.front().correctionBytes); // refinement is on
 
         // A budget nothing fits: the page says so and says what to change.
         Project tight = project(8);

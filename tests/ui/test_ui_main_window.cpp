@@ -270,6 +270,20 @@ private Q_SLOTS:
         budget->setPlanPreview(preview);
         const QString summary = budget->findChild<QLabel *>("tradeOffSummary")->text();
         QVERIFY2(summary.contains("keeps 99.750 %"), qPrintable(summary)); // 1 - 0.01 / 4 at ratio 0.4
+        QVERIFY2(!summary.contains("Refining"), qPrintable(summary));      // the run does not refine
+
+        // Refinement's own peak is said, and when the budget is below it, that the run skips it.
+        preview.refinementBytes = 3LL << 29;
+        budget->setPlanPreview(preview);
+        QString refining = budget->findChild<QLabel *>("tradeOffSummary")->text();
+        QVERIFY2(refining.contains("Refining the last layers") && refining.contains("1.50 GiB") &&
+                     !refining.contains("over the budget"),
+                 qPrintable(refining));
+        preview.budgetBytes = 1LL << 30;
+        budget->setPlanPreview(preview);
+        refining = budget->findChild<QLabel *>("tradeOffSummary")->text();
+        QVERIFY2(refining.contains("over the budget") && refining.contains("corrected adapter"),
+                 qPrintable(refining));
 
         window.setProject(Project());
         QCOMPARE(budget->tradeOffPlot()->retainedEnergyPointCount(), 0);

@@ -225,6 +225,15 @@ void BudgetPage::updateTradeOffSummary()
                     .arg(QLocale().toString(preview.ratio, 'f', 2), formatBytes(peak),
                          formatBytes(at->inferenceBytes)));
         }
+        if (preview.refinementBytes > 0) {
+            const bool over = preview.budgetBytes > 0 && preview.refinementBytes > preview.budgetBytes;
+            m_tradeOffSummary->setText(
+                m_tradeOffSummary->text() + QLatin1Char(' ') +
+                (over ? tr("Refining the last layers on the original model would need about %1, over the "
+                           "budget: the run skips it and ships the corrected adapter.")
+                      : tr("Refining the last layers on the original model then needs about %1."))
+                    .arg(formatBytes(preview.refinementBytes)));
+        }
         if (!m_energyRatios.isEmpty()) {
             // The measured curve's point nearest the ratio in use.
             qsizetype nearest = 0;

@@ -29,6 +29,9 @@ struct PlanPreview
     bool fits = true;  // budget mode: some ratio fits the budget
     QString advice;    // when nothing fits: what to change
     qint64 budgetBytes = 0;
+    // Refinement of the last layers on the original model (after stage 3, on by default): its peak does
+    // not depend on the ratio; 0 when the run does not refine. Over the budget, the run skips it.
+    qint64 refinementBytes = 0;
 };
 
 using PlanProvider = std::function<PlanPreview(const Project &project)>;
