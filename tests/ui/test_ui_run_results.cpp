@@ -224,8 +224,14 @@ private Q_SLOTS:
             whole.back().stage = "refine";
             whole.back().loss = 0.01;
         }
+        core::MetricSample refineValidation = whole.back(); // refinement's own validation pass
+        refineValidation.stage = "refine-validate";
+        refineValidation.loss = -1;
+        refineValidation.validationLoss = 0.001;
+        whole.push_back(refineValidation);
         const RunSummary refined = summarizeRun(whole, {});
         QCOMPARE(refined.trainingSteps, qint64(10));
+        QCOMPARE(refined.bestValidationLoss, -1.0); // the training had no validation; refinement's is not it
         QCOMPARE(refined.finalTrainingLoss, lossAt(10));
         QVERIFY(std::any_of(refined.stages.begin(), refined.stages.end(),
                             [](const RunSummary::StageSummary &s) { return s.stage == "refine"; }));

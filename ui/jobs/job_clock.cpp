@@ -14,7 +14,9 @@ core::MetricSample JobClock::toJobClock(core::MetricSample sample)
 {
     if (sample.elapsedSeconds < 0)
         return sample;
-    const std::string clock = sample.stage == "validate" ? std::string("train") : sample.stage;
+    const std::string clock = sample.stage == "validate"          ? std::string("train")
+                              : sample.stage == "refine-validate" ? std::string("refine")
+                                                                  : sample.stage;
     auto offset = m_offsets.find(clock);
     if (offset == m_offsets.end())
         // A clock behind the job's started when the job's clock stood where it stands now.

@@ -19,15 +19,16 @@ RunSummary summarizeRun(const std::vector<core::MetricSample> &samples,
     std::vector<double> stageStart;
 
     for (const core::MetricSample &sample : samples) {
-        if (sample.validationLoss >= 0) {
+        if (sample.validationLoss >= 0 && sample.stage == "validate") { // training's, not refinement's
             summary.finalValidationLoss = sample.validationLoss;
             if (summary.bestValidationLoss < 0 || sample.validationLoss < summary.bestValidationLoss) {
                 summary.bestValidationLoss = sample.validationLoss;
                 summary.bestValidationStep = sample.step;
             }
         }
-        // Validation passes are part of fine-tuning, on its clock: not a stage of their own in the table.
-        if (sample.stage == "validate")
+        // Validation passes are part of fine-tuning (or refinement), on its clock: not a stage of their
+        // own in the table.
+        if (sample.stage == "validate" || sample.stage == "refine-validate")
             continue;
         const QString stage = QString::fromStdString(sample.stage);
         auto it = std::find_if(summary.stages.begin(), summary.stages.end(),

@@ -66,7 +66,7 @@ QString stageActivity(const QString &stage)
         return RunPage::tr("Fine-tuning LoRA on the emulator (stage 2 of 3)");
     if (stage == QLatin1String("correct"))
         return RunPage::tr("Correcting LoRA for the original model (stage 3 of 3)");
-    if (stage == QLatin1String("refine"))
+    if (stage == QLatin1String("refine") || stage == QLatin1String("refine-validate"))
         return RunPage::tr("Refining the last layers' LoRA on the original model (stage 3 of 3)");
     if (stage.startsWith(QLatin1String("evaluate")))
         return RunPage::tr("Evaluating on held-out examples");

@@ -47,7 +47,7 @@ void LossPlot::appendSamples(const std::vector<core::MetricSample> &samples)
             steps << static_cast<double>(sample.step);
             losses << sample.loss;
         }
-        if (sample.validationLoss >= 0) {
+        if (sample.validationLoss >= 0 && sample.stage == "validate") { // training's only
             validationSteps << static_cast<double>(sample.step);
             validationLosses << sample.validationLoss;
         }

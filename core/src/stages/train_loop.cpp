@@ -414,7 +414,9 @@ TrainResult LoraTrainer::run(const std::vector<TokenizedExample> &train,
                 const double validationLoss = validate();
                 result.finalValidationLoss = validationLoss;
                 MetricSample validationSample = sample;
-                validationSample.stage = "validate";
+                // Training's validation is "validate"; refinement's "refine-validate", apart from it.
+                validationSample.stage =
+                    m_options.stage == "train" ? std::string("validate") : m_options.stage + "-validate";
                 validationSample.loss = -1;
                 validationSample.validationLoss = validationLoss;
                 validationSample.elapsedSeconds = elapsed();
