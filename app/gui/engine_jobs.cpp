@@ -99,9 +99,7 @@ ui::PlanPreview PipelineJobs::plan(const ui::Project &project)
             preview.curve.push_back({plan.ratio, plan.inference.totalBytes(), plan.construction.totalBytes(),
                                      plan.fineTuning.totalBytes(), plan.correction.totalBytes()});
         preview.ratio = config.emulator.ratio;
-        if (config.refine.layers > 0)
-            preview.refinementBytes =
-                core::planMemory(core::plannableConfig(original), settings, 1.0).refinement.totalBytes();
+        preview.refinementBytes = core::pipelineRefinementBytes(config, original);
         if (config.budgetBytes > 0) {
             preview.budgetBytes = config.budgetBytes;
             const core::RatioChoice choice = core::choosePipelineRatio(config, original);

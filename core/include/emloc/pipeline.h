@@ -116,6 +116,10 @@ PlanSettings pipelinePlanSettings(const PipelineConfig &config);
 // is false and `advice` says what to change.
 RatioChoice choosePipelineRatio(const PipelineConfig &config, const ModelConfig &model);
 
+// The planned peak of refining the last config.refine.layers layers (0 when it does not refine). It does not
+// depend on the ratio: one figure for the run's skip decision and the Studio's preview.
+int64_t pipelineRefinementBytes(const PipelineConfig &config, const ModelConfig &model);
+
 // The name of an export inside the run's export/ folder ("peft-adapter", "adapter.gguf", ...).
 std::string pipelineExportName(ExportFormat format);
 

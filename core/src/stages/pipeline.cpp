@@ -155,7 +155,7 @@ bool refinementFitsBudget(const PipelineConfig &config, const ModelConfig &model
 {
     if (config.budgetBytes <= 0)
         return true;
-    const int64_t needed = choosePipelineRatio(config, model).plan.refinement.totalBytes();
+    const int64_t needed = pipelineRefinementBytes(config, model);
     if (needed <= config.budgetBytes)
         return true;
     feedback.log(LogLevel::Warning,
@@ -489,15 +489,22 @@ nlohmann::json PipelineResult::toJson() const
         {"exports", exportList}, {"adapter", adapterDir}};
 }
 
+int64_t pipelineRefinementBytes(const PipelineConfig &config, const ModelConfig &model)
+{
+    if (config.refine.layers <= 0)
+        return 0;
+    return planMemory(plannableConfig(model), pipelinePlanSettings(config), 1.0).refinement.totalBytes();
+}
+
 std::string pipelineShippedAdapter(const std::string &outputDir)
 {
     const fs::path run(outputDir);
     std::ifstream file(run / "summary.json");
     const nlohmann::json summary = nlohmann::json::parse(file, nullptr, false);
     if (summary.is_object() && summary.contains("adapter") && summary["adapter"].is_string()) {
-        const fs::path adapter = run / summary["adapter"].get<std::string>(); // named inside the run
-        if (!summary["adapter"].get<std::string>().empty() && fs::exists(adapter / "adapter_config.json"))
-            return adapter.string();
+        const std::string name = summary["adapter"].get<std::string>(); // a folder of the run
+        if (!name.empty() && fs::exists(run / name / "adapter_config.json"))
+            return (run / name).string();
     }
     const fs::path corrected = run / "corrected-adapter";
     return fs::exists(corrected / "adapter_config.json") ? corrected.string() : std::string();
