@@ -8,6 +8,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <chrono>
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -30,6 +31,11 @@ struct CliContext
 
 // Prints `value` as indented JSON on stdout.
 void printJson(const nlohmann::json &value);
+
+inline double secondsSince(std::chrono::steady_clock::time_point started)
+{
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+}
 
 void registerSystemCommands(CLI::App &app, CliContext &context);
 void registerConvertCommands(CLI::App &app, CliContext &context);

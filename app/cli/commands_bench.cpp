@@ -28,11 +28,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double secondsSince(Clock::time_point started)
-{
-    return std::chrono::duration<double>(Clock::now() - started).count();
-}
-
 void synchronize(const torch::Device &device)
 {
     if (device.is_cuda())

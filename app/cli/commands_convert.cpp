@@ -11,11 +11,6 @@ namespace emloc::cli {
 
 namespace {
 
-double secondsSince(std::chrono::steady_clock::time_point start)
-{
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
-
 void report(CliContext &context, const std::string &command, const std::string &input,
             const std::string &output, const std::string &dtype, double seconds)
 {
