@@ -388,10 +388,6 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>With the corrected adapter (EMLoC)</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
         <source>
 [%1]</source>
         <translation type="unfinished"></translation>
@@ -399,6 +395,10 @@
     <message>
         <source>[From the corrected adapter of an earlier run]
 </source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>With the EMLoC adapter (the one Export writes)</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -1392,10 +1392,6 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>Original + LoRA, corrected</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
         <source>%1 / %2 (%3 %)</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1421,6 +1417,14 @@
     </message>
     <message>
         <source>Refinement of the last layers</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Original + LoRA, corrected and refined (EMLoC)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Original + LoRA, corrected (EMLoC)</source>
         <translation type="unfinished"></translation>
     </message>
 </context>

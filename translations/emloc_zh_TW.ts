@@ -387,10 +387,6 @@
         <translation>原始模型</translation>
     </message>
     <message>
-        <source>With the corrected adapter (EMLoC)</source>
-        <translation>套用修正後的轉接器（EMLoC）</translation>
-    </message>
-    <message>
         <source>
 [%1]</source>
         <translation>
@@ -401,6 +397,10 @@
 </source>
         <translation>[來自先前一次執行的修正後轉接器]
 </translation>
+    </message>
+    <message>
+        <source>With the EMLoC adapter (the one Export writes)</source>
+        <translation>套用 EMLoC 轉接器（即匯出的那一個）</translation>
     </message>
 </context>
 <context>
@@ -1391,10 +1391,6 @@
         <translation>原始模型 + LoRA，未修正</translation>
     </message>
     <message>
-        <source>Original + LoRA, corrected</source>
-        <translation>原始模型 + LoRA，已修正</translation>
-    </message>
-    <message>
         <source>%1 / %2 (%3 %)</source>
         <translation>%1 / %2（%3 %）</translation>
     </message>
@@ -1421,6 +1417,14 @@
     <message>
         <source>Refinement of the last layers</source>
         <translation>精修最後幾層</translation>
+    </message>
+    <message>
+        <source>Original + LoRA, corrected and refined (EMLoC)</source>
+        <translation>原始模型 + LoRA，已修正並精修（EMLoC）</translation>
+    </message>
+    <message>
+        <source>Original + LoRA, corrected (EMLoC)</source>
+        <translation>原始模型 + LoRA，已修正（EMLoC）</translation>
     </message>
 </context>
 <context>

@@ -7,14 +7,15 @@ namespace emloc::cli {
 
 namespace {
 
-std::string modelTitle(const std::string &name)
+std::string modelTitle(const std::string &name, bool correctedRefined)
 {
     if (name == "original")
         return "original (no fine-tuning)";
     if (name == "original+lora")
         return "original + LoRA, uncorrected";
     if (name == "original+corrected")
-        return "original + LoRA, corrected (EMLoC)";
+        return correctedRefined ? "original + LoRA, corrected + refined (EMLoC)"
+                                : "original + LoRA, corrected (EMLoC)";
     if (name == "emulator+lora")
         return "emulator + LoRA";
     return name;
@@ -37,10 +38,11 @@ void printEvaluationTable(const core::EvaluationResult &result, bool samples)
     std::printf("\nHeld-out data: %lld examples from %s\n", static_cast<long long>(result.examples),
                 result.source.empty() ? "the held-out file" : result.source.c_str());
     const std::string match = result.metric + " match";
-    std::printf("%-36s %8s %10s %16s %16s %8s\n", "Model", "loss", "perplexity", match.c_str(), "stopped",
+    std::printf("%-44s %8s %10s %16s %16s %8s\n", "Model", "loss", "perplexity", match.c_str(), "stopped",
                 "seconds");
     for (const auto &m : result.models)
-        std::printf("%-36s %8.4f %10.3f %16s %16s %8.1f\n", modelTitle(m.name).c_str(), m.loss, m.perplexity,
+        std::printf("%-44s %8.4f %10.3f %16s %16s %8.1f\n",
+                    modelTitle(m.name, result.correctedRefined).c_str(), m.loss, m.perplexity,
                     share(m.matched, m.generated, m.matchRate).c_str(),
                     share(m.stopped, m.generated, m.stopRate).c_str(), m.seconds);
     std::printf("'stopped': answers that ended on an end token by themselves, not at the token limit.\n");

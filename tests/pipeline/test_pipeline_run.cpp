@@ -61,7 +61,7 @@ private Q_SLOTS:
         QVERIFY2(run.exitCode == 0, qPrintable(describe(run)));
         // The table a person reads at the end.
         for (const char *line : {"1 build the emulator", "2 LoRA on the emulator", "3 correct the LoRA",
-                                 "3+ refine the last layers", "original + LoRA, corrected (EMLoC)",
+                                 "3+ refine the last layers", "original + LoRA, corrected + refined (EMLoC)",
                                  "original + LoRA, uncorrected", "Exported peft", "Exported gguf-lora"})
             QVERIFY2(run.out.contains(line), qPrintable(describe(run)));
 
@@ -90,8 +90,12 @@ private Q_SLOTS:
         QCOMPARE(exported.modules.size(), corrected.modules.size());
         QVERIFY(torch::equal(exported.modules.front().b, refined.modules.front().b));
         QVERIFY(!torch::equal(refined.modules.front().b, corrected.modules.front().b));
-        // The summary names it, for the Studio's later exports and chats.
+        // The summary names it, for the Studio's later exports and chats; its evaluation row and the export
+        // say it was refined (the export carries both reports).
         QCOMPARE(summary["adapter"].toString(), QString("refined-adapter"));
+        QVERIFY(summary["evaluation"].toObject()["corrected_refined"].toBool());
+        QVERIFY(QFile::exists(out + "/export/peft-adapter/refine_report.json"));
+        QVERIFY(QFile::exists(out + "/export/peft-adapter/correction_report.json"));
         QCOMPARE(QString::fromStdString(emloc::core::pipelineShippedAdapter(out.toStdString())),
                  out + "/refined-adapter");
         QVERIFY(QFile::exists(out + "/export/adapter.gguf"));
@@ -258,6 +262,9 @@ private Q_SLOTS:
         QVERIFY(torch::equal(exported.modules.front().b, corrected.modules.front().b));
         QCOMPARE(QString::fromStdString(emloc::core::pipelineShippedAdapter(out.toStdString())),
                  out + "/corrected-adapter");
+        // The evaluation's row is the corrected adapter, named so.
+        QVERIFY(!readJson(out + "/summary.json")["evaluation"].toObject()["corrected_refined"].toBool());
+        QVERIFY2(run.out.contains("original + LoRA, corrected (EMLoC)"), qPrintable(describe(run)));
     }
 
 private:

@@ -162,6 +162,13 @@ private Q_SLOTS:
         QCOMPARE(table->topLevelItem(0)->text(4), QStringLiteral("–"));
         QVERIFY2(page.evaluationSource()->text().contains(source),
                  qPrintable(page.evaluationSource()->text()));
+        QCOMPARE(corrected->text(0), QStringLiteral("Original + LoRA, corrected (EMLoC)"));
+
+        // The adapter a run ships by default is refined too: its row says so.
+        page.setEvaluation(summaryWith(
+            {{"metric", "exact"}, {"corrected_refined", true}, {"models", QJsonArray{unstopped, model}}}));
+        QCOMPARE(table->topLevelItem(1)->text(0),
+                 QStringLiteral("Original + LoRA, corrected and refined (EMLoC)"));
 
         // A summary written before the engine counted stops or named its examples still shows.
         const QJsonObject old{{"name", "original+corrected"},

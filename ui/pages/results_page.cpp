@@ -202,11 +202,15 @@ void ResultsPage::setEvaluation(const QJsonObject &summary)
     // A held-out share of the training data reads differently from a separate test file: say which.
     const QString source = evaluation.value(QStringLiteral("source")).toString();
     m_evaluationSource->setText(tr("Examples: %1").arg(source.isEmpty() ? QStringLiteral("–") : source));
-    const QMap<QString, QString> titles{
-        {QStringLiteral("original"), tr("Original (no fine-tuning)")},
-        {QStringLiteral("emulator+lora"), tr("Emulator + LoRA")},
-        {QStringLiteral("original+lora"), tr("Original + LoRA, uncorrected")},
-        {QStringLiteral("original+corrected"), tr("Original + LoRA, corrected")}};
+    const QMap<QString, QString> titles{{QStringLiteral("original"), tr("Original (no fine-tuning)")},
+                                        {QStringLiteral("emulator+lora"), tr("Emulator + LoRA")},
+                                        {QStringLiteral("original+lora"), tr("Original + LoRA, uncorrected")},
+                                        {QStringLiteral("original+corrected"),
+                                         // What the run ships: refined on the original by default, corrected
+                                         // only when refinement was off or did not fit the budget.
+                                         evaluation.value(QStringLiteral("corrected_refined")).toBool()
+                                             ? tr("Original + LoRA, corrected and refined (EMLoC)")
+                                             : tr("Original + LoRA, corrected (EMLoC)")}};
     for (const QJsonValue &value : models) {
         const QJsonObject model = value.toObject();
         const QString name = model.value(QStringLiteral("name")).toString();

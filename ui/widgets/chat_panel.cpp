@@ -36,7 +36,7 @@ ChatPanel::ChatPanel(QWidget *parent) : QWidget(parent)
     layout->addLayout(row, 0, 0, 1, 2);
     layout->addWidget(m_staleNote, 1, 0, 1, 2);
     layout->addWidget(new QLabel(tr("Original model"), this), 2, 0);
-    layout->addWidget(new QLabel(tr("With the corrected adapter (EMLoC)"), this), 2, 1);
+    layout->addWidget(new QLabel(tr("With the EMLoC adapter (the one Export writes)"), this), 2, 1);
     layout->addWidget(m_original, 3, 0);
     layout->addWidget(m_corrected, 3, 1);
 

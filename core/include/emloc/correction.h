@@ -39,6 +39,10 @@ struct ModuleCorrection
     int64_t clampedComponents = 0;
 };
 
+// Written into a corrected adapter's folder (CorrectionReport::toJson); refined adapters and exports
+// carry it on.
+inline constexpr const char *kCorrectionReportFile = "correction_report.json";
+
 struct CorrectionReport
 {
     double clampLimit = 3; // <= 0: clamp disabled

@@ -70,7 +70,7 @@ struct EvaluationOptions
     std::string modelPath;       // the ORIGINAL model
     std::string emulatorPath;    // optional: emulator folder (evaluated with `adapterPath` when given)
     std::string adapterPath;     // optional: the LoRA trained on the emulator (uncorrected)
-    std::string correctedPath;   // optional: the corrected adapter
+    std::string correctedPath;   // optional: the corrected adapter (refined or not: see correctedRefined)
     std::string dataPath;        // held-out dataset file
     std::string format = "auto"; // record format (dataset.h)
     std::string chatTemplate = "auto";
@@ -93,6 +93,9 @@ struct EvaluationResult
     int64_t examples = 0;
     std::string source; // what the examples are: the held-out file, or the share of the training data
     std::vector<int64_t> stopTokens; // the end tokens generation stopped at
+    // "original+corrected" is the corrected adapter refined on the original (its folder has the
+    // refine report): what a run ships by default, named as such on screen.
+    bool correctedRefined = false;
     std::vector<ModelEvaluation> models;
     nlohmann::json toJson() const;
 };

@@ -20,6 +20,11 @@
 
 namespace emloc::core {
 
+// Written into a refined adapter's folder: what was refined and how. Its presence is how an evaluation or
+// an export tells a refined adapter from a corrected one.
+inline constexpr const char *kRefineReportFile = "refine_report.json";
+bool isRefinedAdapter(const std::string &adapterDir); // its folder holds kRefineReportFile
+
 struct RefineOptions
 {
     std::string modelPath;   // the ORIGINAL model

@@ -143,7 +143,7 @@ CorrectionReport runCorrection(const CorrectionOptions &options, Feedback *feedb
     PeftWriteOptions writeOptions;
     writeOptions.overwrite = options.overwrite;
     writeOptions.extraFiles = options.extraFiles;
-    writeOptions.extraFiles["correction_report.json"] = reportJson.dump(2) + "\n";
+    writeOptions.extraFiles[kCorrectionReportFile] = reportJson.dump(2) + "\n";
     writePeftAdapter(corrected, options.outDir, writeOptions);
     return report;
 }

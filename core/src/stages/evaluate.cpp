@@ -8,6 +8,7 @@
 #include "emloc/memory.h"
 #include "emloc/model_text.h"
 #include "emloc/peft_adapter.h"
+#include "emloc/refine.h"
 #include "emloc/tokenizer.h"
 
 #include <algorithm>
@@ -127,6 +128,7 @@ nlohmann::json EvaluationResult::toJson() const
             {"examples", examples},
             {"source", source},
             {"stop_tokens", stopTokens},
+            {"corrected_refined", correctedRefined},
             {"models", list}};
 }
 
@@ -140,6 +142,7 @@ EvaluationResult evaluationFromJson(const nlohmann::json &json)
     evaluation.examples = json.value("examples", int64_t(0));
     evaluation.source = json.value("source", "");
     evaluation.stopTokens = json.value("stop_tokens", std::vector<int64_t>{});
+    evaluation.correctedRefined = json.value("corrected_refined", false);
     for (const auto &m : json.at("models")) {
         ModelEvaluation model;
         model.name = m.value("name", "");
@@ -318,6 +321,7 @@ EvaluationResult evaluateCandidates(const EvaluationOptions &options, const Orig
     result.examples = static_cast<int64_t>(examples.size());
     result.source = source;
     result.stopTokens = stopTokens;
+    result.correctedRefined = isRefinedAdapter(options.correctedPath);
     for (const auto &[name, weights] : candidates) {
         if (feedback)
             feedback->log(LogLevel::Info, "Evaluating " + name + " on " + source);

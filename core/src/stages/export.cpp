@@ -1,11 +1,13 @@
 #include "emloc/export.h"
 
 #include "emloc/atomic_file.h"
+#include "emloc/correction.h"
 #include "emloc/error.h"
 #include "emloc/gguf.h"
 #include "emloc/gguf_lora.h"
 #include "emloc/model_files.h"
 #include "emloc/peft_adapter.h"
+#include "emloc/refine.h"
 #include "io/gguf_names.h"
 #include "io/staging_folder.h"
 
@@ -93,10 +95,13 @@ ExportResult exportPeft(const ExportOptions &options, const ModelFiles &model, P
     adapter.config.baseModelNameOrPath = options.modelPath;
     PeftWriteOptions write;
     write.overwrite = options.overwrite;
-    const fs::path report = fs::path(options.adapterPath) / "correction_report.json";
-    std::error_code error;
-    if (fs::exists(report, error))
-        write.extraFiles["correction_report.json"] = readTextFile(report.string());
+    // The adapter's provenance travels with it: how it was corrected and, when it was, refined.
+    for (const char *name : {kCorrectionReportFile, kRefineReportFile}) {
+        const fs::path report = fs::path(options.adapterPath) / name;
+        std::error_code error;
+        if (fs::exists(report, error))
+            write.extraFiles[name] = readTextFile(report.string());
+    }
     writePeftAdapter(adapter, options.outPath, write); // reads back and compares before publishing
     ExportResult result;
     result.tensorsChecked = static_cast<int64_t>(2 * adapter.modules.size());

@@ -355,6 +355,8 @@ struct PipelineRun
                     report.seconds = report.details.value("seconds", 0.0);
                     report.peakMemoryBytes = report.details.value("peak_memory_bytes", int64_t(-1));
                     result.evaluation = evaluationFromJson(saved.at("result"));
+                    // An evaluation saved before the result said so: the adapter's folder tells.
+                    result.evaluation.correctedRefined = isRefinedAdapter(shippedDir);
                     result.evaluated = true;
                     result.stages.push_back(report);
                     return;

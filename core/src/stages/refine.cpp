@@ -1,15 +1,25 @@
 #include "emloc/refine.h"
 
+#include "emloc/atomic_file.h"
 #include "emloc/causal_lm.h"
+#include "emloc/correction.h"
 #include "emloc/device.h"
 #include "emloc/error.h"
 #include "emloc/lora.h"
 #include "emloc/model_files.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <set>
 
 namespace emloc::core {
+
+bool isRefinedAdapter(const std::string &adapterDir)
+{
+    std::error_code missing;
+    return !adapterDir.empty() &&
+           std::filesystem::exists(std::filesystem::path(adapterDir) / kRefineReportFile, missing);
+}
 
 nlohmann::json RefineResult::toJson() const
 {
@@ -94,7 +104,13 @@ RefineResult refineAdapter(const RefineOptions &options, const std::vector<Token
     report["adapter"] = options.adapterPath;
     PeftWriteOptions writeOptions;
     writeOptions.overwrite = options.overwrite;
-    writeOptions.extraFiles["refine_report.json"] = report.dump(2) + "\n";
+    writeOptions.extraFiles[kRefineReportFile] = report.dump(2) + "\n";
+    // The correction's report travels on: the refined adapter is the corrected one, refined.
+    const std::filesystem::path correction =
+        std::filesystem::path(options.adapterPath) / kCorrectionReportFile;
+    std::error_code missing;
+    if (std::filesystem::exists(correction, missing))
+        writeOptions.extraFiles[kCorrectionReportFile] = readTextFile(correction.string());
     writePeftAdapter(output, options.outDir, writeOptions);
     return result;
 }
