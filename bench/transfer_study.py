@@ -51,6 +51,8 @@ VARIANTS = {
     "refine-2-ratio-0.6": {"refine": 2, "ratio": 0.6},
     "refine-8-lr-1e-3": {"refine": 8, "refine_lr": 1e-3, "refine_steps": 30},
     "refine-4-lr-1e-3-60": {"refine": 4, "refine_lr": 1e-3, "refine_steps": 60},
+    "refine-4-lr-1e-3-120": {"refine": 4, "refine_lr": 1e-3, "refine_steps": 120},
+    "refine-4-lr-1e-3-120-ratio-0.6": {"refine": 4, "refine_lr": 1e-3, "refine_steps": 120, "ratio": 0.6},
     "refine-4-lr-1e-3-ratio-0.6": {"refine": 4, "refine_lr": 1e-3, "refine_steps": 30, "ratio": 0.6},
 }
 

@@ -3,10 +3,13 @@
 
 #include "gui_test_support.h"
 #include "pages/budget_page.h"
+#include "project/demo_project.h"
 #include "project/project.h"
+#include "test_support.h"
 
 #include <QDir>
 #include <QFile>
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QSpinBox>
@@ -98,6 +101,55 @@ private Q_SLOTS:
                  QStringLiteral("/elsewhere/valid.jsonl"));
         QCOMPARE(json.value("budget").toObject().value("mode").toString(), QStringLiteral("memory"));
         QCOMPARE(json.value("training").toObject().value("learningRate").toDouble(), 4e-5);
+    }
+
+    // The Studio's demo and `scripts/demo.sh` run one recipe: resources/demo/demo-run.json. They once
+    // differed (ratio, metric, token limit), so the two showed different numbers for "the demo".
+    void demoIsTheDemoConfiguration()
+    {
+        const QString demo = emloc::test::sourceDir() + QStringLiteral("/resources/demo/");
+        const QJsonObject run = readJson(demo + QStringLiteral("demo-run.json"));
+        QVERIFY(!run.isEmpty());
+        QTemporaryDir tree; // a build tree with the files demoProject looks for
+        QVERIFY(QDir().mkpath(tree.filePath(".cache/models/SmolLM2-135M-Instruct")));
+        QVERIFY(QDir().mkpath(tree.filePath("resources/demo")));
+        writeText(tree.filePath(".cache/models/SmolLM2-135M-Instruct/model.safetensors"), "");
+        QVERIFY(
+            QFile::copy(demo + "bookings-train.jsonl", tree.filePath("resources/demo/bookings-train.jsonl")));
+        const std::optional<Project> project = demoProject(tree.path());
+        QVERIFY(project.has_value());
+
+        const QJsonObject emulator = run["emulator"].toObject();
+        QCOMPARE(project->budget.mode, BudgetSettings::Mode::Ratio);
+        QCOMPARE(project->budget.ratio, emulator["ratio"].toDouble());
+        QCOMPARE(project->budget.calibrationSamples, emulator["calibration_samples"].toInt());
+        const QJsonObject train = run["train"].toObject();
+        const TrainingSettings &t = project->training;
+        QCOMPARE(t.batchSize, train["batch"].toInt());
+        QCOMPARE(t.gradientAccumulation, train["grad_accum"].toInt());
+        QCOMPARE(t.learningRate, train["lr"].toDouble());
+        QCOMPARE(t.warmupFraction, train["warmup_ratio"].toDouble());
+        QCOMPARE(t.maxLength, run["data"].toObject()["max_length"].toInt());
+        const QJsonObject lora = train["lora"].toObject();
+        QCOMPARE(t.loraRank, lora["rank"].toInt());
+        QCOMPARE(t.loraAlpha, lora["alpha"].toDouble());
+        QCOMPARE(t.loraDropout, lora["dropout"].toDouble());
+        // The file counts epochs, the Studio optimizer steps: epochs x ceil(records / (batch x accum)).
+        QFile records(demo + "bookings-train.jsonl");
+        QVERIFY(records.open(QIODevice::ReadOnly));
+        const int lines = records.readAll().count('\n');
+        const int perStep = t.batchSize * t.gradientAccumulation;
+        QCOMPARE(t.steps, train["epochs"].toInt() * ((lines + perStep - 1) / perStep));
+        const QJsonArray exports = run["export"].toArray();
+        QCOMPARE(project->exportSettings.peftAdapter, exports.contains(QStringLiteral("peft")));
+        QCOMPARE(project->exportSettings.ggufAdapter, exports.contains(QStringLiteral("gguf-lora")));
+        QCOMPARE(project->exportSettings.mergedModel, exports.contains(QStringLiteral("merged")));
+        // The Studio cannot set the correction's or the evaluation's settings yet, so the demo leaves them
+        // at the engine's defaults, which the Studio runs with.
+        for (const char *key : {"correct", "evaluate"})
+            QVERIFY2(!run.contains(QLatin1String(key)),
+                     qPrintable(
+                         QStringLiteral("demo-run.json sets '%1', which the Studio's demo cannot").arg(key)));
     }
 
     void projectFolderCanMove()
