@@ -8,11 +8,13 @@
 #include "emloc/error.h"
 #include "emloc/memory.h"
 #include "emloc/memory_plan.h"
+#include "emloc/model_catalog.h"
 #include "emloc/model_files.h"
 #include "emloc/pipeline.h"
 
 #include <cmath>
 #include <cstdio>
+#include <optional>
 
 namespace emloc::cli {
 
@@ -22,10 +24,14 @@ namespace {
 struct PlanArguments
 {
     std::string model;
+    std::string configFile; // --config: a config.json alone, no weights
+    std::string catalog;    // --catalog NAME, or "all" for the table of what fits
     std::string data;
     double budgetGb = 0;
     double ratio = 0;
     bool noCheckpointing = false;
+    std::string deviceKind; // --for: cpu or cuda; empty: the --device's
+    std::string dtype = "auto";
     core::PipelineConfig run;
 };
 
@@ -90,26 +96,136 @@ void printPlanTable(const core::MemoryPlan &plan)
                 double(plan.emulatorParameters) / 1e6);
 }
 
+core::PlanSettings catalogPlanSettings(const PlanArguments &args)
+{
+    core::PlanSettings settings = core::pipelinePlanSettings(args.run);
+    if (args.dtype != "auto")
+        settings.valueBytes = args.dtype == "fp32" ? 4 : 2;
+    return settings;
+}
+
+core::RatioChoice choiceForDtype(const PlanArguments &args, const core::ModelConfig &model)
+{
+    const core::PlanSettings settings = catalogPlanSettings(args);
+    const core::ModelConfig plannable = core::plannableConfig(model);
+    if (args.run.budgetBytes > 0)
+        return core::chooseRatio(plannable, settings, args.run.budgetBytes);
+    core::RatioChoice choice;
+    choice.fits = true;
+    choice.ratio = args.run.emulator.ratio;
+    choice.plan = core::planMemory(plannable, settings, choice.ratio);
+    return choice;
+}
+
+std::string yesNo(bool fits, int64_t bytes)
+{
+    return (fits ? "yes " : "no  ") + core::formatBytes(bytes);
+}
+
+// `emloc plan --catalog all --budget-gb G`: which popular models fit, for what, before any download.
+void printCatalogFits(CliContext &context, const PlanArguments &args)
+{
+    const core::PlanSettings settings = catalogPlanSettings(args);
+    const int64_t budget = args.run.budgetBytes;
+    const bool wide = settings.valueBytes == 4 || (settings.valueBytes == 0 && !settings.cuda);
+    nlohmann::json rows = nlohmann::json::array();
+    if (!context.json) {
+        std::printf("What fits in %s on %s (%s values, batch %lld x %lld tokens, LoRA r %lld, refinement of "
+                    "%lld layers):\n\n",
+                    core::formatBytes(budget).c_str(), settings.cuda ? "a CUDA GPU" : "the CPU",
+                    wide ? "32-bit" : "16-bit", static_cast<long long>(settings.batchSize),
+                    static_cast<long long>(settings.sequenceLength),
+                    static_cast<long long>(settings.loraRank), static_cast<long long>(settings.refineLayers));
+        std::printf("%-16s %7s  %-15s %-15s %-22s %s\n", "model", "params", "inference", "LoRA (full)",
+                    "EMLoC", "refinement");
+    }
+    for (const core::CatalogModel &model : core::catalogModels()) {
+        const core::ModelFit fit = core::planFit(model.config, settings, budget);
+        if (context.json) {
+            rows.push_back(
+                {{"name", model.name},
+                 {"repository", model.repository},
+                 {"parameters", fit.parameters},
+                 {"inference_bytes", fit.inferenceBytes},
+                 {"inference_fits", fit.inferenceFits},
+                 {"full_lora_bytes", fit.fullLoraBytes},
+                 {"full_lora_fits", fit.fullLoraFits},
+                 {"emloc_fits", fit.emloc.fits},
+                 {"emloc_ratio", fit.emloc.fits ? nlohmann::json(fit.emloc.ratio) : nlohmann::json()},
+                 {"emloc_peak_bytes", fit.emloc.plan.peakBytes()},
+                 {"refinement_bytes", fit.refinementBytes},
+                 {"refinement_fits", fit.refinementFits},
+                 {"caveat", fit.caveat}});
+            continue;
+        }
+        char emloc[64];
+        if (fit.fullLoraFits)
+            std::snprintf(emloc, sizeof emloc, "not needed");
+        else
+            std::snprintf(emloc, sizeof emloc, fit.emloc.fits ? "ratio %.2f%s, %s" : "no  (%.2f%s: %s)",
+                          fit.emloc.ratio, fit.emloc.ratio < 0.4 ? "*" : "",
+                          core::formatBytes(fit.emloc.plan.peakBytes()).c_str());
+        const std::string refinement =
+            settings.refineLayers > 0 ? yesNo(fit.refinementFits, fit.refinementBytes) : "off";
+        std::printf("%-16s %6.1fB  %-15s %-15s %-22s %s\n", model.name.c_str(), double(fit.parameters) / 1e9,
+                    yesNo(fit.inferenceFits, fit.inferenceBytes).c_str(),
+                    yesNo(fit.fullLoraFits, fit.fullLoraBytes).c_str(), emloc, refinement.c_str());
+    }
+    if (context.json) {
+        printJson({{"budget_bytes", budget}, {"device", settings.cuda ? "cuda" : "cpu"}, {"models", rows}});
+        return;
+    }
+    std::printf(
+        "\nEMLoC: the largest compression ratio whose three stages fit (not needed where LoRA on the whole "
+        "model fits). Refinement (on by default) holds the original model; a run skips it when it does not "
+        "fit.\n");
+    std::printf("* At 0.30-0.39, %s. Below 0.30, %s.\n", core::ratioCaveat(0.35).c_str(),
+                core::ratioCaveat(0.2).c_str());
+    std::printf("A model not listed: emloc plan --config its config.json.\n");
+}
+
 void runPlan(CliContext &context, PlanArguments &args, core::Feedback &feedback)
 {
-    const core::ModelFiles files = core::openModel(args.model);
     core::PipelineConfig &run = args.run;
-    run.device = context.device;
+    run.device = args.deviceKind.empty() ? context.device : args.deviceKind;
     run.train.gradientCheckpointing = !args.noCheckpointing;
     run.budgetBytes = args.budgetGb > 0 ? gigabytes(args.budgetGb) : 0;
     if (args.ratio != 0)
         run.emulator.ratio = args.ratio;
-    // The decision `emloc run` makes for this budget (and the Studio's preview shows).
-    const core::RatioChoice choice = core::choosePipelineRatio(run, files.config);
+    if (args.catalog == "all") {
+        if (run.budgetBytes <= 0)
+            throw core::Error("--catalog all lists what fits in a budget: give it with --budget-gb (for "
+                              "example --budget-gb 24 --for cuda for a 24 GB card).");
+        printCatalogFits(context, args);
+        return;
+    }
+    // The model's shape: from its files, from a config.json alone, or from the catalog.
+    std::optional<core::ModelFiles> files;
+    core::ModelConfig modelConfig;
+    if (!args.catalog.empty())
+        modelConfig = core::catalogModel(args.catalog).config;
+    else if (!args.configFile.empty())
+        modelConfig = core::loadModelConfig(args.configFile);
+    else {
+        files = core::openModel(args.model);
+        modelConfig = files->config;
+    }
+    // The decision `emloc run` makes for this budget (and the Studio's preview shows), unless --dtype asks
+    // for values of another size than the device's.
+    const core::RatioChoice choice = args.dtype == "auto" ? core::choosePipelineRatio(run, modelConfig)
+                                                          : choiceForDtype(args, modelConfig);
     nlohmann::json measured;
     if (!args.data.empty()) {
+        if (!files)
+            throw core::Error("--data measures stage 1 on the model's own tokenizer: give the model's folder "
+                              "or .gguf, not --config or --catalog.");
         // Stage 1 once more from the real calibration samples: their count and padded length.
         core::EmulatorOptions options = run.emulator;
         options.calibration.dataPath = args.data;
         options.calibration.maxLength = run.maxLength;
-        const core::CalibrationSet set = core::loadCalibrationSet(files, options.calibration, &feedback);
+        const core::CalibrationSet set = core::loadCalibrationSet(*files, options.calibration, &feedback);
         const core::MemoryPlan plan = core::planMemory(
-            core::plannableConfig(files.config), core::constructionPlanSettings(options, set), choice.ratio);
+            core::plannableConfig(files->config), core::constructionPlanSettings(options, set), choice.ratio);
         measured = {{"calibration_samples", set.sequences.size()},
                     {"construction_bytes", plan.construction.totalBytes()}};
     }
@@ -256,7 +372,24 @@ void registerEmulatorCommands(CLI::App &app, CliContext &context)
     auto *planCommand = app.add_subcommand(
         "plan", "Predict the memory of inference, the three EMLoC stages and full-model LoRA; choose the "
                 "compression ratio for a budget");
-    planCommand->add_option("MODEL", plan->model, "A Hugging Face folder or a .gguf file")->required();
+    auto *modelOption =
+        planCommand->add_option("MODEL", plan->model, "A Hugging Face folder or a .gguf file");
+    auto *configOption = planCommand->add_option(
+        "--config", plan->configFile, "A model's config.json alone: plan before downloading its weights");
+    auto *catalogOption =
+        planCommand->add_option("--catalog", plan->catalog,
+                                "A model of the built-in catalog by name (e.g. llama-3.1-8b, qwen2.5-7b), or "
+                                "'all': which models fit the --budget-gb, for inference, LoRA and EMLoC");
+    modelOption->excludes(configOption)->excludes(catalogOption);
+    configOption->excludes(catalogOption);
+    planCommand->add_option("--for", plan->deviceKind, "Plan for this device (default: the --device)")
+        ->check(CLI::IsMember({"cpu", "cuda"}));
+    planCommand
+        ->add_option(
+            "--dtype", plan->dtype,
+            "Weights and activations: bf16 / fp16 (2 bytes), fp32, or auto (bf16 on CUDA, fp32 on CPU)")
+        ->check(CLI::IsMember({"auto", "bf16", "fp16", "fp32"}))
+        ->capture_default_str();
     planCommand->add_option("--data", plan->data,
                             "Training data: also predicts stage 1 from its real calibration samples");
     auto *budget = planCommand->add_option("--budget-gb", plan->budgetGb, "Memory budget in GiB")
@@ -282,7 +415,9 @@ void registerEmulatorCommands(CLI::App &app, CliContext &context)
         ->check(CLI::PositiveNumber)
         ->capture_default_str();
     planCommand->add_flag("--json", context.json, "Machine-readable JSON on stdout");
-    planCommand->callback([&context, plan] {
+    planCommand->callback([&context, plan, modelOption, configOption, catalogOption] {
+        if (modelOption->count() + configOption->count() + catalogOption->count() == 0)
+            throw CLI::RequiredError("MODEL, --config or --catalog");
         runCommand(context,
                    [&context, plan](core::Feedback &feedback) { runPlan(context, *plan, feedback); });
     });

@@ -18,7 +18,8 @@ struct PlanSettings
     std::vector<std::string> loraTargets = {"q_proj",    "k_proj",  "v_proj",   "o_proj",
                                             "gate_proj", "up_proj", "down_proj"};
     bool gradientCheckpointing = true;
-    bool cuda = false; // CUDA: bf16 weights and activations; CPU: float32
+    bool cuda = false;      // CUDA: bf16 weights and activations; CPU: float32
+    int64_t valueBytes = 0; // bytes per weight and activation value (2: bf16/fp16, 4: fp32); 0: by device
     int64_t calibrationSamples = 64;
     int64_t calibrationSequenceLength = 512;
     int64_t calibrationChunk = 4; // sequences passed through a layer at once in stage 1

@@ -44,6 +44,11 @@ int64_t loraParameterCount(const ModelConfig &c, const PlanSettings &s)
     return perLayer * c.numLayers;
 }
 
+int64_t valueBytesOf(const PlanSettings &s)
+{
+    return s.valueBytes > 0 ? s.valueBytes : (s.cuda ? 2 : 4);
+}
+
 int64_t overheadBytes(const PlanSettings &s)
 {
     if (s.runtimeOverheadBytes >= 0)
@@ -83,7 +88,7 @@ StageEstimate trainingEstimate(const std::string &stage, const ModelConfig &c, c
                                int64_t weightParameters, int64_t lowRankWidth, int64_t loraParameters,
                                int64_t trainedLayers)
 {
-    const int64_t bytesPerValue = s.cuda ? 2 : 4;
+    const int64_t bytesPerValue = valueBytesOf(s);
     const int64_t tokens = s.batchSize * s.sequenceLength;
     int64_t loraInputWidth = 0; // each LoRA target keeps its (dropout) input
     for (const auto &p : blockProjections(c))
@@ -150,7 +155,7 @@ MemoryPlan planMemory(const ModelConfig &c, const PlanSettings &s, double ratio)
     plan.ratio = ratio;
     plan.emulatorParameters = emulatorParameterCount(c, ratio, s.keepLastDownProjDense);
     plan.loraParameters = loraParameterCount(c, s);
-    const int64_t bytesPerValue = s.cuda ? 2 : 4;
+    const int64_t bytesPerValue = valueBytesOf(s);
     const int64_t tokens = s.batchSize * s.sequenceLength;
 
     plan.inference = {

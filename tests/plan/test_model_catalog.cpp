@@ -1,0 +1,172 @@
+// What fits before any download: the catalog's shapes against the published parameter counts, the fit
+// of each model to a budget, and `emloc plan --catalog` / `--config` as a user calls them.
+#include "emloc/error.h"
+#include "emloc/model_catalog.h"
+#include "emloc/pipeline.h"
+#include "test_support.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <cmath>
+#include <map>
+
+using namespace emloc::core;
+using emloc::test::describe;
+using emloc::test::runCli;
+
+namespace {
+constexpr int64_t kGiB = int64_t(1) << 30;
+
+QJsonObject jsonOf(const emloc::test::ProcessResult &result)
+{
+    return QJsonDocument::fromJson(result.out).object();
+}
+} // namespace
+
+class TestModelCatalog : public QObject
+{
+    Q_OBJECT
+private Q_SLOTS:
+    // Each entry's shape gives the parameter count its model card publishes (to 0.1 %): a mistyped
+    // width or layer count in a config file would not.
+    void shapesGiveThePublishedParameterCounts()
+    {
+        const std::map<std::string, double> published = {
+            {"llama-3.2-1b", 1.236e9},  {"llama-3.2-3b", 3.213e9},    {"llama-3.1-8b", 8.030e9},
+            {"llama-3.1-70b", 70.55e9}, {"mistral-7b-v0.3", 7.248e9}, {"qwen2.5-0.5b", 0.494e9},
+            {"qwen2.5-1.5b", 1.544e9},  {"qwen2.5-3b", 3.086e9},      {"qwen2.5-7b", 7.616e9},
+            {"qwen2.5-14b", 14.77e9},   {"qwen2.5-32b", 32.76e9},     {"qwen2.5-72b", 72.71e9},
+            {"qwen3-0.6b", 0.596e9},    {"qwen3-1.7b", 1.721e9},      {"qwen3-4b", 4.022e9},
+            {"qwen3-8b", 8.191e9},      {"qwen3-14b", 14.77e9},       {"qwen3-32b", 32.76e9},
+            {"smollm2-135m", 134.5e6},  {"smollm2-360m", 361.8e6},    {"smollm2-1.7b", 1.711e9}};
+        const std::vector<CatalogModel> models = catalogModels();
+        QCOMPARE(models.size(), published.size());
+        for (const CatalogModel &model : models) {
+            const auto found = published.find(model.name);
+            QVERIFY2(found != published.end(), model.name.c_str());
+            const double parameters = double(model.config.totalParameters());
+            QVERIFY2(std::abs(parameters / found->second - 1) < 1e-3,
+                     qPrintable(QString("%1: %2 parameters, published %3")
+                                    .arg(model.name.c_str())
+                                    .arg(parameters)
+                                    .arg(found->second)));
+            QVERIFY(!model.repository.empty());
+        }
+        QCOMPARE(catalogModel("Qwen2.5-7B").name, std::string("qwen2.5-7b")); // names are case-blind
+        try {
+            catalogModel("gpt-5");
+            QFAIL("an unknown name was accepted");
+        } catch (const Error &error) {
+            const QString message = error.what();
+            QVERIFY2(message.contains("gpt-5") && message.contains("llama-3.1-8b") &&
+                         message.contains("--config"),
+                     error.what());
+        }
+    }
+
+    // The fit agrees with the plan, and a larger budget never fits less.
+    void fitsFollowTheBudget()
+    {
+        PlanSettings settings;
+        settings.cuda = true;
+        settings.refineLayers = 4;
+        const ModelConfig llama8b = catalogModel("llama-3.1-8b").config;
+        double previousRatio = 0;
+        for (int64_t gib : {8, 12, 16, 24, 48, 80}) {
+            const ModelFit fit = planFit(llama8b, settings, gib * kGiB);
+            QCOMPARE(fit.inferenceFits, fit.inferenceBytes <= gib * kGiB);
+            QCOMPARE(fit.fullLoraFits, fit.fullLoraBytes <= gib * kGiB);
+            QCOMPARE(fit.refinementFits, fit.refinementBytes <= gib * kGiB);
+            QVERIFY(fit.fullLoraBytes > fit.inferenceBytes);
+            if (fit.emloc.fits) {
+                QVERIFY(fit.emloc.plan.peakBytes() <= gib * kGiB);
+                QVERIFY(fit.emloc.ratio >= previousRatio);
+                QVERIFY(!fit.caveat.empty());
+                previousRatio = fit.emloc.ratio;
+            }
+        }
+        // 16 bits per value: an 8B model's weights alone are 16 GB, so inference does not fit 12 GiB
+        // while an EMLoC emulator does: the method's point.
+        const ModelFit twelve = planFit(llama8b, settings, 12 * kGiB);
+        QVERIFY(!twelve.inferenceFits && !twelve.fullLoraFits);
+        QVERIFY(twelve.emloc.fits && twelve.emloc.ratio < 1);
+        // fp32 doubles the weights.
+        PlanSettings fp32 = settings;
+        fp32.valueBytes = 4;
+        QVERIFY(planFit(llama8b, fp32, 24 * kGiB).inferenceBytes >
+                planFit(llama8b, settings, 24 * kGiB).inferenceBytes + 15 * kGiB);
+    }
+
+    void quality()
+    {
+        QVERIFY(ratioCaveat(0.4).find("paper") != std::string::npos);
+        QVERIFY(ratioCaveat(0.35) != ratioCaveat(0.5));
+        QVERIFY(ratioCaveat(0.1) != ratioCaveat(0.35));
+    }
+
+    // `emloc plan --catalog all --budget-gb 24 --for cuda`: one row per model, as a user asks it.
+    void planTheCatalogFromTheCommandLine()
+    {
+        auto table = runCli({"plan", "--catalog", "all", "--budget-gb", "24", "--for", "cuda"});
+        QVERIFY2(table.exitCode == 0, qPrintable(describe(table)));
+        for (const char *text : {"What fits in 24.0 GiB on a CUDA GPU", "llama-3.1-70b", "qwen3-8b", "ratio"})
+            QVERIFY2(table.out.contains(text), qPrintable(describe(table)));
+
+        auto json = runCli({"--json", "plan", "--catalog", "all", "--budget-gb", "24", "--for", "cuda"});
+        QVERIFY2(json.exitCode == 0, qPrintable(describe(json)));
+        const QJsonArray rows = jsonOf(json)["models"].toArray();
+        QCOMPARE(rows.size(), qsizetype(catalogModels().size()));
+        for (const auto &value : rows) {
+            const QJsonObject row = value.toObject();
+            const std::string name = row["name"].toString().toStdString();
+            PipelineConfig run; // the run's defaults, on a GPU
+            run.device = "cuda";
+            const ModelFit fit = planFit(catalogModel(name).config, pipelinePlanSettings(run), 24 * kGiB);
+            QCOMPARE(row["inference_fits"].toBool(), fit.inferenceFits);
+            QCOMPARE(row["emloc_fits"].toBool(), fit.emloc.fits);
+        }
+
+        auto one =
+            runCli({"--json", "plan", "--catalog", "qwen2.5-7b", "--budget-gb", "12", "--for", "cuda"});
+        QVERIFY2(one.exitCode == 0, qPrintable(describe(one)));
+        QVERIFY(jsonOf(one)["fits"].toBool());
+
+        auto noBudget = runCli({"plan", "--catalog", "all"});
+        QCOMPARE(noBudget.exitCode, 1);
+        QVERIFY2(noBudget.err.contains("--budget-gb"), qPrintable(describe(noBudget)));
+        auto unknown = runCli({"plan", "--catalog", "gpt-5"});
+        QCOMPARE(unknown.exitCode, 1);
+        QVERIFY2(unknown.err.contains("qwen3-8b"), qPrintable(describe(unknown)));
+        auto nothing = runCli({"plan"});
+        QCOMPARE(nothing.exitCode, 2);
+        QVERIFY2(nothing.err.contains("--catalog"), qPrintable(describe(nothing)));
+    }
+
+    // A config.json alone plans as the catalog entry with the same shape does.
+    void planFromAConfigFile()
+    {
+        QTemporaryDir dir;
+        const QString path = dir.filePath("config.json");
+        QFile file(path);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write(QByteArray::fromStdString(modelConfigToJson(catalogModel("qwen3-4b").config).dump()));
+        file.close();
+        auto fromFile = runCli({"--json", "plan", "--config", path, "--ratio", "0.4"});
+        auto fromCatalog = runCli({"--json", "plan", "--catalog", "qwen3-4b", "--ratio", "0.4"});
+        QVERIFY2(fromFile.exitCode == 0, qPrintable(describe(fromFile)));
+        QCOMPARE(jsonOf(fromFile), jsonOf(fromCatalog));
+        auto withData = runCli({"plan", "--config", path, "--data", "x.jsonl"});
+        QCOMPARE(withData.exitCode, 1);
+        QVERIFY2(withData.err.contains("--data"), qPrintable(describe(withData)));
+        auto missing = runCli({"plan", "--config", dir.filePath("none.json")});
+        QCOMPARE(missing.exitCode, 1);
+        QVERIFY2(missing.err.contains("none.json"), qPrintable(describe(missing)));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestModelCatalog)
+#include "test_model_catalog.moc"
