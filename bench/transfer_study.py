@@ -54,6 +54,10 @@ VARIANTS = {
     "refine-4-lr-1e-3-120": {"refine": 4, "refine_lr": 1e-3, "refine_steps": 120},
     "refine-4-lr-1e-3-120-ratio-0.6": {"refine": 4, "refine_lr": 1e-3, "refine_steps": 120, "ratio": 0.6},
     "refine-4-lr-1e-3-ratio-0.6": {"refine": 4, "refine_lr": 1e-3, "refine_steps": 30, "ratio": 0.6},
+    # Stage 1 and stage 2 knobs with the product's refinement after them (4 layers, 120 steps, the training lr).
+    "calib-16-refined": {"calibration": 16, "refine": 4, "refine_lr": 1e-3, "refine_steps": 120},
+    "steps-136-refined": {"steps": 136, "refine": 4, "refine_lr": 1e-3, "refine_steps": 120},
+    "lr-3e-4-refined": {"lr": 3e-4, "refine": 4, "refine_lr": 3e-4, "refine_steps": 120},  # refines at the training lr, as a run does
 }
 
 
