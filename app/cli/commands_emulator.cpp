@@ -104,19 +104,6 @@ core::PlanSettings catalogPlanSettings(const PlanArguments &args)
     return settings;
 }
 
-core::RatioChoice choiceForDtype(const PlanArguments &args, const core::ModelConfig &model)
-{
-    const core::PlanSettings settings = catalogPlanSettings(args);
-    const core::ModelConfig plannable = core::plannableConfig(model);
-    if (args.run.budgetBytes > 0)
-        return core::chooseRatio(plannable, settings, args.run.budgetBytes);
-    core::RatioChoice choice;
-    choice.fits = true;
-    choice.ratio = args.run.emulator.ratio;
-    choice.plan = core::planMemory(plannable, settings, choice.ratio);
-    return choice;
-}
-
 std::string yesNo(bool fits, int64_t bytes)
 {
     return (fits ? "yes " : "no  ") + core::formatBytes(bytes);
@@ -127,7 +114,7 @@ void printCatalogFits(CliContext &context, const PlanArguments &args)
 {
     const core::PlanSettings settings = catalogPlanSettings(args);
     const int64_t budget = args.run.budgetBytes;
-    const bool wide = settings.valueBytes == 4 || (settings.valueBytes == 0 && !settings.cuda);
+    const bool wide = core::valueBytesOf(settings) == 4;
     nlohmann::json rows = nlohmann::json::array();
     if (!context.json) {
         std::printf("What fits in %s on %s (%s values, batch %lld x %lld tokens, LoRA r %lld, refinement of "
@@ -210,10 +197,9 @@ void runPlan(CliContext &context, PlanArguments &args, core::Feedback &feedback)
         files = core::openModel(args.model);
         modelConfig = files->config;
     }
-    // The decision `emloc run` makes for this budget (and the Studio's preview shows), unless --dtype asks
-    // for values of another size than the device's.
-    const core::RatioChoice choice = args.dtype == "auto" ? core::choosePipelineRatio(run, modelConfig)
-                                                          : choiceForDtype(args, modelConfig);
+    // The decision `emloc run` makes for this budget (and the Studio's preview shows), with values of the
+    // size --dtype asks for.
+    const core::RatioChoice choice = core::choosePipelineRatio(run, modelConfig, catalogPlanSettings(args));
     nlohmann::json measured;
     if (!args.data.empty()) {
         if (!files)

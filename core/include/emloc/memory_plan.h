@@ -32,6 +32,10 @@ struct PlanSettings
     int64_t runtimeOverheadBytes = -1;
 };
 
+// Bytes per weight and activation value the planner uses: settings.valueBytes, or the device's (bf16 on
+// CUDA, float32 on the CPU).
+int64_t valueBytesOf(const PlanSettings &settings);
+
 // One line of an itemised estimate.
 struct MemoryItem
 {

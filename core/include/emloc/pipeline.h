@@ -116,6 +116,9 @@ PlanSettings pipelinePlanSettings(const PipelineConfig &config);
 // Without a budget: config.emulator.ratio. `model` is the original's config. When nothing fits, `fits`
 // is false and `advice` says what to change.
 RatioChoice choosePipelineRatio(const PipelineConfig &config, const ModelConfig &model);
+// The same decision planned with `settings` (pipelinePlanSettings changed, e.g. another value size).
+RatioChoice choosePipelineRatio(const PipelineConfig &config, const ModelConfig &model,
+                                const PlanSettings &settings);
 
 // The planned peak of refining the last config.refine.layers layers (0 when it does not refine). It does not
 // depend on the ratio: one figure for the run's skip decision and the Studio's preview.

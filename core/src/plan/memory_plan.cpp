@@ -44,11 +44,6 @@ int64_t loraParameterCount(const ModelConfig &c, const PlanSettings &s)
     return perLayer * c.numLayers;
 }
 
-int64_t valueBytesOf(const PlanSettings &s)
-{
-    return s.valueBytes > 0 ? s.valueBytes : (s.cuda ? 2 : 4);
-}
-
 int64_t overheadBytes(const PlanSettings &s)
 {
     if (s.runtimeOverheadBytes >= 0)
@@ -119,6 +114,11 @@ int64_t lowRankWidth(const ModelConfig &c, double ratio)
     return width;
 }
 } // namespace
+
+int64_t valueBytesOf(const PlanSettings &s)
+{
+    return s.valueBytes > 0 ? s.valueBytes : (s.cuda ? 2 : 4);
+}
 
 int64_t StageEstimate::totalBytes() const
 {

@@ -45,12 +45,12 @@ std::vector<CatalogModel> catalogModels()
 
 CatalogModel catalogModel(const std::string &name)
 {
-    std::string names;
-    for (const CatalogModel &model : catalogModels()) {
-        if (lowercase(model.name) == lowercase(name))
-            return model;
+    for (std::size_t i = 0; i < detail::kCatalogTextCount; ++i)
+        if (lowercase(detail::kCatalogTexts[i].name) == lowercase(name))
+            return parseEntry(detail::kCatalogTexts[i]);
+    std::string names; // smallest first, as the table lists them
+    for (const CatalogModel &model : catalogModels())
         names += (names.empty() ? "" : ", ") + model.name;
-    }
     throw Error("No model named '" + name + "' in the catalog. It has: " + names +
                 ". For another model, give its config.json with --config.");
 }

@@ -446,8 +446,13 @@ PlanSettings pipelinePlanSettings(const PipelineConfig &config)
 
 RatioChoice choosePipelineRatio(const PipelineConfig &config, const ModelConfig &model)
 {
+    return choosePipelineRatio(config, model, pipelinePlanSettings(config));
+}
+
+RatioChoice choosePipelineRatio(const PipelineConfig &config, const ModelConfig &model,
+                                const PlanSettings &settings)
+{
     const ModelConfig plannable = plannableConfig(model);
-    const PlanSettings settings = pipelinePlanSettings(config);
     if (config.budgetBytes > 0)
         return chooseRatio(plannable, settings, config.budgetBytes);
     RatioChoice choice;
