@@ -117,6 +117,11 @@ void registerStage3Commands(CLI::App &app, CliContext &context)
                          "auto, jinja, chatml, llama3, llama2, alpaca, plain");
     evaluate->add_option("--batch-size", eo.batchSize, "Examples per forward pass for the loss")
         ->check(CLI::PositiveNumber);
+    evaluate
+        ->add_option("--generation-batch", eo.generationBatch,
+                     "Prompts generated together (fewer when their KV cache would pass a quarter of the "
+                     "weights)")
+        ->check(CLI::PositiveNumber);
     evaluate->add_option("--dtype", eo.dtype, "Compute dtype: auto, fp32, bf16, fp16");
     evaluate->add_flag("--no-generation", evaluateArgs->noGeneration, "Loss and perplexity only");
     evaluate->add_flag("--skip-original", evaluateArgs->skipOriginal,

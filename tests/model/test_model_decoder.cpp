@@ -306,6 +306,52 @@ private Q_SLOTS:
         QVERIFY(streamed == limited.tokens);
     }
 
+    // A batch of prompts of different lengths (left-padded, one cache, finished rows dropped) continues each
+    // prompt exactly as generate() does alone, greedy and sampled, in float64 so no rounding can flip a pick.
+    void batchedGenerationMatchesOneByOne()
+    {
+        auto config = smallConfig("qwen3");
+        CausalLMOptions options;
+        options.placement.dtype = torch::kFloat64;
+        CausalLM model(config, randomWeights(config, 42), options);
+        const std::vector<std::vector<int64_t>> prompts{
+            {5, 9, 14, 3}, {7}, {4, 8, 30, 31, 32, 33, 60}, {11, 12}};
+        GenerationOptions greedy;
+        greedy.maxNewTokens = 9;
+        std::vector<std::vector<int64_t>> alone;
+        for (const auto &prompt : prompts)
+            alone.push_back(generate(model, prompt, greedy).tokens);
+        // A stop token that ends some rows early and not others: the dropped rows must not disturb the rest.
+        greedy.stopTokenIds = {alone[1][2], alone[3][4]};
+        std::vector<GenerationResult> expected;
+        for (const auto &prompt : prompts)
+            expected.push_back(generate(model, prompt, greedy));
+        QVERIFY(expected[1].stopReason == GenerationResult::StopReason::StopToken);
+        const auto batched = generateBatch(model, prompts, greedy);
+        QCOMPARE(batched.size(), prompts.size());
+        int stoppedEarly = 0;
+        for (size_t i = 0; i < prompts.size(); ++i) {
+            QVERIFY2(batched[i].tokens == expected[i].tokens, qPrintable(QString("prompt %1").arg(i)));
+            QVERIFY(batched[i].stopReason == expected[i].stopReason);
+            QCOMPARE(batched[i].promptTokens, int64_t(prompts[i].size()));
+            stoppedEarly += batched[i].tokens.size() < 9 ? 1 : 0;
+        }
+        QVERIFY(stoppedEarly >= 1 && stoppedEarly < int(prompts.size()));
+
+        GenerationOptions sampled;
+        sampled.maxNewTokens = 10;
+        sampled.temperature = 1.3;
+        sampled.topK = 30;
+        sampled.repetitionPenalty = 1.2;
+        sampled.seed = 5;
+        const auto batchedSamples = generateBatch(model, prompts, sampled);
+        for (size_t i = 0; i < prompts.size(); ++i)
+            QVERIFY(batchedSamples[i].tokens == generate(model, prompts[i], sampled).tokens);
+
+        QVERIFY(generateBatch(model, {}, greedy).empty());
+        QVERIFY_THROWS_EXCEPTION(Error, generateBatch(model, {{4}, {}}, greedy));
+    }
+
     void samplingIsSeeded()
     {
         torch::NoGradGuard noGrad;

@@ -11,6 +11,7 @@
 #include "emloc/correction.h"
 #include "emloc/evaluation.h"
 #include "emloc/generation.h"
+#include "emloc/model_catalog.h"
 #include "emloc/peft_adapter.h"
 
 #include <QTemporaryDir>
@@ -185,6 +186,94 @@ private Q_SLOTS:
         QCOMPARE(back.models.at(0).stopped, int64_t(1));
         QCOMPARE(back.models.at(1).stopRate, 0.0);
         QVERIFY(back.models.at(0).samples.at(0).stopped);
+    }
+
+    // The batched evaluation (left-padded generation, loss over the answer positions only, in chunks)
+    // reports what a one-example-at-a-time reference computes: the loss from the full logits in float64,
+    // each answer from generate() alone, in the examples' order, whatever the batch size.
+    void batchedEvaluationEqualsOneByOne()
+    {
+        core::ModelConfig config = smallConfig("qwen3");
+        core::CausalLMOptions modelOptions;
+        modelOptions.placement.dtype = torch::kFloat64;
+        core::CausalLM model(config, randomWeights(config, 9), modelOptions);
+        FakeTokenizer tokenizer;
+        torch::manual_seed(3);
+        std::vector<core::HeldOutExample> examples;
+        for (int i = 0; i < 7; ++i) {
+            const int64_t promptLength = 2 + (i * 5) % 9, answerLength = 1 + i % 4;
+            const auto ids =
+                torch::randint(3, config.vocabSize, {promptLength + answerLength}, torch::kInt64);
+            core::HeldOutExample example;
+            example.tokens.inputIds.assign(ids.data_ptr<int64_t>(), ids.data_ptr<int64_t>() + ids.numel());
+            example.tokens.labels.assign(promptLength, core::kIgnoreLabel);
+            example.tokens.labels.insert(example.tokens.labels.end(),
+                                         example.tokens.inputIds.begin() + promptLength,
+                                         example.tokens.inputIds.end());
+            example.promptIds.assign(example.tokens.inputIds.begin(),
+                                     example.tokens.inputIds.begin() + promptLength);
+            example.reference =
+                tokenizer.decode(std::vector<int64_t>(example.tokens.inputIds.begin() + promptLength,
+                                                      example.tokens.inputIds.end()),
+                                 true);
+            examples.push_back(example);
+        }
+
+        double nll = 0;
+        int64_t counted = 0;
+        std::vector<std::vector<int64_t>> answers;
+        core::GenerationOptions greedy;
+        greedy.maxNewTokens = 5;
+        greedy.stopTokenIds = {7, 11, 19};
+        for (const auto &example : examples) {
+            torch::NoGradGuard noGrad;
+            const auto logits = model.forward(torch::tensor(example.tokens.inputIds).unsqueeze(0))[0];
+            for (size_t t = 1; t < example.tokens.labels.size(); ++t) {
+                if (example.tokens.labels[t] == core::kIgnoreLabel)
+                    continue;
+                nll -= torch::log_softmax(logits[int64_t(t) - 1], 0)[example.tokens.labels[t]].item<double>();
+                ++counted;
+            }
+            answers.push_back(core::generate(model, example.promptIds, greedy).tokens);
+        }
+
+        core::EvaluationOptions options;
+        options.maxNewTokens = greedy.maxNewTokens;
+        options.keepSamples = -1;
+        for (int64_t batch : {1, 3, 16}) {
+            options.batchSize = batch;
+            options.generationBatch = batch;
+            const auto result =
+                core::evaluateModel(model, "m", examples, tokenizer, greedy.stopTokenIds, options);
+            QCOMPARE(result.tokens, counted);
+            QVERIFY2(std::abs(result.loss - nll / double(counted)) < 1e-10,
+                     qPrintable(
+                         QString("batch %1: %2 against %3").arg(batch).arg(result.loss).arg(nll / counted)));
+            QCOMPARE(result.samples.size(), examples.size());
+            for (size_t i = 0; i < examples.size(); ++i) {
+                std::vector<int64_t> expected = answers[i];
+                const bool stopped =
+                    !expected.empty() &&
+                    std::count(greedy.stopTokenIds.begin(), greedy.stopTokenIds.end(), expected.back());
+                if (stopped)
+                    expected.pop_back();
+                QCOMPARE(result.samples[i].reference, examples[i].reference);
+                QCOMPARE(result.samples[i].generated, tokenizer.decode(expected, true));
+                QCOMPARE(result.samples[i].stopped, stopped);
+            }
+        }
+    }
+
+    // The generation batch shrinks when its KV cache would outgrow a quarter of the weights.
+    void generationBatchStaysWithinTheWeights()
+    {
+        const core::ModelConfig llama8b = core::catalogModel("llama-3.1-8b").config;
+        // 8.03e9 parameters / 4 against 2 x 32 x 8 x 128 values per token: 59 rows of 512 tokens, 14 of 2112.
+        QCOMPARE(core::generationBatchRows(llama8b, 16, 512), int64_t(16));
+        QCOMPARE(core::generationBatchRows(llama8b, 64, 512), int64_t(59));
+        QCOMPARE(core::generationBatchRows(llama8b, 16, 2112), int64_t(14));
+        QCOMPARE(core::generationBatchRows(llama8b, 16, 1 << 24), int64_t(1));
+        QCOMPARE(core::generationBatchRows(llama8b, 0, 64), int64_t(1));
     }
 
     // The template's end of turn is a stop token besides the model's declared EOS list.

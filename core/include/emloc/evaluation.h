@@ -81,7 +81,10 @@ struct EvaluationOptions
     bool generation = true;      // false: loss / perplexity only
     bool includeOriginal = true; // false: skip the original model (a benchmark that has its numbers)
     MatchMetric metric = MatchMetric::Exact;
-    int64_t batchSize = 4;
+    int64_t batchSize = 4; // examples per forward pass of the loss
+    // Prompts generated together (fewer when their KV cache would pass a quarter of the weights: see
+    // generationBatchRows).
+    int64_t generationBatch = 16;
     int64_t keepSamples = 3; // samples kept in the result for a person to read (-1: all)
     std::string device = "cpu";
     std::string dtype = "auto";
@@ -99,6 +102,11 @@ struct EvaluationResult
     std::vector<ModelEvaluation> models;
     nlohmann::json toJson() const;
 };
+
+// Prompts generated together by the evaluation: `requested`, fewer when the KV cache of that many
+// sequences of `tokensPerRow` tokens would be larger than a quarter of the model's weights (so a large
+// model with a long context stays within the memory of inference); at least one.
+int64_t generationBatchRows(const ModelConfig &config, int64_t requested, int64_t tokensPerRow);
 
 // Loss, perplexity and (optionally) greedy generation metrics of one model on held-out examples.
 // Progress "evaluate"; cancellable between batches and generated tokens.

@@ -45,6 +45,14 @@ GenerationResult generate(CausalLM &model, const std::vector<int64_t> &promptIds
                           const GenerationOptions &options, const TokenCallback &onToken = {},
                           Feedback *feedback = nullptr);
 
+// Continues several prompts at once, as generate() continues each alone: the prompts are left-padded
+// into one batch with one KV cache, and a sequence that stops leaves the batch, so each step costs only
+// the sequences still running. Sampling seeds each sequence with options.seed, as generate() does.
+// One result per prompt, in order (prefillSeconds and decodeSeconds are the batch's). Error when a
+// prompt is empty. feedback: checkpoint() between steps and progress("generate").
+std::vector<GenerationResult> generateBatch(CausalLM &model, const std::vector<std::vector<int64_t>> &prompts,
+                                            const GenerationOptions &options, Feedback *feedback = nullptr);
+
 // Turns last-position logits [vocab] into the next token; `history` is prompt + generated so far.
 // `generator` is only used when sampling.
 int64_t pickNextToken(const torch::Tensor &logits, const std::vector<int64_t> &history,

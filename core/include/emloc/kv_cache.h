@@ -32,6 +32,10 @@ public:
     // Past length seen by the layers during the current step.
     int64_t pastLength() const { return m_pastLength; }
 
+    // Keeps only the batch rows `rows` (int64 indices, in their new order): a batched generation drops the
+    // sequences that have finished, so later steps cost only the ones still running.
+    void keepRows(const torch::Tensor &rows);
+
     void clear();
     int64_t bytes() const;
 

@@ -2,6 +2,7 @@
 #include "emloc/parse_number.h"
 
 #include "emloc/error.h"
+#include "emloc/memory.h"
 #include "weight_loading.h"
 
 namespace emloc::core {
@@ -69,6 +70,9 @@ void CausalLM::load(Feedback *feedback)
             feedback->progress("load", i, m_config.numLayers);
         }
         m_layers.push_back(loadLayer(i));
+        // A merged or emulated weight is computed through float64 temporaries that land between the kept
+        // tensors in glibc's heap; handed back per layer, they never add up to a model's worth of RSS.
+        releaseFreedMemory();
     }
     if (feedback)
         feedback->progress("load", m_config.numLayers, m_config.numLayers);

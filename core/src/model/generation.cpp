@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <numeric>
 
 namespace emloc::core {
 
@@ -23,6 +24,20 @@ void addIds(const nlohmann::json &value, std::vector<int64_t> &ids)
         for (const auto &item : value)
             if (item.is_number_integer())
                 ids.push_back(item.get<int64_t>());
+}
+void validateOptions(const GenerationOptions &options)
+{
+    if (options.topP <= 0 || options.topP > 1)
+        throw Error("top-p must be in (0, 1], got " + std::to_string(options.topP));
+    if (options.repetitionPenalty <= 0)
+        throw Error("the repetition penalty must be positive, got " +
+                    std::to_string(options.repetitionPenalty));
+}
+
+bool isStopToken(const GenerationOptions &options, int64_t token)
+{
+    return std::find(options.stopTokenIds.begin(), options.stopTokenIds.end(), token) !=
+           options.stopTokenIds.end();
 }
 } // namespace
 
@@ -74,11 +89,7 @@ GenerationResult generate(CausalLM &model, const std::vector<int64_t> &promptIds
 {
     if (promptIds.empty())
         throw Error("the prompt is empty: give at least one token to continue");
-    if (options.topP <= 0 || options.topP > 1)
-        throw Error("top-p must be in (0, 1], got " + std::to_string(options.topP));
-    if (options.repetitionPenalty <= 0)
-        throw Error("the repetition penalty must be positive, got " +
-                    std::to_string(options.repetitionPenalty));
+    validateOptions(options);
 
     torch::NoGradGuard noGrad;
     auto generator = at::make_generator<at::CPUGeneratorImpl>(options.seed);
@@ -105,8 +116,7 @@ GenerationResult generate(CausalLM &model, const std::vector<int64_t> &promptIds
         }
         history.push_back(token);
         result.tokens.push_back(token);
-        const bool stop = std::find(options.stopTokenIds.begin(), options.stopTokenIds.end(), token) !=
-                          options.stopTokenIds.end();
+        const bool stop = isStopToken(options, token);
         if (onToken && !onToken(token)) {
             result.stopReason = GenerationResult::StopReason::Callback;
             break;
@@ -122,6 +132,103 @@ GenerationResult generate(CausalLM &model, const std::vector<int64_t> &promptIds
     if (feedback)
         feedback->progress("generate", static_cast<int64_t>(result.tokens.size()), options.maxNewTokens);
     return result;
+}
+
+std::vector<GenerationResult> generateBatch(CausalLM &model, const std::vector<std::vector<int64_t>> &prompts,
+                                            const GenerationOptions &options, Feedback *feedback)
+{
+    validateOptions(options);
+    const int64_t rows = static_cast<int64_t>(prompts.size());
+    int64_t longest = 0;
+    for (size_t i = 0; i < prompts.size(); ++i) {
+        if (prompts[i].empty())
+            throw Error("prompt " + std::to_string(i + 1) + " of " + std::to_string(rows) +
+                        " is empty: give at least one token to continue");
+        longest = std::max<int64_t>(longest, static_cast<int64_t>(prompts[i].size()));
+    }
+    std::vector<GenerationResult> results(prompts.size());
+    if (rows == 0)
+        return results;
+
+    torch::NoGradGuard noGrad;
+    const auto device = model.placement().device;
+    // Left padding: every sequence's next token is at the last position. The padding id is any valid
+    // token; the mask hides it.
+    torch::Tensor ids = torch::zeros({rows, longest}, torch::kInt64);
+    torch::Tensor mask = torch::zeros({rows, longest}, torch::kInt64);
+    bool padded = false;
+    for (int64_t row = 0; row < rows; ++row) {
+        const auto &prompt = prompts[static_cast<size_t>(row)];
+        const int64_t n = static_cast<int64_t>(prompt.size());
+        ids[row].narrow(0, longest - n, n).copy_(torch::tensor(prompt, torch::kInt64));
+        mask[row].narrow(0, longest - n, n).fill_(1);
+        padded = padded || n < longest;
+        results[static_cast<size_t>(row)].promptTokens = n;
+    }
+    const bool greedy = options.temperature <= 0 && options.repetitionPenalty == 1.0;
+    std::vector<std::vector<int64_t>> histories = prompts;
+    std::vector<torch::Generator> generators;
+    if (!greedy)
+        for (int64_t row = 0; row < rows; ++row)
+            generators.push_back(at::make_generator<at::CPUGeneratorImpl>(options.seed));
+
+    std::vector<int64_t> running(static_cast<size_t>(rows)); // the prompt index of each batch row
+    std::iota(running.begin(), running.end(), 0);
+    auto cache = model.makeCache();
+    torch::Tensor input = ids.to(device);
+    torch::Tensor stepMask = padded ? mask.to(device) : torch::Tensor();
+    auto start = std::chrono::steady_clock::now();
+    double prefillSeconds = 0;
+    for (int64_t step = 0; step < options.maxNewTokens && !running.empty(); ++step) {
+        if (feedback) {
+            feedback->checkpoint();
+            feedback->progress("generate", step, options.maxNewTokens);
+        }
+        auto hidden = model.forwardHidden(input, stepMask, cache.get());
+        auto logits = model.lmHead(hidden.select(1, hidden.size(1) - 1)); // [running, vocab]
+        std::vector<int64_t> tokens;
+        if (greedy) {
+            auto picked = logits.argmax(-1).to(torch::kCPU);
+            tokens.assign(picked.data_ptr<int64_t>(), picked.data_ptr<int64_t>() + picked.numel());
+        } else {
+            for (size_t b = 0; b < running.size(); ++b) {
+                const auto index = static_cast<size_t>(running[b]);
+                tokens.push_back(pickNextToken(logits[static_cast<int64_t>(b)], histories[index], options,
+                                               generators[index]));
+            }
+        }
+        if (step == 0) {
+            prefillSeconds = secondsSince(start);
+            start = std::chrono::steady_clock::now();
+        }
+        std::vector<int64_t> keptRows, keptPrompts, nextTokens;
+        for (size_t b = 0; b < running.size(); ++b) {
+            const auto index = static_cast<size_t>(running[b]);
+            GenerationResult &result = results[index];
+            result.tokens.push_back(tokens[b]);
+            histories[index].push_back(tokens[b]);
+            if (isStopToken(options, tokens[b])) {
+                result.stopReason = GenerationResult::StopReason::StopToken;
+                continue;
+            }
+            keptRows.push_back(static_cast<int64_t>(b));
+            keptPrompts.push_back(running[b]);
+            nextTokens.push_back(tokens[b]);
+        }
+        if (keptRows.size() < running.size() && !keptRows.empty())
+            cache->keepRows(torch::tensor(keptRows, torch::kInt64));
+        running = std::move(keptPrompts);
+        input = torch::tensor(nextTokens, torch::kInt64).unsqueeze(1).to(device);
+        stepMask = torch::Tensor();
+    }
+    const double decodeSeconds = secondsSince(start);
+    for (auto &result : results) {
+        result.prefillSeconds = prefillSeconds;
+        result.decodeSeconds = result.tokens.size() > 1 ? decodeSeconds : 0.0;
+    }
+    if (feedback)
+        feedback->progress("generate", options.maxNewTokens, options.maxNewTokens);
+    return results;
 }
 
 std::vector<int64_t> stopTokensFor(const ModelFiles &files)

@@ -53,6 +53,19 @@ std::pair<torch::Tensor, torch::Tensor> KVCache::update(int64_t layerIndex, cons
     return {layer.keys.narrow(2, 0, needed), layer.values.narrow(2, 0, needed)};
 }
 
+void KVCache::keepRows(const torch::Tensor &rows)
+{
+    for (auto &layer : m_layers) {
+        if (!layer.keys.defined())
+            continue;
+        const auto indices = rows.to(layer.keys.device());
+        layer.keys = layer.keys.index_select(0, indices);
+        layer.values = layer.values.index_select(0, indices);
+    }
+    if (m_keyMask.defined())
+        m_keyMask = m_keyMask.index_select(0, rows.to(m_keyMask.device()));
+}
+
 void KVCache::clear()
 {
     for (auto &layer : m_layers)

@@ -20,6 +20,9 @@ namespace emloc::core {
 
 namespace {
 
+// Positions whose logits exist at once in the loss pass (64 x a 128k vocabulary is 32 MiB in float32).
+constexpr int64_t kLossChunkTokens = 64;
+
 std::string trim(const std::string &text)
 {
     const char *space = " \t\r\n\f\v";
@@ -165,6 +168,16 @@ EvaluationResult evaluationFromJson(const nlohmann::json &json)
     return evaluation;
 }
 
+int64_t generationBatchRows(const ModelConfig &config, int64_t requested, int64_t tokensPerRow)
+{
+    // Both sides in values, so the dtype cancels: keys and values of every layer against the parameters.
+    const double cachePerRow = 2.0 * static_cast<double>(config.numLayers * config.numKeyValueHeads *
+                                                         config.headDim * std::max<int64_t>(1, tokensPerRow));
+    const double allowance = static_cast<double>(config.totalParameters()) / 4.0;
+    const auto fitting = static_cast<int64_t>(allowance / cachePerRow);
+    return std::clamp<int64_t>(fitting, 1, std::max<int64_t>(1, requested));
+}
+
 ModelEvaluation evaluateModel(CausalLM &model, const std::string &name,
                               const std::vector<HeldOutExample> &examples, const Tokenizer &tokenizer,
                               const std::vector<int64_t> &stopTokens, const EvaluationOptions &options,
@@ -206,17 +219,28 @@ ModelEvaluation evaluateModel(CausalLM &model, const std::string &name,
             labels[row].narrow(0, 0, n).copy_(torch::tensor(tokens.labels, torch::kInt64));
             mask[row].narrow(0, 0, n).fill_(1);
         }
-        torch::Tensor logits = model.forward(ids.to(device), mask.to(device)).to(torch::kFloat32);
-        // Token t predicts label t + 1, as transformers shifts them.
-        torch::Tensor shiftedLogits = logits.narrow(1, 0, length - 1).reshape({-1, logits.size(-1)});
-        torch::Tensor shiftedLabels = labels.narrow(1, 1, length - 1).reshape({-1}).to(device);
-        nll += torch::nn::functional::cross_entropy(shiftedLogits, shiftedLabels,
-                                                    torch::nn::functional::CrossEntropyFuncOptions()
-                                                        .ignore_index(kIgnoreLabel)
-                                                        .reduction(torch::kSum))
-                   .to(torch::kFloat64)
-                   .item<double>();
-        result.tokens += (shiftedLabels != kIgnoreLabel).sum().item<int64_t>();
+        // Token t predicts label t + 1, as transformers shifts them. Only the positions with a label go
+        // through the LM head, a few at a time: the logits of a prompt are never needed, and over the
+        // vocabulary the logits are the largest tensor of the pass.
+        torch::Tensor hidden = model.forwardHidden(ids.to(device), mask.to(device));
+        torch::Tensor shiftedLabels = labels.narrow(1, 1, length - 1).reshape({-1});
+        torch::Tensor counted = (shiftedLabels != kIgnoreLabel).nonzero().squeeze(1);
+        torch::Tensor countedHidden = hidden.narrow(1, 0, length - 1)
+                                          .reshape({-1, hidden.size(-1)})
+                                          .index_select(0, counted.to(device));
+        torch::Tensor countedLabels = shiftedLabels.index_select(0, counted).to(device);
+        for (int64_t begin = 0; begin < countedHidden.size(0); begin += kLossChunkTokens) {
+            const int64_t n = std::min(kLossChunkTokens, countedHidden.size(0) - begin);
+            torch::Tensor logits = model.lmHead(countedHidden.narrow(0, begin, n));
+            if (logits.scalar_type() != torch::kFloat64) // half precision is upcast for the loss
+                logits = logits.to(torch::kFloat32);
+            nll += torch::nn::functional::cross_entropy(
+                       logits, countedLabels.narrow(0, begin, n),
+                       torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
+                       .to(torch::kFloat64)
+                       .item<double>();
+        }
+        result.tokens += counted.size(0);
         work += rows;
     }
     result.loss = result.tokens > 0 ? nll / static_cast<double>(result.tokens) : 0.0;
@@ -227,20 +251,42 @@ ModelEvaluation evaluateModel(CausalLM &model, const std::string &name,
         generation.maxNewTokens = options.maxNewTokens;
         generation.temperature = 0;
         generation.stopTokenIds = stopTokens;
-        for (const auto &example : examples) {
-            if (example.promptIds.empty())
-                continue;
+        // Prompts of similar length share a batch, so little of it is padding; the answers are read back
+        // in the examples' order.
+        std::vector<size_t> order;
+        for (size_t i = 0; i < examples.size(); ++i)
+            if (!examples[i].promptIds.empty())
+                order.push_back(i);
+        std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+            return examples[a].promptIds.size() < examples[b].promptIds.size();
+        });
+        const int64_t rows = generationBatchRows(
+            model.config(), options.generationBatch,
+            static_cast<int64_t>(examples[order.back()].promptIds.size()) + options.maxNewTokens);
+        std::vector<std::optional<GenerationResult>> outputs(examples.size());
+        for (size_t first = 0; first < order.size(); first += static_cast<size_t>(rows)) {
             if (feedback) {
                 feedback->checkpoint();
                 feedback->progress("evaluate " + name, work, totalWork);
             }
-            GenerationResult output = generate(model, example.promptIds, generation, {}, feedback);
-            std::vector<int64_t> tokens = output.tokens;
+            const size_t last = std::min(order.size(), first + static_cast<size_t>(rows));
+            std::vector<std::vector<int64_t>> prompts;
+            for (size_t k = first; k < last; ++k)
+                prompts.push_back(examples[order[k]].promptIds);
+            std::vector<GenerationResult> batch = generateBatch(model, prompts, generation, feedback);
+            for (size_t k = first; k < last; ++k)
+                outputs[order[k]] = std::move(batch[k - first]);
+            work += static_cast<int64_t>(last - first);
+        }
+        for (size_t i = 0; i < examples.size(); ++i) {
+            if (!outputs[i])
+                continue;
+            std::vector<int64_t> tokens = outputs[i]->tokens;
             SampleOutput sample;
-            sample.stopped = output.stopReason == GenerationResult::StopReason::StopToken;
+            sample.stopped = outputs[i]->stopReason == GenerationResult::StopReason::StopToken;
             if (sample.stopped && !tokens.empty())
                 tokens.pop_back();
-            sample.reference = example.reference;
+            sample.reference = examples[i].reference;
             sample.generated = tokenizer.decode(tokens, true);
             sample.match = textMatches(sample.generated, sample.reference, options.metric);
             ++result.generated;
@@ -248,7 +294,6 @@ ModelEvaluation evaluateModel(CausalLM &model, const std::string &name,
             result.stopped += sample.stopped ? 1 : 0;
             if (options.keepSamples < 0 || static_cast<int64_t>(result.samples.size()) < options.keepSamples)
                 result.samples.push_back(std::move(sample));
-            ++work;
         }
         result.matchRate = static_cast<double>(result.matched) / static_cast<double>(result.generated);
         result.stopRate = static_cast<double>(result.stopped) / static_cast<double>(result.generated);

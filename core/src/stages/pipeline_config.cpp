@@ -265,6 +265,7 @@ PipelineConfig pipelineConfigFromJson(const nlohmann::json &json, const std::str
     v.maxNewTokens = evaluate.integer("max_new_tokens", defaults.evaluation.maxNewTokens, 1, 1 << 16);
     v.maxExamples = evaluate.integer("max_examples", defaults.evaluation.maxExamples, 0, kMaxCount);
     v.batchSize = evaluate.integer("batch", defaults.evaluation.batchSize, 1, 1 << 16);
+    v.generationBatch = evaluate.integer("generation_batch", defaults.evaluation.generationBatch, 1, 1 << 16);
     evaluate.finish();
 
     std::vector<std::string> defaultExports;
@@ -362,7 +363,8 @@ nlohmann::json PipelineConfig::toJson() const
               {"generation", evaluation.generation},
               {"max_new_tokens", evaluation.maxNewTokens},
               {"max_examples", evaluation.maxExamples},
-              {"batch", evaluation.batchSize}}},
+              {"batch", evaluation.batchSize},
+              {"generation_batch", evaluation.generationBatch}}},
             {"export", exportNames}};
 }
 
