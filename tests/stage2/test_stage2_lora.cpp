@@ -4,6 +4,7 @@
 
 #include "emloc/atomic_file.h"
 #include "emloc/device.h"
+#include "emloc/dropout.h"
 #include "emloc/error.h"
 #include "emloc/lora.h"
 #include "emloc/optimizer.h"
@@ -180,6 +181,49 @@ private Q_SLOTS:
             QCOMPARE(losses[1], losses[3]);
             QVERIFY(worst <= (dtype == torch::kFloat64 ? 1e-14 : 1e-6));
         }
+    }
+
+    // The hashed dropout: the drop rate, the exact expectation, the same mask for the same seed (what
+    // checkpoint recompute and resume rely on) and a backward that applies the forward's mask.
+    void hashedDropoutIsDropout()
+    {
+        const int64_t count = 2'000'000;
+        for (double p : {0.05, 0.3}) {
+            auto keep = core::hashedDropoutMask(count, 1234, p);
+            const double dropped = 1.0 - keep.to(torch::kFloat64).mean().item<double>();
+            // Binomial standard deviation at 2M draws is below 3.3e-4; 5 of them.
+            QVERIFY2(std::abs(dropped - p) < 1.7e-3, qPrintable(QString::number(dropped)));
+            QVERIFY(keep.equal(core::hashedDropoutMask(count, 1234, p)));
+            const double agreement =
+                keep.eq(core::hashedDropoutMask(count, 1235, p)).to(torch::kFloat64).mean().item<double>();
+            QVERIFY(std::abs(agreement - ((1 - p) * (1 - p) + p * p)) < 2e-3); // another seed: independent
+            // Neighbouring elements and blocks are independent too.
+            auto first = keep.narrow(0, 0, count - 1).to(torch::kFloat64);
+            auto next = keep.narrow(0, 1, count - 1).to(torch::kFloat64);
+            const double both = (first * next).mean().item<double>();
+            QVERIFY(std::abs(both - (1 - p) * (1 - p)) < 2e-3);
+        }
+
+        torch::manual_seed(5);
+        auto x = torch::randn({64, 4096}, torch::kFloat64).requires_grad_(true);
+        torch::manual_seed(9);
+        auto y = core::hashedDropout(x, 0.25);
+        torch::manual_seed(9);
+        QVERIFY(core::hashedDropout(x, 0.25).equal(y)); // the seed comes from the CPU generator
+        auto kept = y.ne(0);
+        const double scale = 1 / (1 - std::llround(0.25 * 4294967296.0) / 4294967296.0);
+        QVERIFY(torch::allclose(y.masked_select(kept), x.masked_select(kept) * scale, 0, 0));
+        auto weights = torch::randn({64, 4096}, torch::kFloat64);
+        (y * weights).sum().backward();
+        QVERIFY(torch::allclose(x.grad(), weights * kept.to(torch::kFloat64) * scale, 0, 0));
+        // float32 and bfloat16 keep the same mask; p = 0 is the identity.
+        torch::manual_seed(9);
+        auto y32 = core::hashedDropout(x.detach().to(torch::kFloat32), 0.25);
+        QVERIFY(y32.ne(0).equal(kept));
+        torch::manual_seed(9);
+        QVERIFY(core::hashedDropout(x.detach().to(torch::kBFloat16), 0.25).ne(0).equal(kept));
+        QVERIFY(core::hashedDropout(x, 0).equal(x));
+        QVERIFY_THROWS_EXCEPTION(core::Error, core::hashedDropout(x, 1.0));
     }
 
     void adamWMatchesTorch()

@@ -34,7 +34,8 @@ std::vector<std::string> parseLoraTargets(const std::string &commaList);
 // like the wrapped layer: A [r, in], B [out, r]. The base stays frozen and in its own dtype (16-bit base
 // weights on CUDA are never copied to fp32); A and B are float32 master weights (float64 when the base is
 // float64, for gradient checks) that require grad and are cast to the input's dtype in forward, so
-// gradients flow back to them in full precision. Dropout uses the default generator of x's device.
+// gradients flow back to them in full precision. Dropout is hashedDropout (dropout.h):
+// its seed comes from the default CPU generator, ATen's dropout on other devices.
 class LoraLinear : public Linear
 {
 public:

@@ -1,3 +1,4 @@
+#include "emloc/dropout.h"
 #include "emloc/lora.h"
 #include "emloc/parse_number.h"
 
@@ -56,12 +57,14 @@ LoraLinear::LoraLinear(std::shared_ptr<Linear> base, int64_t rank, double scale,
 torch::Tensor LoraLinear::forward(const torch::Tensor &x) const
 {
     auto result = m_base->forward(x);
-    auto input = (m_training && m_dropout > 0) ? torch::dropout(x, m_dropout, /*train=*/true) : x;
+    auto input = (m_training && m_dropout > 0) ? hashedDropout(x, m_dropout) : x;
     // The cast is part of the graph: gradients reach the master factors in their own precision.
     auto a = m_a.scalar_type() == x.scalar_type() ? m_a : m_a.to(x.scalar_type());
     auto b = m_b.scalar_type() == x.scalar_type() ? m_b : m_b.to(x.scalar_type());
-    auto update = torch::nn::functional::linear(torch::nn::functional::linear(input, a), b);
-    return result + update * m_scale;
+    // The scale on the rank-r side and the sum inside the GEMM (beta = 1): no [tokens, out] temporaries.
+    auto down = (torch::nn::functional::linear(input, a) * m_scale).reshape({-1, a.size(0)});
+    auto sum = torch::addmm(result.reshape({-1, result.size(-1)}), down, b.t());
+    return sum.view(result.sizes());
 }
 
 std::vector<std::pair<std::string, torch::Tensor>> LoraLinear::namedTensors() const
