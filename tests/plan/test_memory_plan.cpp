@@ -82,14 +82,25 @@ private Q_SLOTS:
         QCOMPARE(item(plan.refinement, "weights"), item(plan.inference, "weights"));
         QCOMPARE(item(plan.refinement, "LoRA weights"), plan.loraParameters / 30 * 4 * 4);
         QVERIFY(item(plan.refinement, "activations") < item(plan.fullLora, "activations"));
-        QVERIFY(plan.refinement.totalBytes() < plan.fullLora.totalBytes());
+        // The frozen layers' outputs are kept up to a quarter of the weights (less when a budget says so);
+        // without them refinement needs less than LoRA on the whole model.
+        QCOMPARE(item(plan.refinement, "frozen layers' outputs"), item(plan.inference, "weights") / 4);
+        PlanSettings uncached = s;
+        uncached.frozenPrefixBytes = 0;
+        const StageEstimate lean = planMemory(c, uncached, 0.4).refinement;
+        QVERIFY(lean.totalBytes() < plan.fullLora.totalBytes());
+        QCOMPARE(lean.totalBytes() + item(plan.refinement, "frozen layers' outputs"),
+                 plan.refinement.totalBytes());
+        uncached.frozenPrefixBytes = 12345;
+        QCOMPARE(item(planMemory(c, uncached, 0.4).refinement, "frozen layers' outputs"), int64_t(12345));
         QCOMPARE(planMemory(c, s, 0.2).refinement.totalBytes(), plan.refinement.totalBytes());
         s.refineLayers = 0;
         QCOMPARE(planMemory(c, s, 0.4).peakBytes(), plan.peakBytes());
         s.refineLayers = 8;
         QVERIFY(planMemory(c, s, 0.4).refinement.totalBytes() > plan.refinement.totalBytes());
-        s.refineLayers = 1000; // more than the model has: all of them
+        s.refineLayers = 1000; // more than the model has: all of them, and no layer is frozen
         QCOMPARE(item(planMemory(c, s, 0.4).refinement, "LoRA weights"), plan.loraParameters * 4);
+        QCOMPARE(item(planMemory(c, s, 0.4).refinement, "frozen layers' outputs"), int64_t(-1));
     }
 
     void checkpointingAndSmallerBatchesNeedLess()

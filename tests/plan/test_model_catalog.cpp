@@ -109,6 +109,29 @@ private Q_SLOTS:
     }
 
     // `emloc plan --catalog all --budget-gb 24 --for cuda`: one row per model, as a user asks it.
+    // The cache of refinement's frozen layers is a quarter of the weights without a budget; with one it
+    // takes only what the budget leaves, so refinement fits every budget it fits without the cache.
+    void refinementCacheStaysInTheBudget()
+    {
+        const ModelConfig model = catalogModel("llama-3.1-8b").config;
+        PipelineConfig run;
+        run.device = "cuda";
+        QCOMPARE(refinementPrefixBytes(run, model), int64_t(-1));
+        PlanSettings lean = pipelinePlanSettings(run);
+        lean.frozenPrefixBytes = 0;
+        const int64_t without = planMemory(plannableConfig(model), lean, 1.0).refinement.totalBytes();
+        const int64_t cap = frozenPrefixCapBytes(plannableConfig(model), pipelinePlanSettings(run));
+        QCOMPARE(pipelineRefinementBytes(run, model), without + cap);
+        for (int64_t headroom : {int64_t(0), cap / 3, cap, 3 * cap}) {
+            run.budgetBytes = without + headroom;
+            QCOMPARE(refinementPrefixBytes(run, model), std::min(headroom, cap));
+            QCOMPARE(pipelineRefinementBytes(run, model), without + std::min(headroom, cap));
+        }
+        run.budgetBytes = without - 1; // refinement does not fit at all: nothing to keep, and it is skipped
+        QCOMPARE(refinementPrefixBytes(run, model), int64_t(0));
+        QVERIFY(pipelineRefinementBytes(run, model) > run.budgetBytes);
+    }
+
     void planTheCatalogFromTheCommandLine()
     {
         auto table = runCli({"plan", "--catalog", "all", "--budget-gb", "24", "--for", "cuda"});

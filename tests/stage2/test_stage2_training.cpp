@@ -296,6 +296,34 @@ private Q_SLOTS:
         QVERIFY(diff <= 1e-6);
     }
 
+    // LoRA on the last layer only: the frozen layers' outputs, kept per example, give the training that
+    // recomputes them at every step (float64, with dropout, padded and packed rows, and a cap that keeps
+    // only some examples).
+    void frozenPrefixDoesNotChangeTraining()
+    {
+        auto examples = test::randomExamples(6, 14, 4, 5);
+        std::map<std::string, std::pair<torch::Tensor, torch::Tensor>> reference;
+        for (bool packing : {false, true}) {
+            for (int64_t cacheBytes : {int64_t(0), int64_t(-1), int64_t(2 * 13 * 64 * 8)}) {
+                auto model = test::tinyModel(torch::kFloat64);
+                core::TrainOptions options = smallOptions("");
+                options.loraLayers = {2};
+                options.packing = packing;
+                options.packLength = 30;
+                options.frozenPrefixBytes = cacheBytes;
+                core::LoraTrainer trainer(*model, options);
+                CountingFeedback feedback;
+                trainer.run(examples, {}, feedback);
+                auto weights = weightsOf(trainer.attachment());
+                if (cacheBytes == 0)
+                    reference = weights;
+                else
+                    QVERIFY2(maxAdapterDiff(weights, reference) < 1e-10,
+                             qPrintable(QString::number(maxAdapterDiff(weights, reference))));
+            }
+        }
+    }
+
     void packedRowsMatchSeparateRows()
     {
         // A packed row must give each document the loss it has alone.

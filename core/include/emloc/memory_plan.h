@@ -27,10 +27,17 @@ struct PlanSettings
     bool keepLastDownProjDense = true;
     // Refinement (refine.h): LoRA of the last N decoder layers trained on the original model; 0: none.
     int64_t refineLayers = 0;
+    // Refinement keeps the outputs of its frozen layers per example (TrainOptions::frozenPrefixBytes):
+    // -1 plans the trainer's default, a quarter of the weights.
+    int64_t frozenPrefixBytes = -1;
     // Memory the runtime takes before any tensor: the CUDA context or LibTorch's own RSS on the CPU.
     // Negative: the planner's default for the device.
     int64_t runtimeOverheadBytes = -1;
 };
+
+// What refinement keeps of its frozen layers' outputs at most: settings.frozenPrefixBytes, or a quarter of
+// the model's weights.
+int64_t frozenPrefixCapBytes(const ModelConfig &config, const PlanSettings &settings);
 
 // Bytes per weight and activation value the planner uses: settings.valueBytes, or the device's (bf16 on
 // CUDA, float32 on the CPU).

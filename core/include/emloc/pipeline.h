@@ -123,6 +123,10 @@ RatioChoice choosePipelineRatio(const PipelineConfig &config, const ModelConfig 
 // The planned peak of refining the last config.refine.layers layers (0 when it does not refine). It does not
 // depend on the ratio: one figure for the run's skip decision and the Studio's preview.
 int64_t pipelineRefinementBytes(const PipelineConfig &config, const ModelConfig &model);
+// What refinement may keep of its frozen layers' outputs (TrainOptions::frozenPrefixBytes): -1 (the
+// default, a quarter of the weights) without a budget; with one, what the budget leaves beside
+// refinement's other memory, so the cache never makes refinement miss a budget it would fit.
+int64_t refinementPrefixBytes(const PipelineConfig &config, const ModelConfig &model);
 
 // The name of an export inside the run's export/ folder ("peft-adapter", "adapter.gguf", ...).
 std::string pipelineExportName(ExportFormat format);

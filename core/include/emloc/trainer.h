@@ -39,9 +39,13 @@ struct TrainOptions
     bool resume = false;               // continue from outputDir/checkpoint when there is one
     uint64_t seed = 42;                // LoRA init, dropout and data order
     bool gradientCheckpointing = true; // recompute each decoder layer in backward
-    bool autocast = true;              // bf16 autocast on CUDA (ignored on the CPU)
-    std::string baseModelName;         // base_model_name_or_path in the adapter
-    std::string stage = "train";       // the stage its progress and metrics name (refinement: "refine")
+    // With LoRA on the last layers only (refinement), the outputs of the frozen layers before them are
+    // computed once per training example and kept, up to this many bytes; -1: a quarter of the model's
+    // weights (the evaluation's KV-cache rule), 0: computed at every step.
+    int64_t frozenPrefixBytes = -1;
+    bool autocast = true;        // bf16 autocast on CUDA (ignored on the CPU)
+    std::string baseModelName;   // base_model_name_or_path in the adapter
+    std::string stage = "train"; // the stage its progress and metrics name (refinement: "refine")
     // Layer-drop emulators: the original index of each of the model's layers, for the written adapter.
     std::map<int64_t, int64_t> adapterLayerMap;
 };
@@ -99,7 +103,10 @@ struct LossSum
     torch::Tensor sum;
     int64_t tokens = 0;
 };
-LossSum batchLossSum(CausalLM &model, const Batch &batch, const LoraAttachment *lora, bool checkpointing);
+// With `prefix`, the batch starts from its cached outputs of the frozen first layers.
+class FrozenPrefix;
+LossSum batchLossSum(CausalLM &model, const Batch &batch, const LoraAttachment *lora, bool checkpointing,
+                     FrozenPrefix *prefix = nullptr);
 
 // Runs decoder layer `index` without keeping its activations, and re-runs it with grad during backward
 // (the default generators' states are restored for the re-run, so dropout draws the same masks, and CUDA

@@ -81,7 +81,8 @@ struct Batch
     torch::Tensor
         documentIds;    // index of the document within its row, -1 on padding: attention must not cross it
     int64_t tokens = 0; // non-padding tokens
-    int64_t trainedTokens = 0; // labels that count in the loss (after the shift)
+    int64_t trainedTokens = 0;                    // labels that count in the loss (after the shift)
+    std::vector<std::vector<size_t>> exampleRows; // the examples of each row, in order
 };
 
 struct BatchOptions

@@ -115,6 +115,12 @@ int64_t lowRankWidth(const ModelConfig &c, double ratio)
 }
 } // namespace
 
+int64_t frozenPrefixCapBytes(const ModelConfig &config, const PlanSettings &settings)
+{
+    return settings.frozenPrefixBytes >= 0 ? settings.frozenPrefixBytes
+                                           : config.totalParameters() * valueBytesOf(settings) / 4;
+}
+
 int64_t valueBytesOf(const PlanSettings &s)
 {
     return s.valueBytes > 0 ? s.valueBytes : (s.cuda ? 2 : 4);
@@ -211,6 +217,8 @@ MemoryPlan planMemory(const ModelConfig &c, const PlanSettings &s, double ratio)
         plan.refinement =
             trainingEstimate("refinement", c, s, c.totalParameters(), 0,
                              plan.loraParameters / std::max<int64_t>(1, c.numLayers) * layers, layers);
+        if (layers < c.numLayers)
+            plan.refinement.items.push_back({"frozen layers' outputs", frozenPrefixCapBytes(c, s)});
     }
 
     // Stage 3 streams one layer: its original weights and emulator weights in float32, plus the adapter.

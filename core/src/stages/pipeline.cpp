@@ -326,6 +326,7 @@ struct PipelineRun
         options.train.outputDir.clear(); // a few minutes: rerun whole rather than resumed
         options.train.evalEvery = 0;
         options.train.earlyStoppingPatience = 0;
+        options.train.frozenPrefixBytes = refinementPrefixBytes(config, original.config);
         const RefineResult refined = refineAdapter(options, split.train, split.validation, feedback);
         StageReport report = timer.finish(refinedDir, {});
         report.details = stageDetails(report, refined.toJson());
@@ -500,7 +501,21 @@ int64_t pipelineRefinementBytes(const PipelineConfig &config, const ModelConfig 
 {
     if (config.refine.layers <= 0)
         return 0;
-    return planMemory(plannableConfig(model), pipelinePlanSettings(config), 1.0).refinement.totalBytes();
+    PlanSettings settings = pipelinePlanSettings(config);
+    settings.frozenPrefixBytes = refinementPrefixBytes(config, model);
+    return planMemory(plannableConfig(model), settings, 1.0).refinement.totalBytes();
+}
+
+int64_t refinementPrefixBytes(const PipelineConfig &config, const ModelConfig &model)
+{
+    if (config.budgetBytes <= 0)
+        return -1;
+    const ModelConfig plannable = plannableConfig(model);
+    PlanSettings settings = pipelinePlanSettings(config);
+    const int64_t cap = frozenPrefixCapBytes(plannable, settings);
+    settings.frozenPrefixBytes = 0;
+    const int64_t without = planMemory(plannable, settings, 1.0).refinement.totalBytes();
+    return std::clamp<int64_t>(config.budgetBytes - without, 0, cap);
 }
 
 std::string pipelineShippedAdapter(const std::string &outputDir)

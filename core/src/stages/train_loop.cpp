@@ -1,4 +1,5 @@
 #include "checkpoint_io.h"
+#include "frozen_prefix.h"
 #include "stages/generator_state.h"
 #include "train_memory_advice.h"
 
@@ -10,9 +11,11 @@
 #include <ATen/autocast_mode.h>
 #include <c10/util/Exception.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <memory>
 #include <sstream>
 
 namespace emloc::core {
@@ -69,6 +72,25 @@ private:
     bool m_enabled;
     bool m_was = false;
 };
+
+// The outputs of the layers before the first one with LoRA, kept per example (none when LoRA starts at
+// layer 0 or the option is off).
+std::unique_ptr<FrozenPrefix> frozenPrefixFor(CausalLM &model, const TrainOptions &options,
+                                              const std::vector<TokenizedExample> &train, Feedback &feedback)
+{
+    if (options.loraLayers.empty() || options.frozenPrefixBytes == 0)
+        return nullptr;
+    const int64_t first = *std::min_element(options.loraLayers.begin(), options.loraLayers.end());
+    if (first < 1)
+        return nullptr;
+    const int64_t weights =
+        model.config().totalParameters() * static_cast<int64_t>(c10::elementSize(model.placement().dtype));
+    const int64_t maxBytes = options.frozenPrefixBytes > 0 ? options.frozenPrefixBytes : weights / 4;
+    feedback.log(LogLevel::Info, "Layers 0-" + std::to_string(first - 1) +
+                                     " are frozen: their outputs are computed once per example (up to " +
+                                     formatBytes(maxBytes) + " kept).");
+    return std::make_unique<FrozenPrefix>(model, train, first, maxBytes);
+}
 
 // The endless stream of micro-batches: epoch after epoch of planBatches, each epoch shuffled by the seed.
 // Its position is a single counter, so a checkpoint restores it exactly.
@@ -202,6 +224,7 @@ TrainResult LoraTrainer::run(const std::vector<TokenizedExample> &train,
     batchOptions.shuffle = true;
     batchOptions.seed = m_options.seed;
     BatchStream stream(train, batchOptions);
+    std::unique_ptr<FrozenPrefix> prefix = frozenPrefixFor(m_model, m_options, train, feedback);
     const int64_t totalSteps =
         m_options.steps > 0
             ? m_options.steps
@@ -357,8 +380,8 @@ TrainResult LoraTrainer::run(const std::vector<TokenizedExample> &train,
                     LossSum loss;
                     {
                         AutocastScope autocast(useAutocast);
-                        loss =
-                            batchLossSum(m_model, window[i], &m_attachment, m_options.gradientCheckpointing);
+                        loss = batchLossSum(m_model, window[i], &m_attachment,
+                                            m_options.gradientCheckpointing, prefix.get());
                     }
                     // Mean over every trained token of the window, whatever micro-batch it sits in.
                     (loss.sum / static_cast<double>(std::max<int64_t>(1, windowTokens))).backward();

@@ -1,3 +1,5 @@
+#include "frozen_prefix.h"
+
 #include "emloc/error.h"
 #include "emloc/throughput.h"
 #include "emloc/trainer.h"
@@ -29,7 +31,8 @@ LayerInputs packedLayerInputs(const CausalLM &model, const Batch &batch)
     return inputs;
 }
 
-LossSum batchLossSum(CausalLM &model, const Batch &batch, const LoraAttachment *lora, bool checkpointing)
+LossSum batchLossSum(CausalLM &model, const Batch &batch, const LoraAttachment *lora, bool checkpointing,
+                     FrozenPrefix *prefix)
 {
     const auto device = model.placement().device;
     const int64_t rows = batch.inputIds.size(0);
@@ -37,12 +40,12 @@ LossSum batchLossSum(CausalLM &model, const Batch &batch, const LoraAttachment *
     if (length < 2)
         throw Error("a training batch needs at least two tokens per row");
     auto ids = batch.inputIds.to(device);
-    auto hidden = model.embed(ids);
+    auto hidden = prefix ? prefix->hidden(batch) : model.embed(ids);
     const bool packed = batch.documentIds.defined() && batch.documentIds.max().item<int64_t>() > 0;
     LayerInputs inputs = packed ? packedLayerInputs(model, batch)
                                 : model.prepareInputs(rows, length, batch.attentionMask.to(device));
     const bool recompute = checkpointing && torch::GradMode::is_enabled();
-    for (int64_t i = 0; i < model.numLayers(); ++i) {
+    for (int64_t i = prefix ? prefix->layers() : 0; i < model.numLayers(); ++i) {
         if (recompute) {
             auto parameters = lora ? lora->layerParameters(i) : std::vector<torch::Tensor>{};
             hidden = runLayerCheckpointed(model, i, hidden, inputs, parameters);

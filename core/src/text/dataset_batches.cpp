@@ -115,6 +115,7 @@ Batch collateBatch(const std::vector<TokenizedExample> &examples,
     std::vector<int64_t> positions(ids.size(), 0);
     std::vector<int64_t> documents(ids.size(), -1);
     Batch batch;
+    batch.exampleRows = rows;
     for (int64_t r = 0; r < count; ++r) {
         size_t offset = static_cast<size_t>(r * length);
         int64_t document = 0;
