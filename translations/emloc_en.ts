@@ -23,6 +23,10 @@
         <source>No token statistics: %1</source>
         <translation type="unfinished"></translation>
     </message>
+    <message>
+        <source>The catalog cannot be planned: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>emloc::ui::AboutDialog</name>
@@ -366,6 +370,125 @@
     </message>
     <message>
         <source>Refining the last layers on the original model then needs about %1.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>What &amp;fits…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Which popular models this device (or any memory size) can run, fine-tune with LoRA, or fine-tune with EMLoC, before downloading any.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>emloc::ui::CatalogFitDialog</name>
+    <message>
+        <source>What fits</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Popular models against a memory size, planned from their shapes alone: nothing is downloaded. Batch, LoRA rank and refinement are this project&apos;s.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source> GiB</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The device&apos;s memory, or any size: that of a card you consider.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Memory:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>GPU (CUDA)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>CPU</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>A GPU adds the CUDA context; the CPU computes in 32-bit values by default.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Device:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>as the device (bf16 on GPU, fp32 on CPU)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>bf16 / fp16 (2 bytes)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>fp32 (4 bytes)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Values:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source> tokens</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Tokens per training example: activations and logits grow with it.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Sequence length:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Model</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Parameters</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Inference</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>LoRA (whole model)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>EMLoC</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Quality</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No planner.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>not needed</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>ratio %1, %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>does not fit (%1 at the smallest ratio)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>In %1: %2 of %3 models run inference, %4 fine-tune with LoRA on the whole model, %5 with EMLoC. Green fits, red does not; the peak is the planner&apos;s, which a run measures. A model not listed: emloc plan --config its config.json.</source>
         <translation type="unfinished"></translation>
     </message>
 </context>

@@ -23,6 +23,10 @@
         <source>No token statistics: %1</source>
         <translation>無法統計 token：%1</translation>
     </message>
+    <message>
+        <source>The catalog cannot be planned: %1</source>
+        <translation>無法規劃模型目錄：%1</translation>
+    </message>
 </context>
 <context>
     <name>emloc::ui::AboutDialog</name>
@@ -366,6 +370,125 @@
     <message>
         <source>Refining the last layers on the original model then needs about %1.</source>
         <translation>接著在原始模型上精修最後幾層約需 %1。</translation>
+    </message>
+    <message>
+        <source>What &amp;fits…</source>
+        <translation>放得下哪些(&amp;F)…</translation>
+    </message>
+    <message>
+        <source>Which popular models this device (or any memory size) can run, fine-tune with LoRA, or fine-tune with EMLoC, before downloading any.</source>
+        <translation>在下載任何模型之前，查看這台裝置（或任意記憶體大小）能推論、能以 LoRA 微調，或能以 EMLoC 微調哪些熱門模型。</translation>
+    </message>
+</context>
+<context>
+    <name>emloc::ui::CatalogFitDialog</name>
+    <message>
+        <source>What fits</source>
+        <translation>放得下哪些模型</translation>
+    </message>
+    <message>
+        <source>Popular models against a memory size, planned from their shapes alone: nothing is downloaded. Batch, LoRA rank and refinement are this project&apos;s.</source>
+        <translation>依記憶體大小列出熱門模型，只根據模型形狀規劃：不會下載任何檔案。批次、LoRA 秩與精修沿用此專案的設定。</translation>
+    </message>
+    <message>
+        <source> GiB</source>
+        <translation> GiB</translation>
+    </message>
+    <message>
+        <source>The device&apos;s memory, or any size: that of a card you consider.</source>
+        <translation>裝置的記憶體，或任意大小：例如你考慮購買的顯示卡。</translation>
+    </message>
+    <message>
+        <source>&amp;Memory:</source>
+        <translation>記憶體(&amp;M)：</translation>
+    </message>
+    <message>
+        <source>GPU (CUDA)</source>
+        <translation>GPU（CUDA）</translation>
+    </message>
+    <message>
+        <source>CPU</source>
+        <translation>CPU</translation>
+    </message>
+    <message>
+        <source>A GPU adds the CUDA context; the CPU computes in 32-bit values by default.</source>
+        <translation>GPU 需額外的 CUDA context；CPU 預設以 32 位元數值計算。</translation>
+    </message>
+    <message>
+        <source>&amp;Device:</source>
+        <translation>裝置(&amp;D)：</translation>
+    </message>
+    <message>
+        <source>as the device (bf16 on GPU, fp32 on CPU)</source>
+        <translation>依裝置（GPU 用 bf16，CPU 用 fp32）</translation>
+    </message>
+    <message>
+        <source>bf16 / fp16 (2 bytes)</source>
+        <translation>bf16 / fp16（2 位元組）</translation>
+    </message>
+    <message>
+        <source>fp32 (4 bytes)</source>
+        <translation>fp32（4 位元組）</translation>
+    </message>
+    <message>
+        <source>&amp;Values:</source>
+        <translation>數值(&amp;V)：</translation>
+    </message>
+    <message>
+        <source> tokens</source>
+        <translation> 個詞元</translation>
+    </message>
+    <message>
+        <source>Tokens per training example: activations and logits grow with it.</source>
+        <translation>每筆訓練樣本的詞元數：激活值與 logits 隨之增加。</translation>
+    </message>
+    <message>
+        <source>&amp;Sequence length:</source>
+        <translation>序列長度(&amp;S)：</translation>
+    </message>
+    <message>
+        <source>Model</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <source>Parameters</source>
+        <translation>參數量</translation>
+    </message>
+    <message>
+        <source>Inference</source>
+        <translation>推論</translation>
+    </message>
+    <message>
+        <source>LoRA (whole model)</source>
+        <translation>LoRA（整個模型）</translation>
+    </message>
+    <message>
+        <source>EMLoC</source>
+        <translation>EMLoC</translation>
+    </message>
+    <message>
+        <source>Quality</source>
+        <translation>品質</translation>
+    </message>
+    <message>
+        <source>No planner.</source>
+        <translation>沒有規劃器。</translation>
+    </message>
+    <message>
+        <source>not needed</source>
+        <translation>不需要</translation>
+    </message>
+    <message>
+        <source>ratio %1, %2</source>
+        <translation>比例 %1，%2</translation>
+    </message>
+    <message>
+        <source>does not fit (%1 at the smallest ratio)</source>
+        <translation>放不下（最小比例時需 %1）</translation>
+    </message>
+    <message>
+        <source>In %1: %2 of %3 models run inference, %4 fine-tune with LoRA on the whole model, %5 with EMLoC. Green fits, red does not; the peak is the planner&apos;s, which a run measures. A model not listed: emloc plan --config its config.json.</source>
+        <translation>在 %1 內：%3 個模型中有 %2 個能推論，%4 個能以 LoRA 微調整個模型，%5 個能以 EMLoC 微調。綠色代表放得下，紅色代表放不下；峰值是規劃器的預測，實際執行時會量測。未列出的模型：emloc plan --config 其 config.json。</translation>
     </message>
 </context>
 <context>

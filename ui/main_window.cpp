@@ -13,6 +13,7 @@
 #include "pages/model_page.h"
 #include "pages/results_page.h"
 #include "pages/run_page.h"
+#include "widgets/catalog_fit_dialog.h"
 #include "widgets/chat_panel.h"
 
 #include "emloc/version.h"
@@ -165,6 +166,8 @@ void MainWindow::createPages()
           static_cast<ProjectPage *>(m_budgetPage), static_cast<ProjectPage *>(m_exportPage)})
         connect(page, &ProjectPage::changed, this, &MainWindow::markModified);
     connect(m_budgetPage, &BudgetPage::devicesChanged, this, &MainWindow::updateDeviceStatus);
+    connect(m_budgetPage, &BudgetPage::catalogRequested, this, &MainWindow::showCatalogFits);
+    m_budgetPage->catalogButton()->setEnabled(false); // until the engine's planner is plugged in
     connect(m_budgetPage, &ProjectPage::changed, this, &MainWindow::updateDeviceStatus);
     connect(m_runPage, &RunPage::startRequested, this, &MainWindow::startTraining);
     connect(m_runPage, &RunPage::activityChanged, this, [this](const QString &activity) {
@@ -652,6 +655,28 @@ void MainWindow::updatePlanPreview()
         m_budgetPage->setPlanPreview(m_planProvider(project));
     m_resultsPage->chatPanel()->setProject(project);
     updateDatasetStats();
+}
+
+void MainWindow::setCatalogFitProvider(CatalogFitProvider provider)
+{
+    m_catalogProvider = std::move(provider);
+    m_budgetPage->catalogButton()->setEnabled(static_cast<bool>(m_catalogProvider));
+}
+
+void MainWindow::showCatalogFits()
+{
+    if (!m_catalogProvider)
+        return;
+    // The memory the user means: the budget they typed, else the selected device's whole memory.
+    const QString id = m_budgetPage->selectedDevice();
+    qint64 memory = m_budgetPage->budgetBytes();
+    for (const core::DeviceInfo &device : m_budgetPage->devices())
+        if (QString::fromStdString(device.id) == id && memory == 0)
+            memory = device.totalBytes;
+    auto *dialog = new CatalogFitDialog(currentProject(), m_catalogProvider, memory,
+                                        id.startsWith(QStringLiteral("cuda")), this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    dialog->show();
 }
 
 void MainWindow::setChatGenerator(ChatGenerator generator)

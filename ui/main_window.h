@@ -64,6 +64,9 @@ public:
     // The engine's planner behind the Budget page's trade-off preview.
     void setPlanProvider(PlanProvider provider);
     void updatePlanPreview();
+    // The planner on the built-in catalog behind the Budget page's "What fits…".
+    void setCatalogFitProvider(CatalogFitProvider provider);
+    void showCatalogFits();
     // The engine's statistics of the training file behind the Data page (computed on a worker thread).
     void setDatasetStatsProvider(DatasetStatsProvider provider);
     void updateDatasetStats();
@@ -137,6 +140,7 @@ private:
     ProjectJobFactory m_trainingFactory;
     ProjectJobFactory m_exportFactory;
     PlanProvider m_planProvider;
+    CatalogFitProvider m_catalogProvider;
     DatasetStatsProvider m_statsProvider;
     QString m_statsKey;        // what the shown statistics were computed from
     int m_statsGeneration = 0; // a newer request makes older results stale

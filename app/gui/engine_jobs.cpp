@@ -7,6 +7,7 @@
 #include "emloc/export.h"
 #include "emloc/generation.h"
 #include "emloc/memory_plan.h"
+#include "emloc/model_catalog.h"
 #include "emloc/model_files.h"
 #include "emloc/model_text.h"
 #include "emloc/peft_adapter.h"
@@ -112,6 +113,38 @@ ui::PlanPreview PipelineJobs::plan(const ui::Project &project)
         preview.error = QObject::tr("No memory preview: %1").arg(QString::fromStdString(e.what()));
     }
     return preview;
+}
+
+ui::CatalogFits PipelineJobs::catalogFits(const ui::Project &project, const ui::CatalogQuery &query)
+{
+    ui::CatalogFits fits;
+    try {
+        core::PlanSettings settings = core::pipelinePlanSettings(pipelineConfig(project));
+        settings.cuda = query.cuda;
+        settings.valueBytes = query.valueBytes;
+        settings.sequenceLength = query.sequenceLength;
+        settings.calibrationSequenceLength = query.sequenceLength;
+        for (const core::CatalogModel &model : core::catalogModels()) {
+            const core::ModelFit fit = core::planFit(model.config, settings, query.memoryBytes);
+            ui::CatalogFit row;
+            row.name = QString::fromStdString(model.name);
+            row.repository = QString::fromStdString(model.repository);
+            row.parameters = fit.parameters;
+            row.inferenceBytes = fit.inferenceBytes;
+            row.inferenceFits = fit.inferenceFits;
+            row.fullLoraBytes = fit.fullLoraBytes;
+            row.fullLoraFits = fit.fullLoraFits;
+            row.emlocFits = fit.emloc.fits;
+            row.emlocRatio = fit.emloc.ratio;
+            row.emlocPeakBytes = fit.emloc.plan.peakBytes();
+            row.caveat = QString::fromStdString(fit.caveat);
+            fits.models.push_back(row);
+        }
+    } catch (const std::exception &e) {
+        fits.models.clear();
+        fits.error = QObject::tr("The catalog cannot be planned: %1").arg(QString::fromStdString(e.what()));
+    }
+    return fits;
 }
 
 ui::DatasetStats PipelineJobs::datasetStats(const ui::Project &project)

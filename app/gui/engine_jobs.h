@@ -16,6 +16,8 @@ struct PipelineJobs
     static ui::JobFunction exporting(const ui::Project &project);
     // The Budget page's preview: the planner's memory(ratio) for the project's model and settings.
     static ui::PlanPreview plan(const ui::Project &project);
+    // "What fits": the catalog's models planned against a memory size with the project's settings.
+    static ui::CatalogFits catalogFits(const ui::Project &project, const ui::CatalogQuery &query);
     // The Data page's statistics: the training file rendered and tokenized as training will see it.
     static ui::DatasetStats datasetStats(const ui::Project &project);
     // The Results page's chat: the original model, or it with the last run's corrected adapter merged.

@@ -85,6 +85,7 @@ int main(int argc, char *argv[])
     window.setExportJobFactory(&emloc::gui::PipelineJobs::exporting);
     window.setPlanProvider(&emloc::gui::PipelineJobs::plan);
     window.setDatasetStatsProvider(&emloc::gui::PipelineJobs::datasetStats);
+    window.setCatalogFitProvider(&emloc::gui::PipelineJobs::catalogFits);
     window.setInspectors(&emloc::gui::EngineInspection::model, &emloc::gui::EngineInspection::dataset);
     window.setChatGenerator(&emloc::gui::PipelineJobs::chat);
     if (!parser.positionalArguments().isEmpty()) {

@@ -73,6 +73,45 @@ private Q_SLOTS:
         QVERIFY(!window.budgetPage()->problem().isEmpty()); // Run refuses to start
     }
 
+    // The catalog through the engine: every model planned with the project's settings against the memory
+    // asked, as `emloc plan --catalog all` plans it.
+    void whatFitsPlansTheCatalog()
+    {
+        Project project;
+        CatalogQuery query;
+        query.memoryBytes = 24LL << 30;
+        query.cuda = true;
+        query.sequenceLength = 512;
+        const CatalogFits fits = gui::PipelineJobs::catalogFits(project, query);
+        QVERIFY2(fits.error.isEmpty(), qPrintable(fits.error));
+        QVERIFY(fits.models.size() >= 10);
+        const auto find = [&fits](const QString &name) {
+            for (const CatalogFit &fit : fits.models)
+                if (fit.name == name)
+                    return fit;
+            return CatalogFit{};
+        };
+        // On a 24 GB card an 8B model fine-tunes whole; a 14B one neither runs nor fine-tunes, but EMLoC
+        // fits it at a ratio with its quality caveat.
+        const CatalogFit llama = find(QStringLiteral("llama-3.1-8b"));
+        QVERIFY(llama.parameters > 7'000'000'000);
+        QVERIFY(llama.inferenceFits && llama.fullLoraFits && llama.fullLoraBytes <= query.memoryBytes);
+        const CatalogFit qwen = find(QStringLiteral("qwen2.5-14b"));
+        QVERIFY(!qwen.inferenceFits && qwen.inferenceBytes > query.memoryBytes);
+        QVERIFY(!qwen.fullLoraFits && qwen.fullLoraBytes > qwen.inferenceBytes);
+        QVERIFY(qwen.emlocFits && qwen.emlocPeakBytes <= query.memoryBytes);
+        QVERIFY(qwen.emlocRatio > 0.05 && qwen.emlocRatio < 1);
+        QVERIFY(!qwen.caveat.isEmpty());
+        // Longer sequences and 32-bit values only cost more.
+        query.sequenceLength = 4096;
+        query.valueBytes = 4;
+        const CatalogFits longer = gui::PipelineJobs::catalogFits(project, query);
+        for (size_t i = 0; i < fits.models.size(); ++i) {
+            QCOMPARE(longer.models[i].name, fits.models[i].name);
+            QVERIFY(longer.models[i].inferenceBytes > fits.models[i].inferenceBytes);
+        }
+    }
+
     void dataPageShowsWhatTrainingSees()
     {
         MainWindow window;

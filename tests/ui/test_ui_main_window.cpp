@@ -11,6 +11,7 @@
 #include "pages/run_page.h"
 #include "synthetic_job.h"
 #include "test_support.h"
+#include "widgets/catalog_fit_dialog.h"
 #include "widgets/memory_plot.h"
 #include "widgets/page.h"
 #include "widgets/path_field.h"
@@ -22,6 +23,7 @@
 #include "emloc/version.h"
 
 #include <QCheckBox>
+#include <QComboBox>
 #include <QDir>
 #include <QDoubleSpinBox>
 #include <QFile>
@@ -179,6 +181,91 @@ private Q_SLOTS:
         budget->setValue(4.0);
         QCOMPARE(page->fitMessage()->state(), ValidationLabel::State::Ok);
         QCOMPARE(page->budgetBytes(), 4LL << 30);
+    }
+
+    // "What fits…" asks the planner for the device's memory (or the typed budget), and again for a
+    // memory, device, value width or sequence length typed in the dialog; fits read green, misfits red.
+    void whatFitsListsTheCatalogForTheDevice()
+    {
+        MainWindow window;
+        BudgetPage *page = window.budgetPage();
+        QVERIFY(!page->catalogButton()->isEnabled()); // no planner plugged in
+        std::vector<CatalogQuery> asked;
+        window.setCatalogFitProvider([&asked](const Project &, const CatalogQuery &query) {
+            asked.push_back(query);
+            CatalogFits fits;
+            CatalogFit small{QStringLiteral("tiny-1b"),
+                             QStringLiteral("org/Tiny-1B"),
+                             1'200'000'000,
+                             3LL << 30,
+                             true,
+                             5LL << 30,
+                             true,
+                             true,
+                             1.0,
+                             3LL << 30,
+                             QString()};
+            CatalogFit large{QStringLiteral("big-70b"),
+                             QStringLiteral("org/Big-70B"),
+                             70'000'000'000,
+                             140LL << 30,
+                             false,
+                             150LL << 30,
+                             false,
+                             false,
+                             0.05,
+                             90LL << 30,
+                             QString()};
+            CatalogFit middle{QStringLiteral("mid-8b"),
+                              QStringLiteral("org/Mid-8B"),
+                              8'000'000'000,
+                              16LL << 30,
+                              query.memoryBytes >= (16LL << 30),
+                              22LL << 30,
+                              false,
+                              true,
+                              0.41,
+                              15LL << 30,
+                              QStringLiteral("at or above the paper's ratio (0.4)")};
+            fits.models = {small, middle, large};
+            return fits;
+        });
+        QVERIFY(page->catalogButton()->isEnabled());
+        page->setDevices({{"cpu", "CPU (2 threads)", 8LL << 30, 6LL << 30}});
+        page->catalogButton()->click();
+        auto *dialog = window.findChild<CatalogFitDialog *>();
+        QVERIFY(dialog);
+        QCOMPARE(asked.size(), size_t(1));
+        QCOMPARE(asked.back().memoryBytes, 8LL << 30); // the selected device's whole memory
+        QVERIFY(!asked.back().cuda);
+        QCOMPARE(dialog->table()->topLevelItemCount(), 3);
+        QTreeWidgetItem *middle = dialog->table()->topLevelItem(1);
+        QCOMPARE(middle->text(0), QStringLiteral("mid-8b"));
+        QVERIFY(middle->text(4).contains(QStringLiteral("0.41")));
+        QVERIFY(middle->text(5).contains(QStringLiteral("paper")));
+        QCOMPARE(dialog->table()->topLevelItem(0)->text(4), QStringLiteral("not needed"));
+        QVERIFY(dialog->table()->topLevelItem(2)->text(4).startsWith(QStringLiteral("does not fit")));
+        QVERIFY(middle->foreground(2) != middle->foreground(4)); // inference red at 8 GiB, EMLoC green
+        QVERIFY(dialog->summary()->text().contains(QStringLiteral("1 of 3 models run inference")));
+
+        dialog->memoryBox()->setValue(24);
+        QCOMPARE(asked.back().memoryBytes, 24LL << 30);
+        middle = dialog->table()->topLevelItem(1);              // the table is rebuilt
+        QCOMPARE(middle->foreground(2), middle->foreground(4)); // at 24 GiB inference fits too
+        dialog->deviceBox()->setCurrentIndex(0);
+        QVERIFY(asked.back().cuda);
+        dialog->valuesBox()->setCurrentIndex(2);
+        QCOMPARE(asked.back().valueBytes, 4);
+        dialog->lengthBox()->setValue(2048);
+        QCOMPARE(asked.back().sequenceLength, 2048);
+        QVERIFY(dialog->summary()->text().contains(QStringLiteral("2 of 3 models run inference")));
+        dialog->close();
+
+        // In budget mode the typed budget is the memory asked about.
+        page->findChild<QRadioButton *>("budgetMode")->setChecked(true);
+        page->findChild<QDoubleSpinBox *>("budgetGiB")->setValue(6.0);
+        page->catalogButton()->click();
+        QCOMPARE(asked.back().memoryBytes, 6LL << 30);
     }
 
     void exportPageValidatesFolder()

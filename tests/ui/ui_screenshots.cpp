@@ -14,6 +14,7 @@
 #include "pages/results_page.h"
 #include "pages/run_page.h"
 #include "test_support.h"
+#include "widgets/catalog_fit_dialog.h"
 
 #include <QApplication>
 #include <QDir>
@@ -83,6 +84,7 @@ int main(int argc, char *argv[])
     MainWindow window;
     window.setPlanProvider(&emloc::gui::PipelineJobs::plan);
     window.setDatasetStatsProvider(&emloc::gui::PipelineJobs::datasetStats);
+    window.setCatalogFitProvider(&emloc::gui::PipelineJobs::catalogFits);
     window.setInspectors(&emloc::gui::EngineInspection::model, &emloc::gui::EngineInspection::dataset);
     window.setTrainingJobFactory(&emloc::gui::PipelineJobs::training);
     window.setProject(project, work.filePath(QStringLiteral("bookings.emloc")));
@@ -97,6 +99,14 @@ int main(int argc, char *argv[])
     for (int i : {0, 1, 2}) {
         window.showPage(i);
         ok = save(&window, output, names[i]) && ok;
+    }
+    // "What fits…" for a 24 GB GPU: the catalog before any download.
+    {
+        CatalogFitDialog fits(project, &emloc::gui::PipelineJobs::catalogFits, 24LL << 30, true, &window);
+        fits.show();
+        if (!QTest::qWaitForWindowExposed(&fits))
+            std::fprintf(stderr, "the What fits dialog was not exposed\n");
+        ok = save(&fits, output, QStringLiteral("what-fits")) && ok;
     }
 
     // The short real run writes into a scratch folder, not into the demo's.

@@ -144,14 +144,20 @@ QWidget *BudgetPage::createDeviceGroup()
     deviceLabel->setBuddy(m_deviceTree);
     m_refresh = new QPushButton(QIcon(QStringLiteral(":/icons/view-refresh.svg")), tr("&Refresh"), group);
     m_refresh->setToolTip(tr("Measure the devices' free memory again."));
+    m_catalog = new QPushButton(tr("What &fits…"), group);
+    m_catalog->setObjectName(QStringLiteral("catalogButton"));
+    m_catalog->setToolTip(tr("Which popular models this device (or any memory size) can run, fine-tune "
+                             "with LoRA, or fine-tune with EMLoC, before downloading any."));
     auto *header = new QHBoxLayout;
     header->addWidget(deviceLabel);
     header->addStretch(1);
+    header->addWidget(m_catalog);
     header->addWidget(m_refresh);
     layout->addLayout(header);
     layout->addWidget(m_deviceTree);
 
     connect(m_refresh, &QPushButton::clicked, this, &BudgetPage::refreshDevices);
+    connect(m_catalog, &QPushButton::clicked, this, &BudgetPage::catalogRequested);
     connect(m_deviceTree, &QTreeWidget::currentItemChanged, this, [this](QTreeWidgetItem *item) {
         if (!item || m_listing)
             return;

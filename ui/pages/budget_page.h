@@ -56,8 +56,12 @@ public:
     // The last run's emulator.json (empty: no run yet): its retained-energy curve joins the plot.
     void setCalibration(const QJsonObject &emulatorJson);
 
+    QPushButton *catalogButton() const { return m_catalog; }
+
 Q_SIGNALS:
     void devicesChanged();
+    // "What fits…": the window answers with the catalog for the selected device's memory.
+    void catalogRequested();
 
 private:
     QWidget *createDeviceGroup();
@@ -79,6 +83,7 @@ private:
 
     QTreeWidget *m_deviceTree = nullptr;
     QPushButton *m_refresh = nullptr;
+    QPushButton *m_catalog = nullptr;
     QRadioButton *m_budgetMode = nullptr;
     QRadioButton *m_ratioMode = nullptr;
     QDoubleSpinBox *m_budget = nullptr;

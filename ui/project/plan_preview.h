@@ -36,4 +36,39 @@ struct PlanPreview
 
 using PlanProvider = std::function<PlanPreview(const Project &project)>;
 
+// "What fits on this device": the question asked of the built-in catalog of popular models. The other
+// settings the planner needs (batch, LoRA rank and targets, refinement) are the project's.
+struct CatalogQuery
+{
+    qint64 memoryBytes = 0;
+    bool cuda = false;
+    int valueBytes = 0; // 2 (bf16/fp16) or 4 (fp32); 0: the device's (bf16 on CUDA, fp32 on the CPU)
+    int sequenceLength = 512;
+};
+
+// One catalog model against a CatalogQuery, as the planner sees it (no weights are read).
+struct CatalogFit
+{
+    QString name;       // "llama-3.1-8b"
+    QString repository; // where it is downloaded from
+    qint64 parameters = 0;
+    qint64 inferenceBytes = 0;
+    bool inferenceFits = false;
+    qint64 fullLoraBytes = 0;
+    bool fullLoraFits = false;
+    bool emlocFits = false;
+    double emlocRatio = 0;     // the largest ratio whose stages fit
+    qint64 emlocPeakBytes = 0; // at emlocRatio (at the smallest ratio when nothing fits)
+    QString caveat;            // what the ratio means for quality
+};
+
+// Empty with `error` set when the catalog cannot be planned (it names why).
+struct CatalogFits
+{
+    QString error;
+    std::vector<CatalogFit> models; // smallest first
+};
+
+using CatalogFitProvider = std::function<CatalogFits(const Project &project, const CatalogQuery &query)>;
+
 } // namespace emloc::ui
