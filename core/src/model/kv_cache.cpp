@@ -55,10 +55,12 @@ std::pair<torch::Tensor, torch::Tensor> KVCache::update(int64_t layerIndex, cons
 
 void KVCache::keepRows(const torch::Tensor &rows)
 {
+    torch::Tensor indices; // moved to the cache's device once, not once per layer
     for (auto &layer : m_layers) {
         if (!layer.keys.defined())
             continue;
-        const auto indices = rows.to(layer.keys.device());
+        if (!indices.defined() || indices.device() != layer.keys.device())
+            indices = rows.to(layer.keys.device());
         layer.keys = layer.keys.index_select(0, indices);
         layer.values = layer.values.index_select(0, indices);
     }
