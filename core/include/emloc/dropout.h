@@ -17,7 +17,7 @@ namespace emloc::core {
 // devices use ATen's fused dropout. p = 0 returns x.
 torch::Tensor hashedDropout(const torch::Tensor &x, double p);
 
-// The keep-mask hashedDropout applies for `seed` (true = kept), for tests and the backward pass.
+// The keep-mask hashedDropout applies for `seed` (true = kept), for tests.
 torch::Tensor hashedDropoutMask(int64_t numel, uint64_t seed, double p);
 
 } // namespace emloc::core

@@ -41,7 +41,8 @@ inline uint32_t mix32(uint32_t h)
 // Elements whose 32-bit draw falls below the threshold are dropped: P(drop) = threshold / 2^32.
 uint32_t dropThreshold(double p)
 {
-    return static_cast<uint32_t>(std::llround(p * 4294967296.0));
+    // p below 1 can still round to 2^32: the largest threshold is the nearest a 32-bit draw can mean.
+    return static_cast<uint32_t>(std::min<long long>(std::llround(p * 4294967296.0), 0xFFFFFFFFLL));
 }
 
 double keepScale(double p)
@@ -61,8 +62,10 @@ keepFlags(uint8_t *keep, int32_t count, uint32_t k0, uint32_t k1, uint32_t thres
 // out[i] = in[i] * scale where the hash keeps element i, else 0; in and out contiguous.
 template <typename T> void applyMask(const T *in, T *out, int64_t numel, uint64_t seed, double p)
 {
+    // double keeps double; float, bf16 and fp16 scale in float.
+    using Scale = std::conditional_t<std::is_same_v<T, double>, double, float>;
     const uint32_t threshold = dropThreshold(p);
-    const auto scale = static_cast<float>(keepScale(p));
+    const auto scale = static_cast<Scale>(keepScale(p));
     const int64_t blocks = (numel + kBlock - 1) / kBlock;
     at::parallel_for(0, blocks, 1, [&](int64_t first, int64_t last) {
         std::vector<uint8_t> keep(kBlock);
@@ -74,14 +77,8 @@ template <typename T> void applyMask(const T *in, T *out, int64_t numel, uint64_
                       threshold);
             const T *source = in + start;
             T *target = out + start;
-            if constexpr (std::is_same_v<T, double>) {
-                const double scale64 = keepScale(p);
-                for (int32_t j = 0; j < count; ++j)
-                    target[j] = source[j] * (keep[j] ? scale64 : 0.0);
-            } else {
-                for (int32_t j = 0; j < count; ++j)
-                    target[j] = static_cast<T>(static_cast<float>(source[j]) * (keep[j] ? scale : 0.0f));
-            }
+            for (int32_t j = 0; j < count; ++j)
+                target[j] = static_cast<T>(static_cast<Scale>(source[j]) * (keep[j] ? scale : Scale(0)));
         }
     });
 }
@@ -100,18 +97,20 @@ torch::Tensor masked(const torch::Tensor &x, uint64_t seed, double p)
 class HashedDropout : public torch::autograd::Function<HashedDropout>
 {
 public:
-    static torch::Tensor forward(AutogradContext *context, const torch::Tensor &x, int64_t seed, double p)
+    static torch::Tensor forward(AutogradContext *context, const torch::Tensor &x, int64_t seed,
+                                 double probability)
     {
+        // Only the seed and the probability are kept: backward draws the same mask again.
         context->saved_data["seed"] = seed;
-        context->saved_data["p"] = p;
-        return masked(x, static_cast<uint64_t>(seed), p);
+        context->saved_data["probability"] = probability;
+        return masked(x, static_cast<uint64_t>(seed), probability);
     }
 
     static variable_list backward(AutogradContext *context, variable_list gradOutputs)
     {
         const auto seed = static_cast<uint64_t>(context->saved_data["seed"].toInt());
-        const double p = context->saved_data["p"].toDouble();
-        return {masked(gradOutputs[0], seed, p), torch::Tensor(), torch::Tensor()};
+        const double probability = context->saved_data["probability"].toDouble();
+        return {masked(gradOutputs[0], seed, probability), torch::Tensor(), torch::Tensor()};
     }
 };
 

@@ -24,7 +24,6 @@ public:
     // [rows, length, hidden] after the frozen layers for a batch collated from the examples (padding zero).
     // Each example is computed alone, so its output does not depend on the batch it first came in.
     torch::Tensor hidden(const Batch &batch);
-    int64_t cachedBytes() const { return m_bytes; }
 
 private:
     torch::Tensor compute(size_t example) const;

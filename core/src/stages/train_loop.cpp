@@ -6,6 +6,7 @@
 #include "emloc/atomic_file.h"
 #include "emloc/error.h"
 #include "emloc/memory.h"
+#include "emloc/memory_plan.h"
 #include "emloc/trainer.h"
 
 #include <ATen/autocast_mode.h>
@@ -83,9 +84,10 @@ std::unique_ptr<FrozenPrefix> frozenPrefixFor(CausalLM &model, const TrainOption
     const int64_t first = *std::min_element(options.loraLayers.begin(), options.loraLayers.end());
     if (first < 1)
         return nullptr;
-    const int64_t weights =
-        model.config().totalParameters() * static_cast<int64_t>(c10::elementSize(model.placement().dtype));
-    const int64_t maxBytes = options.frozenPrefixBytes > 0 ? options.frozenPrefixBytes : weights / 4;
+    PlanSettings cap; // the planner's rule, at the model's own value size
+    cap.valueBytes = static_cast<int64_t>(c10::elementSize(model.placement().dtype));
+    cap.frozenPrefixBytes = options.frozenPrefixBytes;
+    const int64_t maxBytes = frozenPrefixCapBytes(model.config(), cap);
     feedback.log(LogLevel::Info, "Layers 0-" + std::to_string(first - 1) +
                                      " are frozen: their outputs are computed once per example (up to " +
                                      formatBytes(maxBytes) + " kept).");
