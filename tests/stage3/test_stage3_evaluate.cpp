@@ -117,6 +117,109 @@ private Q_SLOTS:
         QVERIFY(lossClamped < lossUncorrected);
     }
 
+    // The emulator is evaluated as stage 2 trains it, on its factors, with the LoRA merged exactly as a
+    // rank k + r projection: same logits as the composed dense emulator + merged LoRA, at the factors' size.
+    void factoredEmulatorWithLoraEqualsComposed()
+    {
+        QTemporaryDir dir;
+        const std::string root = dir.path().toStdString();
+        core::ModelConfig config = smallConfig("llama");
+        auto original = randomWeights(config, 5);
+        const int64_t k = 6;
+        const int64_t r = 3;
+        writeEmulatorFolder(root + "/emulator", config, *original, k);
+        const core::PeftAdapter adapter = randomAdapter(*original, allModules(config), r, 6.0, 17, 0.3);
+
+        auto composed = core::openEmulatorWeights(root + "/emulator", original);
+        auto factored = core::openEmulatorWeights(root + "/emulator", original, core::EmulatorView::Factored);
+        const std::string q = "model.layers.0.self_attn.q_proj";
+        const std::string lastDown =
+            "model.layers." + std::to_string(config.numLayers - 1) + ".mlp.down_proj";
+        QVERIFY(composed->contains(q + ".weight"));
+        QVERIFY(!factored->contains(q + ".weight")); // the original's dense weight must not show through
+        QVERIFY(factored->contains(q + ".weight_u") && factored->contains(q + ".weight_v"));
+        QVERIFY(factored->contains(lastDown + ".weight")); // stored dense by the emulator
+        QVERIFY(factored->contains("model.embed_tokens.weight"));
+
+        auto mergedFactored = core::mergeAdapterWeights(factored, adapter);
+        const int64_t out = original->shape(q + ".weight")[0];
+        const int64_t in = original->shape(q + ".weight")[1];
+        QCOMPARE(mergedFactored->shape(q + ".weight_u"), (std::vector<int64_t>{out, k + r}));
+        QCOMPARE(mergedFactored->shape(q + ".weight_v"), (std::vector<int64_t>{k + r, in}));
+        QCOMPARE(mergedFactored->tensor(q + ".weight_u").sizes().vec(), (std::vector<int64_t>{out, k + r}));
+
+        // The reference in float64: W_E + s B A composed densely from the same stored factors.
+        auto reference = std::make_shared<MemoryWeights>(*original);
+        for (const core::PeftLoraModule &entry : adapter.modules) {
+            const std::string &module = entry.module;
+            const torch::Tensor emulated =
+                factored->contains(module + ".weight")
+                    ? factored->tensor(module + ".weight").to(torch::kFloat64)
+                    : factored->tensor(module + ".weight_u")
+                          .to(torch::kFloat64)
+                          .matmul(factored->tensor(module + ".weight_v").to(torch::kFloat64));
+            reference->tensors[module + ".weight"] = emulated + updateOf(adapter, entry);
+        }
+        core::CausalLMOptions options;
+        options.placement.dtype = torch::kFloat64;
+        core::CausalLM lowRank(config, core::mergeAdapterWeights(factored, adapter, torch::kFloat64),
+                               options);
+        core::CausalLM dense(config, reference, options);
+        int64_t lowRankParameters = 0;
+        int64_t denseParameters = 0;
+        for (const auto &[name, tensor] : lowRank.namedTensors())
+            lowRankParameters += tensor.numel();
+        for (const auto &[name, tensor] : dense.namedTensors())
+            denseParameters += tensor.numel();
+        QVERIFY(lowRankParameters < denseParameters);
+
+        torch::manual_seed(3);
+        const torch::Tensor ids = torch::randint(0, config.vocabSize, {2, 9});
+        torch::NoGradGuard noGrad;
+        const torch::Tensor expected = dense.forward(ids);
+        const double difference = (lowRank.forward(ids) - expected).abs().max().item<double>();
+        // Both in float64 from the same stored factors; only the order of summation differs.
+        QVERIFY2(difference < 1e-10 * std::max(1.0, expected.abs().max().item<double>()),
+                 std::to_string(difference).c_str());
+        // And the float32 merge the evaluation runs agrees with the composed emulator's dense merge.
+        core::CausalLM lowRank32(config, mergedFactored);
+        core::CausalLM dense32(config, core::mergeAdapterWeights(composed, adapter));
+        QVERIFY(torch::allclose(lowRank32.forward(ids), dense32.forward(ids), 1e-4, 1e-4));
+
+        // An adapter for another shape is refused on factors as on dense weights.
+        core::PeftAdapter wrong = adapter;
+        wrong.modules.front().a = torch::randn({r, in + 1});
+        try {
+            core::mergeAdapterWeights(factored, wrong);
+            QFAIL("an adapter of the wrong shape was merged into the factors");
+        } catch (const core::Error &error) {
+            QVERIFY2(std::string(error.what()).find(q) != std::string::npos, error.what());
+        }
+    }
+
+    // The dense merge is W + s B A rounded once from float64, and never writes into a weight that its
+    // source still holds (in-memory weights, a shared model).
+    void denseMergeIsExactAndLeavesTheBaseAlone()
+    {
+        core::ModelConfig config = smallConfig("llama");
+        auto original = randomWeights(config, 8);
+        const core::PeftAdapter adapter = randomAdapter(*original, allModules(config), 4, 8.0, 23, 0.3);
+        const std::string name = "model.layers.1.mlp.up_proj.weight";
+        const torch::Tensor before = original->tensor(name).clone();
+        auto merged = core::mergeAdapterWeights(original, adapter);
+        const torch::Tensor first = merged->tensor(name);
+        QVERIFY(torch::equal(original->tensor(name), before));
+        QVERIFY(torch::equal(merged->tensor(name), first));
+        const core::PeftLoraModule *entry = adapter.find("model.layers.1.mlp.up_proj");
+        QVERIFY(entry);
+        const torch::Tensor exact = before.to(torch::kFloat64) + updateOf(adapter, *entry);
+        // Within half a float32 unit in the last place of the exact sum (a rounding margin for the
+        // float64 arithmetic itself).
+        const torch::Tensor ulp =
+            (torch::nextafter(first, torch::full_like(first, INFINITY)) - first).to(torch::kFloat64);
+        QVERIFY(((first.to(torch::kFloat64) - exact).abs() <= 0.5 * ulp * (1 + 1e-6)).all().item<bool>());
+    }
+
     void matchMetrics()
     {
         QVERIFY(core::textMatches("  42 \n", "42", core::MatchMetric::Exact));

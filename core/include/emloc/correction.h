@@ -24,8 +24,14 @@ namespace emloc::core {
 // one, and `original`'s tensor for anything the emulator folder leaves out (embeddings, norms, lm_head
 // when the emulator only stores factors). Error names the folder when it is missing or holds no
 // safetensors.
+enum class EmulatorView {
+    Composed, // "<module>.weight" = Wu Wv: what the correction compares with the original
+    Factored, // "<module>.weight_u" / "<module>.weight_v" as stored: how the emulator runs (LowRankLinear),
+              // at its own size; the original's dense "<module>.weight" stays hidden
+};
 std::shared_ptr<WeightSource> openEmulatorWeights(const std::string &emulatorDir,
-                                                  std::shared_ptr<WeightSource> original);
+                                                  std::shared_ptr<WeightSource> original,
+                                                  EmulatorView view = EmulatorView::Composed);
 
 struct ModuleCorrection
 {

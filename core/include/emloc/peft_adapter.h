@@ -78,7 +78,9 @@ void writePeftAdapter(const PeftAdapter &adapter, const std::string &folder,
 
 // `base` with `adapter` merged into its projections: tensor("<module>.weight") returns
 // W + scale B A computed in float64 and returned in W's dtype (or float32 when `dtype` is given);
-// every other tensor passes through. Shares `base`; thread-safe as `base` is.
+// every other tensor passes through. A projection `base` stores as an emulator's factors Wu Wv stays
+// factored, exactly: "<module>.weight_u" becomes [Wu | scale B] and "<module>.weight_v" [Wv ; A].
+// Shares `base`; thread-safe as `base` is.
 std::shared_ptr<WeightSource> mergeAdapterWeights(std::shared_ptr<WeightSource> base, PeftAdapter adapter,
                                                   torch::ScalarType dtype = torch::kFloat32);
 

@@ -1,5 +1,5 @@
-// The emulator folder of stage 1 read as dense weights under the original model's names, so the
-// correction and the evaluation can treat it like any model.
+// The emulator folder of stage 1 read under the original model's names: composed into dense weights for
+// the correction, or with its factors as stored for running it (evaluation).
 #include "emloc/correction.h"
 
 #include "emloc/error.h"
@@ -25,8 +25,8 @@ bool endsWith(const std::string &text, const std::string &suffix)
 class EmulatorWeightSource : public WeightSource
 {
 public:
-    EmulatorWeightSource(const std::string &folder, std::shared_ptr<WeightSource> original)
-        : m_folder(folder), m_model(folder), m_original(std::move(original))
+    EmulatorWeightSource(const std::string &folder, std::shared_ptr<WeightSource> original, EmulatorView view)
+        : m_folder(folder), m_model(folder), m_original(std::move(original)), m_view(view)
     {
         std::set<std::string> names;
         for (const std::string &name : m_model.names()) {
@@ -37,25 +37,28 @@ public:
                                 "' without its partner factor (" + module + kFactorU + " / " + kFactorV +
                                 "); rebuild the emulator.");
                 m_factored.insert(module + kWeight);
-                names.insert(module + kWeight);
+                names.insert(m_view == EmulatorView::Composed ? module + kWeight : name);
             } else {
                 names.insert(name);
             }
         }
         if (m_original)
             for (const std::string &name : m_original->names())
-                names.insert(name);
+                if (!hiddenOriginal(name))
+                    names.insert(name);
         m_names.assign(names.begin(), names.end());
     }
 
     std::vector<std::string> names() const override { return m_names; }
     bool contains(const std::string &name) const override
     {
-        return m_factored.count(name) || m_model.contains(name) || (m_original && m_original->contains(name));
+        if (m_view == EmulatorView::Composed && m_factored.count(name))
+            return true;
+        return m_model.contains(name) || (m_original && !hiddenOriginal(name) && m_original->contains(name));
     }
     std::vector<int64_t> shape(const std::string &name) const override
     {
-        if (m_factored.count(name)) {
+        if (m_view == EmulatorView::Composed && m_factored.count(name)) {
             const std::string module = name.substr(0, name.size() - kWeight.size());
             return {m_model.info(module + kFactorU).shape.at(0), m_model.info(module + kFactorV).shape.at(1)};
         }
@@ -65,7 +68,7 @@ public:
     }
     torch::Tensor tensor(const std::string &name) const override
     {
-        if (m_factored.count(name)) {
+        if (m_view == EmulatorView::Composed && m_factored.count(name)) {
             const std::string module = name.substr(0, name.size() - kWeight.size());
             torch::Tensor u = m_model.tensor(module + kFactorU).to(torch::kFloat64);
             torch::Tensor v = m_model.tensor(module + kFactorV).to(torch::kFloat64);
@@ -81,9 +84,15 @@ public:
     }
 
 private:
+    // Factored, the original's dense weight of a compressed projection must not show through: the
+    // model loader would take it instead of the factors.
+    bool hiddenOriginal(const std::string &name) const
+    {
+        return m_view == EmulatorView::Factored && m_factored.count(name) > 0;
+    }
     const WeightSource &originalOrError(const std::string &name) const
     {
-        if (!m_original || !m_original->contains(name))
+        if (!m_original || hiddenOriginal(name) || !m_original->contains(name))
             throw Error("The emulator '" + m_folder + "' has no tensor '" + name +
                         "' (neither dense nor as factors) and the original model has none either.");
         return *m_original;
@@ -92,14 +101,15 @@ private:
     std::string m_folder;
     SafetensorsModel m_model;
     std::shared_ptr<WeightSource> m_original;
-    std::set<std::string> m_factored;
+    EmulatorView m_view;
+    std::set<std::string> m_factored; // "<module>.weight" of each projection stored as factors
     std::vector<std::string> m_names;
 };
 
 } // namespace
 
 std::shared_ptr<WeightSource> openEmulatorWeights(const std::string &emulatorDir,
-                                                  std::shared_ptr<WeightSource> original)
+                                                  std::shared_ptr<WeightSource> original, EmulatorView view)
 {
     namespace fs = std::filesystem;
     std::error_code error;
@@ -112,7 +122,7 @@ std::shared_ptr<WeightSource> openEmulatorWeights(const std::string &emulatorDir
         throw Error("The emulator folder '" + emulatorDir +
                     "' holds no model.safetensors: it is not a finished emulator; build it again with "
                     "`emloc build-emulator`.");
-    return std::make_shared<EmulatorWeightSource>(emulatorDir, std::move(original));
+    return std::make_shared<EmulatorWeightSource>(emulatorDir, std::move(original), view);
 }
 
 } // namespace emloc::core

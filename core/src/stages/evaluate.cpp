@@ -339,7 +339,8 @@ EvaluationResult evaluateCandidates(const EvaluationOptions &options, const Orig
         validatePeftAdapter(*adapter, *files.weights, options.modelPath);
     }
     if (!options.emulatorPath.empty()) {
-        auto emulator = openEmulatorWeights(options.emulatorPath, files.weights);
+        // The emulator runs as stage 2 trained it, on its factors: its evaluation peak is its own size.
+        auto emulator = openEmulatorWeights(options.emulatorPath, files.weights, EmulatorView::Factored);
         if (adapter)
             candidates.emplace_back("emulator+lora", mergeAdapterWeights(emulator, *adapter));
         else
