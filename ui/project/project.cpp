@@ -1,5 +1,7 @@
 #include "project/project.h"
 
+#include "emloc/projections.h"
+
 #include <QCoreApplication>
 #include <QDir>
 #include <QFile>
@@ -12,6 +14,14 @@
 #include <cmath>
 
 namespace emloc::ui {
+
+QStringList defaultTargetModules()
+{
+    QStringList targets;
+    for (const std::string &name : core::decoderProjections())
+        targets << QString::fromStdString(name);
+    return targets;
+}
 
 namespace {
 

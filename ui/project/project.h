@@ -8,13 +8,16 @@
 
 namespace emloc::ui {
 
+// core's default LoRA targets: the seven projections of a decoder layer.
+QStringList defaultTargetModules();
+
 // LoRA and optimizer settings; the defaults are the reference recipe of the EMLoC paper.
 struct TrainingSettings
 {
     int loraRank = 8;
     double loraAlpha = 16;
     double loraDropout = 0.05;
-    QStringList targetModules{"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"};
+    QStringList targetModules = defaultTargetModules();
     double learningRate = 2e-4;
     int batchSize = 2;
     int gradientAccumulation = 4;

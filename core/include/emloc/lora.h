@@ -2,6 +2,7 @@
 
 #include "emloc/causal_lm.h"
 #include "emloc/linear.h"
+#include "emloc/projections.h"
 
 #include <torch/torch.h>
 
@@ -22,8 +23,7 @@ struct LoraConfig
     double dropout = 0.05;
     bool rsLora = false; // scale alpha / sqrt(r) instead of alpha / r
     // Local projection names ("q_proj", ..., "down_proj") or full module names.
-    std::vector<std::string> targets = {"q_proj",    "k_proj",  "v_proj",   "o_proj",
-                                        "gate_proj", "up_proj", "down_proj"};
+    std::vector<std::string> targets = decoderProjections();
     double scale() const;
 };
 

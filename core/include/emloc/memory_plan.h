@@ -1,6 +1,7 @@
 #pragma once
 
 #include "emloc/model_config.h"
+#include "emloc/projections.h"
 
 #include <cstdint>
 #include <string>
@@ -15,8 +16,7 @@ struct PlanSettings
     int64_t sequenceLength = 512;
     int64_t loraRank = 8;
     // Local projection names that get LoRA ("q_proj", ... "down_proj").
-    std::vector<std::string> loraTargets = {"q_proj",    "k_proj",  "v_proj",   "o_proj",
-                                            "gate_proj", "up_proj", "down_proj"};
+    std::vector<std::string> loraTargets = decoderProjections();
     bool gradientCheckpointing = true;
     bool cuda = false;      // CUDA: bf16 weights and activations; CPU: float32
     int64_t valueBytes = 0; // bytes per weight and activation value (2: bf16/fp16, 4: fp32); 0: by device

@@ -3,6 +3,7 @@
 #include "emloc/atomic_file.h"
 #include "emloc/error.h"
 #include "emloc/low_rank_linear.h"
+#include "emloc/projections.h"
 #include "emloc/safetensors.h"
 #include "io/staging_folder.h"
 
@@ -16,9 +17,6 @@
 namespace emloc::core {
 
 namespace {
-
-const std::vector<std::string> kProjectionOrder = {"q_proj",    "k_proj",  "v_proj",   "o_proj",
-                                                   "gate_proj", "up_proj", "down_proj"};
 
 std::string joinPath(const std::string &folder, const std::string &name)
 {
@@ -68,9 +66,9 @@ bool parseKey(const std::string &key, std::string &module, char &factor)
 int64_t projectionRank(const std::string &module)
 {
     const std::string local = peftModuleLocalName(module);
-    auto it = std::find(kProjectionOrder.begin(), kProjectionOrder.end(), local);
-    return it == kProjectionOrder.end() ? static_cast<int64_t>(kProjectionOrder.size())
-                                        : static_cast<int64_t>(it - kProjectionOrder.begin());
+    const std::vector<std::string> &order = decoderProjections();
+    auto it = std::find(order.begin(), order.end(), local);
+    return it == order.end() ? static_cast<int64_t>(order.size()) : static_cast<int64_t>(it - order.begin());
 }
 
 void sortModules(std::vector<PeftLoraModule> &modules)
