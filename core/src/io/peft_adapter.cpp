@@ -456,7 +456,8 @@ private:
         const int64_t rows = std::max<int64_t>(1, kBlockElements / std::max<int64_t>(1, w.size(1)));
         for (int64_t row = 0; row < w.size(0); row += rows) {
             const int64_t count = std::min(rows, w.size(0) - row);
-            torch::Tensor block = w.narrow(0, row, count).to(torch::kFloat64);
+            // A copy even when W is float64 already: W may belong to someone else.
+            torch::Tensor block = w.narrow(0, row, count).to(torch::kFloat64, false, /*copy=*/true);
             block.addmm_(b.narrow(0, row, count), a);
             merged.narrow(0, row, count).copy_(block);
         }
