@@ -48,11 +48,11 @@ std::string peakText(int64_t bytes)
 
 void printSummary(const core::PipelineResult &result)
 {
-    std::printf("\n%-26s %10s %12s  %s\n", "Stage", "Time", "Peak memory", "Output");
+    std::printf("\n%-26s %10s %12s %12s  %s\n", "Stage", "Time", "Peak memory", "Planned", "Output");
     for (const auto &stage : result.stages)
-        std::printf("%-26s %9.1fs %12s  %s%s\n", stageTitle(stage.stage).c_str(), stage.seconds,
-                    peakText(stage.peakMemoryBytes).c_str(), stage.output.c_str(),
-                    stage.skipped ? "  (reused)" : "");
+        std::printf("%-26s %9.1fs %12s %12s  %s%s\n", stageTitle(stage.stage).c_str(), stage.seconds,
+                    peakText(stage.peakMemoryBytes).c_str(), peakText(stage.plannedPeakBytes).c_str(),
+                    stage.output.c_str(), stage.skipped ? "  (reused)" : "");
     int64_t emlocPeak = -1;
     for (const auto &stage : result.stages)
         if (stage.stage == "emulator" || stage.stage == "train" || stage.stage == "correct" ||

@@ -3,6 +3,8 @@
 // setting reruns only the stages that depend on it.
 #include "../common/test_support.h"
 
+#include "emloc/memory_plan.h"
+#include "emloc/model_files.h"
 #include "emloc/peft_adapter.h"
 #include "emloc/pipeline.h"
 
@@ -76,6 +78,27 @@ private Q_SLOTS:
             QVERIFY2(stage["peak_memory_bytes"].toDouble() > 0, qPrintable(stage["stage"].toString()));
         }
         QVERIFY(summary["inference_peak_memory_bytes"].toDouble() > 0);
+        // Beside each planned stage's measured peak, the planner's prediction for the run's settings.
+        const auto config = emloc::core::loadPipelineConfig(m_dir.filePath("run.json").toStdString());
+        const auto model = emloc::core::openModel(config.model).config;
+        const auto plan =
+            emloc::core::planMemory(emloc::core::plannableConfig(model),
+                                    emloc::core::pipelinePlanSettings(config), summary["ratio"].toDouble());
+        const QMap<QString, int64_t> planned = {
+            {"emulator", plan.construction.totalBytes()},
+            {"train", plan.fineTuning.totalBytes()},
+            {"correct", plan.correction.totalBytes()},
+            {"refine", emloc::core::pipelineRefinementBytes(config, model)},
+            {"evaluate", -1},
+            {"export", -1}};
+        for (const auto &value : stages) {
+            const QJsonObject stage = value.toObject();
+            const QString name = stage["stage"].toString();
+            QVERIFY2(planned.contains(name), qPrintable(name));
+            QCOMPARE(static_cast<int64_t>(stage["planned_peak_memory_bytes"].toDouble()), planned[name]);
+        }
+        QVERIFY(planned["train"] > 0 && planned["refine"] > 0);
+        QVERIFY2(run.out.contains("Planned"), qPrintable(describe(run)));
         const QJsonArray models = summary["evaluation"].toObject()["models"].toArray();
         QCOMPARE(models.size(), 4);
         for (const auto &model : models)

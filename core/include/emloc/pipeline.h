@@ -82,6 +82,9 @@ struct StageReport
     bool skipped = false;
     double seconds = 0;
     int64_t peakMemoryBytes = -1; // measured while the stage ran (process RSS / CUDA allocator)
+    // The planner's prediction of that peak for this run's settings and ratio (the figure a budget is
+    // held to); -1 for stages it does not plan (evaluation, export).
+    int64_t plannedPeakBytes = -1;
     std::string output;
     nlohmann::json details; // the stage's own result (build, training, correction report, ...)
 };

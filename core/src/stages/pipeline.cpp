@@ -149,6 +149,23 @@ double chooseEmulatorRatio(const PipelineConfig &config, const ModelFiles &files
     return choice.ratio;
 }
 
+// Each planned stage's predicted peak beside its measured one, so the summary, the CLI table and the bench
+// show whether the planner (the budget's guarantee) held.
+void recordPlannedPeaks(const PipelineConfig &config, const ModelConfig &model, PipelineResult &result)
+{
+    const MemoryPlan plan = planMemory(plannableConfig(model), pipelinePlanSettings(config), result.ratio);
+    for (StageReport &report : result.stages) {
+        if (report.stage == "emulator")
+            report.plannedPeakBytes = plan.construction.totalBytes();
+        else if (report.stage == "train")
+            report.plannedPeakBytes = plan.fineTuning.totalBytes();
+        else if (report.stage == "correct")
+            report.plannedPeakBytes = plan.correction.totalBytes();
+        else if (report.stage == "refine")
+            report.plannedPeakBytes = pipelineRefinementBytes(config, model);
+    }
+}
+
 // Refinement holds the whole original model, so a budget that the EMLoC stages fit may not fit it (it
 // does not depend on the ratio). Then the run ships the corrected adapter and says why.
 bool refinementFitsBudget(const PipelineConfig &config, const ModelConfig &model, Feedback &feedback)
@@ -486,6 +503,7 @@ nlohmann::json PipelineResult::toJson() const
                              {"skipped", stage.skipped},
                              {"seconds", stage.seconds},
                              {"peak_memory_bytes", stage.peakMemoryBytes},
+                             {"planned_peak_memory_bytes", stage.plannedPeakBytes},
                              {"output", stage.output},
                              {"details", stage.details}});
     nlohmann::json exportList = nlohmann::json::array();
@@ -583,6 +601,7 @@ PipelineResult runPipeline(const PipelineConfig &config, Feedback &feedback)
     }
     if (!config.exports.empty())
         run.exportStage();
+    recordPlannedPeaks(config, run.original.config, run.result);
     writeFileAtomically((fs::path(config.outputDir) / "summary.json").string(),
                         run.result.toJson().dump(2) + "\n");
     return run.result;
