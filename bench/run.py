@@ -235,6 +235,15 @@ def refine(device, corrected, out):
                   MAX_LENGTH, "--overwrite"], device)
 
 
+def planned(device, stage, ratio=0.4, samples=64, max_length=MAX_LENGTH):
+    """The planner's predicted peak of one stage (`emloc plan --json`: "inference", "construction", "fine_tuning",
+    "correction", "refinement", "full_lora") for the recipe's batch and these settings: printed beside the measured
+    peak, because a budget is held to it."""
+    plan = emloc(["plan", MODEL, "--ratio", str(ratio), "--calibration-samples", str(samples), "--max-length",
+                  str(max_length), "--batch", "2", "--lora-rank", "8"], device)
+    return plan[stage]["total_bytes"]
+
+
 def resting_rss():
     """RSS high-water mark of an `emloc` process that only loads its libraries (LibTorch with CUDA) and lists
     the devices: the floor under every CPU peak below, paid before any tensor exists."""
@@ -256,15 +265,16 @@ def comparison(args, work, matmul_rate):
         model_config = json.load(f)
 
     # Inference of the full model: the budget EMLoC promises to stay within.
+    # Sequences per forward as in the recipe's training batch (and the plan's), so the two compare.
     inference = emloc(["evaluate-loss", MODEL, "--data", TRAIN, "--calibration-samples", "64",
-                       "--max-length", MAX_LENGTH], args.device)
+                       "--max-length", MAX_LENGTH, "--batch", "2"], args.device)
     memory = [{"what": "inference of the full model", "peak_bytes": inference["peak_memory_bytes"],
-               "seconds": inference["seconds"]}]
+               "planned_bytes": planned(args.device, "inference"), "seconds": inference["seconds"]}]
     if args.device == "cpu":
         memory.append({"what": "emloc at rest (libraries loaded)", "peak_bytes": resting_rss(), "seconds": 0})
     full = train(args.device, MODEL, os.path.join(work, "full-lora"), steps)
     memory.append({"what": "LoRA on the full model", "peak_bytes": full["peak_memory_bytes"],
-                   "seconds": full["seconds"], "seconds_per_step": full["seconds_per_step"],
+                   "planned_bytes": planned(args.device, "full_lora"), "seconds": full["seconds"], "seconds_per_step": full["seconds_per_step"],
                    "flop_fraction": flop_fraction(full, matmul_rate)})
     full_eval = evaluate(args.device, examples, adapter=full["adapter_dir"], original=True)
     quality = []
@@ -306,14 +316,15 @@ def comparison(args, work, matmul_rate):
                             "detail": "%d of %d blocks kept" % (kept, model_config["num_hidden_layers"])
                             if method.startswith("layer drop") else ""})
         memory.append({"what": "EMLoC stage 1 (ratio %s)" % tag, "peak_bytes": built["peak_memory_bytes"],
-                       "seconds": built["seconds"]})
+                       "planned_bytes": planned(args.device, "construction", ratio), "seconds": built["seconds"]})
         memory.append({"what": "EMLoC stage 2 (ratio %s)" % tag, "peak_bytes": trained["peak_memory_bytes"],
-                       "seconds": trained["seconds"], "seconds_per_step": trained["seconds_per_step"],
+                       "planned_bytes": planned(args.device, "fine_tuning", ratio), "seconds": trained["seconds"], "seconds_per_step": trained["seconds_per_step"],
                        "flop_fraction": flop_fraction(trained, matmul_rate)})
         memory.append({"what": "EMLoC stage 3 (ratio %s)" % tag, "peak_bytes": corrected["peak_memory_bytes"],
-                       "seconds": corrected["seconds"]})
+                       "planned_bytes": planned(args.device, "correction", ratio), "seconds": corrected["seconds"]})
         memory.append({"what": "EMLoC refinement, 4 layers (ratio %s)" % tag,
                        "peak_bytes": refined["training"]["peak_memory_bytes"],
+                       "planned_bytes": planned(args.device, "refinement", ratio),
                        "seconds": refined["training"]["seconds"]})
     return memory, quality, steps
 
@@ -332,9 +343,11 @@ def scaling(args, work):
                              "--steps", "3", "--batch", "2", "--grad-accum", "4", "--max-length", str(length)],
                             args.device)
             corrected = correct(args.device, emulator, trained["adapter_dir"], os.path.join(work, "scaling-corrected-" + tag))
-            for name, result in (("emulator", built), ("train", trained), ("correct", corrected)):
+            for name, result, stage in (("emulator", built, "construction"), ("train", trained, "fine_tuning"),
+                                        ("correct", corrected, "correction")):
                 row = {"max_length": length, "calibration_samples": count, "stage": name,
-                       "seconds": result["seconds"], "peak_bytes": result["peak_memory_bytes"]}
+                       "seconds": result["seconds"], "peak_bytes": result["peak_memory_bytes"],
+                       "planned_bytes": planned(args.device, stage, 0.4, count, length)}
                 if name == "train":
                     row["seconds_per_step"] = result["seconds_per_step"]
                 rows.append(row)
@@ -390,15 +403,21 @@ def print_throughput(rows):
         print("%-58s %8.3g %-9s %s" % (row["what"], row["value"], row["unit"], row["note"]))
 
 
+def of_plan(row):
+    """Measured peak / the planner's prediction: at most 1.00 where the planner is conservative, as a budget needs."""
+    return "%.2f" % (row["peak_bytes"] / row["planned_bytes"]) if row.get("planned_bytes") else "-"
+
+
 def print_comparison(memory, quality, steps):
-    print("\n%-36s %10s %9s %8s %9s" % ("Peak memory and time (%d steps)" % steps, "peak", "seconds", "s/step",
-                                        "FLOP rate"))
+    print("\n%-36s %10s %10s %7s %9s %8s %9s" % ("Peak memory and time (%d steps)" % steps, "peak", "planned",
+                                                 "of plan", "seconds", "s/step", "FLOP rate"))
     for row in memory:
         per_step = row.get("seconds_per_step")
         fraction = row.get("flop_fraction")
-        print("%-36s %10s %9.1f %8s %9s" % (row["what"], mib(row["peak_bytes"]), row["seconds"],
-                                            "%.2f" % per_step if per_step else "-",
-                                            "%.0f%%" % (100 * fraction) if fraction else "-"))
+        print("%-36s %10s %10s %7s %9.1f %8s %9s" % (row["what"], mib(row["peak_bytes"]),
+                                                     mib(row.get("planned_bytes")), of_plan(row), row["seconds"],
+                                                     "%.2f" % per_step if per_step else "-",
+                                                     "%.0f%%" % (100 * fraction) if fraction else "-"))
     inference = memory[0]["peak_bytes"]
     full = next(r for r in memory if r["what"] == "LoRA on the full model")
     rest = next((r["peak_bytes"] for r in memory if r["what"].startswith("emloc at rest")), 0)
@@ -421,10 +440,12 @@ def percent(rate):
 
 
 def print_scaling(rows):
-    print("\n%-8s %-8s %-9s %9s %10s" % ("length", "samples", "stage", "seconds", "peak"))
+    print("\n%-8s %-8s %-9s %9s %10s %10s %7s" % ("length", "samples", "stage", "seconds", "peak", "planned",
+                                                 "of plan"))
     for row in rows:
-        print("%-8d %-8d %-9s %9.1f %10s" % (row["max_length"], row["calibration_samples"], row["stage"],
-                                            row["seconds"], mib(row["peak_bytes"])))
+        print("%-8d %-8d %-9s %9.1f %10s %10s %7s" % (row["max_length"], row["calibration_samples"], row["stage"],
+                                                     row["seconds"], mib(row["peak_bytes"]),
+                                                     mib(row["planned_bytes"]), of_plan(row)))
 
 
 def plot(path, memory, quality):
