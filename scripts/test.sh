@@ -2,16 +2,18 @@
 # The README's test command, and CI's. Without arguments it runs everything, in this order:
 #   1. setup (idempotent) and the Release build of the programs, which the package and the demo use;
 #   2. the formatting check;
-#   3. the suite built with AddressSanitizer + UndefinedBehaviorSanitizer (preset asan): every unit, cli,
-#      gui and reference suite, the file readers among them. On the Release build instead: the package
-#      test (it installs the .deb), and the suites labelled `slow` (end-to-end runs of the real demo model
-#      through the CLI, whose code paths the sanitized suites and the fuzzers already cover; under ASan at
-#      -O1 they took a third of CI). The suites labelled `memory` (bounds that ASan's quarantine and
-#      shadow memory inflate) run on the Release build too;
+#   3. the suites built with AddressSanitizer + UndefinedBehaviorSanitizer (preset asan): the unit and
+#      reference suites, the file readers among them, which call the engine in-process. On the Release
+#      build instead, once: the suites that drive the built programs (labels gui, cli: the Studio's pages
+#      and the CLI as a user calls it, whose engine code the sanitized suites and the fuzzers cover), the
+#      suites labelled `slow` (end-to-end runs of the real demo model), those labelled `memory` (bounds
+#      that ASan's quarantine and shadow memory inflate; a unit suite among them runs under ASan too)
+#      and the package test (it installs the .deb).
+#      The Release build compiles the CLI and the Studio for the package anyway; compiling them and their
+#      suites a second time under ASan took a quarter of CI (see the README's design notes);
 #   4. the GUI's worker suites under ThreadSanitizer (preset tsan);
 #   5. the file readers fuzzed for EMLOC_FUZZ_SECONDS (default 60) per target (scripts/fuzz.sh).
-# The suite runs once, under the sanitizers, and not a second time on the Release build: the asan build
-# compiles the same code at -O1, and CI's 90 minutes do not hold both runs (see the README's design notes).
+# Each suite runs once: CI's 90 minutes (and the 60 we keep them under) do not hold two runs of it.
 # With a preset or ctest options it runs only that: `scripts/test.sh -L unit` (Release build),
 # `scripts/test.sh --preset asan -R tokenizer`, `scripts/test.sh --preset tsan`.
 # Usage: scripts/test.sh [--preset default|debug|asan|tsan] [ctest options]
@@ -62,20 +64,21 @@ section "Checking formatting (clang-format, .clang-format at the root)"
 section "Building the suite with AddressSanitizer + UndefinedBehaviorSanitizer (preset asan)"
 t1=$(date +%s)
 configure_preset asan
-mapfile -t asan_suites < <(suites asan -LE "package|slow")
-cmake --build --preset asan --target emloc "${asan_suites[@]}"
+ON_RELEASE="package|slow|gui|cli"
+mapfile -t asan_suites < <(suites asan -LE "$ON_RELEASE")
+cmake --build --preset asan --target "${asan_suites[@]}"
 asan_build_seconds=$(elapsed "$t1")
 
-section "Running the suite under ASan + UBSan (all but the package and the slow end-to-end suites)"
+section "Running the unit and reference suites under ASan + UBSan"
 t2=$(date +%s)
-ctest --preset asan -j 2 -LE "package|slow" || status=1
+ctest --preset asan -j 2 -LE "$ON_RELEASE" || status=1 # a `unit memory` suite runs under both
 asan_test_seconds=$(elapsed "$t2")
 
-section "On the Release build: the package, the slow end-to-end suites, and the memory bounds ASan inflates"
+section "On the Release build: the Studio's and the CLI's suites, the slow end-to-end ones, the memory bounds, the package"
 t3=$(date +%s)
-mapfile -t release_suites < <(suites default -L "slow|memory" -LE package)
+mapfile -t release_suites < <(suites default -L "$ON_RELEASE|memory" -LE package)
 cmake --build --preset default --target "${release_suites[@]}"
-ctest --preset default -j 2 -L "package|slow|memory" || status=1
+ctest --preset default -j 2 -L "$ON_RELEASE|memory" || status=1
 
 section "The GUI's worker suites under ThreadSanitizer (preset tsan)"
 build_preset tsan
@@ -89,7 +92,7 @@ if [ "$FUZZ_SECONDS" != 0 ]; then
     "$ROOT/scripts/fuzz.sh" "$FUZZ_SECONDS" || status=1
 fi
 
-printf '\nSetup and Release build: %d s; asan build: %d s; suite under asan: %d s; Release suites and tsan: %d s; ' \
+printf '\nSetup and Release build: %d s; asan build: %d s; suites under asan: %d s; Release suites and tsan: %d s; ' \
     "$setup_seconds" "$asan_build_seconds" "$asan_test_seconds" "$package_tsan_seconds"
 printf 'fuzzing: %d s; total: %d s\n' "$(elapsed "$t4")" "$(elapsed "$t0")"
 [ $status = 0 ] && echo "All checks passed." || echo "Some checks FAILED (see above)."
