@@ -75,9 +75,9 @@ private Q_SLOTS:
             const QJsonObject stage = value.toObject();
             QVERIFY2(!stage["skipped"].toBool(), qPrintable(stage["stage"].toString()));
             QVERIFY2(stage["seconds"].toDouble() > 0, qPrintable(stage["stage"].toString()));
-            QVERIFY2(stage["peak_memory_bytes"].toDouble() > 0, qPrintable(stage["stage"].toString()));
+            QVERIFY2(stage["peak_memory_bytes"].toInteger() > 0, qPrintable(stage["stage"].toString()));
         }
-        QVERIFY(summary["inference_peak_memory_bytes"].toDouble() > 0);
+        QVERIFY(summary["inference_peak_memory_bytes"].toInteger() > 0);
         // Beside each planned stage's measured peak, the planner's prediction for the run's settings.
         const auto config = emloc::core::loadPipelineConfig(m_dir.filePath("run.json").toStdString());
         const auto model = emloc::core::openModel(config.model).config;
@@ -95,7 +95,7 @@ private Q_SLOTS:
             const QJsonObject stage = value.toObject();
             const QString name = stage["stage"].toString();
             QVERIFY2(planned.contains(name), qPrintable(name));
-            QCOMPARE(static_cast<int64_t>(stage["planned_peak_memory_bytes"].toDouble()), planned[name]);
+            QCOMPARE(stage["planned_peak_memory_bytes"].toInteger(), planned[name]);
         }
         QVERIFY(planned["train"] > 0 && planned["refine"] > 0);
         QVERIFY2(run.out.contains("Planned"), qPrintable(describe(run)));

@@ -3,6 +3,7 @@
 #include "emloc/decoder.h"
 #include "emloc/job.h"
 #include "emloc/model_files.h"
+#include "emloc/run_defaults.h"
 
 #include <torch/torch.h>
 
@@ -20,8 +21,9 @@ namespace emloc::core {
 struct CalibrationOptions
 {
     std::string dataPath;
-    int64_t samples = 64;    // at most this many records, chosen by a seeded shuffle
-    int64_t maxLength = 512; // tokens per sample after truncation
+    int64_t samples =
+        run_defaults::kCalibrationSamples.value; // at most this many records, chosen by a seeded shuffle
+    int64_t maxLength = run_defaults::kMaxLength.value; // tokens per sample after truncation
     uint64_t seed = 0;
     std::string format = "auto";       // record format (dataset.h)
     std::string chatTemplate = "auto"; // chat_template.h choice

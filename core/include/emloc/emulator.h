@@ -4,6 +4,7 @@
 #include "emloc/job.h"
 #include "emloc/memory_plan.h"
 #include "emloc/model_files.h"
+#include "emloc/run_defaults.h"
 
 #include <nlohmann/json.hpp>
 
@@ -37,10 +38,10 @@ struct EmulatorOptions
     std::string outputPath; // the emulator folder; it appears complete or not at all
     bool overwrite = false; // replace an existing folder at outputPath (only once the new one is complete)
     CalibrationOptions calibration;
-    double ratio = 0.4;                // fraction of each projection's parameters kept
-    std::vector<ModuleRule> overrides; // later rules win
-    bool keepLastDownProjDense = true; // the paper's rule
-    bool plainSvd = false;             // ablation: truncated SVD of W, no whitening
+    double ratio = run_defaults::kRatio.value; // fraction of each projection's parameters kept
+    std::vector<ModuleRule> overrides;         // later rules win
+    bool keepLastDownProjDense = true;         // the paper's rule
+    bool plainSvd = false;                     // ablation: truncated SVD of W, no whitening
     // Refinement beyond the paper: ranks of the ratio-ruled projections from the whitened spectra of all
     // layers (largest s_i^2 first) under the uniform rule's parameter count. Off: the uniform rule.
     bool allocateRanks = false;

@@ -3,6 +3,7 @@
 #include "emloc/causal_lm.h"
 #include "emloc/linear.h"
 #include "emloc/projections.h"
+#include "emloc/run_defaults.h"
 
 #include <torch/torch.h>
 
@@ -18,9 +19,9 @@ namespace emloc::core {
 // The LoRA hyper-parameters, as PEFT's LoraConfig names them.
 struct LoraConfig
 {
-    int64_t rank = 8;
-    double alpha = 16;
-    double dropout = 0.05;
+    int64_t rank = run_defaults::kLoraRank.value;
+    double alpha = run_defaults::kLoraAlpha.value;
+    double dropout = run_defaults::kLoraDropout.value;
     bool rsLora = false; // scale alpha / sqrt(r) instead of alpha / r
     // Local projection names ("q_proj", ..., "down_proj") or full module names.
     std::vector<std::string> targets = decoderProjections();

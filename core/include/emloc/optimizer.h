@@ -1,5 +1,7 @@
 #pragma once
 
+#include "emloc/run_defaults.h"
+
 #include <torch/torch.h>
 
 #include <cstdint>
@@ -14,7 +16,7 @@ struct AdamWOptions
     double beta1 = 0.9;
     double beta2 = 0.999;
     double epsilon = 1e-8;
-    double weightDecay = 0.01;
+    double weightDecay = run_defaults::kWeightDecay.value;
 };
 
 // AdamW with decoupled weight decay, step for step the arithmetic of torch.optim.AdamW (non-foreach):

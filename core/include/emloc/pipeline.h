@@ -10,6 +10,7 @@
 #include "emloc/job.h"
 #include "emloc/memory_plan.h"
 #include "emloc/refine.h"
+#include "emloc/run_defaults.h"
 #include "emloc/trainer.h"
 
 #include <nlohmann/json.hpp>
@@ -46,8 +47,9 @@ struct PipelineConfig
     std::string format = "auto";
     std::string chatTemplate = "auto";
     std::string systemPrompt;
-    int64_t maxLength = 512;
-    double validationFraction = 0; // of the training file, for the trainer's validation loss
+    int64_t maxLength = run_defaults::kMaxLength.value;
+    double validationFraction =
+        run_defaults::kValidationFraction.value; // of the training file, for the trainer's validation loss
     // Stage 1. With budgetBytes > 0 the planner picks the ratio (the largest that fits).
     EmulatorOptions emulator;
     int64_t budgetBytes = 0;
@@ -71,9 +73,13 @@ struct PipelineConfig
 // file's "output", which then may be absent: a configuration in a read-only place (the installed demo)
 // still runs.
 PipelineConfig loadPipelineConfig(const std::string &path, const std::string &outputOverride = "");
+// Whether a document must name the files a run needs (model, output, data.train): a run's must; the
+// Studio's settings are read (and checked) before the user has chosen them.
+enum class RunPaths { Required, Optional };
 // The same for a document already parsed; `source` names it in errors, `baseDir` resolves paths.
 PipelineConfig pipelineConfigFromJson(const nlohmann::json &json, const std::string &source,
-                                      const std::string &baseDir, const std::string &outputOverride = "");
+                                      const std::string &baseDir, const std::string &outputOverride = "",
+                                      RunPaths paths = RunPaths::Required);
 
 // What one stage did (or that it was skipped because its output was already there).
 struct StageReport

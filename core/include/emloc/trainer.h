@@ -4,6 +4,7 @@
 #include "emloc/job.h"
 #include "emloc/lora.h"
 #include "emloc/optimizer.h"
+#include "emloc/run_defaults.h"
 #include "emloc/training_examples.h"
 
 #include <torch/torch.h>
@@ -19,13 +20,13 @@ namespace emloc::core {
 struct TrainOptions
 {
     std::string outputDir; // adapter, metrics.jsonl, checkpoint/; empty: write nothing (tests)
-    int64_t steps = 0;     // optimizer steps; 0: from `epochs`
-    double epochs = 1;     // used when steps is 0
-    int64_t batchSize = 2; // rows per micro-batch
-    int64_t gradAccum = 4; // micro-batches per optimizer step
-    double learningRate = 1e-4;
+    int64_t steps = run_defaults::kSteps.value;         // optimizer steps; 0: from `epochs`
+    double epochs = run_defaults::kEpochs.value;        // used when steps is 0
+    int64_t batchSize = run_defaults::kBatch.value;     // rows per micro-batch
+    int64_t gradAccum = run_defaults::kGradAccum.value; // micro-batches per optimizer step
+    double learningRate = run_defaults::kLearningRate.value;
     LrSchedule schedule = LrSchedule::Cosine;
-    double warmupRatio = 0.03;
+    double warmupRatio = run_defaults::kWarmupRatio.value;
     AdamWOptions adam;
     double maxGradNorm = 1.0; // <= 0: no clipping
     LoraConfig lora;
@@ -33,12 +34,14 @@ struct TrainOptions
     bool packing = false;            // several examples per row (documents do not attend to each other)
     int64_t packLength = 0;          // tokens per packed row (0: the longest example)
     int64_t padId = 0;
-    int64_t evalEvery = 0;             // validation every N steps (and at the end); 0: at the end only
-    int64_t earlyStoppingPatience = 0; // stop after N validations without improvement; 0: never
-    int64_t checkpointEvery = 0;       // 0: only at cancel and at the end
-    bool resume = false;               // continue from outputDir/checkpoint when there is one
-    uint64_t seed = 42;                // LoRA init, dropout and data order
-    bool gradientCheckpointing = true; // recompute each decoder layer in backward
+    int64_t evalEvery =
+        run_defaults::kEvalEvery.value; // validation every N steps (and at the end); 0: at the end only
+    int64_t earlyStoppingPatience = 0;  // stop after N validations without improvement; 0: never
+    int64_t checkpointEvery = 0;        // 0: only at cancel and at the end
+    bool resume = false;                // continue from outputDir/checkpoint when there is one
+    uint64_t seed = run_defaults::kSeed.value; // LoRA init, dropout and data order
+    bool gradientCheckpointing =
+        run_defaults::kGradientCheckpointing; // recompute each decoder layer in backward
     // With LoRA on the last layers only (refinement), the outputs of the frozen layers before them are
     // computed once per training example and kept, up to this many bytes; -1: a quarter of the model's
     // weights (the evaluation's KV-cache rule), 0: computed at every step.

@@ -155,29 +155,31 @@ std::string resolvePath(const std::string &path, const std::string &baseDir)
     return (std::filesystem::path(baseDir) / path).lexically_normal().string();
 }
 
-constexpr int64_t kMaxCount = int64_t(1) << 40;
+using run_defaults::kMaxCount;
 
 } // namespace
 
 PipelineConfig pipelineConfigFromJson(const nlohmann::json &json, const std::string &source,
-                                      const std::string &baseDir, const std::string &outputOverride)
+                                      const std::string &baseDir, const std::string &outputOverride,
+                                      RunPaths paths)
 {
+    const bool required = paths == RunPaths::Required;
     PipelineConfig config;
     const PipelineConfig defaults; // one schema: a file's defaults are the struct's (test_pipeline_config)
     Section root(json, "", source);
     config.model = resolvePath(root.string("model", ""), baseDir);
-    if (config.model.empty())
+    if (config.model.empty() && required)
         root.fail("model", "is required: a Hugging Face model folder or a .gguf file");
     config.outputDir = resolvePath(root.string("output", ""), baseDir);
     if (!outputOverride.empty())
         config.outputDir = std::filesystem::absolute(outputOverride).lexically_normal().string();
-    if (config.outputDir.empty())
+    if (config.outputDir.empty() && required)
         root.fail("output", "is required: the folder the run writes into (or give --output)");
     config.device = root.string("device", defaults.device);
 
     Section data = root.section("data");
     config.trainData = resolvePath(data.string("train", ""), baseDir);
-    if (config.trainData.empty())
+    if (config.trainData.empty() && required)
         data.fail("train", "is required: the training data file (.jsonl, .json or .txt)");
     config.testData = resolvePath(data.string("test", ""), baseDir);
     config.format = data.choice("format", defaults.format,
@@ -185,17 +187,22 @@ PipelineConfig pipelineConfigFromJson(const nlohmann::json &json, const std::str
     config.chatTemplate = data.choice("template", defaults.chatTemplate,
                                       {"auto", "jinja", "chatml", "llama3", "llama2", "alpaca", "plain"});
     config.systemPrompt = data.string("system", defaults.systemPrompt);
-    config.maxLength = data.integer("max_length", defaults.maxLength, 8, 1 << 20);
-    config.validationFraction = data.number("validation_fraction", defaults.validationFraction, 0, 0.9);
+    config.maxLength = data.integer("max_length", defaults.maxLength, run_defaults::kMaxLength.low,
+                                    run_defaults::kMaxLength.high);
+    config.validationFraction =
+        data.number("validation_fraction", defaults.validationFraction, run_defaults::kValidationFraction.low,
+                    run_defaults::kValidationFraction.high);
     data.finish();
 
     Section emulator = root.section("emulator");
     EmulatorOptions &e = config.emulator;
-    e.ratio = emulator.number("ratio", defaults.emulator.ratio, 1e-3, 1.0);
+    e.ratio = emulator.number("ratio", defaults.emulator.ratio, run_defaults::kRatio.low,
+                              run_defaults::kRatio.high);
     const double budgetGb = emulator.number("budget_gb", 0, 0, 1e6);
     config.budgetBytes = static_cast<int64_t>(std::llround(budgetGb * double(int64_t(1) << 30)));
     e.calibration.samples =
-        emulator.integer("calibration_samples", defaults.emulator.calibration.samples, 1, kMaxCount);
+        emulator.integer("calibration_samples", defaults.emulator.calibration.samples,
+                         run_defaults::kCalibrationSamples.low, run_defaults::kCalibrationSamples.high);
     e.calibration.seed = static_cast<uint64_t>(
         emulator.integer("seed", int64_t(defaults.emulator.calibration.seed), 0, kMaxCount));
     e.plainSvd = emulator.boolean("plain_svd", defaults.emulator.plainSvd);
@@ -215,26 +222,28 @@ PipelineConfig pipelineConfigFromJson(const nlohmann::json &json, const std::str
     Section train = root.section("train");
     TrainOptions &t = config.train;
     const TrainOptions &td = defaults.train;
-    t.steps = train.integer("steps", td.steps, 0, kMaxCount);
-    t.epochs = train.number("epochs", td.epochs, 1e-6, 1e6);
-    t.batchSize = train.integer("batch", td.batchSize, 1, 1 << 16);
-    t.gradAccum = train.integer("grad_accum", td.gradAccum, 1, 1 << 16);
-    t.learningRate = train.number("lr", td.learningRate, 1e-12, 10);
+    using namespace run_defaults;
+    t.steps = train.integer("steps", td.steps, kSteps.low, kSteps.high);
+    t.epochs = train.number("epochs", td.epochs, kEpochs.low, kEpochs.high);
+    t.batchSize = train.integer("batch", td.batchSize, kBatch.low, kBatch.high);
+    t.gradAccum = train.integer("grad_accum", td.gradAccum, kGradAccum.low, kGradAccum.high);
+    t.learningRate = train.number("lr", td.learningRate, kLearningRate.low, kLearningRate.high);
     t.schedule = parseLrSchedule(
         train.choice("schedule", lrScheduleName(td.schedule), {"cosine", "linear", "constant"}));
-    t.warmupRatio = train.number("warmup_ratio", td.warmupRatio, 0, 0.99);
-    t.adam.weightDecay = train.number("weight_decay", td.adam.weightDecay, 0, 10);
+    t.warmupRatio = train.number("warmup_ratio", td.warmupRatio, kWarmupRatio.low, kWarmupRatio.high);
+    t.adam.weightDecay =
+        train.number("weight_decay", td.adam.weightDecay, kWeightDecay.low, kWeightDecay.high);
     t.maxGradNorm = train.number("max_grad_norm", td.maxGradNorm, 0, 1e6);
     t.packing = train.boolean("packing", td.packing);
-    t.evalEvery = train.integer("eval_every", td.evalEvery, 0, kMaxCount);
+    t.evalEvery = train.integer("eval_every", td.evalEvery, kEvalEvery.low, kEvalEvery.high);
     t.earlyStoppingPatience = train.integer("early_stopping", td.earlyStoppingPatience, 0, kMaxCount);
     t.checkpointEvery = train.integer("checkpoint_every", td.checkpointEvery, 0, kMaxCount);
-    t.seed = static_cast<uint64_t>(train.integer("seed", int64_t(td.seed), 0, kMaxCount));
+    t.seed = static_cast<uint64_t>(train.integer("seed", int64_t(td.seed), kSeed.low, kSeed.high));
     t.gradientCheckpointing = train.boolean("gradient_checkpointing", td.gradientCheckpointing);
     Section lora = train.section("lora");
-    t.lora.rank = lora.integer("rank", td.lora.rank, 1, 4096);
-    t.lora.alpha = lora.number("alpha", td.lora.alpha, 1e-6, 1e6);
-    t.lora.dropout = lora.number("dropout", td.lora.dropout, 0, 0.95);
+    t.lora.rank = lora.integer("rank", td.lora.rank, kLoraRank.low, kLoraRank.high);
+    t.lora.alpha = lora.number("alpha", td.lora.alpha, kLoraAlpha.low, kLoraAlpha.high);
+    t.lora.dropout = lora.number("dropout", td.lora.dropout, kLoraDropout.low, kLoraDropout.high);
     t.lora.rsLora = lora.boolean("rslora", td.lora.rsLora);
     if (lora.has("targets")) {
         std::string joined;
