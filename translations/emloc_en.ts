@@ -210,10 +210,6 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>The number of optimizer steps to train.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
         <source>The share of steps over which the learning rate rises from zero before its cosine decay.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -259,10 +255,6 @@
     </message>
     <message>
         <source> tokens</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>How many optimizer steps pass between two validation passes.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -378,6 +370,54 @@
     </message>
     <message>
         <source>Which popular models this device (or any memory size) can run, fine-tune with LoRA, or fine-tune with EMLoC, before downloading any.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The number of optimizer steps to train; at its lowest, the number of epochs below decides.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>from epochs</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Passes over the training data, when the steps are not given.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>E&amp;pochs:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>How many optimizer steps pass between two validation passes (when the Data page holds some training records out).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>at the end</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Advanced settings</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Every other setting of the run, written as in a run configuration file for &lt;tt&gt;emloc run&lt;/tt&gt; (see the README&apos;s configuration reference), for example &lt;tt&gt;{&quot;train&quot;: {&quot;schedule&quot;: &quot;linear&quot;}, &quot;evaluate&quot;: {&quot;metric&quot;: &quot;contains&quot;}, &quot;correct&quot;: {&quot;clamp&quot;: 2}}&lt;/tt&gt;. The engine checks it as &lt;tt&gt;emloc run&lt;/tt&gt; would; the fields above set the rest.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{ }  (none: core&apos;s defaults)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>not valid JSON: %1 on line %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>it must be a JSON object: { ... }</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Advanced settings: %1.</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -564,31 +604,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>Validation</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>&amp;Hold out a share of the training records:</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>These records are never trained on; their loss shows whether the model generalises.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
         <source> %</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Use a &amp;separate file:</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>A validation file in the same format as the training file.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Choose the validation data</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -620,14 +636,6 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>The validation records are %1, the training records %2.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>%1 validation records.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
         <source>What training sees (the model&apos;s template and tokenizer)</source>
         <translation type="unfinished"></translation>
     </message>
@@ -649,6 +657,42 @@
             <numerusform>Only %n record: fine-tuning needs more examples to learn anything.</numerusform>
             <numerusform>Only %n records: fine-tuning needs more examples to learn anything.</numerusform>
         </translation>
+    </message>
+    <message>
+        <source>Held-out data</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>none</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>These training records are never trained on; their loss, plotted while training, shows whether the model generalises.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Hold out for the validation loss:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Choose the test data</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Optional: records in the training file&apos;s format, never trained on. After training, the Results page compares the models&apos; answers and loss on them.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Test file for the evaluation:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The test records are %1, the training records %2.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 test records.</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
@@ -1114,6 +1158,34 @@
     </message>
     <message>
         <source>Warning: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Export Run &amp;Configuration…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Write the run as a configuration file for emloc run, e.g. to train on a server without a screen.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The run configuration was not written.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Wrote %1: run it with  emloc run &quot;%1&quot;</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>run</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Export Run Configuration</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Run configurations (*.json)</source>
         <translation type="unfinished"></translation>
     </message>
 </context>

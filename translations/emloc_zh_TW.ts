@@ -210,10 +210,6 @@
         <translation>累加成一次最佳化步驟的前向傳遞次數；不增加記憶體即可得到更大的有效批次。</translation>
     </message>
     <message>
-        <source>The number of optimizer steps to train.</source>
-        <translation>要訓練的最佳化步數。</translation>
-    </message>
-    <message>
         <source>The share of steps over which the learning rate rises from zero before its cosine decay.</source>
         <translation>學習率從零上升（之後再餘弦衰減）所占的步數比例。</translation>
     </message>
@@ -260,10 +256,6 @@
     <message>
         <source> tokens</source>
         <translation> 詞元</translation>
-    </message>
-    <message>
-        <source>How many optimizer steps pass between two validation passes.</source>
-        <translation>兩次驗證之間相隔的最佳化步數。</translation>
     </message>
     <message>
         <source> steps</source>
@@ -378,6 +370,54 @@
     <message>
         <source>Which popular models this device (or any memory size) can run, fine-tune with LoRA, or fine-tune with EMLoC, before downloading any.</source>
         <translation>在下載任何模型之前，查看這台裝置（或任意記憶體大小）能推論、能以 LoRA 微調，或能以 EMLoC 微調哪些熱門模型。</translation>
+    </message>
+    <message>
+        <source>The number of optimizer steps to train; at its lowest, the number of epochs below decides.</source>
+        <translation>要訓練的最佳化步數；設為最小值時，由下方的訓練輪數決定。</translation>
+    </message>
+    <message>
+        <source>from epochs</source>
+        <translation>依輪數</translation>
+    </message>
+    <message>
+        <source>Passes over the training data, when the steps are not given.</source>
+        <translation>未指定步數時，走過訓練資料的次數。</translation>
+    </message>
+    <message>
+        <source>E&amp;pochs:</source>
+        <translation>訓練輪數(&amp;P)：</translation>
+    </message>
+    <message>
+        <source>How many optimizer steps pass between two validation passes (when the Data page holds some training records out).</source>
+        <translation>兩次驗證之間相隔的最佳化步數（在「資料」頁保留部分訓練紀錄時）。</translation>
+    </message>
+    <message>
+        <source>at the end</source>
+        <translation>僅在結束時</translation>
+    </message>
+    <message>
+        <source>Advanced settings</source>
+        <translation>進階設定</translation>
+    </message>
+    <message>
+        <source>Every other setting of the run, written as in a run configuration file for &lt;tt&gt;emloc run&lt;/tt&gt; (see the README&apos;s configuration reference), for example &lt;tt&gt;{&quot;train&quot;: {&quot;schedule&quot;: &quot;linear&quot;}, &quot;evaluate&quot;: {&quot;metric&quot;: &quot;contains&quot;}, &quot;correct&quot;: {&quot;clamp&quot;: 2}}&lt;/tt&gt;. The engine checks it as &lt;tt&gt;emloc run&lt;/tt&gt; would; the fields above set the rest.</source>
+        <translation>執行的其他所有設定，寫法與 &lt;tt&gt;emloc run&lt;/tt&gt; 的執行設定檔相同（見 README 的設定說明），例如 &lt;tt&gt;{&quot;train&quot;: {&quot;schedule&quot;: &quot;linear&quot;}, &quot;evaluate&quot;: {&quot;metric&quot;: &quot;contains&quot;}, &quot;correct&quot;: {&quot;clamp&quot;: 2}}&lt;/tt&gt;。引擎會像 &lt;tt&gt;emloc run&lt;/tt&gt; 一樣檢查它；其餘設定由上方欄位決定。</translation>
+    </message>
+    <message>
+        <source>{ }  (none: core&apos;s defaults)</source>
+        <translation>{ }  （無：使用引擎預設值）</translation>
+    </message>
+    <message>
+        <source>not valid JSON: %1 on line %2</source>
+        <translation>不是有效的 JSON：第 %2 行 %1</translation>
+    </message>
+    <message>
+        <source>it must be a JSON object: { ... }</source>
+        <translation>必須是 JSON 物件：{ ... }</translation>
+    </message>
+    <message>
+        <source>Advanced settings: %1.</source>
+        <translation>進階設定：%1。</translation>
     </message>
 </context>
 <context>
@@ -565,32 +605,8 @@
         <translation>含有 &quot;messages&quot;、&quot;prompt&quot;/&quot;completion&quot;、&quot;instruction&quot;/&quot;output&quot; 或 &quot;text&quot; 的資料。</translation>
     </message>
     <message>
-        <source>Validation</source>
-        <translation>驗證</translation>
-    </message>
-    <message>
-        <source>&amp;Hold out a share of the training records:</source>
-        <translation>保留部分訓練資料(&amp;H)：</translation>
-    </message>
-    <message>
-        <source>These records are never trained on; their loss shows whether the model generalises.</source>
-        <translation>這些資料不會用於訓練；其損失顯示模型是否具有泛化能力。</translation>
-    </message>
-    <message>
         <source> %</source>
         <translation> %</translation>
-    </message>
-    <message>
-        <source>Use a &amp;separate file:</source>
-        <translation>使用另一個檔案(&amp;S)：</translation>
-    </message>
-    <message>
-        <source>A validation file in the same format as the training file.</source>
-        <translation>與訓練檔案格式相同的驗證檔案。</translation>
-    </message>
-    <message>
-        <source>Choose the validation data</source>
-        <translation>選擇驗證資料</translation>
     </message>
     <message>
         <source>First records</source>
@@ -621,14 +637,6 @@
         <translation>%1 筆資料，%2，%3。</translation>
     </message>
     <message>
-        <source>The validation records are %1, the training records %2.</source>
-        <translation>驗證資料是 %1，訓練資料卻是 %2。</translation>
-    </message>
-    <message>
-        <source>%1 validation records.</source>
-        <translation>%1 筆驗證資料。</translation>
-    </message>
-    <message>
         <source>What training sees (the model&apos;s template and tokenizer)</source>
         <translation>訓練所見（模型的範本與分詞器）</translation>
     </message>
@@ -649,6 +657,42 @@
         <translation>
             <numerusform>只有 %n 筆資料：微調需要更多範例才能學到東西。</numerusform>
         </translation>
+    </message>
+    <message>
+        <source>Held-out data</source>
+        <translation>保留資料</translation>
+    </message>
+    <message>
+        <source>none</source>
+        <translation>無</translation>
+    </message>
+    <message>
+        <source>These training records are never trained on; their loss, plotted while training, shows whether the model generalises.</source>
+        <translation>這些訓練紀錄不會用於訓練；訓練時繪出的損失可看出模型是否能泛化。</translation>
+    </message>
+    <message>
+        <source>&amp;Hold out for the validation loss:</source>
+        <translation>保留作為驗證損失(&amp;H)：</translation>
+    </message>
+    <message>
+        <source>Choose the test data</source>
+        <translation>選擇測試資料</translation>
+    </message>
+    <message>
+        <source>Optional: records in the training file&apos;s format, never trained on. After training, the Results page compares the models&apos; answers and loss on them.</source>
+        <translation>選填：與訓練檔案格式相同、不用於訓練的紀錄。訓練後，「結果」頁會比較各模型在這些紀錄上的回答與損失。</translation>
+    </message>
+    <message>
+        <source>&amp;Test file for the evaluation:</source>
+        <translation>評估用測試檔案(&amp;T)：</translation>
+    </message>
+    <message>
+        <source>The test records are %1, the training records %2.</source>
+        <translation>測試紀錄是 %1，訓練紀錄是 %2。</translation>
+    </message>
+    <message>
+        <source>%1 test records.</source>
+        <translation>%1 筆測試紀錄。</translation>
     </message>
 </context>
 <context>
@@ -1115,6 +1159,34 @@
     <message>
         <source>Warning: %1</source>
         <translation>警告：%1</translation>
+    </message>
+    <message>
+        <source>Export Run &amp;Configuration…</source>
+        <translation>匯出執行設定(&amp;C)…</translation>
+    </message>
+    <message>
+        <source>Write the run as a configuration file for emloc run, e.g. to train on a server without a screen.</source>
+        <translation>將這次執行寫成 emloc run 的設定檔，例如在沒有螢幕的伺服器上訓練。</translation>
+    </message>
+    <message>
+        <source>The run configuration was not written.</source>
+        <translation>執行設定未寫入。</translation>
+    </message>
+    <message>
+        <source>Wrote %1: run it with  emloc run &quot;%1&quot;</source>
+        <translation>已寫入 %1：以  emloc run &quot;%1&quot;  執行</translation>
+    </message>
+    <message>
+        <source>run</source>
+        <translation>執行</translation>
+    </message>
+    <message>
+        <source>Export Run Configuration</source>
+        <translation>匯出執行設定</translation>
+    </message>
+    <message>
+        <source>Run configurations (*.json)</source>
+        <translation>執行設定 (*.json)</translation>
     </message>
 </context>
 <context>

@@ -205,6 +205,14 @@ void MainWindow::createActions()
     m_saveAsAction->setStatusTip(tr("Save the project under a new name."));
     connect(m_saveAsAction, &QAction::triggered, this, &MainWindow::saveProjectAsDialog);
 
+    m_exportRunAction = new QAction(tr("Export Run &Configuration…"), this);
+    m_exportRunAction->setObjectName(QStringLiteral("exportRunConfiguration"));
+    m_exportRunAction->setStatusTip(
+        tr("Write the run as a configuration file for emloc run, e.g. to train on a server without a "
+           "screen."));
+    m_exportRunAction->setEnabled(false); // until the engine is plugged in
+    connect(m_exportRunAction, &QAction::triggered, this, &MainWindow::exportRunConfigurationDialog);
+
     m_quitAction = new QAction(QIcon(QStringLiteral(":/icons/application-exit.svg")), tr("&Quit"), this);
     m_quitAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Q));
     m_quitAction->setMenuRole(QAction::QuitRole);
@@ -251,6 +259,7 @@ void MainWindow::createMenus()
     file->addSeparator();
     file->addAction(m_saveAction);
     file->addAction(m_saveAsAction);
+    file->addAction(m_exportRunAction);
     file->addSeparator();
     file->addAction(m_quitAction);
 
@@ -433,6 +442,43 @@ bool MainWindow::saveProjectAsDialog()
         path += QLatin1Char('.') + QLatin1String(kProjectSuffix);
     settings.setValue(kLastFolderKey, QFileInfo(path).absolutePath());
     return saveProjectAs(path);
+}
+
+void MainWindow::setRunConfigurationWriter(RunConfigurationWriter writer)
+{
+    m_runConfigurationWriter = std::move(writer);
+    m_exportRunAction->setEnabled(bool(m_runConfigurationWriter));
+}
+
+bool MainWindow::exportRunConfiguration(const QString &path)
+{
+    try {
+        m_runConfigurationWriter(currentProject(), path);
+    } catch (const std::exception &e) {
+        showError(this, tr("The run configuration was not written."), QString::fromUtf8(e.what()));
+        return false;
+    }
+    statusBar()->showMessage(
+        tr("Wrote %1: run it with  emloc run \"%1\"").arg(QDir::toNativeSeparators(path)), 10000);
+    return true;
+}
+
+void MainWindow::exportRunConfigurationDialog()
+{
+    QSettings settings;
+    const QString folder = m_projectPath.isEmpty()
+                               ? settings.value(kLastFolderKey, QDir::homePath()).toString()
+                               : QFileInfo(m_projectPath).absolutePath();
+    const QString name = m_projectPath.isEmpty() ? tr("run") : QFileInfo(m_projectPath).completeBaseName();
+    QString path = QFileDialog::getSaveFileName(this, tr("Export Run Configuration"),
+                                                QDir(folder).filePath(name + QStringLiteral(".json")),
+                                                tr("Run configurations (*.json)"));
+    if (path.isEmpty())
+        return;
+    if (QFileInfo(path).suffix().isEmpty())
+        path += QStringLiteral(".json");
+    settings.setValue(kLastFolderKey, QFileInfo(path).absolutePath());
+    exportRunConfiguration(path);
 }
 
 void MainWindow::showAbout()

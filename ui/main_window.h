@@ -36,6 +36,9 @@ struct JobOutcome;
 // Makes the job for a project; the engine's pipeline plugs in here (app/gui/main.cpp). Called on
 // the GUI thread; the returned function runs on the worker thread, so it must capture by value.
 using ProjectJobFactory = std::function<JobFunction(const Project &project)>;
+// Writes the run a project stands for as a configuration file for `emloc run` (the engine's own schema);
+// throws std::exception with a sentence for a person when the settings or the file are at fault.
+using RunConfigurationWriter = std::function<void(const Project &project, const QString &path)>;
 
 // EMLoC Studio's window: a sidebar of pages (Model, Data, Budget, Run, Results, Export), the File,
 // Run, View and Help menus, the project file (JSON) and the job controller that runs long work off
@@ -74,6 +77,9 @@ public:
     void setInspectors(ModelInspector model, DatasetInspector dataset);
     // The engine's generation behind the Results page's side-by-side chat.
     void setChatGenerator(ChatGenerator generator);
+    // File > Export Run Configuration…: the project as `emloc run`'s configuration file.
+    void setRunConfigurationWriter(RunConfigurationWriter writer);
+    bool exportRunConfiguration(const QString &path); // shows an error dialog on failure
 
     Project currentProject() const;
     void setProject(const Project &project, const QString &path = {});
@@ -102,6 +108,7 @@ public Q_SLOTS:
     void openProjectDialog();
     bool saveProject();
     bool saveProjectAsDialog();
+    void exportRunConfigurationDialog();
     void showAbout();
     void startTraining();
     void startExport();
@@ -139,6 +146,7 @@ private:
     JobController *m_controller = nullptr;
     ProjectJobFactory m_trainingFactory;
     ProjectJobFactory m_exportFactory;
+    RunConfigurationWriter m_runConfigurationWriter;
     PlanProvider m_planProvider;
     CatalogFitProvider m_catalogProvider;
     DatasetStatsProvider m_statsProvider;
@@ -167,6 +175,7 @@ private:
     QAction *m_openAction = nullptr;
     QAction *m_saveAction = nullptr;
     QAction *m_saveAsAction = nullptr;
+    QAction *m_exportRunAction = nullptr;
     QAction *m_quitAction = nullptr;
     QAction *m_startAction = nullptr;
     QAction *m_pauseAction = nullptr;

@@ -1,5 +1,7 @@
 #include "engine_jobs.h"
 
+#include "engine_project.h"
+
 #include "emloc/causal_lm.h"
 #include "emloc/chat_template.h"
 #include "emloc/dataset_preview.h"
@@ -13,8 +15,6 @@
 #include "emloc/peft_adapter.h"
 #include "emloc/pipeline.h"
 #include "emloc/tokenizer.h"
-
-#include <torch/cuda.h>
 
 #include <QDir>
 #include <QFileInfo>
@@ -30,57 +30,6 @@ std::string text(const QString &value)
     return value.toStdString();
 }
 
-std::vector<core::ExportFormat> exportFormats(const ui::ExportSettings &settings)
-{
-    std::vector<core::ExportFormat> formats;
-    if (settings.peftAdapter)
-        formats.push_back(core::ExportFormat::Peft);
-    if (settings.ggufAdapter)
-        formats.push_back(core::ExportFormat::GgufLora);
-    if (settings.mergedModel)
-        formats.push_back(core::ExportFormat::Merged);
-    return formats;
-}
-
-core::PipelineConfig pipelineConfig(const ui::Project &project)
-{
-    core::PipelineConfig config;
-    config.model = text(project.modelPath);
-    config.trainData = text(project.data.trainingPath);
-    config.testData = text(project.data.validationPath);
-    config.validationFraction = project.data.validationPath.isEmpty() ? project.data.validationFraction : 0.0;
-    config.outputDir = text(project.runFolder());
-    config.device = text(project.budget.device);
-    if (config.device.empty())
-        config.device = torch::cuda::is_available() ? "cuda:0" : "cpu";
-
-    const ui::BudgetSettings &budget = project.budget;
-    if (budget.mode == ui::BudgetSettings::Mode::MemoryBudget)
-        config.budgetBytes = static_cast<int64_t>(budget.budgetGiB * double(int64_t(1) << 30));
-    config.emulator.ratio = budget.ratio;
-    config.emulator.calibration.samples = budget.calibrationSamples;
-
-    const ui::TrainingSettings &t = project.training;
-    config.maxLength = t.maxLength;
-    config.train.steps = t.steps;
-    config.train.batchSize = t.batchSize;
-    config.train.gradAccum = t.gradientAccumulation;
-    config.train.learningRate = t.learningRate;
-    config.train.warmupRatio = t.warmupFraction;
-    config.train.adam.weightDecay = t.weightDecay;
-    config.train.evalEvery = config.validationFraction > 0 ? t.evaluationInterval : 0;
-    config.train.gradientCheckpointing = t.gradientCheckpointing;
-    config.train.seed = static_cast<uint64_t>(t.seed);
-    config.train.lora.rank = t.loraRank;
-    config.train.lora.alpha = t.loraAlpha;
-    config.train.lora.dropout = t.loraDropout;
-    config.train.lora.targets.clear();
-    for (const QString &target : t.targetModules)
-        config.train.lora.targets.push_back(text(target));
-    config.exports = exportFormats(project.exportSettings);
-    return config;
-}
-
 } // namespace
 
 ui::PlanPreview PipelineJobs::plan(const ui::Project &project)
@@ -92,7 +41,7 @@ ui::PlanPreview PipelineJobs::plan(const ui::Project &project)
         return preview;
     }
     try {
-        const core::PipelineConfig config = pipelineConfig(project);
+        const core::PipelineConfig config = pipelineConfig(project, core::RunPaths::Optional);
         const core::ModelConfig original = core::openModel(config.model).config;
         const core::PlanSettings settings = core::pipelinePlanSettings(config);
         for (const core::MemoryPlan &plan :
@@ -119,7 +68,8 @@ ui::CatalogFits PipelineJobs::catalogFits(const ui::Project &project, const ui::
 {
     ui::CatalogFits fits;
     try {
-        core::PlanSettings settings = core::pipelinePlanSettings(pipelineConfig(project));
+        core::PlanSettings settings =
+            core::pipelinePlanSettings(pipelineConfig(project, core::RunPaths::Optional));
         settings.cuda = query.cuda;
         settings.valueBytes = query.valueBytes;
         settings.sequenceLength = query.sequenceLength;
@@ -221,14 +171,14 @@ void PipelineJobs::chat(const ui::Project &project, const QString &which, const 
 
 ui::JobFunction PipelineJobs::training(const ui::Project &project)
 {
-    const core::PipelineConfig config = pipelineConfig(project);
-    return [config](core::Feedback &feedback) { core::runPipeline(config, feedback); };
+    // Read inside the job: a setting the engine refuses fails the job with the reader's message.
+    return [project](core::Feedback &feedback) { core::runPipeline(pipelineConfig(project), feedback); };
 }
 
 ui::JobFunction PipelineJobs::exporting(const ui::Project &project)
 {
-    const core::PipelineConfig config = pipelineConfig(project);
-    return [config](core::Feedback &feedback) {
+    return [project](core::Feedback &feedback) {
+        const core::PipelineConfig config = pipelineConfig(project);
         const std::filesystem::path run(config.outputDir);
         // The adapter the run evaluated: refined when it refined, else corrected.
         const std::string shipped = core::pipelineShippedAdapter(config.outputDir);

@@ -2,8 +2,8 @@
 #include "application_setup.h"
 #include "engine_inspect.h"
 #include "engine_jobs.h"
+#include "engine_project.h"
 #include "main_window.h"
-#include "project/demo_project.h"
 #include "self_test.h"
 
 #include "emloc/device.h"
@@ -83,6 +83,7 @@ int main(int argc, char *argv[])
     emloc::ui::MainWindow window;
     window.setTrainingJobFactory(&emloc::gui::PipelineJobs::training);
     window.setExportJobFactory(&emloc::gui::PipelineJobs::exporting);
+    window.setRunConfigurationWriter(&emloc::gui::writeRunConfiguration);
     window.setPlanProvider(&emloc::gui::PipelineJobs::plan);
     window.setDatasetStatsProvider(&emloc::gui::PipelineJobs::datasetStats);
     window.setCatalogFitProvider(&emloc::gui::PipelineJobs::catalogFits);
@@ -92,7 +93,7 @@ int main(int argc, char *argv[])
         window.openProject(parser.positionalArguments().first());
     } else if (parser.isSet(QStringLiteral("demo")) || window.currentProject().modelPath.isEmpty()) {
         // A first start (or --demo) opens on the demo, so pressing Run works right away.
-        if (auto demo = emloc::ui::demoProject(QStringLiteral(EMLOC_SOURCE_DIR)))
+        if (auto demo = emloc::gui::demoProject(QStringLiteral(EMLOC_SOURCE_DIR)))
             window.setProject(*demo);
     }
     window.show();

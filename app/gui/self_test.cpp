@@ -3,10 +3,10 @@
 #include "application_setup.h"
 #include "engine_inspect.h"
 #include "engine_jobs.h"
+#include "engine_project.h"
 #include "format.h"
 #include "installed_data.h"
 #include "main_window.h"
-#include "project/demo_project.h"
 
 #include <QApplication>
 #include <QElapsedTimer>
@@ -48,7 +48,7 @@ int runSelfTest(QApplication &app)
                      QStringLiteral("zh_TW requested, %1 loaded").arg(language));
     ui::installTranslations(app, QStringLiteral("en"));
 
-    const auto demo = ui::demoProject(QStringLiteral(EMLOC_SOURCE_DIR));
+    const auto demo = demoProject(QStringLiteral(EMLOC_SOURCE_DIR));
     if (!report(demo.has_value(), QStringLiteral("demo"),
                 demo ? demo->modelPath : QStringLiteral("the demo model or data is missing")))
         return 1;

@@ -22,6 +22,7 @@
 #include "emloc/device.h"
 #include "emloc/version.h"
 
+#include <QAction>
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDir>
@@ -32,6 +33,7 @@
 #include <QJsonObject>
 #include <QLabel>
 #include <QListWidget>
+#include <QPlainTextEdit>
 #include <QPushButton>
 #include <QRadioButton>
 #include <QSpinBox>
@@ -123,18 +125,23 @@ private Q_SLOTS:
         QVERIFY(versions.contains(QLatin1String(kVersion)));
     }
 
-    void trainingSettingsHaveReferenceDefaults()
+    // The fields start from core's defaults (emloc/run_defaults.h), as `emloc run` does.
+    void trainingSettingsHaveCoresDefaults()
     {
         MainWindow window;
         BudgetPage *page = window.budgetPage();
         QCOMPARE(page->findChild<QSpinBox *>("loraRank")->value(), 8);
         QCOMPARE(page->findChild<QDoubleSpinBox *>("loraAlpha")->value(), 16.0);
         QCOMPARE(page->findChild<QDoubleSpinBox *>("loraDropout")->value(), 0.05);
-        QCOMPARE(page->findChild<ScientificSpinBox *>("learningRate")->value(), 2e-4);
-        QCOMPARE(page->findChild<ScientificSpinBox *>("learningRate")->text(), QStringLiteral("2e-4"));
+        QCOMPARE(page->findChild<ScientificSpinBox *>("learningRate")->value(), 1e-4);
+        QCOMPARE(page->findChild<ScientificSpinBox *>("learningRate")->text(), QStringLiteral("1e-4"));
         QCOMPARE(page->findChild<QSpinBox *>("batchSize")->value(), 2);
         QCOMPARE(page->findChild<QSpinBox *>("gradientAccumulation")->value(), 4);
-        QCOMPARE(page->findChild<QSpinBox *>("steps")->value(), 500);
+        QCOMPARE(page->findChild<QSpinBox *>("steps")->value(), 0); // "from epochs"
+        QCOMPARE(page->findChild<QSpinBox *>("steps")->text(), QStringLiteral("from epochs"));
+        QCOMPARE(page->findChild<QDoubleSpinBox *>("epochs")->value(), 1.0);
+        QVERIFY(page->findChild<QDoubleSpinBox *>("epochs")->isEnabled());
+        QCOMPARE(page->findChild<QSpinBox *>("evaluationInterval")->text(), QStringLiteral("at the end"));
         QCOMPARE(page->findChild<QDoubleSpinBox *>("warmup")->value(), 3.0);
         QCOMPARE(page->findChild<QDoubleSpinBox *>("weightDecay")->value(), 0.01);
         QCOMPARE(page->findChild<QSpinBox *>("maxLength")->value(), 512);
@@ -315,6 +322,59 @@ private Q_SLOTS:
         QVERIFY(!window.runPage()->startButton()->isEnabled());
         auto *hint = window.runPage()->findChildren<QLabel *>("hint").first();
         QVERIFY(hint->text().contains(QStringLiteral("not available")));
+    }
+
+    // The Budget page's advanced settings reach the project as a JSON object; text that is not one is
+    // named, blocks Run, and leaves the last good settings in place.
+    void advancedSettingsAreAJsonObject()
+    {
+        MainWindow window;
+        BudgetPage *page = window.budgetPage();
+        auto *editor = page->findChild<QPlainTextEdit *>("advancedSettings");
+        QVERIFY(editor);
+        QVERIFY(editor->toPlainText().isEmpty());
+        editor->setPlainText(QStringLiteral(R"({"train": {"schedule": "linear"}})"));
+        QCOMPARE(window.currentProject().advanced["train"].toObject()["schedule"].toString(),
+                 QStringLiteral("linear"));
+        QVERIFY(page->problem().isEmpty());
+        editor->setPlainText(QStringLiteral("{\n\"train\": {\"schedule\": \"linear\"},\n\"evaluate\" 5\n}"));
+        QVERIFY2(page->problem().contains(QStringLiteral("line 3")), qPrintable(page->problem()));
+        QCOMPARE(window.currentProject().advanced["train"].toObject()["schedule"].toString(),
+                 QStringLiteral("linear"));
+        editor->setPlainText(QStringLiteral("[1]"));
+        QVERIFY2(page->problem().contains(QStringLiteral("JSON object")), qPrintable(page->problem()));
+        editor->clear();
+        QVERIFY(page->problem().isEmpty());
+        QVERIFY(window.currentProject().advanced.isEmpty());
+
+        Project project = window.currentProject();
+        project.advanced = QJsonObject{{"evaluate", QJsonObject{{"metric", "contains"}}}};
+        window.setProject(project);
+        QVERIFY(editor->toPlainText().contains(QStringLiteral("\"contains\"")));
+        QCOMPARE(window.currentProject().advanced, project.advanced);
+    }
+
+    // File > Export Run Configuration… hands the current project to the engine's writer.
+    void exportRunConfigurationUsesTheEngine()
+    {
+        MainWindow window;
+        auto *action = window.findChild<QAction *>("exportRunConfiguration");
+        QVERIFY(action);
+        QVERIFY(!action->isEnabled()); // no engine, nothing to write with
+        Project written;
+        QString writtenTo;
+        window.setRunConfigurationWriter([&](const Project &project, const QString &path) {
+            written = project;
+            writtenTo = path;
+        });
+        QVERIFY(action->isEnabled());
+        Project project = window.currentProject();
+        project.training.learningRate = 3e-4;
+        window.setProject(project);
+        QVERIFY(window.exportRunConfiguration(QStringLiteral("/tmp/run.json")));
+        QCOMPARE(writtenTo, QStringLiteral("/tmp/run.json"));
+        QCOMPARE(written.training.learningRate, 3e-4);
+        QVERIFY(window.statusBar()->currentMessage().contains(QStringLiteral("emloc run")));
     }
 
     void memoryPlotShowsBudgetLine()

@@ -3,7 +3,6 @@
 
 #include "gui_test_support.h"
 #include "pages/budget_page.h"
-#include "project/demo_project.h"
 #include "project/project.h"
 #include "test_support.h"
 
@@ -42,6 +41,7 @@ Project customProject(const QString &base)
     t.batchSize = 1;
     t.gradientAccumulation = 8;
     t.steps = 1234;
+    t.epochs = 2.5;
     t.warmupFraction = 0.05;
     t.weightDecay = 0.02;
     t.maxLength = 1024;
@@ -52,6 +52,8 @@ Project customProject(const QString &base)
     p.exportSettings.peftAdapter = false;
     p.exportSettings.mergedModel = true;
     p.exportSettings.ggufAdapter = true;
+    p.advanced = QJsonObject{{"train", QJsonObject{{"schedule", "linear"}}},
+                             {"evaluate", QJsonObject{{"metric", "contains"}, {"max_new_tokens", 48}}}};
     return p;
 }
 
@@ -103,55 +105,6 @@ private Q_SLOTS:
         QCOMPARE(json.value("training").toObject().value("learningRate").toDouble(), 4e-5);
     }
 
-    // The Studio's demo and `scripts/demo.sh` run one recipe: resources/demo/demo-run.json. They once
-    // differed (ratio, metric, token limit), so the two showed different numbers for "the demo".
-    void demoIsTheDemoConfiguration()
-    {
-        const QString demo = emloc::test::sourceDir() + QStringLiteral("/resources/demo/");
-        const QJsonObject run = readJson(demo + QStringLiteral("demo-run.json"));
-        QVERIFY(!run.isEmpty());
-        QTemporaryDir tree; // a build tree with the files demoProject looks for
-        QVERIFY(QDir().mkpath(tree.filePath(".cache/models/SmolLM2-135M-Instruct")));
-        QVERIFY(QDir().mkpath(tree.filePath("resources/demo")));
-        writeText(tree.filePath(".cache/models/SmolLM2-135M-Instruct/model.safetensors"), "");
-        QVERIFY(
-            QFile::copy(demo + "bookings-train.jsonl", tree.filePath("resources/demo/bookings-train.jsonl")));
-        const std::optional<Project> project = demoProject(tree.path());
-        QVERIFY(project.has_value());
-
-        const QJsonObject emulator = run["emulator"].toObject();
-        QCOMPARE(project->budget.mode, BudgetSettings::Mode::Ratio);
-        QCOMPARE(project->budget.ratio, emulator["ratio"].toDouble());
-        QCOMPARE(project->budget.calibrationSamples, emulator["calibration_samples"].toInt());
-        const QJsonObject train = run["train"].toObject();
-        const TrainingSettings &t = project->training;
-        QCOMPARE(t.batchSize, train["batch"].toInt());
-        QCOMPARE(t.gradientAccumulation, train["grad_accum"].toInt());
-        QCOMPARE(t.learningRate, train["lr"].toDouble());
-        QCOMPARE(t.warmupFraction, train["warmup_ratio"].toDouble());
-        QCOMPARE(t.maxLength, run["data"].toObject()["max_length"].toInt());
-        const QJsonObject lora = train["lora"].toObject();
-        QCOMPARE(t.loraRank, lora["rank"].toInt());
-        QCOMPARE(t.loraAlpha, lora["alpha"].toDouble());
-        QCOMPARE(t.loraDropout, lora["dropout"].toDouble());
-        // The file counts epochs, the Studio optimizer steps: epochs x ceil(records / (batch x accum)).
-        QFile records(demo + "bookings-train.jsonl");
-        QVERIFY(records.open(QIODevice::ReadOnly));
-        const int lines = records.readAll().count('\n');
-        const int perStep = t.batchSize * t.gradientAccumulation;
-        QCOMPARE(t.steps, train["epochs"].toInt() * ((lines + perStep - 1) / perStep));
-        const QJsonArray exports = run["export"].toArray();
-        QCOMPARE(project->exportSettings.peftAdapter, exports.contains(QStringLiteral("peft")));
-        QCOMPARE(project->exportSettings.ggufAdapter, exports.contains(QStringLiteral("gguf-lora")));
-        QCOMPARE(project->exportSettings.mergedModel, exports.contains(QStringLiteral("merged")));
-        // The Studio cannot set the correction's or the evaluation's settings yet, so the demo leaves them
-        // at the engine's defaults, which the Studio runs with.
-        for (const char *key : {"correct", "evaluate"})
-            QVERIFY2(!run.contains(QLatin1String(key)),
-                     qPrintable(
-                         QStringLiteral("demo-run.json sets '%1', which the Studio's demo cannot").arg(key)));
-    }
-
     void projectFolderCanMove()
     {
         QTemporaryDir first;
@@ -166,13 +119,19 @@ private Q_SLOTS:
         QCOMPARE(moved->data.validationPath, QStringLiteral("/elsewhere/valid.jsonl"));
     }
 
-    void defaultsAreThePaperRecipe()
+    // core's defaults (emloc/run_defaults.h): a project that sets nothing runs as `emloc run` would.
+    void defaultsAreCores()
     {
         const Project p;
         QCOMPARE(p.training.loraRank, 8);
         QCOMPARE(p.training.loraAlpha, 16.0);
         QCOMPARE(p.training.loraDropout, 0.05);
-        QCOMPARE(p.training.learningRate, 2e-4);
+        QCOMPARE(p.training.learningRate, 1e-4);
+        QCOMPARE(p.training.steps, 0);
+        QCOMPARE(p.training.epochs, 1.0);
+        QCOMPARE(p.training.evaluationInterval, 0);
+        QCOMPARE(p.data.validationFraction, 0.0);
+        QVERIFY(p.advanced.isEmpty());
         QCOMPARE(p.training.batchSize, 2);
         QCOMPARE(p.training.gradientAccumulation, 4);
         QCOMPARE(p.training.warmupFraction, 0.03);
@@ -196,6 +155,32 @@ private Q_SLOTS:
         QVERIFY(*loaded == expected);
     }
 
+    // A project the Studio saved before the run's defaults came from core (no epochs, no advanced
+    // settings, its own defaults written out) opens with the values it holds.
+    void projectFromAnEarlierStudioOpens()
+    {
+        QTemporaryDir dir;
+        const QString path = dir.filePath("earlier.emloc");
+        writeText(path, R"({"format": "emloc-studio-project", "version": 1,
+            "model": {"path": "m"}, "data": {"training": "t.jsonl", "validation": "", "validationFraction": 0.05},
+            "budget": {"device": "", "mode": "ratio", "budgetGiB": 8, "ratio": 0.4, "calibrationSamples": 64},
+            "training": {"loraRank": 8, "loraAlpha": 16, "loraDropout": 0.05, "targetModules": ["q_proj"],
+                         "learningRate": 0.0002, "batchSize": 2, "gradientAccumulation": 4, "steps": 500,
+                         "warmupFraction": 0.03, "weightDecay": 0.01, "maxLength": 512,
+                         "evaluationInterval": 50, "gradientCheckpointing": true, "seed": 42},
+            "export": {"outputFolder": "", "peftAdapter": true, "mergedModel": false, "ggufAdapter": false}})");
+        QString error;
+        const std::optional<Project> loaded = Project::load(path, &error);
+        QVERIFY2(loaded, qPrintable(error));
+        QCOMPARE(loaded->modelPath, dir.filePath("m"));
+        QCOMPARE(loaded->training.learningRate, 2e-4);
+        QCOMPARE(loaded->training.steps, 500); // the steps decide; epochs stays at its default
+        QCOMPARE(loaded->training.evaluationInterval, 50);
+        QCOMPARE(loaded->data.validationFraction, 0.05);
+        QCOMPARE(loaded->training.targetModules, QStringList{QStringLiteral("q_proj")});
+        QVERIFY(loaded->advanced.isEmpty());
+    }
+
     void errorsSayWhatAndWhere_data()
     {
         QTest::addColumn<QByteArray>("content");
@@ -217,6 +202,9 @@ private Q_SLOTS:
         QTest::newRow("bad mode") << QByteArray(R"({"format":"emloc-studio-project","version":1,
                                                     "budget":{"mode":"fast"}})")
                                   << QStringLiteral("\"budget.mode\" must be \"memory\" or \"ratio\"");
+        QTest::newRow("advanced not an object") << QByteArray(R"({"format":"emloc-studio-project","version":1,
+                                                                  "advanced":[1]})")
+                                                << QStringLiteral("\"advanced\" must be an object");
     }
 
     void errorsSayWhatAndWhere()

@@ -17,21 +17,23 @@ emloc_add_test(test_ui_run_results SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_ui_run
 
 # Renders every page to PNG for docs/screenshots:
 #   xvfb-run -s "-screen 0 1400x900x24" <build>/tests/emloc_ui_screenshots docs/screenshots
-add_executable(emloc_ui_screenshots ${CMAKE_CURRENT_LIST_DIR}/ui_screenshots.cpp
-    ${PROJECT_SOURCE_DIR}/app/gui/engine_jobs.cpp ${PROJECT_SOURCE_DIR}/app/gui/engine_inspect.cpp)
-target_link_libraries(emloc_ui_screenshots PRIVATE emloc_ui emloc::core emloc_test_support)
-target_include_directories(emloc_ui_screenshots PRIVATE ${PROJECT_SOURCE_DIR}/app/gui)
+add_executable(emloc_ui_screenshots ${CMAKE_CURRENT_LIST_DIR}/ui_screenshots.cpp)
+target_link_libraries(emloc_ui_screenshots PRIVATE emloc_gui_engine emloc_test_support)
 target_precompile_headers(emloc_ui_screenshots REUSE_FROM emloc_pch)
 
 # The window with the real engine behind Run and Export (app/gui/engine_jobs.cpp) on a small model.
 emloc_add_test(test_ui_engine_run SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_ui_engine_run.cpp
-    ${PROJECT_SOURCE_DIR}/app/gui/engine_jobs.cpp LABELS gui reference LIBS emloc_ui emloc::core TIMEOUT 900)
-target_include_directories(test_ui_engine_run PRIVATE ${PROJECT_SOURCE_DIR}/app/gui)
+    LABELS gui reference LIBS emloc_gui_engine TIMEOUT 900)
 target_precompile_headers(test_ui_engine_run REUSE_FROM emloc_pch)
+
+# A project as the engine's run configuration and back (app/gui/engine_project.cpp): the demo is
+# demo-run.json, every setting of a run survives the Studio, the engine names a bad one.
+emloc_add_test(test_ui_engine_project SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_ui_engine_project.cpp
+    LABELS gui LIBS emloc_gui_engine TIMEOUT 120)
+target_precompile_headers(test_ui_engine_project REUSE_FROM emloc_pch)
 
 # The Model and Data pages on the engine's readers (app/gui/engine_inspect.cpp): they accept and refuse
 # what `emloc data inspect` and `emloc info` do.
 emloc_add_test(test_ui_engine_inspect SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_ui_engine_inspect.cpp
-    ${PROJECT_SOURCE_DIR}/app/gui/engine_inspect.cpp LABELS gui cli LIBS emloc_ui emloc::core TIMEOUT 300)
-target_include_directories(test_ui_engine_inspect PRIVATE ${PROJECT_SOURCE_DIR}/app/gui)
+    LABELS gui cli LIBS emloc_gui_engine TIMEOUT 300)
 target_precompile_headers(test_ui_engine_inspect REUSE_FROM emloc_pch)

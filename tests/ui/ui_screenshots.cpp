@@ -11,6 +11,7 @@
 #include "engine_jobs.h"
 #include "jobs/job_controller.h"
 #include "main_window.h"
+#include "pages/budget_page.h"
 #include "pages/results_page.h"
 #include "pages/run_page.h"
 #include "test_support.h"
@@ -21,6 +22,8 @@
 #include <QFile>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QScrollArea>
+#include <QScrollBar>
 #include <QSettings>
 #include <QStandardPaths>
 #include <QTemporaryDir>
@@ -80,6 +83,8 @@ int main(int argc, char *argv[])
     project.training.learningRate = 1e-3;
     project.training.evaluationInterval = 6;
     project.exportSettings.outputFolder = root + QStringLiteral("/runs/demo"); // read only: its emulator.json
+    // A setting no page has a field for, in the run configuration's own form.
+    project.advanced = QJsonObject{{"evaluate", QJsonObject{{"max_new_tokens", 32}}}};
 
     MainWindow window;
     window.setPlanProvider(&emloc::gui::PipelineJobs::plan);
@@ -99,6 +104,13 @@ int main(int argc, char *argv[])
     for (int i : {0, 1, 2}) {
         window.showPage(i);
         ok = save(&window, output, names[i]) && ok;
+    }
+    // The bottom of the Budget page: sequences, and the advanced settings in the configuration's form.
+    if (auto *scroll = window.budgetPage()->findChild<QScrollArea *>()) {
+        scroll->verticalScrollBar()->setValue(scroll->verticalScrollBar()->maximum());
+        QTest::qWait(200);
+        ok = save(&window, output, QStringLiteral("budget-advanced")) && ok;
+        scroll->verticalScrollBar()->setValue(0);
     }
     // "What fits…" for a 24 GB GPU: the catalog before any download.
     {

@@ -11,15 +11,18 @@
 #include <QButtonGroup>
 #include <QCheckBox>
 #include <QDoubleSpinBox>
+#include <QFontDatabase>
 #include <QFormLayout>
 #include <QGridLayout>
 #include <QGroupBox>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QJsonArray>
+#include <QJsonDocument>
 #include <QJsonObject>
 #include <QLabel>
 #include <QLocale>
+#include <QPlainTextEdit>
 #include <QPushButton>
 #include <QRadioButton>
 #include <QSpinBox>
@@ -28,6 +31,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <memory>
 
 namespace emloc::ui {
@@ -61,6 +65,12 @@ void setUniformWidth(QAbstractSpinBox *box)
     box->setFixedWidth(box->fontMetrics().horizontalAdvance(QStringLiteral("0000000 tokens")) + 40);
 }
 
+// A core count limit as a spin box's (an int): "any count" is more than anyone types.
+int spinLimit(int64_t value)
+{
+    return static_cast<int>(std::min<int64_t>(value, std::numeric_limits<int>::max()));
+}
+
 QSpinBox *spinBox(int minimum, int maximum, const QString &toolTip, QWidget *parent)
 {
     auto *box = new QSpinBox(parent);
@@ -81,6 +91,13 @@ QDoubleSpinBox *doubleSpinBox(double minimum, double maximum, double step, int d
     box->setToolTip(toolTip);
     setUniformWidth(box);
     return box;
+}
+
+// A spin box over the range core accepts for the setting.
+template <typename T>
+QSpinBox *spinBox(const core::run_defaults::Setting<T> &setting, const QString &toolTip, QWidget *parent)
+{
+    return spinBox(spinLimit(setting.low), spinLimit(setting.high), toolTip, parent);
 }
 
 QLabel *buddyLabel(const QString &text, QWidget *buddy)
@@ -117,6 +134,7 @@ BudgetPage::BudgetPage(QWidget *parent)
     columns->addLayout(right, 1);
     contentLayout()->addWidget(createTradeOffGroup());
     contentLayout()->addLayout(columns);
+    contentLayout()->addWidget(createAdvancedGroup());
 
     readFrom(Project());
     refreshDevices();
@@ -280,13 +298,14 @@ QWidget *BudgetPage::createEmulatorGroup()
     m_ratioMode->setToolTip(
         tr("The share of each compressed layer's parameters the emulator keeps (the paper uses "
            "0.4)."));
-    m_ratio = doubleSpinBox(0.05, 1.0, 0.05, 2, m_ratioMode->toolTip(), group);
+    m_ratio = doubleSpinBox(core::run_defaults::kRatio.low, core::run_defaults::kRatio.high, 0.05, 3,
+                            m_ratioMode->toolTip(), group);
     m_ratio->setObjectName(QStringLiteral("ratio"));
     auto *modes = new QButtonGroup(this);
     modes->addButton(m_budgetMode);
     modes->addButton(m_ratioMode);
 
-    m_calibration = spinBox(1, 100000,
+    m_calibration = spinBox(core::run_defaults::kCalibrationSamples,
                             tr("Training records run through the original model to measure which "
                                "directions of each layer matter."),
                             group);
@@ -319,16 +338,17 @@ QWidget *BudgetPage::createLoraGroup()
 {
     auto *group = new QGroupBox(tr("LoRA"), this);
     auto *form = createForm(group);
-    m_rank = spinBox(1, 1024, tr("The rank r of each LoRA update; higher learns more and uses more memory."),
-                     group);
+    m_rank = spinBox(core::run_defaults::kLoraRank,
+                     tr("The rank r of each LoRA update; higher learns more and uses more memory."), group);
     m_rank->setObjectName(QStringLiteral("loraRank"));
-    m_alpha = doubleSpinBox(0.1, 4096, 1, 1,
+    m_alpha = doubleSpinBox(0.1, core::run_defaults::kLoraAlpha.high, 1, 1,
                             tr("The LoRA scale is alpha / rank; 16 with rank 8 is the usual choice."), group);
     m_alpha->setObjectName(QStringLiteral("loraAlpha"));
-    m_dropout = doubleSpinBox(0, 0.9, 0.01, 2,
-                              tr("The share of LoRA inputs dropped at random during training, "
-                                 "against over-fitting."),
-                              group);
+    m_dropout =
+        doubleSpinBox(core::run_defaults::kLoraDropout.low, core::run_defaults::kLoraDropout.high, 0.01, 2,
+                      tr("The share of LoRA inputs dropped at random during training, "
+                         "against over-fitting."),
+                      group);
     m_dropout->setObjectName(QStringLiteral("loraDropout"));
     form->addRow(buddyLabel(tr("R&ank:"), m_rank), m_rank);
     form->addRow(buddyLabel(tr("A&lpha:"), m_alpha), m_alpha);
@@ -365,27 +385,36 @@ QWidget *BudgetPage::createOptimizerGroup()
     auto *form = createForm(group);
     m_learningRate = new ScientificSpinBox(group);
     m_learningRate->setObjectName(QStringLiteral("learningRate"));
+    m_learningRate->setRange(core::run_defaults::kLearningRate.low, core::run_defaults::kLearningRate.high);
     m_learningRate->setToolTip(tr("The peak AdamW learning rate; 4e-5 to 2e-4 works for most models."));
     setUniformWidth(m_learningRate);
-    m_batch = spinBox(1, 4096, tr("Sequences per forward pass; memory grows with it."), group);
+    m_batch =
+        spinBox(core::run_defaults::kBatch, tr("Sequences per forward pass; memory grows with it."), group);
     m_batch->setObjectName(QStringLiteral("batchSize"));
-    m_accumulation = spinBox(1, 4096,
+    m_accumulation = spinBox(core::run_defaults::kGradAccum,
                              tr("Forward passes summed into one optimizer step; a larger effective batch "
                                 "without more memory."),
                              group);
     m_accumulation->setObjectName(QStringLiteral("gradientAccumulation"));
     m_effectiveBatch = new QLabel(group);
     m_effectiveBatch->setObjectName(QStringLiteral("hint"));
-    m_steps = spinBox(1, 10000000, tr("The number of optimizer steps to train."), group);
+    m_steps = spinBox(core::run_defaults::kSteps,
+                      tr("The number of optimizer steps to train; at its lowest, the number of epochs "
+                         "below decides."),
+                      group);
     m_steps->setObjectName(QStringLiteral("steps"));
-    m_warmup = doubleSpinBox(0, 50, 0.5, 1,
+    m_steps->setSpecialValueText(tr("from epochs"));
+    m_epochs = doubleSpinBox(core::run_defaults::kEpochs.low, core::run_defaults::kEpochs.high, 0.5, 2,
+                             tr("Passes over the training data, when the steps are not given."), group);
+    m_epochs->setObjectName(QStringLiteral("epochs"));
+    m_warmup = doubleSpinBox(0, core::run_defaults::kWarmupRatio.high * 100, 0.5, 1,
                              tr("The share of steps over which the learning rate rises from zero "
                                 "before its cosine decay."),
                              group);
     m_warmup->setObjectName(QStringLiteral("warmup"));
     m_warmup->setSuffix(tr(" %"));
-    m_weightDecay =
-        doubleSpinBox(0, 1, 0.005, 3, tr("AdamW's decoupled weight decay on the LoRA weights."), group);
+    m_weightDecay = doubleSpinBox(core::run_defaults::kWeightDecay.low, core::run_defaults::kWeightDecay.high,
+                                  0.005, 3, tr("AdamW's decoupled weight decay on the LoRA weights."), group);
     m_weightDecay->setObjectName(QStringLiteral("weightDecay"));
 
     auto *batchRow = new QHBoxLayout;
@@ -396,6 +425,7 @@ QWidget *BudgetPage::createOptimizerGroup()
     form->addRow(buddyLabel(tr("&Batch size:"), m_batch), m_batch);
     form->addRow(buddyLabel(tr("Gradient acc&umulation:"), m_accumulation), batchRow);
     form->addRow(buddyLabel(tr("&Steps:"), m_steps), m_steps);
+    form->addRow(buddyLabel(tr("E&pochs:"), m_epochs), m_epochs);
     form->addRow(buddyLabel(tr("&Warmup:"), m_warmup), m_warmup);
     form->addRow(buddyLabel(tr("Weight dec&ay:"), m_weightDecay), m_weightDecay);
 
@@ -408,7 +438,11 @@ QWidget *BudgetPage::createOptimizerGroup()
         updateEffectiveBatch();
         Q_EMIT changed();
     });
-    connect(m_steps, &QSpinBox::valueChanged, this, &BudgetPage::changed);
+    connect(m_steps, &QSpinBox::valueChanged, this, [this](int steps) {
+        m_epochs->setEnabled(steps == 0);
+        Q_EMIT changed();
+    });
+    connect(m_epochs, &QDoubleSpinBox::valueChanged, this, &BudgetPage::changed);
     connect(m_warmup, &QDoubleSpinBox::valueChanged, this, &BudgetPage::changed);
     connect(m_weightDecay, &QDoubleSpinBox::valueChanged, this, &BudgetPage::changed);
     return group;
@@ -418,21 +452,26 @@ QWidget *BudgetPage::createSequenceGroup()
 {
     auto *group = new QGroupBox(tr("Sequences and reproducibility"), this);
     auto *form = createForm(group);
-    m_maxLength = spinBox(
-        16, 1048576, tr("Longer records are truncated to this many tokens; memory grows with it."), group);
+    m_maxLength =
+        spinBox(core::run_defaults::kMaxLength,
+                tr("Longer records are truncated to this many tokens; memory grows with it."), group);
     m_maxLength->setObjectName(QStringLiteral("maxLength"));
     m_maxLength->setSingleStep(64);
     m_maxLength->setSuffix(tr(" tokens"));
     m_evaluationInterval =
-        spinBox(1, 1000000, tr("How many optimizer steps pass between two validation passes."), group);
+        spinBox(core::run_defaults::kEvalEvery,
+                tr("How many optimizer steps pass between two validation passes (when the Data page "
+                   "holds some training records out)."),
+                group);
     m_evaluationInterval->setObjectName(QStringLiteral("evaluationInterval"));
+    m_evaluationInterval->setSpecialValueText(tr("at the end"));
     m_evaluationInterval->setSuffix(tr(" steps"));
     m_checkpointing = new QCheckBox(tr("Recompute activations in the backward pass"), group);
     m_checkpointing->setObjectName(QStringLiteral("gradientCheckpointing"));
     m_checkpointing->setToolTip(
         tr("Gradient checkpointing: much less activation memory for about a third more "
            "compute."));
-    m_seed = spinBox(0, 2147483647, tr("The same seed and settings give the same run."), group);
+    m_seed = spinBox(core::run_defaults::kSeed, tr("The same seed and settings give the same run."), group);
     m_seed->setObjectName(QStringLiteral("seed"));
     m_seed->setGroupSeparatorShown(false);
     form->addRow(buddyLabel(tr("Max &length:"), m_maxLength), m_maxLength);
@@ -447,13 +486,66 @@ QWidget *BudgetPage::createSequenceGroup()
     return group;
 }
 
+QWidget *BudgetPage::createAdvancedGroup()
+{
+    auto *group = new QGroupBox(tr("Advanced settings"), this);
+    auto *layout = new QVBoxLayout(group);
+    auto *hint = new QLabel(
+        tr("Every other setting of the run, written as in a run configuration file for <tt>emloc run</tt> "
+           "(see the README's configuration reference), for example <tt>{\"train\": {\"schedule\": "
+           "\"linear\"}, \"evaluate\": {\"metric\": \"contains\"}, \"correct\": {\"clamp\": 2}}</tt>. "
+           "The engine checks it as <tt>emloc run</tt> would; the fields above set the rest."),
+        group);
+    hint->setObjectName(QStringLiteral("hint"));
+    hint->setWordWrap(true);
+    m_advanced = new QPlainTextEdit(group);
+    m_advanced->setObjectName(QStringLiteral("advancedSettings"));
+    m_advanced->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
+    m_advanced->setPlaceholderText(tr("{ }  (none: core's defaults)"));
+    m_advanced->setTabChangesFocus(true);
+    m_advanced->setFixedHeight(m_advanced->fontMetrics().lineSpacing() * 7);
+    m_advancedMessage = new ValidationLabel(group);
+    layout->addWidget(hint);
+    layout->addWidget(m_advanced);
+    layout->addWidget(m_advancedMessage);
+    connect(m_advanced, &QPlainTextEdit::textChanged, this, [this] {
+        updateAdvanced();
+        Q_EMIT changed();
+    });
+    return group;
+}
+
+// Keeps the last text that is a JSON object; a syntax error is shown (and blocks Run) until fixed.
+void BudgetPage::updateAdvanced()
+{
+    const QByteArray text = m_advanced->toPlainText().trimmed().toUtf8();
+    if (text.isEmpty()) {
+        m_advancedSettings = {};
+        m_advancedMessage->clear();
+        return;
+    }
+    QJsonParseError error;
+    const QJsonDocument document = QJsonDocument::fromJson(text, &error);
+    if (error.error != QJsonParseError::NoError || !document.isObject()) {
+        const QString what = error.error != QJsonParseError::NoError
+                                 ? tr("not valid JSON: %1 on line %2")
+                                       .arg(error.errorString())
+                                       .arg(text.left(error.offset).count('\n') + 1)
+                                 : tr("it must be a JSON object: { ... }");
+        m_advancedMessage->setMessage(ValidationLabel::State::Error, tr("Advanced settings: %1.").arg(what));
+        return;
+    }
+    m_advancedSettings = document.object();
+    m_advancedMessage->clear();
+}
+
 void BudgetPage::readFrom(const Project &project)
 {
     QList<QWidget *> widgets{m_budgetMode,    m_ratioMode,   m_budget,       m_ratio,
                              m_calibration,   m_rank,        m_alpha,        m_dropout,
                              m_learningRate,  m_batch,       m_accumulation, m_steps,
                              m_warmup,        m_weightDecay, m_maxLength,    m_evaluationInterval,
-                             m_checkpointing, m_seed};
+                             m_checkpointing, m_seed,        m_epochs,       m_advanced};
     for (QCheckBox *box : m_targets)
         widgets << box;
     std::vector<std::unique_ptr<QSignalBlocker>> blockers;
@@ -478,12 +570,21 @@ void BudgetPage::readFrom(const Project &project)
     m_batch->setValue(t.batchSize);
     m_accumulation->setValue(t.gradientAccumulation);
     m_steps->setValue(t.steps);
+    m_epochs->setValue(t.epochs);
+    m_epochs->setEnabled(t.steps == 0);
     m_warmup->setValue(t.warmupFraction * 100.0);
     m_weightDecay->setValue(t.weightDecay);
     m_maxLength->setValue(t.maxLength);
     m_evaluationInterval->setValue(t.evaluationInterval);
     m_checkpointing->setChecked(t.gradientCheckpointing);
     m_seed->setValue(t.seed);
+
+    m_advancedSettings = project.advanced;
+    m_advanced->setPlainText(
+        project.advanced.isEmpty()
+            ? QString()
+            : QString::fromUtf8(QJsonDocument(project.advanced).toJson(QJsonDocument::Indented)));
+    updateAdvanced();
 
     m_device = budget.device;
     selectDevice(m_device);
@@ -514,12 +615,14 @@ void BudgetPage::writeTo(Project &project) const
     t.batchSize = m_batch->value();
     t.gradientAccumulation = m_accumulation->value();
     t.steps = m_steps->value();
+    t.epochs = m_epochs->value();
     t.warmupFraction = m_warmup->value() / 100.0;
     t.weightDecay = m_weightDecay->value();
     t.maxLength = m_maxLength->value();
     t.evaluationInterval = m_evaluationInterval->value();
     t.gradientCheckpointing = m_checkpointing->isChecked();
     t.seed = m_seed->value();
+    project.advanced = m_advancedSettings;
 }
 
 QString BudgetPage::problem() const
@@ -531,6 +634,8 @@ QString BudgetPage::problem() const
         return tr("Choose at least one LoRA target on the Budget page.");
     if (m_fit->state() == ValidationLabel::State::Error)
         return m_fit->text();
+    if (m_advancedMessage->state() == ValidationLabel::State::Error)
+        return m_advancedMessage->text();
     return {};
 }
 

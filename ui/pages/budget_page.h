@@ -5,12 +5,14 @@
 
 #include "emloc/device.h"
 
+#include <QJsonObject>
+
 #include <vector>
 
 class QCheckBox;
-class QJsonObject;
 class QDoubleSpinBox;
 class QLabel;
+class QPlainTextEdit;
 class QPushButton;
 class QRadioButton;
 class QSpinBox;
@@ -70,6 +72,8 @@ private:
     QWidget *createOptimizerGroup();
     QWidget *createSequenceGroup();
     QWidget *createTradeOffGroup();
+    QWidget *createAdvancedGroup();
+    void updateAdvanced();
     void updateTradeOffSummary();
     void selectDevice(const QString &id);
     void updateFit();
@@ -104,6 +108,7 @@ private:
     QSpinBox *m_accumulation = nullptr;
     QLabel *m_effectiveBatch = nullptr;
     QSpinBox *m_steps = nullptr;
+    QDoubleSpinBox *m_epochs = nullptr;
     QDoubleSpinBox *m_warmup = nullptr;
     QDoubleSpinBox *m_weightDecay = nullptr;
 
@@ -111,6 +116,10 @@ private:
     QSpinBox *m_evaluationInterval = nullptr;
     QCheckBox *m_checkpointing = nullptr;
     QSpinBox *m_seed = nullptr;
+
+    QPlainTextEdit *m_advanced = nullptr;
+    ValidationLabel *m_advancedMessage = nullptr;
+    QJsonObject m_advancedSettings; // the last text that parsed as a JSON object
 };
 
 } // namespace emloc::ui

@@ -7,7 +7,6 @@
 #include "widgets/path_field.h"
 #include "widgets/validation_label.h"
 
-#include <QButtonGroup>
 #include <QDoubleSpinBox>
 #include <QGridLayout>
 #include <QGroupBox>
@@ -15,7 +14,6 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QLocale>
-#include <QRadioButton>
 #include <QTableWidget>
 #include <QTextBrowser>
 #include <QVBoxLayout>
@@ -53,32 +51,38 @@ DataPage::DataPage(QWidget *parent)
     trainingLayout->addWidget(m_trainingValidation);
     contentLayout()->addWidget(trainingBox);
 
-    auto *validationBox = new QGroupBox(tr("Validation"), this);
+    // core's two settings, independent: a share of the training file for the validation loss while
+    // training (data.validation_fraction), and a test file for the evaluation after it (data.test).
+    auto *validationBox = new QGroupBox(tr("Held-out data"), this);
     auto *validationLayout = new QGridLayout(validationBox);
     validationLayout->setColumnStretch(1, 1);
-    m_holdOut = new QRadioButton(tr("&Hold out a share of the training records:"), validationBox);
-    m_holdOut->setToolTip(
-        tr("These records are never trained on; their loss shows whether the model generalises."));
     m_holdOutPercent = new QDoubleSpinBox(validationBox);
     m_holdOutPercent->setObjectName(QStringLiteral("holdOutPercent"));
-    m_holdOutPercent->setRange(0, 50);
+    m_holdOutPercent->setRange(core::run_defaults::kValidationFraction.low * 100,
+                               core::run_defaults::kValidationFraction.high * 100);
     m_holdOutPercent->setDecimals(1);
     m_holdOutPercent->setSingleStep(1);
     m_holdOutPercent->setSuffix(tr(" %"));
-    m_holdOutPercent->setToolTip(m_holdOut->toolTip());
-    m_separate = new QRadioButton(tr("Use a &separate file:"), validationBox);
-    m_separate->setToolTip(tr("A validation file in the same format as the training file."));
+    m_holdOutPercent->setSpecialValueText(tr("none"));
+    m_holdOutPercent->setToolTip(
+        tr("These training records are never trained on; their loss, plotted while training, shows "
+           "whether the model generalises."));
+    auto *holdOutLabel = new QLabel(tr("&Hold out for the validation loss:"), validationBox);
+    holdOutLabel->setBuddy(m_holdOutPercent);
+    holdOutLabel->setToolTip(m_holdOutPercent->toolTip());
     m_validationPath =
-        new PathField(PathField::Kind::ExistingFile, tr("Choose the validation data"), filter, validationBox);
+        new PathField(PathField::Kind::ExistingFile, tr("Choose the test data"), filter, validationBox);
     m_validationPath->setObjectName(QStringLiteral("validationPath"));
+    m_validationPath->setToolTip(
+        tr("Optional: records in the training file's format, never trained on. After training, the "
+           "Results page compares the models' answers and loss on them."));
+    auto *testLabel = new QLabel(tr("&Test file for the evaluation:"), validationBox);
+    testLabel->setBuddy(m_validationPath);
+    testLabel->setToolTip(m_validationPath->toolTip());
     m_validationValidation = new ValidationLabel(validationBox);
-    auto *group = new QButtonGroup(this);
-    group->addButton(m_holdOut);
-    group->addButton(m_separate);
-    m_holdOut->setChecked(true);
-    validationLayout->addWidget(m_holdOut, 0, 0);
+    validationLayout->addWidget(holdOutLabel, 0, 0);
     validationLayout->addWidget(m_holdOutPercent, 0, 1, Qt::AlignLeft);
-    validationLayout->addWidget(m_separate, 1, 0);
+    validationLayout->addWidget(testLabel, 1, 0);
     validationLayout->addWidget(m_validationPath, 1, 1);
     validationLayout->addWidget(m_validationValidation, 2, 1);
     contentLayout()->addWidget(validationBox);
@@ -133,10 +137,6 @@ DataPage::DataPage(QWidget *parent)
         Q_EMIT changed();
     });
     connect(m_holdOutPercent, &QDoubleSpinBox::valueChanged, this, &DataPage::changed);
-    connect(m_holdOut, &QRadioButton::toggled, this, [this] {
-        updateValidationMode();
-        Q_EMIT changed();
-    });
     readFrom(Project());
 }
 
@@ -172,20 +172,17 @@ void DataPage::setStats(const DatasetStats &stats)
 void DataPage::readFrom(const Project &project)
 {
     const QSignalBlocker blockPercent(m_holdOutPercent);
-    const QSignalBlocker blockHoldOut(m_holdOut);
     m_training->setPath(project.data.trainingPath);
     m_validationPath->setPath(project.data.validationPath);
     m_holdOutPercent->setValue(project.data.validationFraction * 100.0);
-    (project.data.validationPath.isEmpty() ? m_holdOut : m_separate)->setChecked(true);
     inspectTraining(project.data.trainingPath);
     inspectValidation(project.data.validationPath);
-    updateValidationMode();
 }
 
 void DataPage::writeTo(Project &project) const
 {
     project.data.trainingPath = m_training->path();
-    project.data.validationPath = m_separate->isChecked() ? m_validationPath->path() : QString();
+    project.data.validationPath = m_validationPath->path();
     project.data.validationFraction = m_holdOutPercent->value() / 100.0;
 }
 
@@ -195,7 +192,7 @@ QString DataPage::problem() const
         return tr("Choose the training data on the Data page.");
     if (!m_summary.ok())
         return m_summary.error;
-    if (m_separate->isChecked() && !m_validationPath->path().isEmpty() && !m_validationSummary.ok())
+    if (!m_validationPath->path().isEmpty() && !m_validationSummary.ok())
         return m_validationSummary.error;
     return {};
 }
@@ -260,20 +257,12 @@ void DataPage::inspectValidation(const QString &path)
     else if (m_summary.ok() && m_validationSummary.format != m_summary.format)
         m_validationValidation->setMessage(
             ValidationLabel::State::Warning,
-            tr("The validation records are %1, the training records %2.")
+            tr("The test records are %1, the training records %2.")
                 .arg(datasetFormatName(m_validationSummary.format), datasetFormatName(m_summary.format)));
     else
         m_validationValidation->setMessage(
             ValidationLabel::State::Ok,
-            tr("%1 validation records.").arg(QLocale().toString(m_validationSummary.records)));
-}
-
-void DataPage::updateValidationMode()
-{
-    m_holdOutPercent->setEnabled(m_holdOut->isChecked());
-    m_validationPath->setEnabled(m_separate->isChecked());
-    m_validationValidation->setVisible(m_separate->isChecked() &&
-                                       m_validationValidation->state() != ValidationLabel::State::None);
+            tr("%1 test records.").arg(QLocale().toString(m_validationSummary.records)));
 }
 
 } // namespace emloc::ui

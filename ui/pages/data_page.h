@@ -6,7 +6,6 @@
 
 class QDoubleSpinBox;
 class QLabel;
-class QRadioButton;
 class QTableWidget;
 class QTextBrowser;
 
@@ -46,13 +45,10 @@ private:
     DatasetSummary inspect(const QString &path) const;
     void inspectTraining(const QString &path);
     void inspectValidation(const QString &path);
-    void updateValidationMode();
 
     PathField *m_training = nullptr;
     ValidationLabel *m_trainingValidation = nullptr;
-    QRadioButton *m_holdOut = nullptr;
     QDoubleSpinBox *m_holdOutPercent = nullptr;
-    QRadioButton *m_separate = nullptr;
     PathField *m_validationPath = nullptr;
     ValidationLabel *m_validationValidation = nullptr;
     QTableWidget *m_preview = nullptr;

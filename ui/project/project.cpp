@@ -96,6 +96,15 @@ public:
             return fail(key, QCoreApplication::translate("emloc::ui::Project", "true or false"), error);
         target = value.toBool();
     }
+    void read(const char *key, QJsonObject &target, QString *error)
+    {
+        const QJsonValue value = m_object.value(QLatin1String(key));
+        if (value.isUndefined())
+            return;
+        if (!value.isObject())
+            return fail(key, QCoreApplication::translate("emloc::ui::Project", "an object"), error);
+        target = value.toObject();
+    }
     void read(const char *key, QStringList &target, QString *error)
     {
         const QJsonValue value = m_object.value(QLatin1String(key));
@@ -132,9 +141,10 @@ bool TrainingSettings::operator==(const TrainingSettings &o) const
            nearlyEqual(loraDropout, o.loraDropout) && targetModules == o.targetModules &&
            nearlyEqual(learningRate, o.learningRate) && batchSize == o.batchSize &&
            gradientAccumulation == o.gradientAccumulation && steps == o.steps &&
-           nearlyEqual(warmupFraction, o.warmupFraction) && nearlyEqual(weightDecay, o.weightDecay) &&
-           maxLength == o.maxLength && evaluationInterval == o.evaluationInterval &&
-           gradientCheckpointing == o.gradientCheckpointing && seed == o.seed;
+           nearlyEqual(epochs, o.epochs) && nearlyEqual(warmupFraction, o.warmupFraction) &&
+           nearlyEqual(weightDecay, o.weightDecay) && maxLength == o.maxLength &&
+           evaluationInterval == o.evaluationInterval && gradientCheckpointing == o.gradientCheckpointing &&
+           seed == o.seed;
 }
 
 bool BudgetSettings::operator==(const BudgetSettings &o) const
@@ -158,7 +168,7 @@ bool ExportSettings::operator==(const ExportSettings &o) const
 bool Project::operator==(const Project &o) const
 {
     return modelPath == o.modelPath && data == o.data && budget == o.budget && training == o.training &&
-           exportSettings == o.exportSettings;
+           exportSettings == o.exportSettings && advanced == o.advanced;
 }
 
 QJsonObject Project::toJson(const QString &baseDir) const
@@ -184,6 +194,7 @@ QJsonObject Project::toJson(const QString &baseDir) const
                                  {"batchSize", t.batchSize},
                                  {"gradientAccumulation", t.gradientAccumulation},
                                  {"steps", t.steps},
+                                 {"epochs", t.epochs},
                                  {"warmupFraction", t.warmupFraction},
                                  {"weightDecay", t.weightDecay},
                                  {"maxLength", t.maxLength},
@@ -194,6 +205,7 @@ QJsonObject Project::toJson(const QString &baseDir) const
                                {"peftAdapter", exportSettings.peftAdapter},
                                {"mergedModel", exportSettings.mergedModel},
                                {"ggufAdapter", exportSettings.ggufAdapter}}},
+        {"advanced", advanced},
     };
 }
 
@@ -258,6 +270,7 @@ std::optional<Project> Project::fromJson(const QJsonObject &json, const QString 
     training.read("batchSize", t.batchSize, &problem);
     training.read("gradientAccumulation", t.gradientAccumulation, &problem);
     training.read("steps", t.steps, &problem);
+    training.read("epochs", t.epochs, &problem);
     training.read("warmupFraction", t.warmupFraction, &problem);
     training.read("weightDecay", t.weightDecay, &problem);
     training.read("maxLength", t.maxLength, &problem);
@@ -270,6 +283,7 @@ std::optional<Project> Project::fromJson(const QJsonObject &json, const QString 
     exportObject.read("peftAdapter", project.exportSettings.peftAdapter, &problem);
     exportObject.read("mergedModel", project.exportSettings.mergedModel, &problem);
     exportObject.read("ggufAdapter", project.exportSettings.ggufAdapter, &problem);
+    root.read("advanced", project.advanced, &problem);
 
     if (!problem.isEmpty()) {
         if (error)

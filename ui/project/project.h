@@ -1,5 +1,7 @@
 #pragma once
 
+#include "emloc/run_defaults.h"
+
 #include <QJsonObject>
 #include <QString>
 #include <QStringList>
@@ -11,23 +13,25 @@ namespace emloc::ui {
 // core's default LoRA targets: the seven projections of a decoder layer.
 QStringList defaultTargetModules();
 
-// LoRA and optimizer settings; the defaults are the reference recipe of the EMLoC paper.
+// LoRA and optimizer settings; the defaults are core's (emloc/run_defaults.h), as `emloc run` has them.
 struct TrainingSettings
 {
-    int loraRank = 8;
-    double loraAlpha = 16;
-    double loraDropout = 0.05;
+    int loraRank = int(core::run_defaults::kLoraRank.value);
+    double loraAlpha = core::run_defaults::kLoraAlpha.value;
+    double loraDropout = core::run_defaults::kLoraDropout.value;
     QStringList targetModules = defaultTargetModules();
-    double learningRate = 2e-4;
-    int batchSize = 2;
-    int gradientAccumulation = 4;
-    int steps = 500;
-    double warmupFraction = 0.03;
-    double weightDecay = 0.01;
-    int maxLength = 512;
-    int evaluationInterval = 50; // optimizer steps between validation passes
-    bool gradientCheckpointing = true;
-    int seed = 42;
+    double learningRate = core::run_defaults::kLearningRate.value;
+    int batchSize = int(core::run_defaults::kBatch.value);
+    int gradientAccumulation = int(core::run_defaults::kGradAccum.value);
+    int steps = int(core::run_defaults::kSteps.value); // optimizer steps; 0: from `epochs`
+    double epochs = core::run_defaults::kEpochs.value;
+    double warmupFraction = core::run_defaults::kWarmupRatio.value;
+    double weightDecay = core::run_defaults::kWeightDecay.value;
+    int maxLength = int(core::run_defaults::kMaxLength.value);
+    int evaluationInterval =
+        int(core::run_defaults::kEvalEvery.value); // steps between validations; 0: at the end
+    bool gradientCheckpointing = core::run_defaults::kGradientCheckpointing;
+    int seed = int(core::run_defaults::kSeed.value);
 
     bool operator==(const TrainingSettings &other) const;
     bool operator!=(const TrainingSettings &other) const { return !(*this == other); }
@@ -39,9 +43,9 @@ struct BudgetSettings
     enum class Mode { MemoryBudget, Ratio };
     QString device; // "cpu", "cuda:0"; empty: the first GPU, else the CPU
     Mode mode = Mode::Ratio;
-    double budgetGiB = 8.0;
-    double ratio = 0.4; // fraction of each compressed layer's parameters kept (paper: 0.4)
-    int calibrationSamples = 64;
+    double budgetGiB = 8.0; // the field's starting value once the user switches to a budget
+    double ratio = core::run_defaults::kRatio.value; // fraction of each compressed layer's parameters kept
+    int calibrationSamples = int(core::run_defaults::kCalibrationSamples.value);
 
     bool operator==(const BudgetSettings &other) const;
     bool operator!=(const BudgetSettings &other) const { return !(*this == other); }
@@ -50,8 +54,9 @@ struct BudgetSettings
 struct DataSettings
 {
     QString trainingPath;
-    QString validationPath; // empty: hold out validationFraction of the training data
-    double validationFraction = 0.05;
+    QString validationPath; // the held-out test file the evaluation runs on (core's data.test); optional
+    // The share of the training file held out for the validation loss while training; 0: none.
+    double validationFraction = core::run_defaults::kValidationFraction.value;
 
     bool operator==(const DataSettings &other) const;
     bool operator!=(const DataSettings &other) const { return !(*this == other); }
@@ -77,6 +82,10 @@ struct Project
     BudgetSettings budget;
     TrainingSettings training;
     ExportSettings exportSettings;
+    // The run configuration's settings that no page has a field for, in the configuration file's own
+    // form (core's schema, as `emloc run` reads it), e.g. {"train": {"schedule": "linear"}, "evaluate":
+    // {"metric": "contains"}}. Kept verbatim; the engine checks it with the configuration reader.
+    QJsonObject advanced;
 
     bool operator==(const Project &other) const;
     bool operator!=(const Project &other) const { return !(*this == other); }
