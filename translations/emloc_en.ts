@@ -405,10 +405,6 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>{ }  (none: core&apos;s defaults)</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
         <source>not valid JSON: %1 on line %2</source>
         <translation type="unfinished"></translation>
     </message>
@@ -418,6 +414,10 @@
     </message>
     <message>
         <source>Advanced settings: %1.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Empty: every other setting keeps core&apos;s default.</source>
         <translation type="unfinished"></translation>
     </message>
 </context>

@@ -404,10 +404,6 @@
         <translation>執行的其他所有設定，寫法與 &lt;tt&gt;emloc run&lt;/tt&gt; 的執行設定檔相同（見 README 的設定說明），例如 &lt;tt&gt;{&quot;train&quot;: {&quot;schedule&quot;: &quot;linear&quot;}, &quot;evaluate&quot;: {&quot;metric&quot;: &quot;contains&quot;}, &quot;correct&quot;: {&quot;clamp&quot;: 2}}&lt;/tt&gt;。引擎會像 &lt;tt&gt;emloc run&lt;/tt&gt; 一樣檢查它；其餘設定由上方欄位決定。</translation>
     </message>
     <message>
-        <source>{ }  (none: core&apos;s defaults)</source>
-        <translation>{ }  （無：使用引擎預設值）</translation>
-    </message>
-    <message>
         <source>not valid JSON: %1 on line %2</source>
         <translation>不是有效的 JSON：第 %2 行 %1</translation>
     </message>
@@ -418,6 +414,10 @@
     <message>
         <source>Advanced settings: %1.</source>
         <translation>進階設定：%1。</translation>
+    </message>
+    <message>
+        <source>Empty: every other setting keeps core&apos;s default.</source>
+        <translation>留空：其他設定皆使用引擎的預設值。</translation>
     </message>
 </context>
 <context>

@@ -501,7 +501,7 @@ QWidget *BudgetPage::createAdvancedGroup()
     m_advanced = new QPlainTextEdit(group);
     m_advanced->setObjectName(QStringLiteral("advancedSettings"));
     m_advanced->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
-    m_advanced->setPlaceholderText(tr("{ }  (none: core's defaults)"));
+    m_advanced->setPlaceholderText(tr("Empty: every other setting keeps core's default."));
     m_advanced->setTabChangesFocus(true);
     m_advanced->setFixedHeight(m_advanced->fontMetrics().lineSpacing() * 7);
     m_advancedMessage = new ValidationLabel(group);
