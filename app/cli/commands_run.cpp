@@ -26,19 +26,22 @@ const char *kExampleConfig = R"({
 }
 )";
 
-std::string stageTitle(const std::string &stage)
+std::string stageTitle(core::Stage stage)
 {
-    if (stage == "emulator")
+    switch (stage) {
+    case core::Stage::Emulator:
         return "1 build the emulator";
-    if (stage == "train")
+    case core::Stage::Train:
         return "2 LoRA on the emulator";
-    if (stage == "correct")
+    case core::Stage::Correct:
         return "3 correct the LoRA";
-    if (stage == "refine")
+    case core::Stage::Refine:
         return "3+ refine the last layers";
-    if (stage == "evaluate")
+    case core::Stage::Evaluate:
         return "evaluate (4 models)";
-    return stage;
+    default:
+        return std::string(core::stageKey(stage));
+    }
 }
 
 std::string peakText(int64_t bytes)
@@ -55,8 +58,7 @@ void printSummary(const core::PipelineResult &result)
                     stage.output.c_str(), stage.skipped ? "  (reused)" : "");
     int64_t emlocPeak = -1;
     for (const auto &stage : result.stages)
-        if (stage.stage == "emulator" || stage.stage == "train" || stage.stage == "correct" ||
-            stage.stage == "refine")
+        if (core::methodStage(stage.stage) > 0)
             emlocPeak = std::max(emlocPeak, stage.peakMemoryBytes);
     std::printf("Emulator ratio %.2f. EMLoC peak (stages 1-3) %s", result.ratio, peakText(emlocPeak).c_str());
     if (result.inferencePeakBytes > 0)

@@ -179,28 +179,12 @@ ui::JobFunction PipelineJobs::exporting(const ui::Project &project)
 {
     return [project](core::Feedback &feedback) {
         const core::PipelineConfig config = pipelineConfig(project);
-        const std::filesystem::path run(config.outputDir);
         // The adapter the run evaluated: refined when it refined, else corrected.
         const std::string shipped = core::pipelineShippedAdapter(config.outputDir);
         if (shipped.empty())
             throw core::Error("there is no corrected adapter in '" + config.outputDir +
                               "' yet: run the three stages first (Run page)");
-        for (core::ExportFormat format : config.exports) {
-            core::ExportOptions options;
-            options.modelPath = config.model;
-            options.adapterPath = shipped;
-            options.format = format;
-            options.overwrite = true;
-            const std::filesystem::path exportDir = run / "export";
-            std::filesystem::create_directories(exportDir);
-            options.outPath = (exportDir / core::pipelineExportName(format)).string();
-            feedback.progress("export", 0, 1);
-            const core::ExportResult result = core::runExport(options, &feedback);
-            feedback.log(core::LogLevel::Info, "Exported " + result.format + " to " + result.path +
-                                                   " (verified, " + std::to_string(result.tensorsChecked) +
-                                                   " tensors).");
-            feedback.progress("export", 1, 1);
-        }
+        core::exportPipelineRun(config, shipped, feedback);
     };
 }
 

@@ -3,3 +3,4 @@
 emloc_add_core_test(test_pipeline_config SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_pipeline_config.cpp LABELS unit)
 emloc_add_core_test(test_pipeline_run SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_pipeline_run.cpp
     LABELS cli reference TIMEOUT 900)
+emloc_add_core_test(test_run_folder SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_run_folder.cpp LABELS unit)

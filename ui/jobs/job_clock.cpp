@@ -1,6 +1,9 @@
 #include "jobs/job_clock.h"
 
+#include "emloc/stages.h"
+
 #include <algorithm>
+#include <optional>
 
 namespace emloc::ui {
 
@@ -14,9 +17,8 @@ core::MetricSample JobClock::toJobClock(core::MetricSample sample)
 {
     if (sample.elapsedSeconds < 0)
         return sample;
-    const std::string clock = sample.stage == "validate"          ? std::string("train")
-                              : sample.stage == "refine-validate" ? std::string("refine")
-                                                                  : sample.stage;
+    const std::optional<core::Stage> stage = core::stageFromKey(sample.stage);
+    const std::string clock = stage ? std::string(core::stageKey(core::clockStage(*stage))) : sample.stage;
     auto offset = m_offsets.find(clock);
     if (offset == m_offsets.end())
         // A clock behind the job's started when the job's clock stood where it stands now.

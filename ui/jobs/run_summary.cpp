@@ -4,7 +4,10 @@
 #include <QFile>
 #include <QSaveFile>
 
+#include "emloc/stages.h"
+
 #include <algorithm>
+#include <optional>
 
 namespace emloc::ui {
 
@@ -19,7 +22,8 @@ RunSummary summarizeRun(const std::vector<core::MetricSample> &samples,
     std::vector<double> stageStart;
 
     for (const core::MetricSample &sample : samples) {
-        if (sample.validationLoss >= 0 && sample.stage == "validate") { // training's, not refinement's
+        const std::optional<core::Stage> known = core::stageFromKey(sample.stage);
+        if (sample.validationLoss >= 0 && known == core::Stage::Validate) { // training's, not refinement's
             summary.finalValidationLoss = sample.validationLoss;
             if (summary.bestValidationLoss < 0 || sample.validationLoss < summary.bestValidationLoss) {
                 summary.bestValidationLoss = sample.validationLoss;
@@ -28,7 +32,7 @@ RunSummary summarizeRun(const std::vector<core::MetricSample> &samples,
         }
         // Validation passes are part of fine-tuning (or refinement), on its clock: not a stage of their
         // own in the table.
-        if (sample.stage == "validate" || sample.stage == "refine-validate")
+        if (known && core::clockStage(*known) != *known)
             continue;
         const QString stage = QString::fromStdString(sample.stage);
         auto it = std::find_if(summary.stages.begin(), summary.stages.end(),
@@ -46,13 +50,13 @@ RunSummary summarizeRun(const std::vector<core::MetricSample> &samples,
         it->peakBytes = std::max<qint64>({it->peakBytes, sample.peakMemoryBytes, sample.memoryBytes});
         summary.peakBytes = std::max<qint64>({summary.peakBytes, sample.peakMemoryBytes, sample.memoryBytes});
 
-        if (sample.stage == "train" && sample.loss >= 0) {
+        if (known == core::Stage::Train && sample.loss >= 0) {
             if (trainingLosses.empty())
                 firstTrainingStep = sample.step;
             trainingLosses.push_back(sample.loss);
             summary.trainingSteps = std::max<qint64>(summary.trainingSteps, sample.step);
         }
-        if (sample.stage == "train" && sample.tokensPerSecond >= 0) {
+        if (known == core::Stage::Train && sample.tokensPerSecond >= 0) {
             tokensPerSecondSum += sample.tokensPerSecond;
             ++tokensPerSecondCount;
         }
@@ -63,7 +67,8 @@ RunSummary summarizeRun(const std::vector<core::MetricSample> &samples,
         // A resumed training starts after step 1: its earlier steps are only in the folder's file.
         qint64 earliest = firstTrainingStep;
         for (const core::MetricSample &sample : history) {
-            if (sample.stage == "train" && sample.loss >= 0 && sample.step < earliest) {
+            if (core::stageFromKey(sample.stage) == core::Stage::Train && sample.loss >= 0 &&
+                sample.step < earliest) {
                 earliest = sample.step;
                 summary.firstTrainingLoss = sample.loss;
             }

@@ -1,6 +1,9 @@
 #include "widgets/loss_plot.h"
 
+#include "emloc/stages.h"
+
 #include <algorithm>
+#include <optional>
 
 namespace emloc::ui {
 
@@ -40,14 +43,15 @@ void LossPlot::appendSamples(const std::vector<core::MetricSample> &samples)
     QVector<double> steps, losses, validationSteps, validationLosses;
     for (const core::MetricSample &sample : samples) {
         // Only training counts optimizer steps: the emulator's layers must not stretch the step axis.
-        const bool trainingStage = sample.stage == "train";
+        const std::optional<core::Stage> stage = core::stageFromKey(sample.stage);
+        const bool trainingStage = stage == core::Stage::Train;
         if (trainingStage)
             m_totalSteps = std::max<qint64>(m_totalSteps, sample.totalSteps);
         if (trainingStage && sample.loss >= 0) {
             steps << static_cast<double>(sample.step);
             losses << sample.loss;
         }
-        if (sample.validationLoss >= 0 && sample.stage == "validate") { // training's only
+        if (sample.validationLoss >= 0 && stage == core::Stage::Validate) { // training's only
             validationSteps << static_cast<double>(sample.step);
             validationLosses << sample.validationLoss;
         }

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "emloc/stages.h"
+
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -59,6 +61,13 @@ public:
     virtual ~Feedback() = default;
 
     virtual void progress(const std::string &stage, int64_t done, int64_t total);
+    // progress() labelled with one of the run's stages, and what in it (the evaluated model's name).
+    void stageProgress(Stage stage, int64_t done, int64_t total, const std::string &subject = {})
+    {
+        progress(subject.empty() ? std::string(stageKey(stage))
+                                 : std::string(stageKey(stage)) + " " + subject,
+                 done, total);
+    }
     virtual void metric(const MetricSample &sample);
     virtual void log(LogLevel level, const std::string &message);
 

@@ -11,11 +11,13 @@
 #include "emloc/memory_plan.h"
 #include "emloc/refine.h"
 #include "emloc/run_defaults.h"
+#include "emloc/stages.h"
 #include "emloc/trainer.h"
 
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -84,7 +86,7 @@ PipelineConfig pipelineConfigFromJson(const nlohmann::json &json, const std::str
 // What one stage did (or that it was skipped because its output was already there).
 struct StageReport
 {
-    std::string stage; // "emulator", "train", "correct", "refine", "evaluate", "export"
+    Stage stage = Stage::Emulator; // Emulator, Train, Correct, Refine, Evaluate or Export
     bool skipped = false;
     double seconds = 0;
     int64_t peakMemoryBytes = -1; // measured while the stage ran (process RSS / CUDA allocator)
@@ -110,6 +112,13 @@ struct PipelineResult
     std::string adapterDir;
     nlohmann::json toJson() const; // what summary.json holds
 };
+
+// A PipelineResult as toJson wrote it. Throws Error naming the field that is missing or not understood.
+PipelineResult pipelineResultFromJson(const nlohmann::json &json);
+// The summary of the finished run in `outputDir` (RunFolder::summary), for the front ends that show a
+// past run; nullopt when it has none (it never finished). Throws Error naming the file when the file is
+// there but cannot be read.
+std::optional<PipelineResult> readPipelineSummary(const std::string &outputDir);
 
 // The adapter a finished run in `outputDir` ships (its summary.json's "adapter"), for the front ends'
 // later exports and chats; corrected-adapter/ for a summary written before it named one. Empty when the
@@ -139,6 +148,10 @@ int64_t refinementPrefixBytes(const PipelineConfig &config, const ModelConfig &m
 
 // The name of an export inside the run's export/ folder ("peft-adapter", "adapter.gguf", ...).
 std::string pipelineExportName(ExportFormat format);
+// The run's exports (config.exports) of `adapterDir` into RunFolder::exports(), each verified: the
+// pipeline's export stage, and the Studio's Export page for a finished run (pipelineShippedAdapter).
+std::vector<ExportResult> exportPipelineRun(const PipelineConfig &config, const std::string &adapterDir,
+                                            Feedback &feedback);
 
 // Runs every stage in order; progress and metrics through `feedback`, pause/cancel between steps. A
 // cancelled or failed stage leaves the outputs of the stages before it intact.

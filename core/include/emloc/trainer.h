@@ -5,6 +5,7 @@
 #include "emloc/lora.h"
 #include "emloc/optimizer.h"
 #include "emloc/run_defaults.h"
+#include "emloc/stages.h"
 #include "emloc/training_examples.h"
 
 #include <torch/torch.h>
@@ -46,9 +47,9 @@ struct TrainOptions
     // computed once per training example and kept, up to this many bytes; -1: a quarter of the model's
     // weights (the evaluation's KV-cache rule), 0: computed at every step.
     int64_t frozenPrefixBytes = -1;
-    bool autocast = true;        // bf16 autocast on CUDA (ignored on the CPU)
-    std::string baseModelName;   // base_model_name_or_path in the adapter
-    std::string stage = "train"; // the stage its progress and metrics name (refinement: "refine")
+    bool autocast = true;       // bf16 autocast on CUDA (ignored on the CPU)
+    std::string baseModelName;  // base_model_name_or_path in the adapter
+    Stage stage = Stage::Train; // the stage its progress and metrics name (refinement: Refine)
     // Layer-drop emulators: the original index of each of the model's layers, for the written adapter.
     std::map<int64_t, int64_t> adapterLayerMap;
 };

@@ -4,6 +4,7 @@
 #include "emloc/causal_lm.h"
 #include "emloc/device.h"
 #include "emloc/memory.h"
+#include "emloc/stages.h"
 
 #include <chrono>
 
@@ -26,7 +27,7 @@ LossEvaluation evaluateLoss(const ModelFiles &files, const CalibrationSet &set, 
     LossEvaluation result;
     for (size_t i = 0; i < chunks.size(); ++i) {
         feedback.checkpoint();
-        feedback.progress("evaluate", static_cast<int64_t>(i), static_cast<int64_t>(chunks.size()));
+        feedback.stageProgress(Stage::Evaluate, static_cast<int64_t>(i), static_cast<int64_t>(chunks.size()));
         const auto &chunk = chunks[i];
         auto logits = model.forward(chunk.ids, chunk.attentionMask);
         auto targets = chunk.ids.slice(1, 1).to(logits.device()).clone();
@@ -40,7 +41,8 @@ LossEvaluation evaluateLoss(const ModelFiles &files, const CalibrationSet &set, 
         result.tokens += (targets != -100).sum().item<int64_t>();
         result.sequences += chunk.ids.size(0);
     }
-    feedback.progress("evaluate", static_cast<int64_t>(chunks.size()), static_cast<int64_t>(chunks.size()));
+    feedback.stageProgress(Stage::Evaluate, static_cast<int64_t>(chunks.size()),
+                           static_cast<int64_t>(chunks.size()));
     result.loss = result.tokens > 0 ? lossSum / double(result.tokens) : 0.0;
     const MemoryReading reading = meter.read();
     result.peakMemoryBytes = reading.peakBytes;

@@ -3,6 +3,7 @@
 #include "emloc/error.h"
 #include "emloc/lora_correction.h"
 #include "emloc/memory.h"
+#include "emloc/stages.h"
 
 #include <chrono>
 
@@ -65,7 +66,7 @@ PeftAdapter correctAdapter(const PeftAdapter &adapter, const WeightSource &origi
             releaseFreedMemory();
         if (feedback) {
             feedback->checkpoint();
-            feedback->progress("correct", i, total);
+            feedback->stageProgress(Stage::Correct, i, total);
         }
         const std::string weightName = entry.module + ".weight";
         CorrectionInput input;
@@ -98,7 +99,7 @@ PeftAdapter correctAdapter(const PeftAdapter &adapter, const WeightSource &origi
             // One sample per module: the GUI's memory plot and stage table see stage 3 like the others.
             const MemoryReading reading = meter.read();
             MetricSample sample;
-            sample.stage = "correct";
+            sample.stage = stageKey(Stage::Correct);
             sample.step = i + 1;
             sample.totalSteps = total;
             sample.elapsedSeconds =
@@ -110,7 +111,7 @@ PeftAdapter correctAdapter(const PeftAdapter &adapter, const WeightSource &origi
         }
     }
     if (feedback)
-        feedback->progress("correct", total, total);
+        feedback->stageProgress(Stage::Correct, total, total);
     local.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (report)
         *report = std::move(local);

@@ -13,6 +13,7 @@
 #include "emloc/memory.h"
 #include "emloc/rotary_embedding.h"
 #include "emloc/safetensors.h"
+#include "emloc/stages.h"
 #include "emulator_writer.h"
 #include "io/stale_temporaries.h"
 #include "model/weight_loading.h"
@@ -318,7 +319,8 @@ EmulatorBuildResult buildEmulator(const ModelFiles &source, const CalibrationSet
         head.clear();
         for (size_t c = 0; c < chunks.size(); ++c) {
             feedback.checkpoint();
-            feedback.progress("calibrate", static_cast<int64_t>(c), static_cast<int64_t>(chunks.size()));
+            feedback.stageProgress(Stage::Calibrate, static_cast<int64_t>(c),
+                                   static_cast<int64_t>(chunks.size()));
             auto ids = chunks[c].ids.to(placement.device);
             auto [low, high] = torch::aminmax(ids);
             if (low.item<int64_t>() < 0 || high.item<int64_t>() >= config.vocabSize)
@@ -327,8 +329,8 @@ EmulatorBuildResult buildEmulator(const ModelFiles &source, const CalibrationSet
                             "): the tokenizer does not belong to this model");
             hidden.push_back(torch::embedding(embedding, ids));
         }
-        feedback.progress("calibrate", static_cast<int64_t>(chunks.size()),
-                          static_cast<int64_t>(chunks.size()));
+        feedback.stageProgress(Stage::Calibrate, static_cast<int64_t>(chunks.size()),
+                               static_cast<int64_t>(chunks.size()));
     }
     releaseFreedMemory();
 
@@ -347,7 +349,7 @@ EmulatorBuildResult buildEmulator(const ModelFiles &source, const CalibrationSet
     double clampedEigenvalues = 0;
     for (int64_t index = 0; index < layers; ++index) {
         feedback.checkpoint();
-        feedback.progress("build", index, layers);
+        feedback.stageProgress(Stage::Build, index, layers);
         auto layer = std::make_unique<DecoderLayer>(config, weights, index, placement);
         for (const auto &local : DecoderLayer::linearNames())
             if (layer->linear(local)->kind() != "dense")
@@ -442,7 +444,7 @@ EmulatorBuildResult buildEmulator(const ModelFiles &source, const CalibrationSet
 
         const MemoryReading reading = meter.read();
         MetricSample sample;
-        sample.stage = "build";
+        sample.stage = stageKey(Stage::Build);
         sample.step = index + 1;
         sample.totalSteps = layers;
         sample.elapsedSeconds = elapsed();
@@ -453,7 +455,7 @@ EmulatorBuildResult buildEmulator(const ModelFiles &source, const CalibrationSet
     }
     hidden.clear();
     releaseFreedMemory();
-    feedback.progress("build", layers, layers);
+    feedback.stageProgress(Stage::Build, layers, layers);
 
     // The refinement: ranks from the spectra, at most the uniform rule's parameters.
     std::map<std::string, int64_t> finalRanks;

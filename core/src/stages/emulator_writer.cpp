@@ -3,6 +3,7 @@
 #include "emloc/atomic_file.h"
 #include "emloc/error.h"
 #include "emloc/safetensors.h"
+#include "emloc/stages.h"
 
 #include <map>
 #include <memory>
@@ -68,7 +69,8 @@ int64_t assembleSafetensors(const std::string &path, const std::vector<AssemblyE
     for (size_t i = 0; i < entries.size(); ++i) {
         if (feedback && i % 16 == 0) {
             feedback->checkpoint();
-            feedback->progress("write", static_cast<int64_t>(i), static_cast<int64_t>(entries.size()));
+            feedback->stageProgress(Stage::Write, static_cast<int64_t>(i),
+                                    static_cast<int64_t>(entries.size()));
         }
         const auto &entry = entries[i];
         torch::Tensor tensor = partOf(entry.partPath).tensor(entry.partName);
@@ -81,8 +83,8 @@ int64_t assembleSafetensors(const std::string &path, const std::vector<AssemblyE
     }
     out.commit();
     if (feedback)
-        feedback->progress("write", static_cast<int64_t>(entries.size()),
-                           static_cast<int64_t>(entries.size()));
+        feedback->stageProgress(Stage::Write, static_cast<int64_t>(entries.size()),
+                                static_cast<int64_t>(entries.size()));
     return parameters;
 }
 

@@ -9,6 +9,7 @@
 #include "emloc/model_text.h"
 #include "emloc/peft_adapter.h"
 #include "emloc/refine.h"
+#include "emloc/stages.h"
 #include "emloc/tokenizer.h"
 
 #include <algorithm>
@@ -201,7 +202,7 @@ ModelEvaluation evaluateModel(CausalLM &model, const std::string &name,
     for (size_t first = 0; first < examples.size(); first += batchSize) {
         if (feedback) {
             feedback->checkpoint();
-            feedback->progress("evaluate " + name, work, totalWork);
+            feedback->stageProgress(Stage::Evaluate, work, totalWork, name);
         }
         const size_t last = std::min(examples.size(), first + batchSize);
         int64_t length = 0;
@@ -267,7 +268,7 @@ ModelEvaluation evaluateModel(CausalLM &model, const std::string &name,
         for (size_t first = 0; first < order.size(); first += static_cast<size_t>(rows)) {
             if (feedback) {
                 feedback->checkpoint();
-                feedback->progress("evaluate " + name, work, totalWork);
+                feedback->stageProgress(Stage::Evaluate, work, totalWork, name);
             }
             const size_t last = std::min(order.size(), first + static_cast<size_t>(rows));
             std::vector<std::vector<int64_t>> prompts;
@@ -299,7 +300,7 @@ ModelEvaluation evaluateModel(CausalLM &model, const std::string &name,
         result.stopRate = static_cast<double>(result.stopped) / static_cast<double>(result.generated);
     }
     if (feedback)
-        feedback->progress("evaluate " + name, totalWork, totalWork);
+        feedback->stageProgress(Stage::Evaluate, totalWork, totalWork, name);
     result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return result;
 }

@@ -16,6 +16,7 @@
 #include "emloc/memory_plan.h"
 #include "emloc/model_files.h"
 #include "emloc/model_text.h"
+#include "emloc/run_folder.h"
 #include "emloc/tokenizer.h"
 
 #include <chrono>
@@ -87,12 +88,12 @@ void writeStamp(const std::string &folder, const std::string &key, bool complete
 class StageTimer
 {
 public:
-    StageTimer(std::string stage, const std::string &device, Feedback &feedback)
+    StageTimer(Stage stage, const std::string &device, Feedback &feedback)
         : m_meter(device), m_start(std::chrono::steady_clock::now())
     {
-        m_report.stage = std::move(stage);
+        m_report.stage = stage;
         m_meter.reset();
-        feedback.log(LogLevel::Info, "Stage '" + m_report.stage + "' starts.");
+        feedback.log(LogLevel::Info, "Stage '" + std::string(stageKey(stage)) + "' starts.");
     }
     StageReport finish(std::string output, nlohmann::json details)
     {
@@ -109,10 +110,10 @@ private:
     std::chrono::steady_clock::time_point m_start;
 };
 
-StageReport skippedStage(const std::string &stage, const std::string &output, Feedback &feedback)
+StageReport skippedStage(Stage stage, const std::string &output, Feedback &feedback)
 {
-    feedback.log(LogLevel::Info,
-                 "Stage '" + stage + "': reusing " + output + " (made from the same inputs and settings).");
+    feedback.log(LogLevel::Info, "Stage '" + std::string(stageKey(stage)) + "': reusing " + output +
+                                     " (made from the same inputs and settings).");
     StageReport report;
     report.stage = stage;
     report.skipped = true;
@@ -155,13 +156,13 @@ void recordPlannedPeaks(const PipelineConfig &config, const ModelConfig &model, 
 {
     const MemoryPlan plan = planMemory(plannableConfig(model), pipelinePlanSettings(config), result.ratio);
     for (StageReport &report : result.stages) {
-        if (report.stage == "emulator")
+        if (report.stage == Stage::Emulator)
             report.plannedPeakBytes = plan.construction.totalBytes();
-        else if (report.stage == "train")
+        else if (report.stage == Stage::Train)
             report.plannedPeakBytes = plan.fineTuning.totalBytes();
-        else if (report.stage == "correct")
+        else if (report.stage == Stage::Correct)
             report.plannedPeakBytes = plan.correction.totalBytes();
-        else if (report.stage == "refine")
+        else if (report.stage == Stage::Refine)
             report.plannedPeakBytes = pipelineRefinementBytes(config, model);
     }
 }
@@ -232,10 +233,10 @@ struct PipelineRun
         const std::string key =
             sha256Hex(modelKey + dataKey() + settings.dump() + std::to_string(result.ratio));
         if (stampMatches(emulatorDir, key)) {
-            result.stages.push_back(skippedStage("emulator", emulatorDir, feedback));
+            result.stages.push_back(skippedStage(Stage::Emulator, emulatorDir, feedback));
             return key;
         }
-        StageTimer timer("emulator", config.device, feedback);
+        StageTimer timer(Stage::Emulator, config.device, feedback);
         const EmulatorBuildResult build = buildEmulator(original, options, feedback);
         StageReport report = timer.finish(emulatorDir, {});
         report.details = stageDetails(report, {{"ratio", result.ratio},
@@ -252,7 +253,7 @@ struct PipelineRun
         const std::string key = sha256Hex(emulatorKey + config.toJson()["train"].dump() +
                                           std::to_string(config.validationFraction));
         if (stampMatches(trainDir, key)) {
-            result.stages.push_back(skippedStage("train", trainDir, feedback));
+            result.stages.push_back(skippedStage(Stage::Train, trainDir, feedback));
             return key;
         }
         TrainOptions options = config.train;
@@ -270,7 +271,7 @@ struct PipelineRun
         fs::create_directories(trainDir);
         writeStamp(trainDir, key, false, {});
 
-        StageTimer timer("train", config.device, feedback);
+        StageTimer timer(Stage::Train, config.device, feedback);
         const ModelText text = openModelText(original, config.chatTemplate, &feedback);
         DatasetSplit split = trainingSplit(text.chatTemplate, *text.tokenizer);
         if (options.packing && options.packLength == 0)
@@ -293,10 +294,10 @@ struct PipelineRun
     {
         const std::string key = sha256Hex(trainKey + "clamp " + std::to_string(config.clampLimit));
         if (stampMatches(correctedDir, key)) {
-            result.stages.push_back(skippedStage("correct", correctedDir, feedback));
+            result.stages.push_back(skippedStage(Stage::Correct, correctedDir, feedback));
             return key;
         }
-        StageTimer timer("correct", config.device, feedback);
+        StageTimer timer(Stage::Correct, config.device, feedback);
         CorrectionOptions options;
         options.modelPath = config.model;
         options.emulatorPath = emulatorDir;
@@ -322,10 +323,10 @@ struct PipelineRun
     {
         const std::string key = sha256Hex(correctKey + config.toJson()["correct"].dump());
         if (stampMatches(refinedDir, key)) {
-            result.stages.push_back(skippedStage("refine", refinedDir, feedback));
+            result.stages.push_back(skippedStage(Stage::Refine, refinedDir, feedback));
             return key;
         }
-        StageTimer timer("refine", config.device, feedback);
+        StageTimer timer(Stage::Refine, config.device, feedback);
         const ModelText text = openModelText(original, config.chatTemplate);
         const DatasetSplit split = trainingSplit(text.chatTemplate, *text.tokenizer);
         RefineOptions options = config.refine;
@@ -366,7 +367,7 @@ struct PipelineRun
                 if (saved.value("key", "") == key) {
                     feedback.log(LogLevel::Info, "Stage 'evaluate': reusing " + out + ".");
                     StageReport report;
-                    report.stage = "evaluate";
+                    report.stage = Stage::Evaluate;
                     report.skipped = true;
                     report.output = out;
                     report.details = saved.value("report", nlohmann::json());
@@ -383,7 +384,7 @@ struct PipelineRun
                 // unreadable: evaluate again
             }
         }
-        StageTimer timer("evaluate", config.device, feedback);
+        StageTimer timer(Stage::Evaluate, config.device, feedback);
         EvaluationOptions options = config.evaluation;
         options.modelPath = config.model;
         options.emulatorPath = emulatorDir;
@@ -422,22 +423,12 @@ struct PipelineRun
 
     void exportStage()
     {
-        const fs::path exportDir = fs::path(config.outputDir) / "export";
-        fs::create_directories(exportDir);
-        StageTimer timer("export", config.device, feedback);
+        StageTimer timer(Stage::Export, config.device, feedback);
+        result.exports = exportPipelineRun(config, shippedDir, feedback);
         nlohmann::json written = nlohmann::json::array();
-        for (ExportFormat format : config.exports) {
-            ExportOptions options;
-            options.modelPath = config.model;
-            options.adapterPath = shippedDir;
-            options.format = format;
-            options.overwrite = true;
-            options.outPath = (exportDir / pipelineExportName(format)).string();
-            feedback.checkpoint();
-            result.exports.push_back(runExport(options, &feedback));
-            written.push_back(result.exports.back().toJson());
-        }
-        StageReport report = timer.finish(exportDir.string(), {});
+        for (const ExportResult &exported : result.exports)
+            written.push_back(exported.toJson());
+        StageReport report = timer.finish(RunFolder{config.outputDir}.exports().string(), {});
         report.details = stageDetails(report, {{"exports", written}});
         result.stages.push_back(report);
     }
@@ -495,11 +486,37 @@ std::string pipelineExportName(ExportFormat format)
     return "export";
 }
 
+std::vector<ExportResult> exportPipelineRun(const PipelineConfig &config, const std::string &adapterDir,
+                                            Feedback &feedback)
+{
+    const fs::path exportDir = RunFolder{config.outputDir}.exports();
+    fs::create_directories(exportDir);
+    std::vector<ExportResult> exports;
+    for (ExportFormat format : config.exports) {
+        ExportOptions options;
+        options.modelPath = config.model;
+        options.adapterPath = adapterDir;
+        options.format = format;
+        options.overwrite = true;
+        options.outPath = (exportDir / pipelineExportName(format)).string();
+        feedback.checkpoint();
+        feedback.stageProgress(Stage::Export, static_cast<int64_t>(exports.size()),
+                               static_cast<int64_t>(config.exports.size()), pipelineExportName(format));
+        exports.push_back(runExport(options, &feedback));
+        feedback.log(LogLevel::Info, "Exported " + exports.back().format + " to " + exports.back().path +
+                                         " (verified, " + std::to_string(exports.back().tensorsChecked) +
+                                         " tensors).");
+    }
+    feedback.stageProgress(Stage::Export, static_cast<int64_t>(exports.size()),
+                           static_cast<int64_t>(config.exports.size()));
+    return exports;
+}
+
 nlohmann::json PipelineResult::toJson() const
 {
     nlohmann::json stageList = nlohmann::json::array();
     for (const auto &stage : stages)
-        stageList.push_back({{"stage", stage.stage},
+        stageList.push_back({{"stage", stageKey(stage.stage)},
                              {"skipped", stage.skipped},
                              {"seconds", stage.seconds},
                              {"peak_memory_bytes", stage.peakMemoryBytes},
@@ -536,17 +553,79 @@ int64_t refinementPrefixBytes(const PipelineConfig &config, const ModelConfig &m
     return std::clamp<int64_t>(config.budgetBytes - without, 0, cap);
 }
 
+PipelineResult pipelineResultFromJson(const nlohmann::json &json)
+{
+    PipelineResult result;
+    try {
+        result.ratio = json.at("ratio").get<double>();
+        result.inferencePeakBytes = json.value("inference_peak_memory_bytes", int64_t(-1));
+        for (const auto &entry : json.at("stages")) {
+            StageReport stage;
+            const std::string key = entry.at("stage").get<std::string>();
+            const std::optional<Stage> known = stageFromKey(key);
+            if (!known || key.find(' ') != std::string::npos)
+                throw Error("'stages' names an unknown stage '" + key + "'");
+            stage.stage = *known;
+            stage.skipped = entry.value("skipped", false);
+            stage.seconds = entry.value("seconds", 0.0);
+            stage.peakMemoryBytes = entry.value("peak_memory_bytes", int64_t(-1));
+            // Written since the planner's figures were recorded; -1 (not planned) in older summaries.
+            stage.plannedPeakBytes = entry.value("planned_peak_memory_bytes", int64_t(-1));
+            stage.output = entry.value("output", "");
+            stage.details = entry.value("details", nlohmann::json());
+            result.stages.push_back(std::move(stage));
+        }
+        const nlohmann::json &evaluation = json.value("evaluation", nlohmann::json());
+        result.evaluated = evaluation.is_object();
+        if (result.evaluated)
+            result.evaluation = evaluationFromJson(evaluation);
+        for (const auto &entry : json.value("exports", nlohmann::json::array())) {
+            ExportResult written;
+            written.format = entry.at("format").get<std::string>();
+            written.path = entry.at("path").get<std::string>();
+            written.bytes = entry.value("bytes", uint64_t(0));
+            written.tensorsChecked = entry.value("tensors_checked", int64_t(0));
+            written.maxVerifyError = entry.value("max_verify_error", 0.0);
+            written.seconds = entry.value("seconds", 0.0);
+            result.exports.push_back(std::move(written));
+        }
+        result.adapterDir = json.value("adapter", "");
+    } catch (const nlohmann::json::exception &error) {
+        throw Error(std::string("not a run summary: ") + error.what());
+    }
+    return result;
+}
+
+std::optional<PipelineResult> readPipelineSummary(const std::string &outputDir)
+{
+    const fs::path path = RunFolder{outputDir}.summary();
+    if (!fs::exists(path))
+        return std::nullopt;
+    std::ifstream file(path);
+    const nlohmann::json json = nlohmann::json::parse(file, nullptr, false);
+    try {
+        if (!file || json.is_discarded())
+            throw Error("it is not readable JSON");
+        return pipelineResultFromJson(json);
+    } catch (const Error &error) {
+        throw Error("the run summary '" + path.string() + "' cannot be read: " + error.what() +
+                    ". Run the pipeline again to rewrite it.");
+    }
+}
+
 std::string pipelineShippedAdapter(const std::string &outputDir)
 {
-    const fs::path run(outputDir);
-    std::ifstream file(run / "summary.json");
-    const nlohmann::json summary = nlohmann::json::parse(file, nullptr, false);
-    if (summary.is_object() && summary.contains("adapter") && summary["adapter"].is_string()) {
-        const std::string name = summary["adapter"].get<std::string>(); // a folder of the run
-        if (!name.empty() && fs::exists(run / name / "adapter_config.json"))
-            return (run / name).string();
+    const RunFolder run{outputDir};
+    std::optional<PipelineResult> summary;
+    try {
+        summary = readPipelineSummary(outputDir);
+    } catch (const Error &) {
+        // An unreadable summary still leaves the corrected adapter, the method's output, to ship.
     }
-    const fs::path corrected = run / "corrected-adapter";
+    if (summary && !summary->adapterDir.empty() &&
+        fs::exists(run.root / summary->adapterDir / "adapter_config.json")) // a folder of the run
+        return (run.root / summary->adapterDir).string();
+    const fs::path corrected = run.correctedAdapter();
     return fs::exists(corrected / "adapter_config.json") ? corrected.string() : std::string();
 }
 
@@ -570,13 +649,13 @@ PipelineResult runPipeline(const PipelineConfig &config, Feedback &feedback)
     fs::create_directories(config.outputDir, error);
     if (error || !fs::is_directory(config.outputDir))
         throw Error("cannot create the output folder '" + config.outputDir + "': " + error.message());
-    writeFileAtomically((fs::path(config.outputDir) / "run-config.json").string(),
-                        config.toJson().dump(2) + "\n");
+    writeFileAtomically(RunFolder{config.outputDir}.configuration().string(), config.toJson().dump(2) + "\n");
 
-    run.emulatorDir = (fs::path(config.outputDir) / "emulator").string();
-    run.trainDir = (fs::path(config.outputDir) / "train").string();
-    run.correctedDir = (fs::path(config.outputDir) / "corrected-adapter").string();
-    run.refinedDir = (fs::path(config.outputDir) / "refined-adapter").string();
+    const RunFolder folder{config.outputDir};
+    run.emulatorDir = folder.emulator().string();
+    run.trainDir = folder.training().string();
+    run.correctedDir = folder.correctedAdapter().string();
+    run.refinedDir = folder.refinedAdapter().string();
     run.result.ratio = chooseEmulatorRatio(config, run.original, feedback);
     const bool refine =
         config.refine.layers > 0 && refinementFitsBudget(config, run.original.config, feedback);
@@ -602,8 +681,7 @@ PipelineResult runPipeline(const PipelineConfig &config, Feedback &feedback)
     if (!config.exports.empty())
         run.exportStage();
     recordPlannedPeaks(config, run.original.config, run.result);
-    writeFileAtomically((fs::path(config.outputDir) / "summary.json").string(),
-                        run.result.toJson().dump(2) + "\n");
+    writeFileAtomically(folder.summary().string(), run.result.toJson().dump(2) + "\n");
     return run.result;
 }
 

@@ -73,7 +73,7 @@ RefineResult refineAdapter(const RefineOptions &options, const std::vector<Token
     for (int64_t layer = first; layer < numLayers; ++layer)
         trainOptions.loraLayers.push_back(layer);
     trainOptions.baseModelName = options.modelPath;
-    trainOptions.stage = "refine"; // its steps are not stage 2's
+    trainOptions.stage = Stage::Refine; // its steps are not stage 2's
     late.config = trainOptions.lora;
 
     CausalLMOptions modelOptions;

@@ -358,7 +358,7 @@ TrainResult LoraTrainer::run(const std::vector<TokenizedExample> &train,
     m_attachment.setTraining(true);
     int64_t lastSequenceLength = 0;
     try {
-        feedback.progress(m_options.stage, step, totalSteps);
+        feedback.stageProgress(m_options.stage, step, totalSteps);
         const int64_t startStep = step;
         while (step < totalSteps) {
             safePoint();
@@ -417,7 +417,7 @@ TrainResult LoraTrainer::run(const std::vector<TokenizedExample> &train,
             const double sessionSeconds = secondsSince(sessionStart) - pausedSeconds;
             const MemoryReading memory = meter.read();
             MetricSample sample;
-            sample.stage = m_options.stage;
+            sample.stage = stageKey(m_options.stage);
             sample.step = step;
             sample.totalSteps = totalSteps;
             sample.elapsedSeconds = elapsed();
@@ -430,7 +430,7 @@ TrainResult LoraTrainer::run(const std::vector<TokenizedExample> &train,
             sample.memoryBytes = memory.currentBytes;
             sample.peakMemoryBytes = memory.peakBytes;
             appendMetric(sample);
-            feedback.progress(m_options.stage, step, totalSteps);
+            feedback.stageProgress(m_options.stage, step, totalSteps);
 
             const bool evaluate =
                 !validation.empty() &&
@@ -441,7 +441,7 @@ TrainResult LoraTrainer::run(const std::vector<TokenizedExample> &train,
                 MetricSample validationSample = sample;
                 // Training's validation is "validate"; refinement's "refine-validate", apart from it.
                 validationSample.stage =
-                    m_options.stage == "train" ? std::string("validate") : m_options.stage + "-validate";
+                    stageKey(m_options.stage == Stage::Train ? Stage::Validate : Stage::RefineValidate);
                 validationSample.loss = -1;
                 validationSample.validationLoss = validationLoss;
                 validationSample.elapsedSeconds = elapsed();
