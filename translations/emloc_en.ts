@@ -1188,6 +1188,10 @@
         <source>Run configurations (*.json)</source>
         <translation type="unfinished"></translation>
     </message>
+    <message>
+        <source>The last run&apos;s results were not shown: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>emloc::ui::MemoryPlot</name>
@@ -1507,14 +1511,6 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>Samples</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Last step</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
         <source>&lt;b&gt;%1 succeeded&lt;/b&gt; in %2.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1620,6 +1616,46 @@
     </message>
     <message>
         <source>Original + LoRA, corrected (EMLoC)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Emulator (calibration and construction)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Export</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Planned peak</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Note</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The planner&apos;s prediction for the stage, the figure a memory budget is held to.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>to step %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;The last run in this folder&lt;/b&gt; finished on %1, at emulator ratio %2. Its stages took %3 in all.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>reused</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Made by an earlier run from the same inputs and settings; its time and peak are that run&apos;s.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Above the planned peak.</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -1858,6 +1894,10 @@
     </message>
     <message>
         <source>Refining</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The plot shows the training of this folder&apos;s last run (finished on %1). Start runs the stages again, reusing those whose inputs and settings did not change.</source>
         <translation type="unfinished"></translation>
     </message>
 </context>

@@ -1188,6 +1188,10 @@
         <source>Run configurations (*.json)</source>
         <translation>執行設定 (*.json)</translation>
     </message>
+    <message>
+        <source>The last run&apos;s results were not shown: %1</source>
+        <translation>未顯示上次執行的結果：%1</translation>
+    </message>
 </context>
 <context>
     <name>emloc::ui::MemoryPlot</name>
@@ -1506,14 +1510,6 @@
         <translation>階段</translation>
     </message>
     <message>
-        <source>Samples</source>
-        <translation>樣本數</translation>
-    </message>
-    <message>
-        <source>Last step</source>
-        <translation>最後一步</translation>
-    </message>
-    <message>
         <source>&lt;b&gt;%1 succeeded&lt;/b&gt; in %2.</source>
         <translation>&lt;b&gt;%1 成功&lt;/b&gt;，耗時 %2。</translation>
     </message>
@@ -1620,6 +1616,46 @@
     <message>
         <source>Original + LoRA, corrected (EMLoC)</source>
         <translation>原始模型 + LoRA，已修正（EMLoC）</translation>
+    </message>
+    <message>
+        <source>Emulator (calibration and construction)</source>
+        <translation>模擬器（校準與建構）</translation>
+    </message>
+    <message>
+        <source>Export</source>
+        <translation>匯出</translation>
+    </message>
+    <message>
+        <source>Planned peak</source>
+        <translation>規劃峰值</translation>
+    </message>
+    <message>
+        <source>Note</source>
+        <translation>備註</translation>
+    </message>
+    <message>
+        <source>The planner&apos;s prediction for the stage, the figure a memory budget is held to.</source>
+        <translation>規劃器對此階段的預測，也就是記憶體預算所依據的數字。</translation>
+    </message>
+    <message>
+        <source>to step %1</source>
+        <translation>至第 %1 步</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;The last run in this folder&lt;/b&gt; finished on %1, at emulator ratio %2. Its stages took %3 in all.</source>
+        <translation>&lt;b&gt;此資料夾的上次執行&lt;/b&gt;於 %1 完成，模擬器壓縮比 %2。各階段共耗時 %3。</translation>
+    </message>
+    <message>
+        <source>reused</source>
+        <translation>沿用</translation>
+    </message>
+    <message>
+        <source>Made by an earlier run from the same inputs and settings; its time and peak are that run&apos;s.</source>
+        <translation>由先前以相同輸入與設定的執行產生；耗時與峰值為該次執行的數字。</translation>
+    </message>
+    <message>
+        <source>Above the planned peak.</source>
+        <translation>高於規劃峰值。</translation>
     </message>
 </context>
 <context>
@@ -1857,6 +1893,10 @@
     <message>
         <source>Refining</source>
         <translation>精修中</translation>
+    </message>
+    <message>
+        <source>The plot shows the training of this folder&apos;s last run (finished on %1). Start runs the stages again, reusing those whose inputs and settings did not change.</source>
+        <translation>圖表顯示此資料夾上次執行的訓練（於 %1 完成）。按「開始」會重新執行各階段，輸入與設定未變的階段會沿用。</translation>
     </message>
 </context>
 <context>

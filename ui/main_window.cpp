@@ -16,6 +16,7 @@
 #include "widgets/catalog_fit_dialog.h"
 #include "widgets/chat_panel.h"
 
+#include "emloc/run_folder.h"
 #include "emloc/version.h"
 
 #include <QAction>
@@ -46,6 +47,12 @@
 namespace emloc::ui {
 
 namespace {
+// A file or folder of a run folder, by core's layout.
+QString runFile(const QString &run, std::filesystem::path (core::RunFolder::*part)() const)
+{
+    return QString::fromStdString((core::RunFolder{run.toStdString()}.*part)().string());
+}
+
 const QString kRecentKey = QStringLiteral("recentProjects");
 const QString kGeometryKey = QStringLiteral("window/geometry");
 const QString kStateKey = QStringLiteral("window/state");
@@ -345,20 +352,23 @@ void MainWindow::setProject(const Project &project, const QString &path)
 
 void MainWindow::showRunOutputs(const Project &project)
 {
-    auto readJson = [](const QString &path) {
-        QFile file(path);
-        return file.open(QIODevice::ReadOnly) ? QJsonDocument::fromJson(file.readAll()).object()
-                                              : QJsonObject();
-    };
     const QString run = project.runFolder();
-    // The engine's pipeline leaves its held-out comparison in summary.json and the emulator's
-    // retained-energy curve in emulator/emulator.json.
-    // An empty object hides the table: another project's comparison must not stay on screen, nor an
-    // earlier run's once a later one in this folder was cancelled.
-    const QJsonObject summary =
-        run == m_staleRunFolder ? QJsonObject() : readJson(run + QStringLiteral("/summary.json"));
-    m_resultsPage->setEvaluation(summary);
-    m_budgetPage->setCalibration(readJson(run + QStringLiteral("/emulator/emulator.json")));
+    // The engine's summary of the folder's last run: its stages, held-out comparison and training losses.
+    // An empty record hides them: another project's results must not stay on screen, nor an earlier run's
+    // once a later one in this folder was cancelled.
+    RunRecord record;
+    if (m_runRecordReader && !run.isEmpty() && run != m_staleRunFolder)
+        record = m_runRecordReader(run);
+    if (!record.error.isEmpty())
+        statusBar()->showMessage(tr("The last run's results were not shown: %1").arg(record.error));
+    m_resultsPage->setEvaluation(record.summary);
+    m_resultsPage->setRecord(record);
+    m_runPage->showRecord(record);
+    // The emulator's retained-energy curve, for the Budget page's trade-off view.
+    QFile report(runFile(run, &core::RunFolder::emulatorReport));
+    m_budgetPage->setCalibration(report.open(QIODevice::ReadOnly)
+                                     ? QJsonDocument::fromJson(report.readAll()).object()
+                                     : QJsonObject());
 }
 
 bool MainWindow::openProject(const QString &path)
@@ -442,6 +452,12 @@ bool MainWindow::saveProjectAsDialog()
         path += QLatin1Char('.') + QLatin1String(kProjectSuffix);
     settings.setValue(kLastFolderKey, QFileInfo(path).absolutePath());
     return saveProjectAs(path);
+}
+
+void MainWindow::setRunRecordReader(RunRecordReader reader)
+{
+    m_runRecordReader = std::move(reader);
+    showRunOutputs(currentProject());
 }
 
 void MainWindow::setRunConfigurationWriter(RunConfigurationWriter writer)
@@ -836,7 +852,7 @@ void MainWindow::onJobFinished(const JobOutcome &outcome)
     if (kind == JobKind::Training) {
         // A resumed training's steps before the resume are only in the training folder's metrics file.
         m_resultsPage->setRun(outcome, m_runPage->samples(),
-                              readMetricsFile(m_jobRunFolder + QStringLiteral("/train/metrics.jsonl")));
+                              readMetricsFile(runFile(m_jobRunFolder, &core::RunFolder::trainingMetrics)));
     } else if (kind != JobKind::Export) {
         m_resultsPage->setRun(outcome, m_runPage->samples());
     }
@@ -847,7 +863,7 @@ void MainWindow::onJobFinished(const JobOutcome &outcome)
         showRunOutputs(currentProject());
     } else if (kind == JobKind::Training) {
         // The stages the run did not reach left an earlier run's adapter, evaluation and exports in place.
-        if (QFileInfo::exists(m_jobRunFolder + QStringLiteral("/corrected-adapter")))
+        if (QFileInfo::exists(runFile(m_jobRunFolder, &core::RunFolder::correctedAdapter)))
             m_staleRunFolder = m_jobRunFolder;
         m_resultsPage->setEvaluation(QJsonObject());
     }

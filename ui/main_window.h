@@ -2,6 +2,7 @@
 
 #include "inspect/inspection.h"
 #include "jobs/job_worker.h"
+#include "jobs/run_record.h"
 #include "project/chat.h"
 #include "project/dataset_stats.h"
 #include "project/plan_preview.h"
@@ -80,6 +81,8 @@ public:
     // File > Export Run Configuration…: the project as `emloc run`'s configuration file.
     void setRunConfigurationWriter(RunConfigurationWriter writer);
     bool exportRunConfiguration(const QString &path); // shows an error dialog on failure
+    // The engine's reader of a run folder: the project's last run on the Results and Run pages.
+    void setRunRecordReader(RunRecordReader reader);
 
     Project currentProject() const;
     void setProject(const Project &project, const QString &path = {});
@@ -147,6 +150,7 @@ private:
     ProjectJobFactory m_trainingFactory;
     ProjectJobFactory m_exportFactory;
     RunConfigurationWriter m_runConfigurationWriter;
+    RunRecordReader m_runRecordReader;
     PlanProvider m_planProvider;
     CatalogFitProvider m_catalogProvider;
     DatasetStatsProvider m_statsProvider;

@@ -3,6 +3,7 @@
 #include "engine_inspect.h"
 #include "engine_jobs.h"
 #include "engine_project.h"
+#include "engine_run_record.h"
 #include "main_window.h"
 #include "self_test.h"
 
@@ -89,6 +90,7 @@ int main(int argc, char *argv[])
     window.setCatalogFitProvider(&emloc::gui::PipelineJobs::catalogFits);
     window.setInspectors(&emloc::gui::EngineInspection::model, &emloc::gui::EngineInspection::dataset);
     window.setChatGenerator(&emloc::gui::PipelineJobs::chat);
+    window.setRunRecordReader(&emloc::gui::readRunRecord);
     if (!parser.positionalArguments().isEmpty()) {
         window.openProject(parser.positionalArguments().first());
     } else if (parser.isSet(QStringLiteral("demo")) || window.currentProject().modelPath.isEmpty()) {

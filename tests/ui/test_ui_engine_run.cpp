@@ -3,6 +3,7 @@
 // Results page shows the held-out comparison, Export writes verified files, and a second run can be
 // cancelled.
 #include "engine_jobs.h"
+#include "engine_run_record.h"
 #include "gui_test_support.h"
 #include "jobs/job_controller.h"
 #include "main_window.h"
@@ -18,6 +19,7 @@
 #include "widgets/validation_label.h"
 
 #include "emloc/peft_adapter.h"
+#include "emloc/pipeline.h"
 
 #include <QDir>
 #include <QElapsedTimer>
@@ -138,6 +140,7 @@ private Q_SLOTS:
         MainWindow window;
         window.setTrainingJobFactory(&gui::PipelineJobs::training);
         window.setExportJobFactory(&gui::PipelineJobs::exporting);
+        window.setRunRecordReader(&gui::readRunRecord);
         window.setProject(project(8));
         window.show();
 
@@ -167,6 +170,18 @@ private Q_SLOTS:
         QCOMPARE(evaluation->topLevelItemCount(), 4);
         QVERIFY(evaluation->topLevelItem(3)->text(0).contains("corrected"));
         QVERIFY(QFile::exists(m_dir.filePath("run/summary.json")));
+        // Then the stage table is the engine's record of the run: every stage of the pipeline, with the
+        // planner's peak beside the measured one for the three stages and refinement.
+        const auto recorded = core::readPipelineSummary(m_dir.filePath("run").toStdString());
+        QVERIFY(recorded);
+        QTreeWidget *stageTable = window.resultsPage()->stageTable();
+        QCOMPARE(stageTable->topLevelItemCount(), int(recorded->stages.size()));
+        for (int row = 0; row < stageTable->topLevelItemCount(); ++row) {
+            const core::StageReport &stage = recorded->stages[size_t(row)];
+            QCOMPARE(stageTable->topLevelItem(row)->text(3) != QStringLiteral("–"),
+                     core::methodStage(stage.stage) > 0);
+        }
+        QVERIFY(!window.resultsPage()->showsRecord()); // the watched run's cards stay
 
         window.startExport();
         QVERIFY(finished.wait(120000));
@@ -180,6 +195,30 @@ private Q_SLOTS:
         const auto corrected = core::readPeftAdapter(m_dir.filePath("run/corrected-adapter").toStdString());
         QVERIFY(torch::equal(shipped.modules.back().b, refined.modules.back().b));
         QVERIFY(!torch::equal(shipped.modules.back().b, corrected.modules.back().b));
+
+        // Opened again in a new session (as after scripts/demo.sh): the folder's run is on the Results page
+        // (cards, stages, held-out table) and its training on the Run page's loss plot.
+        {
+            MainWindow reopened;
+            reopened.setRunRecordReader(&gui::readRunRecord);
+            reopened.setProject(window.currentProject());
+            QVERIFY(reopened.resultsPage()->showsRecord());
+            QCOMPARE(reopened.resultsPage()->stageTable()->topLevelItemCount(), int(recorded->stages.size()));
+            QCOMPARE(reopened.resultsPage()->evaluationTable()->topLevelItemCount(), 4);
+            const RunSummary &watched = window.resultsPage()->summary();
+            const RunSummary &read = reopened.resultsPage()->summary();
+            QCOMPARE(read.trainingSteps, watched.trainingSteps);
+            QCOMPARE(read.firstTrainingLoss, watched.firstTrainingLoss);
+            QCOMPARE(read.finalTrainingLoss, watched.finalTrainingLoss);
+            QVERIFY(reopened.runPage()->showsRecord());
+            QCOMPARE(reopened.runPage()->lossPlot()->trainPointCount(), int(watched.trainingSteps));
+            // Another project's folder holds no run: nothing of this one stays on screen.
+            Project other = window.currentProject();
+            other.exportSettings.outputFolder = m_dir.filePath("no-run-here");
+            reopened.setProject(other);
+            QVERIFY(!reopened.resultsPage()->hasResults());
+            QCOMPARE(reopened.runPage()->lossPlot()->trainPointCount(), 0);
+        }
 
         // Try it: both models answer, streamed into the page.
         window.setChatGenerator(&gui::PipelineJobs::chat);

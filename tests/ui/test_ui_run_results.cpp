@@ -489,6 +489,17 @@ private Q_SLOTS:
                   QJsonDocument(summaryWith({{"metric", "exact"}, {"models", QJsonArray{model}}})).toJson());
 
         MainWindow window;
+        // The folder's record as the engine's reader gives it (test_ui_engine_run reads real runs): one
+        // finished stage and the summary written above.
+        window.setRunRecordReader([](const QString &folder) {
+            RunRecord record;
+            QFile summary(folder + QStringLiteral("/summary.json"));
+            if (summary.open(QIODevice::ReadOnly)) {
+                record.stages.push_back({core::Stage::Correct, false, 1.0, 1 << 20, 1 << 21});
+                record.summary = QJsonDocument::fromJson(summary.readAll()).object();
+            }
+            return record;
+        });
         Project project;
         project.modelPath = dir.filePath("model");
         project.data.trainingPath = dir.filePath("train.jsonl");

@@ -4,6 +4,8 @@
 #include "widgets/path_field.h"
 #include "widgets/validation_label.h"
 
+#include "emloc/run_folder.h"
+
 #include <QCheckBox>
 #include <QDir>
 #include <QFileInfo>
@@ -18,9 +20,11 @@
 namespace emloc::ui {
 
 namespace {
-// Where a run and the Export button write the formats, inside the output folder (the engine's pipeline
-// and app/gui/engine_jobs.cpp).
-const QString kExportSubfolder = QStringLiteral("export");
+// Where a run and the Export button write the formats, inside the output folder (core's run layout).
+QString exportFolder(const QString &runFolder)
+{
+    return QString::fromStdString(core::RunFolder{runFolder.toStdString()}.exports().string());
+}
 } // namespace
 
 ExportPage::ExportPage(QWidget *parent)
@@ -166,8 +170,8 @@ void ExportPage::validateFolder()
             ValidationLabel::State::Error,
             tr("You cannot write into %1. Choose a folder you own.").arg(QDir::toNativeSeparators(path)));
     } else if (info.exists()) {
-        const QString exports = QDir::toNativeSeparators(QDir(path).filePath(kExportSubfolder));
-        if (QFileInfo::exists(QDir(path).filePath(kExportSubfolder)))
+        const QString exports = QDir::toNativeSeparators(exportFolder(path));
+        if (QFileInfo::exists(exportFolder(path)))
             m_folderValidation->setMessage(
                 ValidationLabel::State::Warning,
                 tr("The folder exists and holds an earlier export: exporting replaces the files in %1.")

@@ -22,28 +22,45 @@
 #include <QTreeWidget>
 #include <QVBoxLayout>
 
+#include "emloc/stages.h"
+
 #include <algorithm>
+#include <optional>
 
 namespace emloc::ui {
 
 namespace {
-QString stageName(const QString &stage)
+QString stageName(core::Stage stage)
 {
-    if (stage == QLatin1String("calibrate"))
+    switch (stage) {
+    case core::Stage::Calibrate:
         return ResultsPage::tr("Calibration");
-    if (stage == QLatin1String("build"))
+    case core::Stage::Build:
         return ResultsPage::tr("Emulator construction");
-    if (stage == QLatin1String("train"))
+    case core::Stage::Train:
         return ResultsPage::tr("Fine-tuning");
-    if (stage == QLatin1String("validate"))
+    case core::Stage::Validate:
         return ResultsPage::tr("Validation");
-    if (stage == QLatin1String("correct"))
+    case core::Stage::Correct:
         return ResultsPage::tr("LoRA correction");
-    if (stage == QLatin1String("refine"))
+    case core::Stage::Refine:
         return ResultsPage::tr("Refinement of the last layers");
-    if (stage == QLatin1String("evaluate"))
+    case core::Stage::Evaluate:
         return ResultsPage::tr("Evaluation");
-    return stage;
+    case core::Stage::Emulator:
+        return ResultsPage::tr("Emulator (calibration and construction)");
+    case core::Stage::Export:
+        return ResultsPage::tr("Export");
+    default:
+        return QString::fromLatin1(core::stageKey(stage).data(), qsizetype(core::stageKey(stage).size()));
+    }
+}
+
+// A metric sample's stage; a label the engine's vocabulary does not have is shown as it is.
+QString stageName(const QString &key)
+{
+    const std::optional<core::Stage> stage = core::stageFromKey(key.toStdString());
+    return stage ? stageName(*stage) : key;
 }
 
 constexpr int kEvaluationColumns = 6;
@@ -145,11 +162,13 @@ ResultsPage::ResultsPage(QWidget *parent)
     m_stages = new QTreeWidget(stagesBox);
     m_stages->setObjectName(QStringLiteral("stageTable"));
     m_stages->setHeaderLabels(
-        {tr("Stage"), tr("Samples"), tr("Last step"), tr("Duration"), tr("Peak memory")});
+        {tr("Stage"), tr("Duration"), tr("Peak memory"), tr("Planned peak"), tr("Note")});
+    m_stages->headerItem()->setToolTip(
+        3, tr("The planner's prediction for the stage, the figure a memory budget is held to."));
     m_stages->setRootIsDecorated(false);
     m_stages->setAlternatingRowColors(true);
     m_stages->header()->setSectionResizeMode(QHeaderView::Stretch);
-    for (int column = 1; column < 5; ++column)
+    for (int column = 1; column < 4; ++column)
         m_stages->headerItem()->setTextAlignment(column, Qt::AlignRight | Qt::AlignVCenter);
     stagesLayout->addWidget(m_stages);
     layout->addWidget(stagesBox);
@@ -238,6 +257,7 @@ void ResultsPage::setRun(const JobOutcome &outcome, const std::vector<core::Metr
     m_samples = samples;
     m_summary = summarizeRun(samples, history);
     m_hasResults = true;
+    m_showingRecord = false;
     // The job's clock when it reported one; the wall clock of the worker otherwise.
     const double seconds = std::max(outcome.elapsedSeconds, m_summary.elapsedSeconds);
     m_stack->setCurrentIndex(1);
@@ -262,6 +282,72 @@ void ResultsPage::setRun(const JobOutcome &outcome, const std::vector<core::Metr
     const int size = fontMetrics().height() * 3 / 2;
     m_outcomeIcon->setPixmap(QIcon(QString::fromLatin1(icon)).pixmap(size, size));
 
+    showSummaryCards(seconds);
+    m_stages->clear();
+    for (const RunSummary::StageSummary &stage : m_summary.stages) {
+        // Only training counts optimizer steps (the emulator's samples count layers).
+        const std::optional<core::Stage> known = core::stageFromKey(stage.stage.toStdString());
+        const bool training = known == core::Stage::Train || known == core::Stage::Refine;
+        const QString note = training && stage.lastStep > 0
+                                 ? tr("to step %1").arg(QLocale().toString(stage.lastStep))
+                                 : QString();
+        auto *item = new QTreeWidgetItem(m_stages, {stageName(stage.stage), formatDuration(stage.seconds),
+                                                    formatBytes(stage.peakBytes), QStringLiteral("–"), note});
+        for (int column = 1; column < 4; ++column)
+            item->setTextAlignment(column, Qt::AlignRight | Qt::AlignVCenter);
+    }
+    fitStageTable();
+    m_saveCsv->setEnabled(!samples.empty());
+}
+
+void ResultsPage::setRecord(const RunRecord &record)
+{
+    if (!record.finishedRun()) {
+        if (m_showingRecord)
+            clear();
+        return;
+    }
+    if (!m_hasResults || m_showingRecord) { // no run watched: the record is the last run
+        m_showingRecord = true;
+        m_hasResults = true;
+        m_samples = record.trainingMetrics;
+        m_summary = summarizeRun(record.trainingMetrics);
+        double seconds = 0;
+        for (const RunRecord::StageReport &stage : record.stages) {
+            seconds += stage.seconds;
+            m_summary.peakBytes = std::max(m_summary.peakBytes, stage.peakBytes);
+        }
+        m_stack->setCurrentIndex(1);
+        const int size = fontMetrics().height() * 3 / 2;
+        m_outcomeIcon->setPixmap(QIcon(QStringLiteral(":/icons/status-ok.svg")).pixmap(size, size));
+        m_outcome->setText(tr("<b>The last run in this folder</b> finished on %1, at emulator ratio %2. Its "
+                              "stages took %3 in all.")
+                               .arg(QLocale().toString(record.finished, QLocale::ShortFormat),
+                                    QLocale().toString(record.ratio, 'f', 2), formatDuration(seconds)));
+        showSummaryCards(seconds);
+        m_saveCsv->setEnabled(!m_samples.empty());
+    }
+    m_stages->clear();
+    for (const RunRecord::StageReport &stage : record.stages) {
+        auto *item = new QTreeWidgetItem(
+            m_stages,
+            {stageName(stage.stage), formatDuration(stage.seconds), formatBytes(stage.peakBytes),
+             stage.plannedPeakBytes >= 0 ? formatBytes(stage.plannedPeakBytes) : QStringLiteral("–"),
+             stage.reused ? tr("reused") : QString()});
+        if (stage.reused)
+            item->setToolTip(4, tr("Made by an earlier run from the same inputs and settings; its time and "
+                                   "peak are that run's."));
+        for (int column = 1; column < 4; ++column)
+            item->setTextAlignment(column, Qt::AlignRight | Qt::AlignVCenter);
+        // A measured peak above the plan is the budget's guarantee failing: say so where it shows.
+        if (stage.plannedPeakBytes > 0 && stage.peakBytes > stage.plannedPeakBytes)
+            item->setToolTip(2, tr("Above the planned peak."));
+    }
+    fitStageTable();
+}
+
+void ResultsPage::showSummaryCards(double seconds)
+{
     const RunSummary &s = m_summary;
     m_loss->setValue(s.firstTrainingLoss >= 0 ? tr("%1 → %2").arg(formatNumber(s.firstTrainingLoss),
                                                                   formatNumber(s.finalTrainingLoss))
@@ -275,16 +361,10 @@ void ResultsPage::setRun(const JobOutcome &outcome, const std::vector<core::Metr
                                                       : QStringLiteral("–"));
     m_duration->setValue(formatDuration(seconds));
     m_steps->setValue(QLocale().toString(s.trainingSteps));
+}
 
-    m_stages->clear();
-    for (const RunSummary::StageSummary &stage : s.stages) {
-        auto *item =
-            new QTreeWidgetItem(m_stages, {stageName(stage.stage), QLocale().toString(stage.samples),
-                                           QLocale().toString(stage.lastStep), formatDuration(stage.seconds),
-                                           formatBytes(stage.peakBytes)});
-        for (int column = 1; column < 5; ++column)
-            item->setTextAlignment(column, Qt::AlignRight | Qt::AlignVCenter);
-    }
+void ResultsPage::fitStageTable()
+{
     // Tall enough for every stage, no more: the page scrolls, the table does not.
     const int rows = std::max(1, m_stages->topLevelItemCount());
     const int rowHeight = m_stages->topLevelItemCount() > 0
@@ -293,12 +373,12 @@ void ResultsPage::setRun(const JobOutcome &outcome, const std::vector<core::Metr
     m_stages->setFixedHeight(m_stages->header()->sizeHint().height() +
                              rows * std::max(rowHeight, fontMetrics().height() + 6) +
                              2 * m_stages->frameWidth() + 4);
-    m_saveCsv->setEnabled(!samples.empty());
 }
 
 void ResultsPage::clear()
 {
     m_hasResults = false;
+    m_showingRecord = false;
     m_samples.clear();
     m_summary = {};
     m_evaluation->clear();

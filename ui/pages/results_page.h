@@ -1,6 +1,7 @@
 #pragma once
 
 #include "jobs/job_updates.h"
+#include "jobs/run_record.h"
 #include "jobs/run_summary.h"
 #include "widgets/page.h"
 
@@ -33,6 +34,11 @@ public:
     // The pipeline's summary.json: the held-out comparison of the original, the emulator + LoRA, the
     // uncorrected and the corrected model, and which examples it ran on. An empty object hides the table.
     void setEvaluation(const QJsonObject &summary);
+    // The folder's last run as the engine recorded it: its stages (measured and planned peaks, reused or
+    // not) replace the table made from samples, and when this session watched no run, its training's
+    // losses fill the cards. An empty record clears a record shown before, never a watched run.
+    void setRecord(const RunRecord &record);
+    bool showsRecord() const { return m_showingRecord; }
     QTreeWidget *evaluationTable() const { return m_evaluation; }
     QLabel *evaluationSource() const { return m_evaluationSource; }
     ChatPanel *chatPanel() const { return m_chat; }
@@ -46,6 +52,8 @@ public:
 
 private:
     void chooseCsvPath();
+    void showSummaryCards(double seconds);
+    void fitStageTable();
 
     QStackedWidget *m_stack = nullptr;
     QLabel *m_outcomeIcon = nullptr;
@@ -63,6 +71,7 @@ private:
     QLabel *m_evaluationSource = nullptr;
     ChatPanel *m_chat = nullptr;
     bool m_hasResults = false;
+    bool m_showingRecord = false; // the results are a recorded run's, not one watched live
     RunSummary m_summary;
     std::vector<core::MetricSample> m_samples;
 };

@@ -30,48 +30,61 @@ namespace emloc::ui {
 namespace {
 constexpr int kMaxLogBlocks = 20000;
 
-int stageIndex(const std::string &stage)
+// The progress bar (the method's stage) a stage's progress moves; -1 for evaluation, export and other work.
+int stageIndex(std::optional<core::Stage> stage)
 {
-    if (stage == "calibrate" || stage == "build")
-        return static_cast<int>(RunPage::Stage::Build);
-    if (stage == "train")
-        return static_cast<int>(RunPage::Stage::Train);
-    if (stage == "correct" || stage == "refine") // refinement finishes stage 3
-        return static_cast<int>(RunPage::Stage::Correct);
-    return -1;
+    // Not the emulator's files (its bar already shows the layers done) nor a validation (its steps are
+    // training's).
+    if (!stage || *stage == core::Stage::Write || *stage == core::Stage::Validate ||
+        *stage == core::Stage::RefineValidate)
+        return -1;
+    return core::methodStage(*stage) - 1;
+}
+
+int stageIndex(const std::string &key)
+{
+    return stageIndex(core::stageFromKey(key));
 }
 
 // What a stage's counter counts: the Step card never shows layers as if they were optimizer steps.
-QString stepCount(const QString &stage, qint64 done, qint64 total)
+QString stepCount(std::optional<core::Stage> stage, qint64 done, qint64 total)
 {
     const QString d = QLocale().toString(done);
     const QString t = QLocale().toString(total);
-    if (stage == QLatin1String("calibrate"))
+    if (stage == core::Stage::Calibrate)
         return total > 0 ? RunPage::tr("%1 / %2 batches").arg(d, t) : RunPage::tr("%1 batches").arg(d);
-    if (stage == QLatin1String("build"))
+    if (stage == core::Stage::Build)
         return total > 0 ? RunPage::tr("%1 / %2 layers").arg(d, t) : RunPage::tr("%1 layers").arg(d);
-    if (stage == QLatin1String("correct"))
+    if (stage == core::Stage::Correct)
         return total > 0 ? RunPage::tr("%1 / %2 modules").arg(d, t) : RunPage::tr("%1 modules").arg(d);
     return total > 0 ? RunPage::tr("%1 / %2 steps").arg(d, t) : RunPage::tr("%1 steps").arg(d);
 }
 
-// The running stage in words; empty for a stage this page does not know.
-QString stageActivity(const QString &stage)
+// The running stage in words; empty for work that is not a stage of the run (loading, generating).
+QString stageActivity(std::optional<core::Stage> stage)
 {
-    if (stage == QLatin1String("calibrate"))
+    if (!stage)
+        return {};
+    switch (*stage) {
+    case core::Stage::Calibrate:
         return RunPage::tr("Building the emulator: calibrating (stage 1 of 3)");
-    if (stage == QLatin1String("build") || stage == QLatin1String("write"))
+    case core::Stage::Emulator:
+    case core::Stage::Build:
+    case core::Stage::Write:
         return RunPage::tr("Building the emulator (stage 1 of 3)");
-    if (stage == QLatin1String("train") || stage == QLatin1String("validate"))
+    case core::Stage::Train:
+    case core::Stage::Validate:
         return RunPage::tr("Fine-tuning LoRA on the emulator (stage 2 of 3)");
-    if (stage == QLatin1String("correct"))
+    case core::Stage::Correct:
         return RunPage::tr("Correcting LoRA for the original model (stage 3 of 3)");
-    if (stage == QLatin1String("refine") || stage == QLatin1String("refine-validate"))
+    case core::Stage::Refine:
+    case core::Stage::RefineValidate:
         return RunPage::tr("Refining the last layers' LoRA on the original model (stage 3 of 3)");
-    if (stage.startsWith(QLatin1String("evaluate")))
+    case core::Stage::Evaluate:
         return RunPage::tr("Evaluating on held-out examples");
-    if (stage == QLatin1String("export"))
+    case core::Stage::Export:
         return RunPage::tr("Exporting");
+    }
     return {};
 }
 
@@ -217,6 +230,7 @@ void RunPage::prepareRun(qint64 budgetBytes)
     // Nothing of the last run may linger into this one: counters, time left, the state line.
     m_activity.clear();
     m_samples.clear();
+    m_showingRecord = false;
     m_clock.reset();
     m_peakBytes = -1;
     m_lossPlot->clearData();
@@ -232,6 +246,26 @@ void RunPage::prepareRun(qint64 budgetBytes)
     for (StatCard *card : {m_step, m_loss, m_throughput, m_eta, m_elapsed, m_peak})
         card->setValue(QStringLiteral("–"));
     setState(QString());
+}
+
+void RunPage::showRecord(const RunRecord &record)
+{
+    if (m_controller->isRunning() || !m_samples.empty())
+        return;
+    const bool wasShowing = m_showingRecord;
+    m_showingRecord = record.finishedRun() && !record.trainingMetrics.empty();
+    if (!m_showingRecord) {
+        if (wasShowing) { // another project's run must not stay on screen
+            m_lossPlot->clearData();
+            setState(tr("Idle"));
+        }
+        return;
+    }
+    m_lossPlot->clearData();
+    m_lossPlot->appendSamples(record.trainingMetrics);
+    setState(tr("The plot shows the training of this folder's last run (finished on %1). Start runs the "
+                "stages again, reusing those whose inputs and settings did not change.")
+                 .arg(QLocale().toString(record.finished, QLocale::ShortFormat)));
 }
 
 QProgressBar *RunPage::stageBar(Stage stage) const
@@ -331,24 +365,25 @@ void RunPage::appendLogLines(const std::vector<LogLine> &lines, qint64 dropped)
 
 void RunPage::updateProgress(const StageProgress &progress)
 {
-    setActivity(progress.stage);
-    const int index = stageIndex(progress.stage.toStdString());
+    const std::optional<core::Stage> stage = core::stageFromKey(progress.stage.toStdString());
+    setActivity(stage);
+    const int index = stageIndex(stage);
     if (index < 0)
         return;
-    m_step->setValue(stepCount(progress.stage, progress.done, progress.total));
+    m_step->setValue(stepCount(stage, progress.done, progress.total));
     QProgressBar *bar = m_bars[index];
     // QProgressBar holds ints; scale large totals (token counts) down.
     const qint64 scale = progress.total > INT_MAX ? progress.total / INT_MAX + 1 : 1;
     bar->setRange(0, static_cast<int>(progress.total / scale));
     bar->setValue(static_cast<int>(std::min(progress.done, progress.total) / scale));
     QString verb;
-    if (progress.stage == QLatin1String("calibrate"))
+    if (stage == core::Stage::Calibrate)
         verb = tr("Calibrating");
-    else if (progress.stage == QLatin1String("build"))
+    else if (stage == core::Stage::Build)
         verb = tr("Building layers");
-    else if (progress.stage == QLatin1String("train"))
+    else if (stage == core::Stage::Train)
         verb = tr("Training");
-    else if (progress.stage == QLatin1String("refine"))
+    else if (stage == core::Stage::Refine)
         verb = tr("Refining");
     else
         verb = tr("Correcting layers");
@@ -371,7 +406,7 @@ void RunPage::updateStats(const core::MetricSample &latest)
 {
     // The newest training loss: a validation sample does not replace it.
     for (auto it = m_samples.rbegin(); it != m_samples.rend(); ++it) {
-        if (it->stage == "train" && it->loss >= 0) {
+        if (core::stageFromKey(it->stage) == core::Stage::Train && it->loss >= 0) {
             m_loss->setValue(formatNumber(it->loss));
             break;
         }
@@ -433,7 +468,7 @@ void RunPage::onPausedChanged(bool paused)
     updateButtons();
 }
 
-void RunPage::setActivity(const QString &stage)
+void RunPage::setActivity(std::optional<core::Stage> stage)
 {
     const QString activity = stageActivity(stage);
     if (activity.isEmpty() || activity == m_activity || !m_controller->isRunning())

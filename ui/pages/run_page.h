@@ -2,11 +2,15 @@
 
 #include "jobs/job_clock.h"
 #include "jobs/job_updates.h"
+#include "jobs/run_record.h"
 #include "widgets/page.h"
+
+#include "emloc/stages.h"
 
 #include <QDateTime>
 #include <QElapsedTimer>
 
+#include <optional>
 #include <vector>
 
 class QLabel;
@@ -38,6 +42,11 @@ public:
     // Clears the plots and bars for a new run that must stay within `budgetBytes` (0: no budget line).
     void prepareRun(qint64 budgetBytes);
 
+    // Before any run this session: the folder's last run as recorded (its training's losses on the loss
+    // plot), or nothing. A run watched this session keeps its plots.
+    void showRecord(const RunRecord &record);
+    bool showsRecord() const { return m_showingRecord; }
+
     // Every sample of the current or last run, for the Results page.
     const std::vector<core::MetricSample> &samples() const { return m_samples; }
 
@@ -63,7 +72,7 @@ private:
     void appendUpdates(const emloc::ui::JobUpdates &updates);
     void appendLogLines(const std::vector<LogLine> &lines, qint64 dropped);
     void updateProgress(const StageProgress &progress);
-    void setActivity(const QString &stage);
+    void setActivity(std::optional<core::Stage> stage);
     void updateStats(const core::MetricSample &latest);
     void onStarted(const QString &name);
     void onFinished(const emloc::ui::JobOutcome &outcome);
@@ -104,6 +113,7 @@ private:
     double m_jobSeconds = -1;
     QElapsedTimer m_sinceSample;
     std::vector<core::MetricSample> m_samples; // on the job's clock (m_clock)
+    bool m_showingRecord = false;              // the loss plot shows a recorded run's training
     JobClock m_clock;
     qint64 m_peakBytes = -1;
 };
