@@ -8,6 +8,7 @@
 #include "emloc/device.h"
 #include "emloc/error.h"
 #include "emloc/layer_drop.h"
+#include "emloc/lora_training.h"
 #include "emloc/memory.h"
 #include "emloc/model_text.h"
 #include "emloc/pipeline.h"
@@ -52,17 +53,13 @@ void runTrain(CliContext &context, TrainCommand &command, core::Feedback &feedba
     core::ModelFiles files = core::openModel(command.model);
     const core::ModelText text = core::openModelText(files, command.chatTemplate, &feedback);
 
-    core::PrepareOptions prepare;
-    prepare.read.format = core::parseRecordFormat(command.format);
-    prepare.tokenize.maxLength = command.maxLength;
-    prepare.tokenize.systemPrompt = command.system;
-    prepare.tokenize.trainOnAllTokens = command.trainOnAll;
-    auto prepared =
-        core::prepareDataset(command.data, text.chatTemplate, *text.tokenizer, prepare, &feedback);
-    auto split = core::splitTrainValidation(std::move(prepared.examples), command.validationFraction, 0,
-                                            command.options.seed);
-    feedback.log(core::LogLevel::Info, std::to_string(split.train.size()) + " training and " +
-                                           std::to_string(split.validation.size()) + " validation examples.");
+    core::LoraTrainingData data;
+    data.path = command.data;
+    data.prepare.read.format = core::parseRecordFormat(command.format);
+    data.prepare.tokenize.maxLength = command.maxLength;
+    data.prepare.tokenize.systemPrompt = command.system;
+    data.prepare.tokenize.trainOnAllTokens = command.trainOnAll;
+    data.validationFraction = command.validationFraction;
 
     auto &options = command.options;
     options.outputDir = command.out;
@@ -71,8 +68,6 @@ void runTrain(CliContext &context, TrainCommand &command, core::Feedback &feedba
     options.baseModelName = files.path;
     if (!command.targets.empty())
         options.lora.targets = core::parseLoraTargets(command.targets);
-    if (options.packing && options.packLength == 0)
-        options.packLength = command.maxLength;
     std::string modelText = files.path;
     if (command.layerDrop > 0) {
         auto kept = core::layerDropSelection(files.config.numLayers, {command.layerDrop, 1, 1});
@@ -83,12 +78,8 @@ void runTrain(CliContext &context, TrainCommand &command, core::Feedback &feedba
         files = core::layerDropModel(files, kept);
     }
 
-    core::CausalLMOptions modelOptions;
-    modelOptions.placement.device = torch::Device(core::parseDevice(context.device).toString());
-    modelOptions.placement.dtype = core::parseComputeDtype(command.dtype, modelOptions.placement.device);
-    core::CausalLM model(files, modelOptions, &feedback);
-    core::LoraTrainer trainer(model, options);
-    core::TrainResult result = trainer.run(split.train, split.validation, feedback);
+    const core::TrainResult result =
+        core::trainLora(files, text, data, options, context.device, command.dtype, feedback);
     if (auto *terminal = dynamic_cast<TerminalFeedback *>(&feedback))
         terminal->finishLine();
     if (context.json)

@@ -12,6 +12,7 @@
 #include "emloc/dataset_preview.h"
 #include "emloc/device.h"
 #include "emloc/error.h"
+#include "emloc/lora_training.h"
 #include "emloc/memory.h"
 #include "emloc/memory_plan.h"
 #include "emloc/model_files.h"
@@ -205,16 +206,21 @@ struct PipelineRun
 
     // The training file tokenized as training sees it, split into training and the held-out share
     // (data.validation_fraction) by the training seed: the trainer and the evaluation see the same split.
-    DatasetSplit trainingSplit(const ChatTemplate &chatTemplate, const Tokenizer &tokenizer) const
+    // The training file as every stage reads it (the emulator's calibration reads the same settings).
+    LoraTrainingData trainingData() const
     {
-        PrepareOptions prepare;
-        prepare.read.format = parseRecordFormat(config.format);
-        prepare.tokenize.maxLength = config.maxLength;
-        prepare.tokenize.systemPrompt = config.systemPrompt;
-        PreparedDataset prepared =
-            prepareDataset(config.trainData, chatTemplate, tokenizer, prepare, &feedback);
-        return splitTrainValidation(std::move(prepared.examples), config.validationFraction, 0,
-                                    config.train.seed);
+        LoraTrainingData data;
+        data.path = config.trainData;
+        data.prepare.read.format = parseRecordFormat(config.format);
+        data.prepare.tokenize.maxLength = config.maxLength;
+        data.prepare.tokenize.systemPrompt = config.systemPrompt;
+        data.validationFraction = config.validationFraction;
+        return data;
+    }
+
+    DatasetSplit trainingSplit(const ModelText &text) const
+    {
+        return prepareTrainingSplit(trainingData(), text, config.train.seed, feedback);
     }
 
     std::string buildEmulatorStage(const std::string &modelKey)
@@ -272,17 +278,10 @@ struct PipelineRun
         writeStamp(trainDir, key, false, {});
 
         StageTimer timer(Stage::Train, config.device, feedback);
+        // The emulator has the original's vocabulary; its text comes from the original's files.
         const ModelText text = openModelText(original, config.chatTemplate, &feedback);
-        DatasetSplit split = trainingSplit(text.chatTemplate, *text.tokenizer);
-        if (options.packing && options.packLength == 0)
-            options.packLength = config.maxLength;
-
-        CausalLMOptions modelOptions;
-        modelOptions.placement.device = torch::Device(parseDevice(config.device).toString());
-        modelOptions.placement.dtype = parseComputeDtype("auto", modelOptions.placement.device);
-        CausalLM model(openModel(emulatorDir), modelOptions, &feedback);
-        LoraTrainer trainer(model, options);
-        const TrainResult trained = trainer.run(split.train, split.validation, feedback);
+        const TrainResult trained =
+            trainLora(openModel(emulatorDir), text, trainingData(), options, config.device, "auto", feedback);
         StageReport report = timer.finish(trainDir, {});
         report.details = stageDetails(report, trained.toJson());
         writeStamp(trainDir, key, true, report.details);
@@ -328,7 +327,7 @@ struct PipelineRun
         }
         StageTimer timer(Stage::Refine, config.device, feedback);
         const ModelText text = openModelText(original, config.chatTemplate);
-        const DatasetSplit split = trainingSplit(text.chatTemplate, *text.tokenizer);
+        const DatasetSplit split = trainingSplit(text);
         RefineOptions options = config.refine;
         options.modelPath = config.model;
         options.adapterPath = correctedDir;
@@ -399,7 +398,7 @@ struct PipelineRun
         if (heldOutShare) {
             // No held-out file: the share of the training data the trainer never trained on.
             const ModelText text = openModelText(original, config.chatTemplate);
-            const DatasetSplit split = trainingSplit(text.chatTemplate, *text.tokenizer);
+            const DatasetSplit split = trainingSplit(text);
             char share[32];
             std::snprintf(share, sizeof share, "%.0f %%", 100.0 * config.validationFraction);
             const std::string source = "the held-out " + std::string(share) + " of " + config.trainData +
