@@ -1655,7 +1655,11 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>Above the planned peak.</source>
+        <source>above the plan</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The measured peak is above the planner&apos;s prediction, which a memory budget relies on.</source>
         <translation type="unfinished"></translation>
     </message>
 </context>

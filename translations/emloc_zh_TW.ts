@@ -1654,8 +1654,12 @@
         <translation>由先前以相同輸入與設定的執行產生；耗時與峰值為該次執行的數字。</translation>
     </message>
     <message>
-        <source>Above the planned peak.</source>
-        <translation>高於規劃峰值。</translation>
+        <source>above the plan</source>
+        <translation>高於規劃</translation>
+    </message>
+    <message>
+        <source>The measured peak is above the planner&apos;s prediction, which a memory budget relies on.</source>
+        <translation>量測到的峰值高於規劃器的預測，而記憶體預算正是依據這個預測。</translation>
     </message>
 </context>
 <context>

@@ -18,6 +18,7 @@
 
 #include "emloc/job.h"
 
+#include <QDateTime>
 #include <QDir>
 #include <QDoubleSpinBox>
 #include <QFile>
@@ -245,6 +246,53 @@ private Q_SLOTS:
     }
 
     // The smoothed curve follows the raw one; the step axis is the training's, not the emulator's layers.
+    // A recorded run (the folder's summary, as the engine's reader gives it): the stage table says which
+    // stages were reused and which went above the planner's peak; without a watched run its training fills
+    // the cards; a watched run's cards are never replaced by a record.
+    void recordedRunShowsItsStages()
+    {
+        RunRecord record;
+        record.ratio = 0.4;
+        record.finished = QDateTime::currentDateTime();
+        record.stages = {{core::Stage::Emulator, true, 30, 600 << 20, 640 << 20},
+                         {core::Stage::Train, false, 200, 900 << 20, 1000 << 20},
+                         {core::Stage::Correct, false, 2, 560 << 20, 550 << 20},
+                         {core::Stage::Evaluate, false, 70, 1200 << 20, -1}};
+        for (int step = 1; step <= 10; ++step)
+            record.trainingMetrics.push_back(trainSample(step, 10));
+
+        ResultsPage page;
+        page.setRecord(record);
+        QVERIFY(page.showsRecord());
+        QVERIFY(page.hasResults());
+        QCOMPARE(page.summary().trainingSteps, qint64(10));
+        QCOMPARE(page.summary().firstTrainingLoss, lossAt(1));
+        QCOMPARE(page.summary().peakBytes, qint64(1200) << 20);
+        QTreeWidget *table = page.stageTable();
+        QCOMPARE(table->topLevelItemCount(), 4);
+        QCOMPARE(table->topLevelItem(0)->text(4), QStringLiteral("reused"));
+        QCOMPARE(table->topLevelItem(1)->text(4), QString());
+        QCOMPARE(table->topLevelItem(2)->text(4), QStringLiteral("above the plan"));
+        QVERIFY(!table->topLevelItem(2)->icon(4).isNull());
+        QCOMPARE(table->topLevelItem(3)->text(3), QStringLiteral("–")); // the evaluation is not planned
+
+        // An empty record (another project's folder) clears a record, never a watched run.
+        page.setRecord(RunRecord());
+        QVERIFY(!page.hasResults());
+        JobOutcome outcome;
+        outcome.jobName = QStringLiteral("Training");
+        std::vector<core::MetricSample> watched;
+        for (int step = 1; step <= 4; ++step)
+            watched.push_back(trainSample(step, 4));
+        page.setRun(outcome, watched);
+        page.setRecord(record);
+        QVERIFY(!page.showsRecord());
+        QCOMPARE(page.summary().trainingSteps, qint64(4)); // the watched run's cards stay
+        QCOMPARE(table->topLevelItemCount(), 4);           // the table is the engine's record
+        page.setRecord(RunRecord());
+        QVERIFY(page.hasResults());
+    }
+
     void lossPlotTracksTheRawCurveAndRescales()
     {
         LossPlot plot;

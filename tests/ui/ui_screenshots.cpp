@@ -9,6 +9,7 @@
 #include "application_setup.h"
 #include "engine_inspect.h"
 #include "engine_jobs.h"
+#include "engine_project.h"
 #include "engine_run_record.h"
 #include "jobs/job_controller.h"
 #include "main_window.h"
@@ -91,6 +92,7 @@ int main(int argc, char *argv[])
     window.setCatalogFitProvider(&emloc::gui::PipelineJobs::catalogFits);
     window.setInspectors(&emloc::gui::EngineInspection::model, &emloc::gui::EngineInspection::dataset);
     window.setTrainingJobFactory(&emloc::gui::PipelineJobs::training);
+    window.setRunRecordReader(&emloc::gui::readRunRecord);
     window.setProject(project, work.filePath(QStringLiteral("bookings.emloc")));
     window.resize(1200, 800);
     window.show();
@@ -156,6 +158,21 @@ int main(int argc, char *argv[])
     for (int i : {4, 5}) {
         window.showPage(i);
         ok = save(&window, output, names[i]) && ok;
+    }
+
+    // The Studio opened after scripts/demo.sh: the demo's recorded run on the Results page.
+    if (const auto demo = emloc::gui::demoProject(root)) {
+        MainWindow opened;
+        opened.setRunRecordReader(&emloc::gui::readRunRecord);
+        opened.setProject(*demo);
+        opened.resize(1200, 800);
+        opened.show();
+        if (!QTest::qWaitForWindowExposed(&opened))
+            std::fprintf(stderr, "the reopened window was not exposed\n");
+        opened.showPage(4);
+        QTest::qWait(300);
+        ok = save(&opened, output, QStringLiteral("results-opened")) && ok;
+        opened.setWindowModified(false);
     }
 
     AboutDialog about(&window);

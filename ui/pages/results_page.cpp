@@ -329,19 +329,30 @@ void ResultsPage::setRecord(const RunRecord &record)
     }
     m_stages->clear();
     for (const RunRecord::StageReport &stage : record.stages) {
+        // A measured peak above the plan is the budget's guarantee failing: say so where it shows.
+        const bool abovePlan = stage.plannedPeakBytes > 0 && stage.peakBytes > stage.plannedPeakBytes;
+        QStringList notes;
+        if (stage.reused)
+            notes << tr("reused");
+        if (abovePlan)
+            notes << tr("above the plan");
         auto *item = new QTreeWidgetItem(
             m_stages,
             {stageName(stage.stage), formatDuration(stage.seconds), formatBytes(stage.peakBytes),
              stage.plannedPeakBytes >= 0 ? formatBytes(stage.plannedPeakBytes) : QStringLiteral("–"),
-             stage.reused ? tr("reused") : QString()});
-        if (stage.reused)
-            item->setToolTip(4, tr("Made by an earlier run from the same inputs and settings; its time and "
-                                   "peak are that run's."));
+             notes.join(QStringLiteral(", "))});
         for (int column = 1; column < 4; ++column)
             item->setTextAlignment(column, Qt::AlignRight | Qt::AlignVCenter);
-        // A measured peak above the plan is the budget's guarantee failing: say so where it shows.
-        if (stage.plannedPeakBytes > 0 && stage.peakBytes > stage.plannedPeakBytes)
-            item->setToolTip(2, tr("Above the planned peak."));
+        QStringList why;
+        if (stage.reused)
+            why << tr("Made by an earlier run from the same inputs and settings; its time and peak are that "
+                      "run's.");
+        if (abovePlan) {
+            item->setIcon(4, QIcon(QStringLiteral(":/icons/status-warning.svg")));
+            why << tr(
+                "The measured peak is above the planner's prediction, which a memory budget relies on.");
+        }
+        item->setToolTip(4, why.join(QLatin1Char('\n')));
     }
     fitStageTable();
 }
