@@ -204,8 +204,6 @@ struct PipelineRun
             .dump();
     }
 
-    // The training file tokenized as training sees it, split into training and the held-out share
-    // (data.validation_fraction) by the training seed: the trainer and the evaluation see the same split.
     // The training file as every stage reads it (the emulator's calibration reads the same settings).
     LoraTrainingData trainingData() const
     {
@@ -218,6 +216,8 @@ struct PipelineRun
         return data;
     }
 
+    // The training file tokenized as training sees it, split into training and the held-out share
+    // (data.validation_fraction) by the training seed: the trainer and the evaluation see the same split.
     DatasetSplit trainingSplit(const ModelText &text) const
     {
         return prepareTrainingSplit(trainingData(), text, config.train.seed, feedback);
