@@ -6,7 +6,6 @@
 #include "emloc/chat_template.h"
 #include "emloc/dataset_preview.h"
 #include "emloc/error.h"
-#include "emloc/export.h"
 #include "emloc/generation.h"
 #include "emloc/memory_plan.h"
 #include "emloc/model_catalog.h"
@@ -18,8 +17,6 @@
 
 #include <QDir>
 #include <QFileInfo>
-
-#include <filesystem>
 
 namespace emloc::gui {
 

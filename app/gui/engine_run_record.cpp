@@ -28,7 +28,6 @@ ui::RunRecord readRunRecord(const QString &runFolder)
         return record;
     record.finished = QFileInfo(QString::fromStdString(folder.summary().string())).lastModified();
     record.ratio = result->ratio;
-    record.inferencePeakBytes = result->inferencePeakBytes;
     for (const core::StageReport &stage : result->stages)
         record.stages.push_back(
             {stage.stage, stage.skipped, stage.seconds, stage.peakMemoryBytes, stage.plannedPeakBytes});

@@ -28,7 +28,6 @@ struct RunRecord
 
     QDateTime finished; // when the summary was written
     double ratio = 0;
-    qint64 inferencePeakBytes = -1;
     std::vector<StageReport> stages; // empty: the folder holds no finished run
     QJsonObject summary; // the summary itself: its evaluation, as ResultsPage::setEvaluation reads it
     std::vector<core::MetricSample> trainingMetrics;
