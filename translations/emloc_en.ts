@@ -82,6 +82,10 @@
         <source>Copy the versions for a bug report.</source>
         <translation type="unfinished"></translation>
     </message>
+    <message>
+        <source>no engine attached</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>emloc::ui::BudgetPage</name>

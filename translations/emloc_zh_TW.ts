@@ -82,6 +82,10 @@
         <source>Copy the versions for a bug report.</source>
         <translation>複製版本資訊，以便附在錯誤回報中。</translation>
     </message>
+    <message>
+        <source>no engine attached</source>
+        <translation>未連接引擎</translation>
+    </message>
 </context>
 <context>
     <name>emloc::ui::BudgetPage</name>

@@ -1,7 +1,6 @@
 #include "about_dialog.h"
 
-#include "emloc/device.h"
-#include "emloc/version.h"
+#include "emloc/api/version.h"
 
 #include "widgets/qcustomplot_include.h"
 #include <QApplication>
@@ -16,12 +15,11 @@
 
 namespace emloc::ui {
 
-AboutDialog::AboutDialog(QWidget *parent) : QDialog(parent)
+AboutDialog::AboutDialog(const core::BuildInfo &info, QWidget *parent) : QDialog(parent)
 {
     setObjectName(QStringLiteral("aboutDialog"));
     setWindowTitle(tr("About %1").arg(QString::fromLatin1(kProductName)));
 
-    const core::BuildInfo info = core::buildInfo();
     QString cuda;
     if (!info.cudaCompiled)
         cuda = tr("not compiled in (CPU only)");
@@ -30,7 +28,8 @@ AboutDialog::AboutDialog(QWidget *parent) : QDialog(parent)
     else
         cuda = tr("%1, no usable GPU found").arg(QString::fromStdString(info.cudaVersion));
     const QString qtVersion = QString::fromLatin1(qVersion());
-    const QString torchVersion = QString::fromStdString(info.libtorchVersion);
+    const QString torchVersion = info.libtorchVersion.empty() ? tr("no engine attached")
+                                                              : QString::fromStdString(info.libtorchVersion);
 
     auto *layout = new QVBoxLayout(this);
     layout->setSpacing(12);

@@ -2,7 +2,7 @@
 
 #include "installed_data.h"
 
-#include "emloc/version.h"
+#include "emloc/api/version.h"
 
 #include <QApplication>
 #include <QFont>

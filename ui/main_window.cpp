@@ -16,8 +16,8 @@
 #include "widgets/catalog_fit_dialog.h"
 #include "widgets/chat_panel.h"
 
-#include "emloc/run_folder.h"
-#include "emloc/version.h"
+#include "emloc/api/run_folder.h"
+#include "emloc/api/version.h"
 
 #include <QAction>
 #include <QActionGroup>
@@ -499,7 +499,7 @@ void MainWindow::exportRunConfigurationDialog()
 
 void MainWindow::showAbout()
 {
-    AboutDialog dialog(this);
+    AboutDialog dialog(m_buildInfo, this);
     dialog.exec();
 }
 

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "emloc/api/device.h"
+#include "emloc/api/version.h"
 #include "inspect/inspection.h"
 #include "jobs/job_worker.h"
 #include "jobs/run_record.h"
@@ -83,6 +85,8 @@ public:
     bool exportRunConfiguration(const QString &path); // shows an error dialog on failure
     // The engine's reader of a run folder: the project's last run on the Results and Run pages.
     void setRunRecordReader(RunRecordReader reader);
+    // The engine's versions for Help > About (the widgets do not link LibTorch to ask it themselves).
+    void setBuildInfo(const core::BuildInfo &info) { m_buildInfo = info; }
 
     Project currentProject() const;
     void setProject(const Project &project, const QString &path = {});
@@ -151,6 +155,7 @@ private:
     ProjectJobFactory m_exportFactory;
     RunConfigurationWriter m_runConfigurationWriter;
     RunRecordReader m_runRecordReader;
+    core::BuildInfo m_buildInfo{kVersion};
     PlanProvider m_planProvider;
     CatalogFitProvider m_catalogProvider;
     DatasetStatsProvider m_statsProvider;

@@ -1,19 +1,21 @@
 // `emloc bench ...`: the engine's own measurements for bench/ and bench/gpu/check.sh. Each prints one
 // JSON object with --json, so the scripts compare our numbers with llama.cpp, transformers and PEFT.
 #include "cli_context.h"
+#include "float_type_option.h"
 
-#include "emloc/activation_svd.h"
-#include "emloc/causal_lm.h"
-#include "emloc/device.h"
-#include "emloc/error.h"
-#include "emloc/linear_algebra.h"
-#include "emloc/memory.h"
-#include "emloc/model_files.h"
-#include "emloc/parse_number.h"
-#include "emloc/peft_adapter.h"
-#include "emloc/safetensors.h"
-#include "emloc/throughput.h"
-#include "emloc/tokenizer.h"
+#include "emloc/api/error.h"
+#include "emloc/api/parse_number.h"
+#include "emloc/io/dtype.h"
+#include "emloc/io/model_files.h"
+#include "emloc/io/peft_adapter.h"
+#include "emloc/io/safetensors.h"
+#include "emloc/math/activation_svd.h"
+#include "emloc/math/linear_algebra.h"
+#include "emloc/model/causal_lm.h"
+#include "emloc/model/throughput.h"
+#include "emloc/text/tokenizer.h"
+#include "emloc/util/memory.h"
+#include "emloc/util/torch_runtime.h"
 
 #include <torch/cuda.h>
 
@@ -63,7 +65,7 @@ void runMatmul(CliContext &context, const MatmulArgs &args)
     const auto rate = core::measureMatmulRate(placement.device, placement.dtype, args.size, args.seconds);
     if (context.json) {
         printJson({{"device", placement.device.str()},
-                   {"dtype", core::dtypeName(placement.dtype)},
+                   {"dtype", core::shortDtypeName(placement.dtype)},
                    {"threads", core::threadCount()},
                    {"size", rate.size},
                    {"repeats", rate.repeats},
@@ -72,7 +74,7 @@ void runMatmul(CliContext &context, const MatmulArgs &args)
         return;
     }
     std::printf("%lld x %lld matmul, %s on %s (%d threads): %.1f GFLOP/s (%lld products in %.2f s)\n",
-                (long long)rate.size, (long long)rate.size, core::dtypeName(placement.dtype).c_str(),
+                (long long)rate.size, (long long)rate.size, core::shortDtypeName(placement.dtype).c_str(),
                 placement.device.str().c_str(), core::threadCount(), rate.flopsPerSecond / 1e9,
                 (long long)rate.repeats, rate.seconds);
 }
@@ -123,7 +125,7 @@ void runForward(CliContext &context, const ForwardArgs &args, core::Feedback &fe
     if (context.json) {
         printJson({{"model", files.path},
                    {"device", device.str()},
-                   {"dtype", core::dtypeName(options.placement.dtype)},
+                   {"dtype", core::shortDtypeName(options.placement.dtype)},
                    {"threads", core::threadCount()},
                    {"batch", args.batch},
                    {"length", args.length},
@@ -317,24 +319,24 @@ void runLogits(CliContext &context, const LogitsArgs &args, core::Feedback &feed
     core::writeSafetensors(args.out, {{"logits", logits}, {"ids", input.cpu()}},
                            {{"model", files.path},
                             {"adapter", args.adapter},
-                            {"dtype", core::dtypeName(options.placement.dtype)}});
+                            {"dtype", core::shortDtypeName(options.placement.dtype)}});
     if (context.json) {
         printJson({{"out", args.out},
                    {"tokens", static_cast<int64_t>(ids.size())},
                    {"vocab_size", logits.size(2)},
-                   {"dtype", core::dtypeName(options.placement.dtype)},
+                   {"dtype", core::shortDtypeName(options.placement.dtype)},
                    {"device", options.placement.device.str()}});
         return;
     }
     std::printf("Wrote logits [1, %zu, %lld] (%s on %s) to %s\n", ids.size(), (long long)logits.size(2),
-                core::dtypeName(options.placement.dtype).c_str(), options.placement.device.str().c_str(),
+                core::shortDtypeName(options.placement.dtype).c_str(), options.placement.device.str().c_str(),
                 args.out.c_str());
 }
 
 CLI::Option *addDtypeOption(CLI::App *command, std::string &dtype, const char *what)
 {
     return command->add_option("--dtype", dtype, what)
-        ->check(CLI::IsMember({"auto", "fp32", "bf16", "fp16"}));
+        ->check(floatTypeChoice({"auto", "fp32", "bf16", "fp16"}));
 }
 
 } // namespace

@@ -1,8 +1,9 @@
 // `emloc convert` (GGUF -> Hugging Face folder) and `emloc export-gguf` (any model -> GGUF for llama.cpp).
 #include "cli_context.h"
+#include "float_type_option.h"
 
-#include "emloc/gguf.h"
-#include "emloc/model_files.h"
+#include "emloc/io/gguf_file.h"
+#include "emloc/io/model_files.h"
 
 #include <chrono>
 #include <cstdio>
@@ -43,7 +44,7 @@ void registerConvertCommands(CLI::App &app, CliContext &context)
     convert->add_option("OUT_DIR", convertOptions->output, "A new folder for the converted model")
         ->required();
     convert->add_option("--dtype", convertOptions->dtype, "Weight type of the safetensors")
-        ->check(CLI::IsMember({"float32", "float16", "bfloat16"}));
+        ->check(floatTypeChoice({"float32", "float16", "bfloat16"}));
     convert->callback([&context, convertOptions] {
         runCommand(context, [&context, convertOptions](core::Feedback &feedback) {
             const auto start = std::chrono::steady_clock::now();

@@ -2,12 +2,12 @@
 // training: counts, skips and why, token lengths, truncation, the masked share, one rendered example.
 #include "cli_context.h"
 
-#include "emloc/chat_template.h"
-#include "emloc/dataset_preview.h"
-#include "emloc/error.h"
-#include "emloc/model_files.h"
-#include "emloc/model_text.h"
-#include "emloc/tokenizer.h"
+#include "emloc/api/error.h"
+#include "emloc/io/model_files.h"
+#include "emloc/text/chat_template.h"
+#include "emloc/text/dataset_preview.h"
+#include "emloc/text/model_text.h"
+#include "emloc/text/tokenizer.h"
 
 #include <algorithm>
 #include <cstdio>

@@ -1,16 +1,17 @@
 // `emloc plan`, `emloc build-emulator` and `emloc evaluate-loss`: what each stage will cost, stage 1
 // itself, and the full model's loss and memory on the same samples (the inference reference).
 #include "cli_context.h"
+#include "float_type_option.h"
 
-#include "emloc/activation_svd.h"
-#include "emloc/calibration.h"
-#include "emloc/emulator.h"
-#include "emloc/error.h"
-#include "emloc/memory.h"
-#include "emloc/memory_plan.h"
-#include "emloc/model_catalog.h"
-#include "emloc/model_files.h"
-#include "emloc/pipeline.h"
+#include "emloc/api/error.h"
+#include "emloc/io/model_files.h"
+#include "emloc/math/activation_svd.h"
+#include "emloc/plan/memory_plan.h"
+#include "emloc/plan/model_catalog.h"
+#include "emloc/stages/calibration.h"
+#include "emloc/stages/emulator_build.h"
+#include "emloc/stages/pipeline.h"
+#include "emloc/util/memory.h"
 
 #include <cmath>
 #include <cstdio>
@@ -100,7 +101,7 @@ core::PlanSettings catalogPlanSettings(const PlanArguments &args)
 {
     core::PlanSettings settings = core::pipelinePlanSettings(args.run);
     if (args.dtype != "auto")
-        settings.valueBytes = args.dtype == "fp32" ? 4 : 2;
+        settings.valueBytes = core::typeBytes(*core::floatTypeFromName(args.dtype)); // checked by the option
     return settings;
 }
 
@@ -374,7 +375,7 @@ void registerEmulatorCommands(CLI::App &app, CliContext &context)
         ->add_option(
             "--dtype", plan->dtype,
             "Weights and activations: bf16 / fp16 (2 bytes), fp32, or auto (bf16 on CUDA, fp32 on CPU)")
-        ->check(CLI::IsMember({"auto", "bf16", "fp16", "fp32"}))
+        ->check(floatTypeChoice({"auto", "bf16", "fp16", "fp32"}))
         ->capture_default_str();
     planCommand->add_option("--data", plan->data,
                             "Training data: also predicts stage 1 from its real calibration samples");
@@ -435,10 +436,10 @@ void registerEmulatorCommands(CLI::App &app, CliContext &context)
         "Also compress the last block's down_proj (the paper keeps it dense)");
     buildCommand->add_flag("--gram-fp64", build->options.gramFloat64, "Grams and factorizations in float64");
     buildCommand->add_option("--dtype", build->options.computeDtype, "Calibration forward dtype")
-        ->check(CLI::IsMember({"fp32", "fp64", "bf16", "fp16", "auto"}))
+        ->check(floatTypeChoice({"fp32", "fp64", "bf16", "fp16", "auto"}))
         ->default_val("fp32");
     buildCommand->add_option("--output-dtype", build->options.outputDtype, "Stored dtype of the emulator")
-        ->check(CLI::IsMember({"auto", "fp32", "bf16", "fp16", "fp64"}))
+        ->check(floatTypeChoice({"auto", "fp32", "bf16", "fp16", "fp64"}))
         ->default_val("auto");
     buildCommand->add_option("--chunk", build->options.chunkSize, "Calibration sequences per forward")
         ->check(CLI::PositiveNumber)

@@ -1,17 +1,18 @@
 // `emloc info`, `emloc generate` and `emloc tokenize`: look at a model, run it, and see its tokens.
 #include "cli_context.h"
+#include "float_type_option.h"
 
-#include "emloc/causal_lm.h"
-#include "emloc/chat_template.h"
-#include "emloc/device.h"
-#include "emloc/error.h"
-#include "emloc/generation.h"
-#include "emloc/memory.h"
-#include "emloc/model_files.h"
-#include "emloc/model_summary.h"
-#include "emloc/model_text.h"
-#include "emloc/peft_adapter.h"
-#include "emloc/tokenizer.h"
+#include "emloc/api/device.h"
+#include "emloc/api/error.h"
+#include "emloc/io/model_files.h"
+#include "emloc/io/peft_adapter.h"
+#include "emloc/model/causal_lm.h"
+#include "emloc/model/generation.h"
+#include "emloc/model/model_summary.h"
+#include "emloc/text/chat_template.h"
+#include "emloc/text/model_text.h"
+#include "emloc/text/tokenizer.h"
+#include "emloc/util/memory.h"
 
 #include <cstdio>
 #include <iostream>
@@ -264,7 +265,7 @@ void registerModelCommands(CLI::App &app, CliContext &context)
     generate
         ->add_option("--dtype", command->dtype,
                      "Compute dtype: auto (fp32 on CPU, bf16 on CUDA), fp32, bf16, fp16")
-        ->check(CLI::IsMember({"auto", "fp32", "bf16", "fp16"}));
+        ->check(floatTypeChoice({"auto", "fp32", "bf16", "fp16"}));
     generate->callback([&context, command] {
         runCommand(context, [&context, command](core::Feedback &feedback) {
             runGenerate(context, *command, feedback);

@@ -1,16 +1,17 @@
 // `emloc refine`: the corrected LoRA of the last decoder layers fine-tuned on the original model (a step
-// beyond the paper, within the memory of inference; see emloc/refine.h).
+// beyond the paper, within the memory of inference; see emloc/stages/refine.h).
 #include "cli_context.h"
 
-#include "emloc/chat_template.h"
-#include "emloc/dataset_preview.h"
-#include "emloc/error.h"
-#include "emloc/memory.h"
-#include "emloc/model_files.h"
-#include "emloc/model_text.h"
-#include "emloc/pipeline.h"
-#include "emloc/refine.h"
-#include "emloc/tokenizer.h"
+#include "emloc/api/error.h"
+#include "emloc/io/model_files.h"
+#include "emloc/stages/lora_training.h"
+#include "emloc/stages/pipeline.h"
+#include "emloc/stages/refine.h"
+#include "emloc/text/chat_template.h"
+#include "emloc/text/dataset_preview.h"
+#include "emloc/text/model_text.h"
+#include "emloc/text/tokenizer.h"
+#include "emloc/util/memory.h"
 
 #include <cstdio>
 #include <memory>
@@ -30,14 +31,14 @@ void runRefine(CliContext &context, RefineCommand &command, core::Feedback &feed
 {
     core::ModelFiles files = core::openModel(command.options.modelPath);
     const core::ModelText text = core::openModelText(files, command.chatTemplate, &feedback);
-    core::PrepareOptions prepare;
-    prepare.read.format = core::parseRecordFormat(command.format);
-    prepare.tokenize.maxLength = command.maxLength;
-    prepare.tokenize.systemPrompt = command.system;
-    auto prepared =
-        core::prepareDataset(command.data, text.chatTemplate, *text.tokenizer, prepare, &feedback);
-    auto split = core::splitTrainValidation(std::move(prepared.examples), command.validationFraction, 0,
-                                            command.options.train.seed);
+    core::LoraTrainingData data;
+    data.path = command.data;
+    data.prepare.read.format = core::parseRecordFormat(command.format);
+    data.prepare.tokenize.maxLength = command.maxLength;
+    data.prepare.tokenize.systemPrompt = command.system;
+    data.validationFraction = command.validationFraction;
+    const core::DatasetSplit split =
+        core::prepareTrainingSplit(data, text, command.options.train.seed, feedback);
 
     core::RefineOptions options = command.options;
     options.device = context.device;

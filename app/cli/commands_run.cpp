@@ -3,8 +3,8 @@
 #include "cli_context.h"
 #include "evaluation_table.h"
 
-#include "emloc/memory.h"
-#include "emloc/pipeline.h"
+#include "emloc/stages/pipeline.h"
+#include "emloc/util/memory.h"
 
 #include <cstdio>
 

@@ -3,12 +3,12 @@
 #include "cli_context.h"
 #include "evaluation_table.h"
 
-#include "emloc/atomic_file.h"
-#include "emloc/correction.h"
-#include "emloc/device.h"
-#include "emloc/evaluation.h"
-#include "emloc/export.h"
-#include "emloc/memory.h"
+#include "emloc/api/device.h"
+#include "emloc/io/atomic_file.h"
+#include "emloc/stages/correct.h"
+#include "emloc/stages/evaluate.h"
+#include "emloc/stages/export.h"
+#include "emloc/util/memory.h"
 
 #include <cstdio>
 

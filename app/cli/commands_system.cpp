@@ -1,8 +1,8 @@
 // `emloc devices`: what this machine can compute on, and with how much memory.
 #include "cli_context.h"
 
-#include "emloc/device.h"
-#include "emloc/memory.h"
+#include "emloc/util/memory.h"
+#include "emloc/util/torch_runtime.h"
 
 #include <cstdio>
 #include <iostream>

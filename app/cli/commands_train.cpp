@@ -1,19 +1,20 @@
 // `emloc train`: LoRA fine-tuning of a model or an emulator (stage 2), or of a layer-drop emulator
 // (the Offsite-tuning baseline).
 #include "cli_context.h"
+#include "float_type_option.h"
 
-#include "emloc/causal_lm.h"
-#include "emloc/chat_template.h"
-#include "emloc/dataset_preview.h"
-#include "emloc/device.h"
-#include "emloc/error.h"
-#include "emloc/layer_drop.h"
-#include "emloc/lora_training.h"
-#include "emloc/memory.h"
-#include "emloc/model_text.h"
-#include "emloc/pipeline.h"
-#include "emloc/tokenizer.h"
-#include "emloc/trainer.h"
+#include "emloc/api/device.h"
+#include "emloc/api/error.h"
+#include "emloc/model/causal_lm.h"
+#include "emloc/stages/layer_drop.h"
+#include "emloc/stages/lora_training.h"
+#include "emloc/stages/pipeline.h"
+#include "emloc/stages/train_loop.h"
+#include "emloc/text/chat_template.h"
+#include "emloc/text/dataset_preview.h"
+#include "emloc/text/model_text.h"
+#include "emloc/text/tokenizer.h"
+#include "emloc/util/memory.h"
 
 #include <cstdio>
 #include <memory>
@@ -183,7 +184,7 @@ void registerTrainCommands(CLI::App &app, CliContext &context)
     train
         ->add_option("--dtype", command->dtype, "Compute dtype: auto (fp32 on CPU, bf16 on CUDA), fp32, bf16")
         ->default_val("auto")
-        ->check(CLI::IsMember({"auto", "fp32", "bf16", "fp16"}));
+        ->check(floatTypeChoice({"auto", "fp32", "bf16", "fp16"}));
     train->add_flag("--json", context.json, "Machine-readable JSON summary on stdout");
     train->callback([&context, command] {
         runCommand(context,

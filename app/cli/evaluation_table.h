@@ -1,7 +1,7 @@
 #pragma once
 // The held-out comparison as the terminal shows it, for `emloc run` and `emloc evaluate`.
 
-#include "emloc/evaluation.h"
+#include "emloc/stages/evaluate.h"
 
 namespace emloc::cli {
 

@@ -1,17 +1,18 @@
 // `emloc`: the EMLoC engine from the command line. Every command runs through the same job
-// interface as the GUI (core/include/emloc/job.h). Built twice (cli_context.h): as the launcher, which
+// interface as the GUI (core/include/emloc/api/job.h). Built twice (cli_context.h): as the launcher, which
 // parses and hands a valid command to the engine, and as the engine, which runs it.
 #include "cli_context.h"
 
-#include "emloc/version.h"
+#include "emloc/api/version.h"
 
 #include <csignal>
 
 #ifdef EMLOC_CLI_LAUNCHER
 #include "launch_engine.h"
 #else
-#include "emloc/device.h"
-#include "emloc/error.h"
+#include "emloc/api/error.h"
+#include "emloc/util/engine_job.h"
+#include "emloc/util/torch_runtime.h"
 
 #include <atomic>
 #include <iostream>
@@ -41,13 +42,12 @@ void runCommand(CliContext &context, const std::function<void(core::Feedback &)>
 {
     TerminalFeedback feedback(context.quiet);
     g_activeFeedback = &feedback;
-    core::JobResult result = core::runJob(
-        [&](core::Feedback &jobFeedback) {
-            core::configureThreads(context.threads);
-            core::requireDevice(core::parseDevice(context.device));
-            body(jobFeedback);
-        },
-        feedback);
+    core::JobResult result = core::runJob(core::engineJob([&](core::Feedback &jobFeedback) {
+                                              core::configureThreads(context.threads);
+                                              core::requireDevice(core::parseDevice(context.device));
+                                              body(jobFeedback);
+                                          }),
+                                          feedback);
     g_activeFeedback = nullptr;
     feedback.finishLine();
     switch (result.status) {

@@ -1,7 +1,7 @@
 #include "terminal_feedback.h"
 
-#include "emloc/error.h"
-#include "emloc/memory.h"
+#include "emloc/api/error.h"
+#include "emloc/util/memory.h"
 
 #include <cstdio>
 #include <iostream>

@@ -1,8 +1,8 @@
 #include "engine_inspect.h"
 
-#include "emloc/dataset_overview.h"
-#include "emloc/model_files.h"
-#include "emloc/model_summary.h"
+#include "emloc/io/model_files.h"
+#include "emloc/model/model_summary.h"
+#include "emloc/text/dataset_overview.h"
 
 #include <QObject>
 

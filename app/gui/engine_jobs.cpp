@@ -2,18 +2,19 @@
 
 #include "engine_project.h"
 
-#include "emloc/causal_lm.h"
-#include "emloc/chat_template.h"
-#include "emloc/dataset_preview.h"
-#include "emloc/error.h"
-#include "emloc/generation.h"
-#include "emloc/memory_plan.h"
-#include "emloc/model_catalog.h"
-#include "emloc/model_files.h"
-#include "emloc/model_text.h"
-#include "emloc/peft_adapter.h"
-#include "emloc/pipeline.h"
-#include "emloc/tokenizer.h"
+#include "emloc/api/error.h"
+#include "emloc/io/model_files.h"
+#include "emloc/io/peft_adapter.h"
+#include "emloc/model/causal_lm.h"
+#include "emloc/model/generation.h"
+#include "emloc/plan/memory_plan.h"
+#include "emloc/plan/model_catalog.h"
+#include "emloc/stages/pipeline.h"
+#include "emloc/text/chat_template.h"
+#include "emloc/text/dataset_preview.h"
+#include "emloc/text/model_text.h"
+#include "emloc/text/tokenizer.h"
+#include "emloc/util/engine_job.h"
 
 #include <QDir>
 #include <QFileInfo>
@@ -169,12 +170,13 @@ void PipelineJobs::chat(const ui::Project &project, const QString &which, const 
 ui::JobFunction PipelineJobs::training(const ui::Project &project)
 {
     // Read inside the job: a setting the engine refuses fails the job with the reader's message.
-    return [project](core::Feedback &feedback) { core::runPipeline(pipelineConfig(project), feedback); };
+    return core::engineJob(
+        [project](core::Feedback &feedback) { core::runPipeline(pipelineConfig(project), feedback); });
 }
 
 ui::JobFunction PipelineJobs::exporting(const ui::Project &project)
 {
-    return [project](core::Feedback &feedback) {
+    return core::engineJob([project](core::Feedback &feedback) {
         const core::PipelineConfig config = pipelineConfig(project);
         // The adapter the run evaluated: refined when it refined, else corrected.
         const std::string shipped = core::pipelineShippedAdapter(config.outputDir);
@@ -182,7 +184,7 @@ ui::JobFunction PipelineJobs::exporting(const ui::Project &project)
             throw core::Error("there is no corrected adapter in '" + config.outputDir +
                               "' yet: run the three stages first (Run page)");
         core::exportPipelineRun(config, shipped, feedback);
-    };
+    });
 }
 
 } // namespace emloc::gui

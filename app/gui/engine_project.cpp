@@ -2,8 +2,8 @@
 
 #include "installed_data.h"
 
-#include "emloc/atomic_file.h"
-#include "emloc/error.h"
+#include "emloc/api/error.h"
+#include "emloc/io/atomic_file.h"
 
 #include <torch/cuda.h>
 

@@ -5,7 +5,7 @@
 
 #include "project/project.h"
 
-#include "emloc/pipeline.h"
+#include "emloc/stages/pipeline.h"
 
 #include <optional>
 #include <string>

@@ -2,9 +2,9 @@
 
 #include "jobs/run_summary.h"
 
-#include "emloc/error.h"
-#include "emloc/pipeline.h"
-#include "emloc/run_folder.h"
+#include "emloc/api/error.h"
+#include "emloc/api/run_folder.h"
+#include "emloc/stages/pipeline.h"
 
 #include <QFileInfo>
 #include <QJsonDocument>

@@ -7,8 +7,8 @@
 #include "main_window.h"
 #include "self_test.h"
 
-#include "emloc/device.h"
-#include "emloc/version.h"
+#include "emloc/api/version.h"
+#include "emloc/util/torch_runtime.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
@@ -91,6 +91,7 @@ int main(int argc, char *argv[])
     window.setInspectors(&emloc::gui::EngineInspection::model, &emloc::gui::EngineInspection::dataset);
     window.setChatGenerator(&emloc::gui::PipelineJobs::chat);
     window.setRunRecordReader(&emloc::gui::readRunRecord);
+    window.setBuildInfo(emloc::core::buildInfo());
     if (!parser.positionalArguments().isEmpty()) {
         window.openProject(parser.positionalArguments().first());
     } else if (parser.isSet(QStringLiteral("demo")) || window.currentProject().modelPath.isEmpty()) {

@@ -4,10 +4,10 @@
 // (RLIMIT_FSIZE). Each case must exit with the documented code (no crash, no signal), say on stderr what is
 // wrong and where, and leave nothing behind in the output folder: no partial output, no temporary files, an
 // existing previous output unchanged.
-#include "../stage3/stage3_test_util.h"
+#include "../stages/stage3_test_util.h"
 #include "test_support.h"
 
-#include "emloc/peft_adapter.h"
+#include "emloc/io/peft_adapter.h"
 
 #include <QDir>
 #include <QDirIterator>
@@ -525,6 +525,14 @@ private Q_SLOTS:
         QVERIFY2(help.exitCode == kOk && help.out.contains("--lora-rank"), qPrintable(describe(help)));
         const ProcessResult usage = runWithoutEngine({"train", "--lr", "fast"});
         QVERIFY2(usage.exitCode == 2 && usage.err.contains("--lr"), qPrintable(describe(usage)));
+        // A float type by any of its names (core's one table), checked before the engine starts.
+        const QStringList train = {"train", "model", "--data", "data.jsonl", "--out", "out", "--dtype"};
+        const ProcessResult alias = runWithoutEngine(train + QStringList{"float32"});
+        QVERIFY2(alias.exitCode == kError && alias.err.contains("EMLOC_ENGINE"), qPrintable(describe(alias)));
+        const ProcessResult badType = runWithoutEngine(train + QStringList{"float8"});
+        QVERIFY2(badType.exitCode == 2 &&
+                     badType.err.contains("'float8' is not one of {auto|fp32|bf16|fp16}"),
+                 qPrintable(describe(badType)));
         const ProcessResult example = runWithoutEngine({"run", "--example"});
         QVERIFY2(example.exitCode == kOk && example.out.contains("\"model\""), qPrintable(describe(example)));
         const ProcessResult devices = runWithoutEngine({"devices"});

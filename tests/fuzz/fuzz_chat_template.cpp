@@ -2,7 +2,7 @@
 // one piece of a downloaded model that is a program.
 #include "fuzz_support.h"
 
-#include "emloc/chat_template.h"
+#include "emloc/text/chat_template.h"
 
 #include <nlohmann/json.hpp>
 

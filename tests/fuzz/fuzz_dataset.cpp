@@ -3,7 +3,7 @@
 // chat template, as training would.
 #include "fuzz_support.h"
 
-#include "emloc/dataset.h"
+#include "emloc/text/dataset_reader.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

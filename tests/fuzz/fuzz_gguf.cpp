@@ -1,7 +1,7 @@
 // libFuzzer target: GgufFile, strict validation on open, metadata getters, every tensor dequantised.
 #include "fuzz_support.h"
 
-#include "emloc/gguf.h"
+#include "emloc/io/gguf_file.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -1,7 +1,7 @@
 // libFuzzer target: the config.json loader (architecture, shapes, RoPE scaling, tied embeddings).
 #include "fuzz_support.h"
 
-#include "emloc/model_config.h"
+#include "emloc/io/model_config.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

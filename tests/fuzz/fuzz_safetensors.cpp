@@ -1,7 +1,7 @@
 // libFuzzer target: SafetensorsFile, strict validation on open, then every tensor read back.
 #include "fuzz_support.h"
 
-#include "emloc/safetensors.h"
+#include "emloc/io/safetensors.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

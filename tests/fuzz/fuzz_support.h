@@ -3,7 +3,7 @@
 // per-process scratch file first. The contract every target checks: a hostile input is refused with
 // emloc::core::Error (the message the user sees); any other exception, crash, hang or sanitizer report
 // is a bug.
-#include "emloc/error.h"
+#include "emloc/api/error.h"
 
 #include <cstdint>
 #include <cstdio>

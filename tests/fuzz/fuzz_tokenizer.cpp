@@ -2,7 +2,7 @@
 // special-looking markers through the tokenizer it built.
 #include "fuzz_support.h"
 
-#include "emloc/tokenizer.h"
+#include "emloc/text/tokenizer.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

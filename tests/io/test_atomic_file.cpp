@@ -1,8 +1,8 @@
 // AtomicFile: a file appears at its path only on commit, whole, and an existing one stays intact
 // until then; failures leave neither a partial file nor a temporary behind.
-#include "emloc/atomic_file.h"
-#include "emloc/error.h"
-#include "io/staging_folder.h"
+#include "emloc/api/error.h"
+#include "emloc/io/atomic_file.h"
+#include "emloc/io/staging_folder.h"
 
 #include <QDir>
 #include <QFile>

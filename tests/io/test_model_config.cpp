@@ -2,9 +2,11 @@
 // transformers 5 `rope_parameters` spelling and the older `rope_theta`/`rope_scaling` one) give the
 // values transformers itself reads, parameter counts match the instantiated model, and the configs
 // we write are read back by transformers unchanged. Malformed configs name the file and the field.
-#include "emloc/atomic_file.h"
-#include "emloc/error.h"
-#include "emloc/model_config.h"
+#include "emloc/api/dtype_names.h"
+#include "emloc/api/error.h"
+#include "emloc/io/atomic_file.h"
+#include "emloc/io/dtype.h"
+#include "emloc/io/model_config.h"
 
 #include "test_support.h"
 
@@ -212,6 +214,57 @@ private Q_SLOTS:
         QVERIFY(parsed.ropeScaling.type.empty());
         QCOMPARE(parsed.eosTokenIds, (std::vector<int64_t>{2}));
         QCOMPARE(supportedModelTypes(), std::string("llama, mistral, qwen2, qwen3"));
+    }
+
+    // Every reader of a float type (flags, run configurations, config.json, conversions, exports) goes
+    // through one table of names, so each spelling means the same everywhere.
+    void floatTypeNamesAreOneTable()
+    {
+        const std::vector<std::pair<std::string, FloatType>> spellings = {
+            {"fp32", FloatType::Float32},
+            {"float32", FloatType::Float32},
+            {"torch.float32", FloatType::Float32},
+            {"F32", FloatType::Float32},
+            {"float", FloatType::Float32},
+            {"bf16", FloatType::BFloat16},
+            {"bfloat16", FloatType::BFloat16},
+            {"BF16", FloatType::BFloat16},
+            {"torch.bfloat16", FloatType::BFloat16},
+            {"fp16", FloatType::Float16},
+            {"float16", FloatType::Float16},
+            {"F16", FloatType::Float16},
+            {"half", FloatType::Float16},
+            {"fp64", FloatType::Float64},
+            {"float64", FloatType::Float64},
+            {"F64", FloatType::Float64},
+            {"double", FloatType::Float64}};
+        for (const auto &[name, type] : spellings) {
+            QVERIFY2(floatTypeFromName(name) == type, name.c_str());
+            QCOMPARE(floatTypeFromName(hfTypeName(type)), std::optional<FloatType>(type));
+            QCOMPARE(floatTypeFromName(shortTypeName(type)), std::optional<FloatType>(type));
+        }
+        for (const std::string name : {"", "int8", "Float32", "q4_0", "bfloat", "torch."})
+            QVERIFY2(!floatTypeFromName(name), name.c_str());
+        QCOMPARE(typeBytes(FloatType::Float32), 4);
+        QCOMPARE(typeBytes(FloatType::BFloat16), 2);
+        QCOMPARE(typeBytes(FloatType::Float64), 8);
+
+        QCOMPARE(floatDtypeFromName("half"), std::optional<torch::ScalarType>(torch::kFloat16));
+        QCOMPARE(hfDtypeName(torch::kFloat64), std::string("float64"));
+        QCOMPARE(shortDtypeName(torch::kBFloat16), std::string("bf16"));
+
+        // config.json's torch_dtype, as transformers writes it in its several eras.
+        for (const auto &[stored, expected] :
+             std::vector<std::pair<std::string, std::string>>{{"torch.float16", "float16"},
+                                                              {"half", "float16"},
+                                                              {"bf16", "bfloat16"},
+                                                              {"float", "float32"},
+                                                              {"int8", "int8"}}) {
+            json config = validConfig();
+            config.erase("dtype");
+            config["torch_dtype"] = stored;
+            QCOMPARE(parseModelConfig(config, "config.json").torchDtype, expected);
+        }
     }
 
     void fileErrorsNameTheFile()

@@ -1,8 +1,8 @@
 // openModel on Hugging Face folders written by transformers (single file and sharded), on the demo
 // GGUF, and on every kind of wrong path, each with an Error that says what is expected.
-#include "emloc/atomic_file.h"
-#include "emloc/error.h"
-#include "emloc/model_files.h"
+#include "emloc/api/error.h"
+#include "emloc/io/atomic_file.h"
+#include "emloc/io/model_files.h"
 
 #include "test_support.h"
 

@@ -1,8 +1,8 @@
 // The safetensors reader and writer on their own: round trips of every dtype, and the strict checks
 // that turn each kind of corrupt or truncated file into an Error naming the file (and the tensor).
-#include "emloc/atomic_file.h"
-#include "emloc/error.h"
-#include "emloc/safetensors.h"
+#include "emloc/api/error.h"
+#include "emloc/io/atomic_file.h"
+#include "emloc/io/safetensors.h"
 
 #include <QDir>
 #include <QElapsedTimer>

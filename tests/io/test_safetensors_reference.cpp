@@ -1,8 +1,8 @@
 // Interoperability with the reference `safetensors` package: we read what it writes (single files
 // with every common dtype, a sharded folder with its index) and it reads what we write, value for value.
-#include "emloc/atomic_file.h"
-#include "emloc/error.h"
-#include "emloc/safetensors.h"
+#include "emloc/api/error.h"
+#include "emloc/io/atomic_file.h"
+#include "emloc/io/safetensors.h"
 
 #include "test_support.h"
 

@@ -1,6 +1,5 @@
 # Suites for core/src/io: atomic writes, safetensors, config.json, model folders.
 emloc_add_core_test(test_atomic_file SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_atomic_file.cpp LABELS unit)
-target_include_directories(test_atomic_file PRIVATE ${CMAKE_SOURCE_DIR}/core/src) # io/staging_folder.h
 emloc_add_core_test(test_safetensors SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_safetensors.cpp LABELS unit)
 emloc_add_core_test(test_safetensors_reference
     SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_safetensors_reference.cpp LABELS reference)

@@ -1,6 +1,6 @@
 // Stage 1's maths against the identities of method.md, in float64.
-#include "emloc/activation_svd.h"
-#include "emloc/error.h"
+#include "emloc/api/error.h"
+#include "emloc/math/activation_svd.h"
 
 #include <QtTest>
 

@@ -1,5 +1,5 @@
 // The cuSOLVER backend against LibTorch's, on a GPU. Skipped, and says so, where there is none.
-#include "emloc/linear_algebra.h"
+#include "emloc/math/linear_algebra.h"
 
 #include <QtTest>
 

@@ -1,6 +1,6 @@
 // Stage 3's correction against the identities of method.md, in float64.
-#include "emloc/error.h"
-#include "emloc/lora_correction.h"
+#include "emloc/api/error.h"
+#include "emloc/math/lora_correction.h"
 
 #include <QtTest>
 

@@ -1,8 +1,8 @@
 #pragma once
 // Small random Llama-family models held in memory, for tests that need no files.
 
-#include "emloc/model_config.h"
-#include "emloc/model_files.h"
+#include "emloc/io/model_config.h"
+#include "emloc/io/model_files.h"
 
 #include <torch/torch.h>
 

@@ -1,13 +1,13 @@
 // `emloc info`, `emloc tokenize` and `emloc generate` end to end, on a tiny folder written here and on
 // the demo GGUF.
-#include "emloc/activation_svd.h"
-#include "emloc/causal_lm.h"
-#include "emloc/gguf.h"
-#include "emloc/model_config.h"
-#include "emloc/model_files.h"
-#include "emloc/peft_adapter.h"
-#include "emloc/safetensors.h"
-#include "emloc/tokenizer.h"
+#include "emloc/io/gguf_file.h"
+#include "emloc/io/model_config.h"
+#include "emloc/io/model_files.h"
+#include "emloc/io/peft_adapter.h"
+#include "emloc/io/safetensors.h"
+#include "emloc/math/activation_svd.h"
+#include "emloc/model/causal_lm.h"
+#include "emloc/text/tokenizer.h"
 #include "model_test_util.h"
 #include "test_support.h"
 

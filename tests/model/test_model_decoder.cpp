@@ -1,9 +1,9 @@
 // The decoder on small random in-memory models: KV cache, padding, causality, sliding window, projection
 // slots and observers, layer streaming, generation and the sampling processors.
-#include "emloc/causal_lm.h"
-#include "emloc/device.h"
-#include "emloc/error.h"
-#include "emloc/generation.h"
+#include "emloc/api/error.h"
+#include "emloc/model/causal_lm.h"
+#include "emloc/model/generation.h"
+#include "emloc/util/torch_runtime.h"
 #include "model_test_util.h"
 
 #include <QtTest>

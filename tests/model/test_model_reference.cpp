@@ -1,11 +1,11 @@
 // The decoder against transformers: small random llama / llama3-rope / linear-rope / mistral (sliding
 // window) / qwen2 (bias) / qwen3 (q/k norm) models, tied and untied, written with save_pretrained and
 // read back through openModel. Logits of a padded batch and greedy generations must agree.
-#include "emloc/causal_lm.h"
-#include "emloc/device.h"
-#include "emloc/generation.h"
-#include "emloc/model_files.h"
-#include "emloc/safetensors.h"
+#include "emloc/io/model_files.h"
+#include "emloc/io/safetensors.h"
+#include "emloc/model/causal_lm.h"
+#include "emloc/model/generation.h"
+#include "emloc/util/torch_runtime.h"
 #include "test_support.h"
 
 #include <QTemporaryDir>

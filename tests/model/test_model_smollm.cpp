@@ -1,11 +1,11 @@
 // The real SmolLM2-135M-Instruct (GGUF, dequantised to float32) answering a chat prompt, and the CPU
 // throughput of the decoder on it (printed for the README / benchmarks).
-#include "emloc/causal_lm.h"
-#include "emloc/chat_template.h"
-#include "emloc/device.h"
-#include "emloc/generation.h"
-#include "emloc/model_files.h"
-#include "emloc/tokenizer.h"
+#include "emloc/io/model_files.h"
+#include "emloc/model/causal_lm.h"
+#include "emloc/model/generation.h"
+#include "emloc/text/chat_template.h"
+#include "emloc/text/tokenizer.h"
+#include "emloc/util/torch_runtime.h"
 #include "test_support.h"
 
 #include <QtTest>

@@ -1,7 +1,7 @@
 // The planner's arithmetic and its budget rule. (Predictions against measured peaks are checked by the
 // stage suites, which can measure.)
-#include "emloc/error.h"
-#include "emloc/memory_plan.h"
+#include "emloc/api/error.h"
+#include "emloc/plan/memory_plan.h"
 
 #include <QtTest>
 

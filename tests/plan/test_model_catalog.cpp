@@ -1,8 +1,8 @@
 // What fits before any download: the catalog's shapes against the published parameter counts and the
 // fit of each model to a budget (the command line's view of them: test_plan_cli).
-#include "emloc/error.h"
-#include "emloc/model_catalog.h"
-#include "emloc/pipeline.h"
+#include "emloc/api/error.h"
+#include "emloc/plan/model_catalog.h"
+#include "emloc/stages/pipeline.h"
 #include "test_support.h"
 
 #include <QtTest>

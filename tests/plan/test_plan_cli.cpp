@@ -1,7 +1,7 @@
 // `emloc plan --catalog` / `--config` as a user calls them: the table, the JSON (which agrees with the
 // planner's own fit), and the errors for a missing budget, an unknown model or a missing file.
-#include "emloc/model_catalog.h"
-#include "emloc/pipeline.h"
+#include "emloc/plan/model_catalog.h"
+#include "emloc/stages/pipeline.h"
 #include "test_support.h"
 
 #include <QFile>

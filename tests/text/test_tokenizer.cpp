@@ -1,7 +1,7 @@
 // The tokenizer on small hand-made tokenizer.json files: merge priority, byte fallback, unknown
 // tokens, added tokens, decoding, thread safety, and the errors for files it cannot run.
-#include "emloc/error.h"
-#include "emloc/tokenizer.h"
+#include "emloc/api/error.h"
+#include "emloc/text/tokenizer.h"
 
 #include <QTemporaryDir>
 #include <QtTest>

@@ -1,7 +1,7 @@
 // Token ids and decoded text against the Hugging Face `tokenizers` library: the real SmolLM2
 // tokenizer.json (from the demo GGUF via transformers) and SentencePiece / Llama 3 / Qwen2 style files
 // built by tests/reference/tokenizer_golden.py, over a varied corpus, random id sequences and ~1 MB.
-#include "emloc/tokenizer.h"
+#include "emloc/text/tokenizer.h"
 
 #include "test_support.h"
 

@@ -4,7 +4,7 @@
 // without an engine: for the GUI's tests and screenshots. Its numbers are made up and smooth; its
 // timing, checkpoints, pause and cancel behaviour are real.
 
-#include "emloc/job.h"
+#include "emloc/api/job.h"
 
 #include <atomic>
 #include <chrono>

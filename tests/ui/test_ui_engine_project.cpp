@@ -5,7 +5,7 @@
 #include "engine_project.h"
 #include "test_support.h"
 
-#include "emloc/error.h"
+#include "emloc/api/error.h"
 
 #include <QDir>
 #include <QFile>

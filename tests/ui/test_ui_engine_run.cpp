@@ -18,8 +18,8 @@
 #include "widgets/tradeoff_plot.h"
 #include "widgets/validation_label.h"
 
-#include "emloc/peft_adapter.h"
-#include "emloc/pipeline.h"
+#include "emloc/io/peft_adapter.h"
+#include "emloc/stages/pipeline.h"
 
 #include <QDir>
 #include <QElapsedTimer>

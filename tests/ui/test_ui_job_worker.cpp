@@ -13,7 +13,7 @@
 #include "widgets/loss_plot.h"
 #include "widgets/memory_plot.h"
 
-#include "emloc/error.h"
+#include "emloc/api/error.h"
 
 #include <QElapsedTimer>
 #include <QPlainTextEdit>

@@ -119,7 +119,7 @@ private Q_SLOTS:
         QCOMPARE(moved->data.validationPath, QStringLiteral("/elsewhere/valid.jsonl"));
     }
 
-    // core's defaults (emloc/run_defaults.h): a project that sets nothing runs as `emloc run` would.
+    // core's defaults (emloc/api/run_defaults.h): a project that sets nothing runs as `emloc run` would.
     void defaultsAreCores()
     {
         const Project p;

@@ -16,7 +16,7 @@
 #include "widgets/stat_card.h"
 #include "widgets/validation_label.h"
 
-#include "emloc/job.h"
+#include "emloc/api/job.h"
 
 #include <QDateTime>
 #include <QDir>

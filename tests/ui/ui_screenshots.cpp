@@ -7,6 +7,7 @@
 //   xvfb-run -s "-screen 0 1400x900x24" emloc_ui_screenshots docs/screenshots [--lang zh_TW]
 #include "about_dialog.h"
 #include "application_setup.h"
+#include "emloc/util/torch_runtime.h"
 #include "engine_inspect.h"
 #include "engine_jobs.h"
 #include "engine_project.h"
@@ -175,7 +176,7 @@ int main(int argc, char *argv[])
         opened.setWindowModified(false);
     }
 
-    AboutDialog about(&window);
+    AboutDialog about(emloc::core::buildInfo(), &window);
     about.show();
     if (!QTest::qWaitForWindowExposed(&about))
         std::fprintf(stderr, "the About dialog was not exposed\n");

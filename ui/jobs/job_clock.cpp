@@ -1,6 +1,6 @@
 #include "jobs/job_clock.h"
 
-#include "emloc/stages.h"
+#include "emloc/api/stages.h"
 
 #include <algorithm>
 #include <optional>

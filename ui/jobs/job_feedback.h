@@ -2,7 +2,7 @@
 
 #include "jobs/job_updates.h"
 
-#include "emloc/job.h"
+#include "emloc/api/job.h"
 
 #include <QElapsedTimer>
 

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "emloc/job.h"
+#include "emloc/api/job.h"
 
 #include <QMetaType>
 #include <QString>

@@ -3,7 +3,7 @@
 #include "jobs/job_updates.h"
 #include "jobs/locked.h"
 
-#include "emloc/job.h"
+#include "emloc/api/job.h"
 
 #include <QObject>
 

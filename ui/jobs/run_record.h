@@ -1,7 +1,7 @@
 #pragma once
 
-#include "emloc/job.h"
-#include "emloc/stages.h"
+#include "emloc/api/job.h"
+#include "emloc/api/stages.h"
 
 #include <QDateTime>
 #include <QJsonObject>

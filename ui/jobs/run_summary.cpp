@@ -4,7 +4,7 @@
 #include <QFile>
 #include <QSaveFile>
 
-#include "emloc/stages.h"
+#include "emloc/api/stages.h"
 
 #include <algorithm>
 #include <optional>

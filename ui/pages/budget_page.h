@@ -3,7 +3,7 @@
 #include "pages/project_page.h"
 #include "project/plan_preview.h"
 
-#include "emloc/device.h"
+#include "emloc/api/device.h"
 
 #include <QJsonObject>
 

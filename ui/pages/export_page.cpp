@@ -4,7 +4,7 @@
 #include "widgets/path_field.h"
 #include "widgets/validation_label.h"
 
-#include "emloc/run_folder.h"
+#include "emloc/api/run_folder.h"
 
 #include <QCheckBox>
 #include <QDir>

@@ -22,7 +22,7 @@
 #include <QTreeWidget>
 #include <QVBoxLayout>
 
-#include "emloc/stages.h"
+#include "emloc/api/stages.h"
 
 #include <algorithm>
 #include <optional>

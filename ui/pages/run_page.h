@@ -5,7 +5,7 @@
 #include "jobs/run_record.h"
 #include "widgets/page.h"
 
-#include "emloc/stages.h"
+#include "emloc/api/stages.h"
 
 #include <QDateTime>
 #include <QElapsedTimer>

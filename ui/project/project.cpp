@@ -1,6 +1,6 @@
 #include "project/project.h"
 
-#include "emloc/projections.h"
+#include "emloc/api/projections.h"
 
 #include <QCoreApplication>
 #include <QDir>

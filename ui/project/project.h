@@ -1,6 +1,6 @@
 #pragma once
 
-#include "emloc/run_defaults.h"
+#include "emloc/api/run_defaults.h"
 
 #include <QJsonObject>
 #include <QString>
@@ -13,7 +13,7 @@ namespace emloc::ui {
 // core's default LoRA targets: the seven projections of a decoder layer.
 QStringList defaultTargetModules();
 
-// LoRA and optimizer settings; the defaults are core's (emloc/run_defaults.h), as `emloc run` has them.
+// LoRA and optimizer settings; the defaults are core's (emloc/api/run_defaults.h), as `emloc run` has them.
 struct TrainingSettings
 {
     int loraRank = int(core::run_defaults::kLoraRank.value);

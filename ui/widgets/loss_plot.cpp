@@ -1,6 +1,6 @@
 #include "widgets/loss_plot.h"
 
-#include "emloc/stages.h"
+#include "emloc/api/stages.h"
 
 #include <algorithm>
 #include <optional>

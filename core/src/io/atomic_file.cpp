@@ -1,7 +1,7 @@
-#include "emloc/atomic_file.h"
+#include "emloc/io/atomic_file.h"
 
-#include "emloc/error.h"
-#include "io/stale_temporaries.h"
+#include "emloc/api/error.h"
+#include "stale_temporaries.h"
 
 #include <atomic>
 #include <cerrno>

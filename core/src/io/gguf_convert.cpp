@@ -1,10 +1,11 @@
 // Any opened model (typically a GGUF) written as a Hugging Face folder transformers loads.
-#include "emloc/atomic_file.h"
-#include "emloc/error.h"
-#include "emloc/gguf.h"
-#include "emloc/job.h"
-#include "emloc/safetensors.h"
-#include "io/staging_folder.h"
+#include "emloc/api/error.h"
+#include "emloc/api/job.h"
+#include "emloc/io/atomic_file.h"
+#include "emloc/io/dtype.h"
+#include "emloc/io/gguf_file.h"
+#include "emloc/io/safetensors.h"
+#include "emloc/io/staging_folder.h"
 
 #include <filesystem>
 
@@ -17,18 +18,10 @@ constexpr uint64_t kShardBytes =
 
 torch::ScalarType parseTorchDtype(const std::string &dtype)
 {
-    if (dtype == "float32" || dtype == "F32" || dtype == "fp32")
-        return torch::kFloat32;
-    if (dtype == "float16" || dtype == "F16" || dtype == "fp16")
-        return torch::kFloat16;
-    if (dtype == "bfloat16" || dtype == "BF16" || dtype == "bf16")
-        return torch::kBFloat16;
+    const std::optional<torch::ScalarType> type = floatDtypeFromName(dtype);
+    if (type == torch::kFloat32 || type == torch::kFloat16 || type == torch::kBFloat16)
+        return *type;
     throw Error("Unknown dtype '" + dtype + "' for the converted weights; use float32, float16 or bfloat16.");
-}
-
-std::string dtypeName(torch::ScalarType type)
-{
-    return type == torch::kFloat16 ? "float16" : type == torch::kBFloat16 ? "bfloat16" : "float32";
 }
 
 std::string shardName(size_t index, size_t count)
@@ -60,7 +53,7 @@ void convertToHuggingFace(const ModelFiles &model, const std::string &outDir, co
     const fs::path folder = staging.path();
 
     ModelConfig config = model.config;
-    config.torchDtype = dtypeName(targetType);
+    config.torchDtype = hfDtypeName(targetType);
     writeFileAtomically((folder / "config.json").string(), modelConfigToJson(config).dump(2) + "\n");
 
     // Shard plan from the shapes alone, so only one shard's tensors are in memory at a time.

@@ -1,10 +1,10 @@
 // Any model (Hugging Face folder or GGUF) written as a GGUF llama.cpp loads: llama.cpp's metadata keys,
 // tensor names and q/k row order, as convert_hf_to_gguf.py writes them.
-#include "emloc/error.h"
-#include "emloc/gguf.h"
-#include "emloc/job.h"
-#include "io/gguf_names.h"
-#include "io/gguf_tokenizer.h"
+#include "emloc/api/error.h"
+#include "emloc/api/job.h"
+#include "emloc/io/gguf_file.h"
+#include "emloc/io/gguf_names.h"
+#include "gguf_tokenizer.h"
 
 #include <sys/stat.h>
 

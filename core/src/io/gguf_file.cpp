@@ -1,7 +1,7 @@
 // GGUF reader: the header, metadata and tensor table are parsed eagerly and validated; tensor data
 // stays in the read-only mapping until asked for.
-#include "emloc/error.h"
-#include "emloc/gguf.h"
+#include "emloc/io/gguf_file.h"
+#include "emloc/api/error.h"
 
 #include <fcntl.h>
 #include <sys/mman.h>

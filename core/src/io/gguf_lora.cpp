@@ -1,8 +1,8 @@
-#include "emloc/gguf_lora.h"
+#include "emloc/io/gguf_lora.h"
 
-#include "emloc/error.h"
-#include "emloc/job.h"
-#include "io/gguf_names.h"
+#include "emloc/api/error.h"
+#include "emloc/api/job.h"
+#include "emloc/io/gguf_names.h"
 
 #include <algorithm>
 #include <cmath>

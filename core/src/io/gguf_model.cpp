@@ -1,11 +1,11 @@
 // A llama.cpp GGUF model seen as a Hugging Face model: config from the metadata, weights under
 // Hugging Face names (dequantised lazily, llama's q/k rows un-permuted), tokenizer files rebuilt.
-#include "io/gguf_model.h"
+#include "gguf_model.h"
 
-#include "emloc/error.h"
-#include "emloc/gguf.h"
-#include "io/gguf_names.h"
-#include "io/gguf_tokenizer.h"
+#include "emloc/api/error.h"
+#include "emloc/io/gguf_file.h"
+#include "emloc/io/gguf_names.h"
+#include "gguf_tokenizer.h"
 
 namespace emloc::core {
 

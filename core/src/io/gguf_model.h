@@ -2,7 +2,7 @@
 // The GGUF side of openModel(): a llama.cpp model file seen as a Hugging Face model (config, weights
 // under Hugging Face names, tokenizer files rebuilt from the GGUF metadata).
 
-#include "emloc/model_files.h"
+#include "emloc/io/model_files.h"
 
 #include <string>
 

@@ -1,6 +1,6 @@
-#include "io/gguf_names.h"
+#include "emloc/io/gguf_names.h"
 
-#include "emloc/error.h"
+#include "emloc/api/error.h"
 
 namespace emloc::core {
 

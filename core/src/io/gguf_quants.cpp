@@ -1,7 +1,7 @@
 // ggml block formats: sizes, dequantisation to float32 and encoding of the types the writer emits.
 // Every block type is decoded for all blocks at once with torch ops on a [blocks, bytes] view.
-#include "emloc/error.h"
-#include "emloc/gguf.h"
+#include "emloc/api/error.h"
+#include "emloc/io/gguf_file.h"
 
 #include <algorithm>
 #include <cctype>

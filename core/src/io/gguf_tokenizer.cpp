@@ -2,10 +2,11 @@
 // (the reference our tests compare against); the write direction mirrors convert_hf_to_gguf.py.
 #include "gguf_tokenizer.h"
 
-#include "emloc/error.h"
+#include "emloc/api/error.h"
+#include "emloc/io/byte_level.h"
+#include "emloc/io/utf8.h"
 
 #include <algorithm>
-#include <array>
 #include <map>
 #include <set>
 #include <unordered_map>
@@ -53,65 +54,10 @@ const std::map<std::string, const char *> &preTokenizerSplits()
     return splits;
 }
 
-std::vector<char32_t> decodeUtf8(const std::string &text)
-{
-    std::vector<char32_t> out;
-    for (size_t i = 0; i < text.size();) {
-        unsigned char c = text[i];
-        int extra = c < 0x80 ? 0 : (c >> 5) == 0x6 ? 1 : (c >> 4) == 0xE ? 2 : (c >> 3) == 0x1E ? 3 : -1;
-        if (extra < 0 || i + extra >= text.size()) {
-            out.push_back(0xFFFD); // invalid byte: counted as one character, as Python's decoder would
-            ++i;
-            continue;
-        }
-        char32_t cp = extra == 0 ? c : (c & (0x3F >> extra));
-        for (int k = 1; k <= extra; ++k)
-            cp = (cp << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3F);
-        out.push_back(cp);
-        i += extra + 1;
-    }
-    return out;
-}
-
-void appendUtf8(std::string &out, char32_t cp)
-{
-    if (cp < 0x80) {
-        out += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-        out += static_cast<char>(0xC0 | (cp >> 6));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-        out += static_cast<char>(0xE0 | (cp >> 12));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else {
-        out += static_cast<char>(0xF0 | (cp >> 18));
-        out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    }
-}
-
-// GPT-2's bytes_to_unicode: printable bytes stand for themselves, the others for 256 + n.
-const std::array<char32_t, 256> &byteAlphabet()
-{
-    static const std::array<char32_t, 256> table = [] {
-        std::array<char32_t, 256> t{};
-        int next = 0;
-        for (int b = 0; b < 256; ++b) {
-            bool printable = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
-            t[b] = printable ? static_cast<char32_t>(b) : static_cast<char32_t>(256 + next++);
-        }
-        return t;
-    }();
-    return table;
-}
-
 bool spelledInByteAlphabet(const std::string &token)
 {
-    static const std::set<char32_t> alphabet(byteAlphabet().begin(), byteAlphabet().end());
-    for (char32_t cp : decodeUtf8(token))
-        if (!alphabet.count(cp))
+    for (char32_t cp : unicode::decodeUtf8Lossy(token))
+        if (ByteLevelTable::instance().byteFor(cp) < 0)
             return false;
     return true;
 }
@@ -119,8 +65,7 @@ bool spelledInByteAlphabet(const std::string &token)
 std::string respellBytes(const std::string &token)
 {
     std::string out;
-    for (unsigned char byte : token)
-        appendUtf8(out, byteAlphabet()[byte]);
+    ByteLevelTable::instance().encode(token, out);
     return out;
 }
 
@@ -128,7 +73,7 @@ std::string utf8Substring(const std::vector<char32_t> &cps, size_t begin, size_t
 {
     std::string out;
     for (size_t i = begin; i < end; ++i)
-        appendUtf8(out, cps[i]);
+        unicode::appendUtf8(out, cps[i]);
     return out;
 }
 
@@ -184,7 +129,7 @@ nlohmann::json mergesFromScores(const std::vector<std::string> &tokens, const st
     }
     std::vector<Merge> merges;
     for (const auto &[token, score] : ordered) {
-        auto cps = decodeUtf8(token);
+        auto cps = unicode::decodeUtf8Lossy(token);
         std::vector<Merge> local;
         for (size_t split = 1; split < cps.size(); ++split) {
             std::string left = utf8Substring(cps, 0, split), right = utf8Substring(cps, split, cps.size());

@@ -3,7 +3,7 @@
 // transformers builds from a GGUF (integrations/gguf/gguf_tokenizer_mapping.py) so that both tokenize
 // identically.
 
-#include "emloc/gguf.h"
+#include "emloc/io/gguf_file.h"
 
 #include <nlohmann/json.hpp>
 

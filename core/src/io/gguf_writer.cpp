@@ -1,8 +1,8 @@
 // GGUF v3 writer: header, metadata, tensor table, then tensor data, each piece aligned.
-#include "emloc/atomic_file.h"
-#include "emloc/error.h"
-#include "emloc/gguf.h"
-#include "emloc/job.h"
+#include "emloc/api/error.h"
+#include "emloc/api/job.h"
+#include "emloc/io/atomic_file.h"
+#include "emloc/io/gguf_file.h"
 
 #include <cstring>
 

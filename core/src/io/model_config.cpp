@@ -1,7 +1,8 @@
-#include "emloc/model_config.h"
+#include "emloc/io/model_config.h"
+#include "emloc/io/dtype.h"
 
-#include "emloc/atomic_file.h"
-#include "emloc/error.h"
+#include "emloc/api/error.h"
+#include "emloc/io/atomic_file.h"
 
 #include <algorithm>
 #include <cmath>
@@ -197,15 +198,11 @@ int64_t parseSlidingWindow(const nlohmann::json &config, const FieldReader &fiel
 
 std::string normaliseDtype(std::string dtype)
 {
+    if (const std::optional<torch::ScalarType> type = floatDtypeFromName(dtype))
+        return hfDtypeName(*type);
     if (dtype.rfind("torch.", 0) == 0)
         dtype = dtype.substr(6);
-    if (dtype == "float" || dtype == "fp32")
-        return "float32";
-    if (dtype == "half" || dtype == "fp16")
-        return "float16";
-    if (dtype == "bf16")
-        return "bfloat16";
-    return dtype;
+    return dtype; // an integer or 8-bit type: the readers of weights say what they support
 }
 
 std::string architectureOf(const std::string &modelType)

@@ -1,9 +1,9 @@
-#include "emloc/model_files.h"
+#include "emloc/io/model_files.h"
 
-#include "emloc/atomic_file.h"
-#include "emloc/error.h"
-#include "emloc/safetensors.h"
-#include "io/gguf_model.h"
+#include "emloc/api/error.h"
+#include "emloc/io/atomic_file.h"
+#include "emloc/io/safetensors.h"
+#include "gguf_model.h"
 
 #include <algorithm>
 #include <cctype>

@@ -1,11 +1,11 @@
-#include "emloc/peft_adapter.h"
+#include "emloc/io/peft_adapter.h"
 
-#include "emloc/atomic_file.h"
-#include "emloc/error.h"
-#include "emloc/low_rank_linear.h"
-#include "emloc/projections.h"
-#include "emloc/safetensors.h"
-#include "io/staging_folder.h"
+#include "emloc/api/error.h"
+#include "emloc/api/projections.h"
+#include "emloc/io/atomic_file.h"
+#include "emloc/io/safetensors.h"
+#include "emloc/io/staging_folder.h"
+#include "emloc/model/low_rank_linear.h"
 
 #include <algorithm>
 #include <cctype>

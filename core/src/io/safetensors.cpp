@@ -1,7 +1,7 @@
-#include "emloc/safetensors.h"
+#include "emloc/io/safetensors.h"
 
-#include "emloc/atomic_file.h"
-#include "emloc/error.h"
+#include "emloc/api/error.h"
+#include "emloc/io/atomic_file.h"
 
 #include <nlohmann/json.hpp>
 

@@ -1,7 +1,7 @@
-#include "io/staging_folder.h"
+#include "emloc/io/staging_folder.h"
 
-#include "emloc/error.h"
-#include "io/stale_temporaries.h"
+#include "emloc/api/error.h"
+#include "stale_temporaries.h"
 
 #include <atomic>
 #include <cerrno>

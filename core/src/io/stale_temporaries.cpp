@@ -1,6 +1,6 @@
-#include "io/stale_temporaries.h"
+#include "stale_temporaries.h"
 
-#include "emloc/parse_number.h"
+#include "emloc/api/parse_number.h"
 
 #include <cerrno>
 #include <csignal>

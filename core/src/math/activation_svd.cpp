@@ -1,6 +1,6 @@
-#include "emloc/activation_svd.h"
+#include "emloc/math/activation_svd.h"
 
-#include "emloc/error.h"
+#include "emloc/api/error.h"
 
 #include <cmath>
 #include <sstream>

@@ -1,6 +1,6 @@
-#include "emloc/linear_algebra.h"
+#include "emloc/math/linear_algebra.h"
 
-#include "emloc/error.h"
+#include "emloc/api/error.h"
 
 namespace emloc::core {
 

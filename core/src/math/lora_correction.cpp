@@ -1,6 +1,6 @@
-#include "emloc/lora_correction.h"
+#include "emloc/math/lora_correction.h"
 
-#include "emloc/error.h"
+#include "emloc/api/error.h"
 
 namespace emloc::core {
 

@@ -1,9 +1,10 @@
-#include "emloc/causal_lm.h"
-#include "emloc/parse_number.h"
+#include "emloc/model/causal_lm.h"
+#include "emloc/api/parse_number.h"
+#include "emloc/io/dtype.h"
 
-#include "emloc/error.h"
-#include "emloc/memory.h"
-#include "weight_loading.h"
+#include "emloc/api/error.h"
+#include "emloc/model/weight_loading.h"
+#include "emloc/util/memory.h"
 
 namespace emloc::core {
 
@@ -11,28 +12,15 @@ torch::ScalarType parseComputeDtype(const std::string &text, torch::Device devic
 {
     if (text == "auto")
         return device.is_cuda() ? torch::kBFloat16 : torch::kFloat32;
-    if (text == "fp32" || text == "float32")
+    const std::optional<torch::ScalarType> type = floatDtypeFromName(text);
+    if (type == torch::kFloat32)
         return torch::kFloat32;
-    if (text == "bf16" || text == "bfloat16" || text == "fp16" || text == "float16") {
+    if (type == torch::kBFloat16 || type == torch::kFloat16) {
         if (!device.is_cuda())
             throw Error("dtype \"" + text + "\" needs a CUDA device; on the CPU use fp32 (or auto)");
-        return text.rfind("bf", 0) == 0 ? torch::kBFloat16 : torch::kFloat16;
+        return *type;
     }
     throw Error("unknown dtype \"" + text + "\" (accepted: auto, fp32, bf16, fp16)");
-}
-
-std::string dtypeName(torch::ScalarType dtype)
-{
-    switch (dtype) {
-    case torch::kFloat32:
-        return "fp32";
-    case torch::kBFloat16:
-        return "bf16";
-    case torch::kFloat16:
-        return "fp16";
-    default:
-        return c10::toString(dtype);
-    }
 }
 
 CausalLM::CausalLM(const ModelFiles &files, const CausalLMOptions &options, Feedback *feedback)

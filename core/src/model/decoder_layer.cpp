@@ -1,8 +1,8 @@
-#include "emloc/decoder.h"
+#include "emloc/model/decoder_layer.h"
 
-#include "emloc/error.h"
-#include "emloc/low_rank_linear.h"
-#include "weight_loading.h"
+#include "emloc/api/error.h"
+#include "emloc/model/low_rank_linear.h"
+#include "emloc/model/weight_loading.h"
 
 #include <cmath>
 

@@ -1,6 +1,6 @@
-#include "emloc/dropout.h"
+#include "emloc/model/dropout.h"
 
-#include "emloc/error.h"
+#include "emloc/api/error.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Dispatch.h>

@@ -1,8 +1,8 @@
-#include "emloc/generation.h"
+#include "emloc/model/generation.h"
 
-#include "emloc/chat_template.h"
-#include "emloc/error.h"
-#include "emloc/tokenizer.h"
+#include "emloc/api/error.h"
+#include "emloc/text/chat_template.h"
+#include "emloc/text/tokenizer.h"
 
 #include <algorithm>
 #include <chrono>

@@ -1,6 +1,6 @@
-#include "emloc/kv_cache.h"
+#include "emloc/model/kv_cache.h"
 
-#include "emloc/error.h"
+#include "emloc/api/error.h"
 
 namespace emloc::core {
 

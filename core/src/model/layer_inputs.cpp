@@ -1,6 +1,6 @@
-#include "emloc/decoder.h"
+#include "emloc/model/decoder_layer.h"
 
-#include "emloc/error.h"
+#include "emloc/api/error.h"
 
 namespace emloc::core {
 

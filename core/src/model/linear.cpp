@@ -1,6 +1,6 @@
-#include "emloc/linear.h"
+#include "emloc/model/linear.h"
 
-#include "emloc/error.h"
+#include "emloc/api/error.h"
 
 namespace emloc::core {
 

@@ -1,7 +1,7 @@
-#include "emloc/atomic_file.h"
-#include "emloc/error.h"
-#include "emloc/lora.h"
-#include "emloc/safetensors.h"
+#include "emloc/model/lora_adapter.h"
+#include "emloc/api/error.h"
+#include "emloc/io/atomic_file.h"
+#include "emloc/io/safetensors.h"
 
 #include <cmath>
 #include <filesystem>

@@ -1,8 +1,8 @@
-#include "emloc/dropout.h"
-#include "emloc/lora.h"
-#include "emloc/parse_number.h"
+#include "emloc/model/lora_linear.h"
+#include "emloc/api/parse_number.h"
+#include "emloc/model/dropout.h"
 
-#include "emloc/error.h"
+#include "emloc/api/error.h"
 
 #include <algorithm>
 #include <cmath>

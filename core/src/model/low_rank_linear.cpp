@@ -1,7 +1,7 @@
-#include "emloc/low_rank_linear.h"
+#include "emloc/model/low_rank_linear.h"
 
-#include "emloc/error.h"
-#include "weight_loading.h"
+#include "emloc/api/error.h"
+#include "emloc/model/weight_loading.h"
 
 namespace emloc::core {
 

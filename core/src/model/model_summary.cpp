@@ -1,4 +1,4 @@
-#include "emloc/model_summary.h"
+#include "emloc/model/model_summary.h"
 
 #include <algorithm>
 #include <map>

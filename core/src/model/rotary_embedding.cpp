@@ -1,6 +1,6 @@
-#include "emloc/rotary_embedding.h"
+#include "emloc/model/rotary_embedding.h"
 
-#include "emloc/error.h"
+#include "emloc/api/error.h"
 
 #include <cmath>
 

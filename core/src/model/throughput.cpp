@@ -1,6 +1,6 @@
-#include "emloc/throughput.h"
+#include "emloc/model/throughput.h"
 
-#include "emloc/error.h"
+#include "emloc/api/error.h"
 
 #include <torch/cuda.h>
 

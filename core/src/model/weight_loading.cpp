@@ -1,6 +1,6 @@
-#include "weight_loading.h"
+#include "emloc/model/weight_loading.h"
 
-#include "emloc/error.h"
+#include "emloc/api/error.h"
 
 namespace emloc::core {
 

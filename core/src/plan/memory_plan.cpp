@@ -1,7 +1,7 @@
-#include "emloc/memory_plan.h"
+#include "emloc/plan/memory_plan.h"
 
-#include "emloc/activation_svd.h"
-#include "emloc/memory.h"
+#include "emloc/math/activation_svd.h"
+#include "emloc/util/memory.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,7 +1,7 @@
-#include "emloc/model_catalog.h"
+#include "emloc/plan/model_catalog.h"
 
-#include "emloc/error.h"
-#include "plan/catalog_data.h"
+#include "catalog_data.h"
+#include "emloc/api/error.h"
 
 #include <algorithm>
 #include <cctype>

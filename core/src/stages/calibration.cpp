@@ -1,14 +1,14 @@
 // Calibration data for stage 1: the user's training records, tokenized as training tokenizes them, in
 // padded chunks; and the Gram matrices of every projection's input.
-#include "emloc/calibration.h"
+#include "emloc/stages/calibration.h"
 
-#include "emloc/chat_template.h"
-#include "emloc/dataset.h"
-#include "emloc/dataset_preview.h"
-#include "emloc/error.h"
-#include "emloc/model_text.h"
-#include "emloc/tokenizer.h"
-#include "emloc/training_examples.h"
+#include "emloc/api/error.h"
+#include "emloc/text/chat_template.h"
+#include "emloc/text/dataset_preview.h"
+#include "emloc/text/dataset_reader.h"
+#include "emloc/text/dataset_tokenize.h"
+#include "emloc/text/model_text.h"
+#include "emloc/text/tokenizer.h"
 
 #include <algorithm>
 #include <numeric>

@@ -1,10 +1,10 @@
 // The full model's loss on the calibration samples, with every layer resident: what inference costs.
-#include "emloc/calibration.h"
+#include "emloc/stages/calibration.h"
 
-#include "emloc/causal_lm.h"
-#include "emloc/device.h"
-#include "emloc/memory.h"
-#include "emloc/stages.h"
+#include "emloc/api/device.h"
+#include "emloc/api/stages.h"
+#include "emloc/model/causal_lm.h"
+#include "emloc/util/memory.h"
 
 #include <chrono>
 

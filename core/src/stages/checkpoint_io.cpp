@@ -1,8 +1,8 @@
 #include "checkpoint_io.h"
 
-#include "emloc/atomic_file.h"
-#include "emloc/error.h"
-#include "emloc/safetensors.h"
+#include "emloc/api/error.h"
+#include "emloc/io/atomic_file.h"
+#include "emloc/io/safetensors.h"
 
 #include <filesystem>
 

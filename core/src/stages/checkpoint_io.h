@@ -2,7 +2,7 @@
 // The trainer's checkpoint folder: a loadable PEFT adapter plus everything needed to continue the run
 // bit for bit (optimizer moments and step, generator states, data position, early-stopping state).
 
-#include "emloc/lora.h"
+#include "emloc/model/lora_adapter.h"
 
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>

@@ -1,9 +1,9 @@
-#include "emloc/correction.h"
+#include "emloc/stages/correct.h"
 
-#include "emloc/error.h"
-#include "emloc/lora_correction.h"
-#include "emloc/memory.h"
-#include "emloc/stages.h"
+#include "emloc/api/error.h"
+#include "emloc/api/stages.h"
+#include "emloc/math/lora_correction.h"
+#include "emloc/util/memory.h"
 
 #include <chrono>
 

@@ -1,9 +1,9 @@
 // The emulator folder of stage 1 read under the original model's names: composed into dense weights for
 // the correction, or with its factors as stored for running it (evaluation).
-#include "emloc/correction.h"
+#include "emloc/stages/correct.h"
 
-#include "emloc/error.h"
-#include "emloc/safetensors.h"
+#include "emloc/api/error.h"
+#include "emloc/io/safetensors.h"
 
 #include <filesystem>
 #include <set>

@@ -1,29 +1,29 @@
 // Stage 1 (method.md): calibrate on the user's data and factorize every decoder projection with
 // activation-aware SVD, one layer resident at a time.
-#include "emloc/emulator.h"
+#include "emloc/stages/emulator_build.h"
+#include "emloc/io/dtype.h"
 
-#include "emloc/activation_svd.h"
-#include "emloc/atomic_file.h"
-#include "emloc/causal_lm.h"
-#include "emloc/decoder.h"
-#include "emloc/device.h"
-#include "emloc/error.h"
-#include "emloc/linear_algebra.h"
-#include "emloc/low_rank_linear.h"
-#include "emloc/memory.h"
-#include "emloc/rotary_embedding.h"
-#include "emloc/safetensors.h"
-#include "emloc/stages.h"
+#include "emloc/api/error.h"
+#include "emloc/api/stages.h"
+#include "emloc/io/atomic_file.h"
+#include "emloc/io/safetensors.h"
+#include "emloc/io/staging_folder.h"
+#include "emloc/math/activation_svd.h"
+#include "emloc/math/linear_algebra.h"
+#include "emloc/model/causal_lm.h"
+#include "emloc/model/decoder_layer.h"
+#include "emloc/model/low_rank_linear.h"
+#include "emloc/model/rotary_embedding.h"
+#include "emloc/model/weight_loading.h"
+#include "emloc/util/memory.h"
+#include "emloc/util/torch_runtime.h"
 #include "emulator_writer.h"
-#include "io/stale_temporaries.h"
-#include "model/weight_loading.h"
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <unistd.h>
 
 namespace emloc::core {
 
@@ -32,7 +32,7 @@ namespace fs = std::filesystem;
 
 torch::ScalarType stageComputeDtype(const std::string &text, torch::Device device)
 {
-    if (text == "fp64" || text == "float64")
+    if (floatDtypeFromName(text) == torch::kFloat64)
         return torch::kFloat64;
     return parseComputeDtype(text, device);
 }
@@ -43,63 +43,13 @@ torch::ScalarType outputDtypeFor(const std::string &text, const ModelConfig &con
     if (text == "auto") {
         if (compute == torch::kFloat64)
             return torch::kFloat64; // exact checks keep their precision
-        if (config.torchDtype == "bfloat16")
-            return torch::kBFloat16;
-        if (config.torchDtype == "float16")
-            return torch::kFloat16;
-        return torch::kFloat32;
+        const std::optional<torch::ScalarType> stored = floatDtypeFromName(config.torchDtype);
+        return stored == torch::kBFloat16 || stored == torch::kFloat16 ? *stored : torch::kFloat32;
     }
-    if (text == "fp32" || text == "float32")
-        return torch::kFloat32;
-    if (text == "bf16" || text == "bfloat16")
-        return torch::kBFloat16;
-    if (text == "fp16" || text == "float16")
-        return torch::kFloat16;
-    if (text == "fp64" || text == "float64")
-        return torch::kFloat64;
+    if (const std::optional<torch::ScalarType> type = floatDtypeFromName(text))
+        return *type;
     throw Error("unknown output dtype \"" + text + "\" (accepted: auto, fp32, bf16, fp16, fp64)");
 }
-
-std::string hfDtypeName(torch::ScalarType dtype)
-{
-    switch (dtype) {
-    case torch::kBFloat16:
-        return "bfloat16";
-    case torch::kFloat16:
-        return "float16";
-    case torch::kFloat64:
-        return "float64";
-    default:
-        return "float32";
-    }
-}
-
-// Removes the folder unless released: a failed or cancelled build leaves nothing behind.
-class TemporaryFolder
-{
-public:
-    explicit TemporaryFolder(fs::path path) : m_path(std::move(path))
-    {
-        std::error_code error;
-        fs::remove_all(m_path, error);
-        fs::create_directories(m_path / "parts", error);
-        if (error)
-            throw Error("cannot create the folder '" + m_path.string() + "': " + error.message());
-    }
-    ~TemporaryFolder()
-    {
-        if (!m_released) {
-            std::error_code error;
-            fs::remove_all(m_path, error);
-        }
-    }
-    const fs::path &path() const { return m_path; }
-    void release() { m_released = true; }
-
-private:
-    fs::path m_path;
-    bool m_released = false;
-};
 
 // What the rules say one projection becomes.
 struct ModulePlan
@@ -292,12 +242,15 @@ EmulatorBuildResult buildEmulator(const ModelFiles &source, const CalibrationSet
     auto linearAlgebra = makeLinearAlgebra(options.device);
     torch::NoGradGuard noGrad;
 
+    // Built beside its destination and moved into place when complete: a failed or cancelled build
+    // leaves nothing behind, and an existing emulator is replaced only by a complete one.
     fs::create_directories(outputPath.parent_path(), fsError);
-    removeStaleTemporaries(outputPath.parent_path().string(), outputPath.filename().string() + ".partial-");
-    removeStaleTemporaries(outputPath.parent_path().string(), outputPath.filename().string() + ".old-");
-    TemporaryFolder temporary(outputPath.parent_path() /
-                              (outputPath.filename().string() + ".partial-" + std::to_string(::getpid())));
-    const fs::path parts = temporary.path() / "parts";
+    StagingFolder staging(outputPath.string(), options.overwrite);
+    const fs::path stagingPath = staging.path();
+    const fs::path parts = stagingPath / "parts";
+    fs::create_directories(parts, fsError);
+    if (fsError)
+        throw Error("cannot create the folder '" + parts.string() + "': " + fsError.message());
     auto toOutput = [&](const torch::Tensor &t) { return t.to(torch::kCPU, outputDtype).contiguous(); };
 
     // The embeddings, the final norm and the head are copied; the embeddings also start the calibration.
@@ -498,23 +451,23 @@ EmulatorBuildResult buildEmulator(const ModelFiles &source, const CalibrationSet
     if (!tied)
         entries.push_back({"lm_head.weight", headPart, "lm_head.weight"});
     const int64_t emulatorParameters =
-        assembleSafetensors((temporary.path() / "model.safetensors").string(), entries, &feedback);
+        assembleSafetensors((stagingPath / "model.safetensors").string(), entries, &feedback);
     fs::remove_all(parts, fsError);
 
     // config.json (the original's, with the stored dtype), tokenizer files, emulator.json.
     ModelConfig emulatorConfig = config;
     emulatorConfig.torchDtype = hfDtypeName(outputDtype);
     emulatorConfig.tieWordEmbeddings = tied;
-    writeFileAtomically((temporary.path() / "config.json").string(),
+    writeFileAtomically((stagingPath / "config.json").string(),
                         modelConfigToJson(emulatorConfig).dump(2) + "\n");
     const std::string sourceFolder = source.format == "hf" ? source.path : std::string();
-    copyOrWriteJson(sourceFolder, temporary.path(), "tokenizer.json", source.tokenizerJson);
-    copyOrWriteJson(sourceFolder, temporary.path(), "tokenizer_config.json", source.tokenizerConfig);
-    copyOrWriteJson(sourceFolder, temporary.path(), "generation_config.json", source.generationConfig);
+    copyOrWriteJson(sourceFolder, stagingPath, "tokenizer.json", source.tokenizerJson);
+    copyOrWriteJson(sourceFolder, stagingPath, "tokenizer_config.json", source.tokenizerConfig);
+    copyOrWriteJson(sourceFolder, stagingPath, "generation_config.json", source.generationConfig);
     if (!sourceFolder.empty())
         for (const char *extra : {"special_tokens_map.json", "chat_template.jinja", "tokenizer.model"})
             if (fs::is_regular_file(fs::path(sourceFolder) / extra, fsError))
-                fs::copy_file(fs::path(sourceFolder) / extra, temporary.path() / extra,
+                fs::copy_file(fs::path(sourceFolder) / extra, stagingPath / extra,
                               fs::copy_options::overwrite_existing, fsError);
 
     // The GUI's retained-energy(ratio) curve over all ratio-ruled modules, energy-weighted.
@@ -577,23 +530,14 @@ EmulatorBuildResult buildEmulator(const ModelFiles &source, const CalibrationSet
         {"build",
          {{"device", options.device}, {"seconds", result.seconds}, {"peak_memory_bytes", reading.peakBytes}}},
         {"modules", modules}};
-    writeFileAtomically((temporary.path() / "emulator.json").string(), result.manifest.dump(2) + "\n");
+    writeFileAtomically((stagingPath / "emulator.json").string(), result.manifest.dump(2) + "\n");
 
     // Into place: an existing folder is replaced only now that the new one is complete.
     feedback.checkpoint();
-    fs::path previous;
-    if (fs::exists(outputPath, fsError)) {
-        if (!options.overwrite)
-            throw Error("the output folder '" + outputPath.string() +
-                        "' appeared during the build; nothing was written there");
-        previous = outputPath.parent_path() /
-                   (outputPath.filename().string() + ".old-" + std::to_string(::getpid()));
-        fs::rename(outputPath, previous);
-    }
-    fs::rename(temporary.path(), outputPath);
-    temporary.release();
-    if (!previous.empty())
-        fs::remove_all(previous, fsError);
+    if (!options.overwrite && fs::exists(outputPath, fsError))
+        throw Error("the output folder '" + outputPath.string() +
+                    "' appeared during the build; nothing was written there");
+    staging.commit();
     return result;
 }
 

@@ -1,8 +1,8 @@
 // Fingerprints of source models for emulator.json: cheap for multi-gigabyte files, yet they change when the
 // weights are replaced.
-#include "emloc/emulator.h"
+#include "emloc/stages/emulator_build.h"
 
-#include "emloc/error.h"
+#include "emloc/api/error.h"
 
 #include <algorithm>
 #include <array>

@@ -1,9 +1,9 @@
 // The per-module rules of an emulator build, the planner's view of a build, and emulator.json reading.
-#include "emloc/emulator.h"
+#include "emloc/stages/emulator_build.h"
 
-#include "emloc/activation_svd.h"
-#include "emloc/atomic_file.h"
-#include "emloc/error.h"
+#include "emloc/api/error.h"
+#include "emloc/io/atomic_file.h"
+#include "emloc/math/activation_svd.h"
 
 #include <cmath>
 #include <filesystem>

@@ -1,9 +1,9 @@
 #include "emulator_writer.h"
 
-#include "emloc/atomic_file.h"
-#include "emloc/error.h"
-#include "emloc/safetensors.h"
-#include "emloc/stages.h"
+#include "emloc/api/error.h"
+#include "emloc/api/stages.h"
+#include "emloc/io/atomic_file.h"
+#include "emloc/io/safetensors.h"
 
 #include <map>
 #include <memory>

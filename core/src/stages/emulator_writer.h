@@ -2,7 +2,7 @@
 // The emulator's model.safetensors, assembled from per-layer part files one tensor at a time, so that
 // writing it never needs the whole model in memory.
 
-#include "emloc/job.h"
+#include "emloc/api/job.h"
 
 #include <cstdint>
 #include <string>

@@ -1,16 +1,16 @@
-#include "emloc/evaluation.h"
+#include "emloc/stages/evaluate.h"
 
-#include "emloc/chat_template.h"
-#include "emloc/correction.h"
-#include "emloc/dataset.h"
-#include "emloc/error.h"
-#include "emloc/generation.h"
-#include "emloc/memory.h"
-#include "emloc/model_text.h"
-#include "emloc/peft_adapter.h"
-#include "emloc/refine.h"
-#include "emloc/stages.h"
-#include "emloc/tokenizer.h"
+#include "emloc/api/error.h"
+#include "emloc/api/stages.h"
+#include "emloc/io/peft_adapter.h"
+#include "emloc/model/generation.h"
+#include "emloc/stages/correct.h"
+#include "emloc/stages/refine.h"
+#include "emloc/text/chat_template.h"
+#include "emloc/text/dataset_reader.h"
+#include "emloc/text/model_text.h"
+#include "emloc/text/tokenizer.h"
+#include "emloc/util/memory.h"
 
 #include <algorithm>
 #include <chrono>

@@ -1,15 +1,16 @@
-#include "emloc/export.h"
+#include "emloc/stages/export.h"
+#include "emloc/io/dtype.h"
 
-#include "emloc/atomic_file.h"
-#include "emloc/correction.h"
-#include "emloc/error.h"
-#include "emloc/gguf.h"
-#include "emloc/gguf_lora.h"
-#include "emloc/model_files.h"
-#include "emloc/peft_adapter.h"
-#include "emloc/refine.h"
-#include "io/gguf_names.h"
-#include "io/staging_folder.h"
+#include "emloc/api/error.h"
+#include "emloc/io/atomic_file.h"
+#include "emloc/io/gguf_file.h"
+#include "emloc/io/gguf_lora.h"
+#include "emloc/io/gguf_names.h"
+#include "emloc/io/model_files.h"
+#include "emloc/io/peft_adapter.h"
+#include "emloc/io/staging_folder.h"
+#include "emloc/stages/correct.h"
+#include "emloc/stages/refine.h"
 
 #include <chrono>
 #include <filesystem>
@@ -66,12 +67,9 @@ std::string resolveGgufDtype(const std::string &dtype, const ModelConfig &config
 
 torch::ScalarType torchTypeOf(const std::string &dtype)
 {
-    if (dtype == "float32")
-        return torch::kFloat32;
-    if (dtype == "float16")
-        return torch::kFloat16;
-    if (dtype == "bfloat16")
-        return torch::kBFloat16;
+    const std::optional<torch::ScalarType> type = floatDtypeFromName(dtype);
+    if (type == torch::kFloat32 || type == torch::kFloat16 || type == torch::kBFloat16)
+        return *type;
     throw Error("Unknown dtype '" + dtype + "' for a merged model; use auto, float32, float16 or bfloat16.");
 }
 

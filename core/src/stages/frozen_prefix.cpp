@@ -1,6 +1,6 @@
 #include "frozen_prefix.h"
 
-#include "emloc/error.h"
+#include "emloc/api/error.h"
 
 namespace emloc::core {
 

@@ -3,8 +3,8 @@
 // layers only (refinement: the last 4 of 30 on the demo), every step would run the same frozen layers on
 // the same examples again, epoch after epoch: most of a refinement step's time.
 
-#include "emloc/causal_lm.h"
-#include "emloc/training_examples.h"
+#include "emloc/model/causal_lm.h"
+#include "emloc/text/dataset_tokenize.h"
 
 #include <cstdint>
 #include <unordered_map>

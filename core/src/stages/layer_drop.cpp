@@ -1,6 +1,6 @@
-#include "emloc/layer_drop.h"
+#include "emloc/stages/layer_drop.h"
 
-#include "emloc/error.h"
+#include "emloc/api/error.h"
 
 #include <algorithm>
 

@@ -1,7 +1,7 @@
-#include "emloc/lora_training.h"
+#include "emloc/stages/lora_training.h"
 
-#include "emloc/causal_lm.h"
-#include "emloc/device.h"
+#include "emloc/api/device.h"
+#include "emloc/model/causal_lm.h"
 
 namespace emloc::core {
 

@@ -1,6 +1,6 @@
-#include "emloc/optimizer.h"
+#include "emloc/stages/optimizer.h"
 
-#include "emloc/error.h"
+#include "emloc/api/error.h"
 
 #include <cmath>
 #include <map>

@@ -2,23 +2,23 @@
 // Every stage folder carries pipeline-stage.json with a key: the hash of everything its output depends
 // on (the inputs' fingerprints, the settings, the keys of the stages before it). A folder whose key
 // matches is reused; any other is rebuilt.
-#include "emloc/pipeline.h"
+#include "emloc/stages/pipeline.h"
 
-#include "emloc/atomic_file.h"
-#include "emloc/causal_lm.h"
-#include "emloc/chat_template.h"
-#include "emloc/correction.h"
-#include "emloc/dataset.h"
-#include "emloc/dataset_preview.h"
-#include "emloc/device.h"
-#include "emloc/error.h"
-#include "emloc/lora_training.h"
-#include "emloc/memory.h"
-#include "emloc/memory_plan.h"
-#include "emloc/model_files.h"
-#include "emloc/model_text.h"
-#include "emloc/run_folder.h"
-#include "emloc/tokenizer.h"
+#include "emloc/api/error.h"
+#include "emloc/api/run_folder.h"
+#include "emloc/io/atomic_file.h"
+#include "emloc/io/model_files.h"
+#include "emloc/model/causal_lm.h"
+#include "emloc/plan/memory_plan.h"
+#include "emloc/stages/correct.h"
+#include "emloc/stages/lora_training.h"
+#include "emloc/text/chat_template.h"
+#include "emloc/text/dataset_preview.h"
+#include "emloc/text/dataset_reader.h"
+#include "emloc/text/model_text.h"
+#include "emloc/text/tokenizer.h"
+#include "emloc/util/memory.h"
+#include "emloc/util/torch_runtime.h"
 
 #include <chrono>
 #include <cstdio>

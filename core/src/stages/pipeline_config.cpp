@@ -1,8 +1,8 @@
 // The pipeline's configuration file: strict (unknown keys and wrong types are errors that name the key),
 // with relative paths resolved against the file's folder.
-#include "emloc/pipeline.h"
+#include "emloc/stages/pipeline.h"
 
-#include "emloc/error.h"
+#include "emloc/api/error.h"
 
 #include <cmath>
 #include <filesystem>

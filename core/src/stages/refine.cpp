@@ -1,12 +1,12 @@
-#include "emloc/refine.h"
+#include "emloc/stages/refine.h"
 
-#include "emloc/atomic_file.h"
-#include "emloc/causal_lm.h"
-#include "emloc/correction.h"
-#include "emloc/device.h"
-#include "emloc/error.h"
-#include "emloc/lora.h"
-#include "emloc/model_files.h"
+#include "emloc/api/device.h"
+#include "emloc/api/error.h"
+#include "emloc/io/atomic_file.h"
+#include "emloc/io/model_files.h"
+#include "emloc/model/causal_lm.h"
+#include "emloc/model/lora_adapter.h"
+#include "emloc/stages/correct.h"
 
 #include <algorithm>
 #include <filesystem>

@@ -1,6 +1,6 @@
 // Per-layer gradient checkpointing as a custom autograd function (no activations kept in forward).
-#include "emloc/trainer.h"
-#include "stages/generator_state.h"
+#include "emloc/stages/train_loop.h"
+#include "generator_state.h"
 
 #include <ATen/autocast_mode.h>
 

@@ -1,13 +1,13 @@
 #include "checkpoint_io.h"
 #include "frozen_prefix.h"
-#include "stages/generator_state.h"
+#include "generator_state.h"
 #include "train_memory_advice.h"
 
-#include "emloc/atomic_file.h"
-#include "emloc/error.h"
-#include "emloc/memory.h"
-#include "emloc/memory_plan.h"
-#include "emloc/trainer.h"
+#include "emloc/api/error.h"
+#include "emloc/io/atomic_file.h"
+#include "emloc/plan/memory_plan.h"
+#include "emloc/stages/train_loop.h"
+#include "emloc/util/memory.h"
 
 #include <ATen/autocast_mode.h>
 #include <c10/util/Exception.h>

@@ -1,8 +1,8 @@
 #include "frozen_prefix.h"
 
-#include "emloc/error.h"
-#include "emloc/throughput.h"
-#include "emloc/trainer.h"
+#include "emloc/api/error.h"
+#include "emloc/model/throughput.h"
+#include "emloc/stages/train_loop.h"
 
 namespace emloc::core {
 

@@ -1,7 +1,7 @@
 #include "train_memory_advice.h"
 
-#include "emloc/memory.h"
-#include "emloc/memory_plan.h"
+#include "emloc/plan/memory_plan.h"
+#include "emloc/util/memory.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "emloc/trainer.h"
+#include "emloc/stages/train_loop.h"
 
 #include <string>
 

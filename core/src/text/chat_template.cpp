@@ -1,8 +1,8 @@
 // Chat templates: the model's Jinja template when the engine can run it, else a built-in renderer of
 // the same family (ChatML, Llama 3, Llama 2 / Mistral), plus "alpaca" and "plain" for base models.
-#include "emloc/chat_template.h"
+#include "emloc/text/chat_template.h"
 
-#include "emloc/error.h"
+#include "emloc/api/error.h"
 
 namespace emloc::core {
 

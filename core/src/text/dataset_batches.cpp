@@ -1,6 +1,6 @@
 // Deterministic shuffling, the train/validation split, and batches (padded or packed).
-#include "emloc/error.h"
-#include "emloc/training_examples.h"
+#include "emloc/api/error.h"
+#include "emloc/text/dataset_tokenize.h"
 
 #include <algorithm>
 #include <cmath>

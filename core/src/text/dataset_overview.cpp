@@ -1,6 +1,6 @@
-#include "emloc/dataset_overview.h"
+#include "emloc/text/dataset_overview.h"
 
-#include "emloc/error.h"
+#include "emloc/api/error.h"
 
 #include <filesystem>
 

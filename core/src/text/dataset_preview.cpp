@@ -1,8 +1,8 @@
 // A dataset run through the whole text pipeline, with the statistics people check before training.
-#include "emloc/dataset_preview.h"
-#include "emloc/dataset_overview.h"
+#include "emloc/text/dataset_preview.h"
+#include "emloc/text/dataset_overview.h"
 
-#include "emloc/error.h"
+#include "emloc/api/error.h"
 
 #include <algorithm>
 

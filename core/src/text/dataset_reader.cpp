@@ -1,9 +1,10 @@
 // Dataset files: JSON Lines, CSV, TSV and text streamed record by record, JSON arrays parsed whole; records
 // normalised to conversations or documents with errors that name the file, line, column, record and field.
-#include "emloc/dataset.h"
+#include "emloc/text/dataset_reader.h"
 
-#include "emloc/error.h"
-#include "text/delimited_records.h"
+#include "delimited_records.h"
+#include "emloc/api/error.h"
+#include "emloc/io/utf8.h"
 
 #include <algorithm>
 #include <cctype>
@@ -13,49 +14,6 @@
 namespace emloc::core {
 
 namespace {
-
-// Offset of the first byte that is not part of valid UTF-8 (overlongs, surrogates and > U+10FFFF are
-// invalid), or npos.
-size_t findInvalidUtf8(const std::string &text)
-{
-    size_t i = 0;
-    const size_t n = text.size();
-    while (i < n) {
-        unsigned char c = static_cast<unsigned char>(text[i]);
-        if (c < 0x80) {
-            ++i;
-            continue;
-        }
-        size_t length;
-        uint32_t cp;
-        if ((c & 0xE0) == 0xC0) {
-            length = 2;
-            cp = c & 0x1F;
-        } else if ((c & 0xF0) == 0xE0) {
-            length = 3;
-            cp = c & 0x0F;
-        } else if ((c & 0xF8) == 0xF0) {
-            length = 4;
-            cp = c & 0x07;
-        } else {
-            return i;
-        }
-        if (i + length > n)
-            return i;
-        for (size_t k = 1; k < length; ++k) {
-            unsigned char cc = static_cast<unsigned char>(text[i + k]);
-            if ((cc & 0xC0) != 0x80)
-                return i;
-            cp = (cp << 6) | (cc & 0x3F);
-        }
-        bool overlong =
-            (length == 2 && cp < 0x80) || (length == 3 && cp < 0x800) || (length == 4 && cp < 0x10000);
-        if (overlong || (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF)
-            return i;
-        i += length;
-    }
-    return std::string::npos;
-}
 
 std::string lowerExtension(const std::string &path)
 {
@@ -232,7 +190,7 @@ DatasetReader::DatasetReader(std::string path, DatasetReadOptions options)
     if (m_fileType == DatasetFileType::JsonArray) {
         std::string content((std::istreambuf_iterator<char>(m_stream)), std::istreambuf_iterator<char>());
         m_stream.close();
-        size_t bad = findInvalidUtf8(content);
+        size_t bad = unicode::findInvalidUtf8(content);
         if (bad != std::string::npos) {
             int64_t line =
                 1 + std::count(content.begin(), content.begin() + static_cast<std::ptrdiff_t>(bad), '\n');
@@ -375,7 +333,7 @@ bool DatasetReader::nextJson(nlohmann::json &value, int64_t &line)
             text.erase(0, 3);
         if (!text.empty() && text.back() == '\r')
             text.pop_back();
-        size_t bad = findInvalidUtf8(text);
+        size_t bad = unicode::findInvalidUtf8(text);
         if (bad != std::string::npos)
             throw Error(m_path + ": line " + std::to_string(m_line) + " (byte offset " +
                         std::to_string(lineOffset + static_cast<int64_t>(bad)) +

@@ -1,8 +1,8 @@
 // Records to token ids and labels: render with the chat template, tokenize, mask everything but the
 // assistant turns, truncate.
-#include "emloc/training_examples.h"
+#include "emloc/text/dataset_tokenize.h"
 
-#include "emloc/error.h"
+#include "emloc/api/error.h"
 
 #include <algorithm>
 

@@ -1,7 +1,7 @@
-#include "text/delimited_records.h"
+#include "delimited_records.h"
 
-#include "emloc/error.h"
-#include "text/unicode_utf8.h"
+#include "emloc/api/error.h"
+#include "unicode_classes.h"
 
 namespace emloc::core::text {
 

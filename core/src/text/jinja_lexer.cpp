@@ -2,8 +2,9 @@
 // keep_trailing_newline=False, newlines normalised to "\n".
 #include "jinja_internal.h"
 
-#include "emloc/jinja.h"
-#include "emloc/parse_number.h"
+#include "emloc/api/parse_number.h"
+#include "emloc/io/utf8.h"
+#include "emloc/text/jinja.h"
 
 #include <cctype>
 #include <cstring>
@@ -33,25 +34,6 @@ std::string normalizeNewlines(const std::string &source)
     if (!out.empty() && out.back() == '\n')
         out.pop_back();
     return out;
-}
-
-void appendUtf8(std::string &out, uint32_t cp)
-{
-    if (cp < 0x80) {
-        out += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-        out += static_cast<char>(0xC0 | (cp >> 6));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-        out += static_cast<char>(0xE0 | (cp >> 12));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else {
-        out += static_cast<char>(0xF0 | (cp >> 18));
-        out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    }
 }
 
 // Python's "unicode-escape" decoding of a string literal's body.
@@ -110,20 +92,20 @@ std::string unescape(const std::string &body, int line)
         case '\n':
             break; // line continuation
         case 'x':
-            appendUtf8(out, hexValue(2));
+            unicode::appendUtf8(out, hexValue(2));
             break;
         case 'u':
-            appendUtf8(out, hexValue(4));
+            unicode::appendUtf8(out, hexValue(4));
             break;
         case 'U':
-            appendUtf8(out, hexValue(8));
+            unicode::appendUtf8(out, hexValue(8));
             break;
         default:
             if (e >= '0' && e <= '7') {
                 uint32_t cp = static_cast<uint32_t>(e - '0');
                 for (int k = 0; k < 2 && i + 1 < body.size() && body[i + 1] >= '0' && body[i + 1] <= '7'; ++k)
                     cp = cp * 8 + static_cast<uint32_t>(body[++i] - '0');
-                appendUtf8(out, cp);
+                unicode::appendUtf8(out, cp);
             } else {
                 out += '\\';
                 out += e;

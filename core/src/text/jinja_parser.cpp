@@ -2,7 +2,7 @@
 // < + - < ~ < * / // % < ** < unary < primary/postfix, filters and tests binding to the unary operand.
 #include "jinja_internal.h"
 
-#include "emloc/jinja.h"
+#include "emloc/text/jinja.h"
 
 #include <set>
 

@@ -1,8 +1,8 @@
 // Evaluation of the Jinja syntax tree with Python semantics, and the public JinjaTemplate.
 #include "jinja_internal.h"
 
-#include "emloc/jinja.h"
-#include "emloc/parse_number.h"
+#include "emloc/api/parse_number.h"
+#include "emloc/text/jinja.h"
 
 #include <algorithm>
 #include <climits>

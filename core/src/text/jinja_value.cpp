@@ -1,7 +1,7 @@
 // Python semantics of template values: str(), repr(), ==, truthiness and json.dumps.
 #include "jinja_internal.h"
 
-#include "emloc/jinja.h"
+#include "emloc/text/jinja.h"
 
 #include <algorithm>
 #include <charconv>

@@ -1,7 +1,7 @@
-#include "emloc/model_text.h"
+#include "emloc/text/model_text.h"
 
-#include "emloc/error.h"
-#include "emloc/job.h"
+#include "emloc/api/error.h"
+#include "emloc/api/job.h"
 
 namespace emloc::core {
 

@@ -1,10 +1,10 @@
-#include "emloc/tokenizer.h"
+#include "emloc/text/tokenizer.h"
 
-#include "emloc/error.h"
-#include "text/tokenizer_added_vocabulary.h"
-#include "text/tokenizer_bpe.h"
-#include "text/tokenizer_components.h"
-#include "text/unicode_utf8.h"
+#include "emloc/api/error.h"
+#include "tokenizer_added_vocabulary.h"
+#include "tokenizer_bpe.h"
+#include "tokenizer_components.h"
+#include "unicode_classes.h"
 
 #include <fstream>
 #include <sstream>

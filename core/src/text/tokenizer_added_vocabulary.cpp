@@ -1,6 +1,6 @@
-#include "text/tokenizer_added_vocabulary.h"
+#include "tokenizer_added_vocabulary.h"
 
-#include "text/unicode_utf8.h"
+#include "unicode_classes.h"
 
 #include <algorithm>
 
@@ -13,9 +13,7 @@ bool endsWithWord(std::string_view text)
 {
     if (text.empty())
         return false;
-    size_t start = text.size() - 1;
-    while (start > 0 && (static_cast<unsigned char>(text[start]) & 0xC0) == 0x80)
-        --start;
+    size_t start = unicode::previousCodePointStart(text, text.size());
     return unicode::isWordChar(unicode::nextCodePoint(text, start));
 }
 
@@ -30,9 +28,7 @@ size_t trailingSpaceStart(std::string_view text)
 {
     size_t end = text.size();
     while (end > 0) {
-        size_t start = end - 1;
-        while (start > 0 && (static_cast<unsigned char>(text[start]) & 0xC0) == 0x80)
-            --start;
+        const size_t start = unicode::previousCodePointStart(text, end);
         size_t pos = start;
         if (!unicode::isWhitespace(unicode::nextCodePoint(text, pos)))
             break;

@@ -3,7 +3,7 @@
 // normalisation (tokens with normalized=false) and after it (normalized=true), finding matches
 // leftmost-longest as tokenizers' Aho-Corasick automaton does, with single_word/lstrip/rstrip.
 
-#include "text/tokenizer_components.h"
+#include "tokenizer_components.h"
 
 #include <cstdint>
 #include <string>

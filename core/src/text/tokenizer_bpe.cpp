@@ -1,7 +1,7 @@
-#include "text/tokenizer_bpe.h"
+#include "tokenizer_bpe.h"
 
-#include "emloc/error.h"
-#include "text/unicode_utf8.h"
+#include "emloc/api/error.h"
+#include "unicode_classes.h"
 
 #include <algorithm>
 #include <cstdio>

@@ -1,7 +1,7 @@
-#include "emloc/error.h"
-#include "text/tokenizer_components.h"
-#include "text/tokenizer_pattern.h"
-#include "text/unicode_utf8.h"
+#include "emloc/api/error.h"
+#include "tokenizer_components.h"
+#include "tokenizer_pattern.h"
+#include "unicode_classes.h"
 
 namespace emloc::core::text {
 
@@ -75,9 +75,7 @@ public:
         }
         if (m_right) {
             while (end > begin) {
-                size_t start = end - 1;
-                while (start > begin && (static_cast<unsigned char>(text[start]) & 0xC0) == 0x80)
-                    --start;
+                const size_t start = unicode::previousCodePointStart(text, end, begin);
                 size_t pos = start;
                 if (!unicode::isWhitespace(unicode::nextCodePoint(text, pos)))
                     break;

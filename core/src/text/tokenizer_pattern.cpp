@@ -1,7 +1,7 @@
-#include "text/tokenizer_pattern.h"
+#include "tokenizer_pattern.h"
 
-#include "emloc/error.h"
-#include "text/unicode_utf8.h"
+#include "emloc/api/error.h"
+#include "unicode_classes.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>

@@ -1,5 +1,5 @@
-#include "emloc/error.h"
-#include "text/tokenizer_components.h"
+#include "emloc/api/error.h"
+#include "tokenizer_components.h"
 
 namespace emloc::core::text {
 

@@ -1,8 +1,8 @@
-#include "emloc/error.h"
-#include "text/tokenizer_byte_level.h"
-#include "text/tokenizer_components.h"
-#include "text/tokenizer_pattern.h"
-#include "text/unicode_utf8.h"
+#include "emloc/api/error.h"
+#include "emloc/io/byte_level.h"
+#include "tokenizer_components.h"
+#include "tokenizer_pattern.h"
+#include "unicode_classes.h"
 
 #include <algorithm>
 #include <functional>

@@ -1,6 +1,6 @@
-#include "emloc/memory.h"
+#include "emloc/util/memory.h"
 
-#include "emloc/device.h"
+#include "emloc/api/device.h"
 
 #include <malloc.h>
 

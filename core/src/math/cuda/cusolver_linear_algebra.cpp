@@ -1,8 +1,8 @@
 // cuSOLVER called directly: syevd for the Gram matrices' eigendecomposition, gesvdj (Jacobi, economy
 // size) for the whitened weights' SVD. cuSOLVER is column-major and torch row-major, so each call
 // works on the transpose and the results are read back transposed.
-#include "emloc/error.h"
-#include "emloc/linear_algebra.h"
+#include "emloc/api/error.h"
+#include "emloc/math/linear_algebra.h"
 
 #include <c10/cuda/CUDAStream.h>
 #include <cuda_runtime_api.h>

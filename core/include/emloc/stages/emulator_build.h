@@ -1,0 +1,95 @@
+#pragma once
+
+#include "emloc/api/job.h"
+#include "emloc/api/run_defaults.h"
+#include "emloc/io/model_files.h"
+#include "emloc/plan/memory_plan.h"
+#include "emloc/stages/calibration.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace emloc::core {
+
+// A per-module exception to the uniform ratio: "PATTERN=RATIO", "PATTERN=dense" or "PATTERN=rank:K".
+// PATTERN is a glob (fnmatch: * ? [..]) matched against the full module name
+// ("model.layers.3.mlp.down_proj"), its local name ("mlp.down_proj") and its leaf ("down_proj").
+struct ModuleRule
+{
+    enum class Kind { Ratio, Dense, Rank };
+    std::string pattern;
+    Kind kind = Kind::Ratio;
+    double ratio = 0;
+    int64_t rank = 0;
+
+    bool matches(const std::string &moduleName) const;
+    std::string text() const; // as parsed
+};
+// Error names the text and the accepted forms (and the ratio's range).
+ModuleRule parseModuleRule(const std::string &text);
+
+// Stage 1 (method.md): calibrate on the user's data and replace every decoder projection by its
+// activation-aware rank-k factors.
+struct EmulatorOptions
+{
+    std::string outputPath; // the emulator folder; it appears complete or not at all
+    bool overwrite = false; // replace an existing folder at outputPath (only once the new one is complete)
+    CalibrationOptions calibration;
+    double ratio = run_defaults::kRatio.value; // fraction of each projection's parameters kept
+    std::vector<ModuleRule> overrides;         // later rules win
+    bool keepLastDownProjDense = true;         // the paper's rule
+    bool plainSvd = false;                     // ablation: truncated SVD of W, no whitening
+    // Refinement beyond the paper: ranks of the ratio-ruled projections from the whitened spectra of all
+    // layers (largest s_i^2 first) under the uniform rule's parameter count. Off: the uniform rule.
+    bool allocateRanks = false;
+    bool gramFloat64 = false;          // accumulate Grams and factorize in float64
+    std::string device = "cpu";        // "cpu", "cuda", "cuda:N"
+    std::string computeDtype = "fp32"; // the layer forward: fp32, fp64 (exact checks), bf16/fp16 (CUDA)
+    std::string outputDtype = "auto";  // stored dtype: auto (the source's float dtype), fp32, bf16, fp16
+    int64_t chunkSize = 4;             // calibration sequences per layer forward
+    double whiteningEpsilon = 1e-7;
+};
+
+// What one build did; `manifest` is the emulator.json written into the folder.
+struct EmulatorBuildResult
+{
+    std::string outputPath;
+    double seconds = 0;
+    int64_t peakMemoryBytes = 0;
+    int64_t originalParameters = 0;
+    int64_t emulatorParameters = 0;
+    int64_t calibrationTokens = 0;
+    nlohmann::json manifest;
+};
+
+// Builds the emulator of `source` layer by layer: only one decoder layer, the calibration hidden states
+// and the Grams are resident at a time. Progress: "calibrate" (embedding the samples), then "build" per
+// layer with a metric sample (current / peak memory) each; checkpoint() between layers and chunks. On
+// any failure or cancel nothing is left at options.outputPath (an existing folder stays intact).
+EmulatorBuildResult buildEmulator(const ModelFiles &source, const EmulatorOptions &options,
+                                  Feedback &feedback);
+// The same with the calibration samples already chosen (tests, the GUI's preview).
+EmulatorBuildResult buildEmulator(const ModelFiles &source, const CalibrationSet &calibration,
+                                  const EmulatorOptions &options, Feedback &feedback);
+
+// The planner's settings for this build (stage 1 items: calibration tokens, chunk, Gram dtype).
+PlanSettings constructionPlanSettings(const EmulatorOptions &options, const CalibrationSet &calibration);
+
+// The emulator.json of a folder; Error when the folder is not an emulator.
+nlohmann::json readEmulatorManifest(const std::string &folder);
+
+// A cheap fingerprint of a model (sha256, hex): config.json, every safetensors header and the file sizes
+// for a folder; the size, the first 8 MiB and the last 1 MiB for a GGUF file. Changes when the weights
+// are replaced, without reading gigabytes.
+std::string modelFingerprint(const std::string &modelPath);
+
+// SHA-256 of bytes, hex.
+std::string sha256Hex(const std::string &bytes);
+
+// The ratios of emulator.json's retained-energy curves.
+std::vector<double> energyCurveRatios();
+
+} // namespace emloc::core

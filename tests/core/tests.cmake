@@ -1,3 +1,0 @@
-# Suites for core/. Each file is one module's Qt Test suite.
-emloc_add_core_test(test_job SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_job.cpp LABELS unit CORE_LIBS emloc_util)
-emloc_add_core_test(test_cpu_count SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_cpu_count.cpp LABELS unit CORE_LIBS emloc_util)
