@@ -9,6 +9,8 @@
 #include <CLI/CLI.hpp>
 
 #include <chrono>
+#include <cstdarg>
+#include <cstdio>
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -31,6 +33,40 @@ struct CliContext
 
 // Prints `value` as indented JSON on stdout.
 void printJson(const nlohmann::json &value);
+
+// What a command has to say: runCommand prints it once the job has ended well and its progress line is
+// finished, so a report never interleaves with progress and a failed or cancelled job prints no half
+// summary. Only a stream that is the command's product (generated text) is written while it runs.
+class CommandOutput
+{
+public:
+    // Appends formatted text for people.
+    void printf(const char *format, ...) __attribute__((format(printf, 2, 3)))
+    {
+        va_list arguments;
+        va_start(arguments, format);
+        va_list measure;
+        va_copy(measure, arguments);
+        const int length = std::vsnprintf(nullptr, 0, format, measure);
+        va_end(measure);
+        if (length > 0) {
+            const size_t start = m_text.size();
+            m_text.resize(start + static_cast<size_t>(length) + 1);
+            std::vsnprintf(m_text.data() + start, static_cast<size_t>(length) + 1, format, arguments);
+            m_text.resize(start + static_cast<size_t>(length));
+        }
+        va_end(arguments);
+    }
+    // The machine-readable result (--json).
+    void setJson(nlohmann::json value) { m_json = std::move(value); }
+
+    const std::string &text() const { return m_text; }
+    const nlohmann::json &json() const { return m_json; }
+
+private:
+    std::string m_text;
+    nlohmann::json m_json;
+};
 
 inline double secondsSince(std::chrono::steady_clock::time_point started)
 {

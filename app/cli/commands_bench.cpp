@@ -44,12 +44,6 @@ core::TensorPlacement placementFor(const CliContext &context, const std::string 
     return placement;
 }
 
-void finishProgressLine(core::Feedback &feedback)
-{
-    if (auto *terminal = dynamic_cast<TerminalFeedback *>(&feedback))
-        terminal->finishLine();
-}
-
 // --- matmul -------------------------------------------------------------------------------------
 
 struct MatmulArgs
@@ -59,24 +53,24 @@ struct MatmulArgs
     std::string dtype = "auto";
 };
 
-void runMatmul(CliContext &context, const MatmulArgs &args)
+void runMatmul(CommandOutput &output, CliContext &context, const MatmulArgs &args)
 {
     const auto placement = placementFor(context, args.dtype);
     const auto rate = core::measureMatmulRate(placement.device, placement.dtype, args.size, args.seconds);
     if (context.json) {
-        printJson({{"device", placement.device.str()},
-                   {"dtype", core::shortDtypeName(placement.dtype)},
-                   {"threads", core::threadCount()},
-                   {"size", rate.size},
-                   {"repeats", rate.repeats},
-                   {"seconds", rate.seconds},
-                   {"flops_per_second", rate.flopsPerSecond}});
+        output.setJson({{"device", placement.device.str()},
+                        {"dtype", core::shortDtypeName(placement.dtype)},
+                        {"threads", core::threadCount()},
+                        {"size", rate.size},
+                        {"repeats", rate.repeats},
+                        {"seconds", rate.seconds},
+                        {"flops_per_second", rate.flopsPerSecond}});
         return;
     }
-    std::printf("%lld x %lld matmul, %s on %s (%d threads): %.1f GFLOP/s (%lld products in %.2f s)\n",
-                (long long)rate.size, (long long)rate.size, core::shortDtypeName(placement.dtype).c_str(),
-                placement.device.str().c_str(), core::threadCount(), rate.flopsPerSecond / 1e9,
-                (long long)rate.repeats, rate.seconds);
+    output.printf("%lld x %lld matmul, %s on %s (%d threads): %.1f GFLOP/s (%lld products in %.2f s)\n",
+                  (long long)rate.size, (long long)rate.size, core::shortDtypeName(placement.dtype).c_str(),
+                  placement.device.str().c_str(), core::threadCount(), rate.flopsPerSecond / 1e9,
+                  (long long)rate.repeats, rate.seconds);
 }
 
 // --- forward ------------------------------------------------------------------------------------
@@ -90,7 +84,7 @@ struct ForwardArgs
     std::string dtype = "auto";
 };
 
-void runForward(CliContext &context, const ForwardArgs &args, core::Feedback &feedback)
+void runForward(CommandOutput &output, CliContext &context, const ForwardArgs &args, core::Feedback &feedback)
 {
     const core::ModelFiles files = core::openModel(args.model);
     core::CausalLMOptions options;
@@ -99,7 +93,6 @@ void runForward(CliContext &context, const ForwardArgs &args, core::Feedback &fe
     core::MemoryMeter meter(device.str());
     meter.reset();
     core::CausalLM model(files, options, &feedback);
-    finishProgressLine(feedback);
 
     int64_t linearParameters = 0;
     for (const auto &name : model.linearNames())
@@ -123,27 +116,27 @@ void runForward(CliContext &context, const ForwardArgs &args, core::Feedback &fe
     const double tokensPerSecond = static_cast<double>(args.batch * args.length) / seconds;
     const double fraction = flops / seconds / matmul.flopsPerSecond;
     if (context.json) {
-        printJson({{"model", files.path},
-                   {"device", device.str()},
-                   {"dtype", core::shortDtypeName(options.placement.dtype)},
-                   {"threads", core::threadCount()},
-                   {"batch", args.batch},
-                   {"length", args.length},
-                   {"linear_parameters", linearParameters},
-                   {"seconds_per_forward", seconds},
-                   {"tokens_per_second", tokensPerSecond},
-                   {"flops_per_forward", flops},
-                   {"flops_per_second", flops / seconds},
-                   {"matmul_flops_per_second", matmul.flopsPerSecond},
-                   {"fraction_of_matmul", fraction},
-                   {"peak_memory_bytes", peak}});
+        output.setJson({{"model", files.path},
+                        {"device", device.str()},
+                        {"dtype", core::shortDtypeName(options.placement.dtype)},
+                        {"threads", core::threadCount()},
+                        {"batch", args.batch},
+                        {"length", args.length},
+                        {"linear_parameters", linearParameters},
+                        {"seconds_per_forward", seconds},
+                        {"tokens_per_second", tokensPerSecond},
+                        {"flops_per_forward", flops},
+                        {"flops_per_second", flops / seconds},
+                        {"matmul_flops_per_second", matmul.flopsPerSecond},
+                        {"fraction_of_matmul", fraction},
+                        {"peak_memory_bytes", peak}});
         return;
     }
-    std::printf("Forward       %lld x %lld tokens in %.3f s: %.0f tokens/s\n", (long long)args.batch,
-                (long long)args.length, seconds, tokensPerSecond);
-    std::printf("Rate          %.1f GFLOP/s, %.0f %% of the %.1f GFLOP/s matmul rate\n",
-                flops / seconds / 1e9, 100.0 * fraction, matmul.flopsPerSecond / 1e9);
-    std::printf("Peak memory   %s\n", core::formatBytes(peak).c_str());
+    output.printf("Forward       %lld x %lld tokens in %.3f s: %.0f tokens/s\n", (long long)args.batch,
+                  (long long)args.length, seconds, tokensPerSecond);
+    output.printf("Rate          %.1f GFLOP/s, %.0f %% of the %.1f GFLOP/s matmul rate\n",
+                  flops / seconds / 1e9, 100.0 * fraction, matmul.flopsPerSecond / 1e9);
+    output.printf("Peak memory   %s\n", core::formatBytes(peak).c_str());
 }
 
 // --- svd ----------------------------------------------------------------------------------------
@@ -221,7 +214,7 @@ nlohmann::json timeLayer(const core::LinearAlgebra &algebra, const std::vector<t
             {"projections", projections}};
 }
 
-void runSvd(CliContext &context, const SvdArgs &args)
+void runSvd(CommandOutput &output, CliContext &context, const SvdArgs &args)
 {
     const core::ModelFiles files = core::openModel(args.model);
     if (args.layer < 0 || args.layer >= files.config.numLayers)
@@ -248,22 +241,23 @@ void runSvd(CliContext &context, const SvdArgs &args)
     for (const auto &backend : backends)
         results.push_back(timeLayer(*backend, grams, weights, args.ratio, device));
     if (context.json) {
-        printJson({{"model", files.path},
-                   {"device", device.str()},
-                   {"layer", args.layer},
-                   {"ratio", args.ratio},
-                   {"gram_samples", args.samples},
-                   {"threads", core::threadCount()},
-                   {"backends", results}});
+        output.setJson({{"model", files.path},
+                        {"device", device.str()},
+                        {"layer", args.layer},
+                        {"ratio", args.ratio},
+                        {"gram_samples", args.samples},
+                        {"threads", core::threadCount()},
+                        {"backends", results}});
         return;
     }
-    std::printf("Layer %lld of %s, ratio %.2f, float32 on %s (synthetic Grams of %lld samples)\n",
-                (long long)args.layer, files.path.c_str(), args.ratio, device.str().c_str(),
-                (long long)args.samples);
+    output.printf("Layer %lld of %s, ratio %.2f, float32 on %s (synthetic Grams of %lld samples)\n",
+                  (long long)args.layer, files.path.c_str(), args.ratio, device.str().c_str(),
+                  (long long)args.samples);
     for (const auto &result : results)
-        std::printf("  %-10s %8.3f s  (whitening %.3f s, factorizations %.3f s)\n",
-                    result["backend"].get<std::string>().c_str(), result["seconds"].get<double>(),
-                    result["whitening_seconds"].get<double>(), result["factorization_seconds"].get<double>());
+        output.printf("  %-10s %8.3f s  (whitening %.3f s, factorizations %.3f s)\n",
+                      result["backend"].get<std::string>().c_str(), result["seconds"].get<double>(),
+                      result["whitening_seconds"].get<double>(),
+                      result["factorization_seconds"].get<double>());
 }
 
 // --- logits -------------------------------------------------------------------------------------
@@ -295,7 +289,7 @@ std::vector<int64_t> parseIdList(const std::string &text, int64_t vocabSize)
     return ids;
 }
 
-void runLogits(CliContext &context, const LogitsArgs &args, core::Feedback &feedback)
+void runLogits(CommandOutput &output, CliContext &context, const LogitsArgs &args, core::Feedback &feedback)
 {
     core::ModelFiles files = core::openModel(args.model);
     std::vector<int64_t> ids;
@@ -312,7 +306,6 @@ void runLogits(CliContext &context, const LogitsArgs &args, core::Feedback &feed
     core::CausalLMOptions options;
     options.placement = placementFor(context, args.dtype);
     core::CausalLM model(files.config, weights, options, &feedback);
-    finishProgressLine(feedback);
     torch::NoGradGuard noGrad;
     const auto input = torch::tensor(ids, torch::kLong).unsqueeze(0).to(options.placement.device);
     const auto logits = model.forward(input).to(torch::kCPU, torch::kFloat32).contiguous();
@@ -321,16 +314,16 @@ void runLogits(CliContext &context, const LogitsArgs &args, core::Feedback &feed
                             {"adapter", args.adapter},
                             {"dtype", core::shortDtypeName(options.placement.dtype)}});
     if (context.json) {
-        printJson({{"out", args.out},
-                   {"tokens", static_cast<int64_t>(ids.size())},
-                   {"vocab_size", logits.size(2)},
-                   {"dtype", core::shortDtypeName(options.placement.dtype)},
-                   {"device", options.placement.device.str()}});
+        output.setJson({{"out", args.out},
+                        {"tokens", static_cast<int64_t>(ids.size())},
+                        {"vocab_size", logits.size(2)},
+                        {"dtype", core::shortDtypeName(options.placement.dtype)},
+                        {"device", options.placement.device.str()}});
         return;
     }
-    std::printf("Wrote logits [1, %zu, %lld] (%s on %s) to %s\n", ids.size(), (long long)logits.size(2),
-                core::shortDtypeName(options.placement.dtype).c_str(), options.placement.device.str().c_str(),
-                args.out.c_str());
+    output.printf("Wrote logits [1, %zu, %lld] (%s on %s) to %s\n", ids.size(), (long long)logits.size(2),
+                  core::shortDtypeName(options.placement.dtype).c_str(),
+                  options.placement.device.str().c_str(), args.out.c_str());
 }
 
 CLI::Option *addDtypeOption(CLI::App *command, std::string &dtype, const char *what)
@@ -358,8 +351,10 @@ void registerBenchCommands(CLI::App &app, CliContext &context)
         ->default_val(1.0);
     addDtypeOption(matmulCommand, matmul->dtype, "auto (fp32 on CPU, bf16 on CUDA), fp32, bf16, fp16");
     matmulCommand->add_flag("--json", context.json, "Machine-readable JSON on stdout");
-    matmulCommand->callback(
-        [&context, matmul] { runCommand(context, [&](core::Feedback &) { runMatmul(context, *matmul); }); });
+    matmulCommand->callback([&context, matmul] {
+        runCommand(context,
+                   [&](core::Feedback &, CommandOutput &output) { runMatmul(output, context, *matmul); });
+    });
 
     auto forward = std::make_shared<ForwardArgs>();
     auto *forwardCommand = bench->add_subcommand(
@@ -377,7 +372,9 @@ void registerBenchCommands(CLI::App &app, CliContext &context)
     addDtypeOption(forwardCommand, forward->dtype, "Compute dtype");
     forwardCommand->add_flag("--json", context.json, "Machine-readable JSON on stdout");
     forwardCommand->callback([&context, forward] {
-        runCommand(context, [&](core::Feedback &feedback) { runForward(context, *forward, feedback); });
+        runCommand(context, [&](core::Feedback &feedback, CommandOutput &output) {
+            runForward(output, context, *forward, feedback);
+        });
     });
 
     auto svd = std::make_shared<SvdArgs>();
@@ -394,8 +391,9 @@ void registerBenchCommands(CLI::App &app, CliContext &context)
         ->check(CLI::Range(16, 1 << 20))
         ->default_val(4096);
     svdCommand->add_flag("--json", context.json, "Machine-readable JSON on stdout");
-    svdCommand->callback(
-        [&context, svd] { runCommand(context, [&](core::Feedback &) { runSvd(context, *svd); }); });
+    svdCommand->callback([&context, svd] {
+        runCommand(context, [&](core::Feedback &, CommandOutput &output) { runSvd(output, context, *svd); });
+    });
 
     auto logits = std::make_shared<LogitsArgs>();
     auto *logitsCommand = bench->add_subcommand(
@@ -409,10 +407,10 @@ void registerBenchCommands(CLI::App &app, CliContext &context)
     addDtypeOption(logitsCommand, logits->dtype, "Compute dtype");
     logitsCommand->add_flag("--json", context.json, "Machine-readable JSON on stdout");
     logitsCommand->callback([&context, logits] {
-        runCommand(context, [&](core::Feedback &feedback) {
+        runCommand(context, [&](core::Feedback &feedback, CommandOutput &output) {
             if (logits->ids.empty() && logits->text.empty())
                 throw core::Error("give the sequence as --ids 1,2,3 or as --text \"...\"");
-            runLogits(context, *logits, feedback);
+            runLogits(output, context, *logits, feedback);
         });
     });
 }

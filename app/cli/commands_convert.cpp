@@ -12,17 +12,17 @@ namespace emloc::cli {
 
 namespace {
 
-void report(CliContext &context, const std::string &command, const std::string &input,
-            const std::string &output, const std::string &dtype, double seconds)
+void report(CommandOutput &output, CliContext &context, const std::string &command, const std::string &input,
+            const std::string &written, const std::string &dtype, double seconds)
 {
     if (context.json) {
-        printJson({{"command", command},
-                   {"input", input},
-                   {"output", output},
-                   {"dtype", dtype},
-                   {"seconds", seconds}});
+        output.setJson({{"command", command},
+                        {"input", input},
+                        {"output", written},
+                        {"dtype", dtype},
+                        {"seconds", seconds}});
     } else if (!context.quiet) {
-        std::printf("Wrote %s (%s) in %.1f s\n", output.c_str(), dtype.c_str(), seconds);
+        output.printf("Wrote %s (%s) in %.1f s\n", written.c_str(), dtype.c_str(), seconds);
     }
 }
 
@@ -46,12 +46,12 @@ void registerConvertCommands(CLI::App &app, CliContext &context)
     convert->add_option("--dtype", convertOptions->dtype, "Weight type of the safetensors")
         ->check(floatTypeChoice({"float32", "float16", "bfloat16"}));
     convert->callback([&context, convertOptions] {
-        runCommand(context, [&context, convertOptions](core::Feedback &feedback) {
+        runCommand(context, [&context, convertOptions](core::Feedback &feedback, CommandOutput &output) {
             const auto start = std::chrono::steady_clock::now();
             core::ModelFiles model = core::openModel(convertOptions->model);
             core::convertToHuggingFace(model, convertOptions->output, convertOptions->dtype, &feedback);
-            report(context, "convert", convertOptions->model, convertOptions->output, convertOptions->dtype,
-                   secondsSince(start));
+            report(output, context, "convert", convertOptions->model, convertOptions->output,
+                   convertOptions->dtype, secondsSince(start));
         });
     });
 
@@ -66,12 +66,12 @@ void registerConvertCommands(CLI::App &app, CliContext &context)
     exportGguf->add_option("--dtype", exportOptions->dtype, "Weight type of the matrices (norms stay F32)")
         ->check(CLI::IsMember({"F32", "F16"}));
     exportGguf->callback([&context, exportOptions] {
-        runCommand(context, [&context, exportOptions](core::Feedback &feedback) {
+        runCommand(context, [&context, exportOptions](core::Feedback &feedback, CommandOutput &output) {
             const auto start = std::chrono::steady_clock::now();
             core::ModelFiles model = core::openModel(exportOptions->model);
             core::writeGgufModel(model, exportOptions->output, exportOptions->dtype, &feedback);
-            report(context, "export-gguf", exportOptions->model, exportOptions->output, exportOptions->dtype,
-                   secondsSince(start));
+            report(output, context, "export-gguf", exportOptions->model, exportOptions->output,
+                   exportOptions->dtype, secondsSince(start));
         });
     });
 }

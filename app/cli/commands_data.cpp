@@ -11,7 +11,6 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <iostream>
 #include <memory>
 #include <unistd.h>
 
@@ -32,53 +31,53 @@ struct InspectOptions
     bool trainOnAll = false;
 };
 
-void printHistogram(const core::TokenLengthHistogram &histogram)
+void printHistogram(CommandOutput &output, const core::TokenLengthHistogram &histogram)
 {
     if (histogram.counts.empty())
         return;
     const int64_t most = *std::max_element(histogram.counts.begin(), histogram.counts.end());
     constexpr int kBarWidth = 40;
-    std::printf("\nToken lengths (before truncation)\n");
+    output.printf("\nToken lengths (before truncation)\n");
     for (size_t i = 0; i < histogram.counts.size(); ++i) {
         int filled = most > 0 ? static_cast<int>((kBarWidth * histogram.counts[i] + most - 1) / most) : 0;
-        std::printf("  %7lld - %-7lld |%-*s| %lld\n", static_cast<long long>(histogram.edges[i]),
-                    static_cast<long long>(histogram.edges[i + 1] - 1), kBarWidth,
-                    std::string(filled, '#').c_str(), static_cast<long long>(histogram.counts[i]));
+        output.printf("  %7lld - %-7lld |%-*s| %lld\n", static_cast<long long>(histogram.edges[i]),
+                      static_cast<long long>(histogram.edges[i + 1] - 1), kBarWidth,
+                      std::string(filled, '#').c_str(), static_cast<long long>(histogram.counts[i]));
     }
 }
 
-void printStatistics(const core::DatasetStatistics &stats)
+void printStatistics(CommandOutput &output, const core::DatasetStatistics &stats)
 {
-    std::printf("Dataset    %s (%s, %s records)\n", stats.path.c_str(), stats.fileType.c_str(),
-                stats.format.c_str());
-    std::printf("Template   %s\n", stats.templateName.c_str());
-    std::printf("Records    %lld read, %lld used, %lld skipped\n", static_cast<long long>(stats.records),
-                static_cast<long long>(stats.used), static_cast<long long>(stats.skipped));
+    output.printf("Dataset    %s (%s, %s records)\n", stats.path.c_str(), stats.fileType.c_str(),
+                  stats.format.c_str());
+    output.printf("Template   %s\n", stats.templateName.c_str());
+    output.printf("Records    %lld read, %lld used, %lld skipped\n", static_cast<long long>(stats.records),
+                  static_cast<long long>(stats.used), static_cast<long long>(stats.skipped));
     for (const auto &reason : stats.skipReasons)
-        std::printf("           skipped, %s: %lld\n", reason.first.c_str(),
-                    static_cast<long long>(reason.second));
+        output.printf("           skipped, %s: %lld\n", reason.first.c_str(),
+                      static_cast<long long>(reason.second));
     for (const auto &detail : stats.skipDetails)
-        std::printf("             %s\n", detail.c_str());
-    std::printf("Tokens     %lld in used records, %lld trained (%.1f%% masked)\n",
-                static_cast<long long>(stats.tokens), static_cast<long long>(stats.trainedTokens),
-                100.0 * stats.maskedFraction);
-    std::printf("Length     mean %.1f, min %lld, max %lld tokens\n", stats.meanLength,
-                static_cast<long long>(stats.minLength), static_cast<long long>(stats.maxLength));
+        output.printf("             %s\n", detail.c_str());
+    output.printf("Tokens     %lld in used records, %lld trained (%.1f%% masked)\n",
+                  static_cast<long long>(stats.tokens), static_cast<long long>(stats.trainedTokens),
+                  100.0 * stats.maskedFraction);
+    output.printf("Length     mean %.1f, min %lld, max %lld tokens\n", stats.meanLength,
+                  static_cast<long long>(stats.minLength), static_cast<long long>(stats.maxLength));
     if (stats.maxLengthOption > 0)
-        std::printf("Truncated  %lld records longer than %lld tokens\n",
-                    static_cast<long long>(stats.truncated), static_cast<long long>(stats.maxLengthOption));
+        output.printf("Truncated  %lld records longer than %lld tokens\n",
+                      static_cast<long long>(stats.truncated), static_cast<long long>(stats.maxLengthOption));
     if (stats.notPrefixStable > 0)
-        std::printf("Note       %lld records: the template rewrites earlier turns, only their final answer "
-                    "is trained\n",
-                    static_cast<long long>(stats.notPrefixStable));
-    printHistogram(stats.histogram);
+        output.printf("Note       %lld records: the template rewrites earlier turns, only their final answer "
+                      "is trained\n",
+                      static_cast<long long>(stats.notPrefixStable));
+    printHistogram(output, stats.histogram);
     if (stats.exampleSegments.empty())
         return;
     // On a terminal masked text is dim; elsewhere the trained parts are bracketed so they survive a pipe.
     const bool colour = ::isatty(STDOUT_FILENO) != 0;
-    std::printf("\nExample (record %lld), %s\n", static_cast<long long>(stats.exampleRecord),
-                colour ? "masked text dim, trained text bright"
-                       : "trained text between [train] and [/train]");
+    output.printf("\nExample (record %lld), %s\n", static_cast<long long>(stats.exampleRecord),
+                  colour ? "masked text dim, trained text bright"
+                         : "trained text between [train] and [/train]");
     std::string out;
     for (const auto &segment : stats.exampleSegments) {
         if (colour)
@@ -86,10 +85,11 @@ void printStatistics(const core::DatasetStatistics &stats)
         else
             out += segment.trained ? "[train]" + segment.text + "[/train]" : segment.text;
     }
-    std::printf("%s\n", out.c_str());
+    output.printf("%s\n", out.c_str());
 }
 
-void inspect(CliContext &context, const InspectOptions &options, core::Feedback &feedback)
+void inspect(CommandOutput &output, CliContext &context, const InspectOptions &options,
+             core::Feedback &feedback)
 {
     core::ModelFiles files = core::openModel(options.model);
     const core::ModelText text = core::openModelText(files, options.chatTemplate, &feedback);
@@ -106,12 +106,10 @@ void inspect(CliContext &context, const InspectOptions &options, core::Feedback 
     core::PreparedDataset prepared =
         core::prepareDataset(options.data, text.chatTemplate, *text.tokenizer, prepare, &feedback);
     if (context.json) {
-        printJson(prepared.statistics.toJson());
+        output.setJson(prepared.statistics.toJson());
         return;
     }
-    if (auto *terminal = dynamic_cast<TerminalFeedback *>(&feedback))
-        terminal->finishLine();
-    printStatistics(prepared.statistics);
+    printStatistics(output, prepared.statistics);
 }
 
 } // namespace
@@ -153,8 +151,9 @@ void registerDataCommands(CLI::App &app, CliContext &context)
     inspectCommand->add_flag("--train-on-all", options->trainOnAll, "Train on every token, prompts included");
     inspectCommand->add_flag("--json", context.json, "Machine-readable JSON on stdout");
     inspectCommand->callback([&context, options] {
-        runCommand(context,
-                   [&context, options](core::Feedback &feedback) { inspect(context, *options, feedback); });
+        runCommand(context, [&context, options](core::Feedback &feedback, CommandOutput &output) {
+            inspect(output, context, *options, feedback);
+        });
     });
 }
 

@@ -76,7 +76,7 @@ nlohmann::json planJson(const core::MemoryPlan &plan)
     return out;
 }
 
-void printPlanTable(const core::MemoryPlan &plan)
+void printPlanTable(CommandOutput &output, const core::MemoryPlan &plan)
 {
     std::vector<const core::StageEstimate *> stages{&plan.inference, &plan.construction, &plan.fineTuning,
                                                     &plan.correction, &plan.fullLora};
@@ -88,13 +88,13 @@ void printPlanTable(const core::MemoryPlan &plan)
         titles.insert(titles.begin() + 4, "Stage 3b: refine the last layers");
     }
     for (size_t i = 0; i < stages.size(); ++i) {
-        std::printf("%-34s %12s\n", titles[i], core::formatBytes(stages[i]->totalBytes()).c_str());
+        output.printf("%-34s %12s\n", titles[i], core::formatBytes(stages[i]->totalBytes()).c_str());
         for (const auto &item : stages[i]->items)
-            std::printf("    %-30s %12s\n", item.name.c_str(), core::formatBytes(item.bytes).c_str());
+            output.printf("    %-30s %12s\n", item.name.c_str(), core::formatBytes(item.bytes).c_str());
     }
-    std::printf("EMLoC peak (largest of stages 1-3) %12s at ratio %.2f (emulator %.1f M parameters)\n",
-                core::formatBytes(plan.peakBytes()).c_str(), plan.ratio,
-                double(plan.emulatorParameters) / 1e6);
+    output.printf("EMLoC peak (largest of stages 1-3) %12s at ratio %.2f (emulator %.1f M parameters)\n",
+                  core::formatBytes(plan.peakBytes()).c_str(), plan.ratio,
+                  double(plan.emulatorParameters) / 1e6);
 }
 
 core::PlanSettings catalogPlanSettings(const PlanArguments &args)
@@ -111,21 +111,22 @@ std::string yesNo(bool fits, int64_t bytes)
 }
 
 // `emloc plan --catalog all --budget-gb G`: which popular models fit, for what, before any download.
-void printCatalogFits(CliContext &context, const PlanArguments &args)
+void printCatalogFits(CommandOutput &output, CliContext &context, const PlanArguments &args)
 {
     const core::PlanSettings settings = catalogPlanSettings(args);
     const int64_t budget = args.run.budgetBytes;
     const bool wide = core::valueBytesOf(settings) == 4;
     nlohmann::json rows = nlohmann::json::array();
     if (!context.json) {
-        std::printf("What fits in %s on %s (%s values, batch %lld x %lld tokens, LoRA r %lld, refinement of "
-                    "%lld layers):\n\n",
-                    core::formatBytes(budget).c_str(), settings.cuda ? "a CUDA GPU" : "the CPU",
-                    wide ? "32-bit" : "16-bit", static_cast<long long>(settings.batchSize),
-                    static_cast<long long>(settings.sequenceLength),
-                    static_cast<long long>(settings.loraRank), static_cast<long long>(settings.refineLayers));
-        std::printf("%-16s %7s  %-15s %-15s %-22s %s\n", "model", "params", "inference", "LoRA (full)",
-                    "EMLoC", "refinement");
+        output.printf(
+            "What fits in %s on %s (%s values, batch %lld x %lld tokens, LoRA r %lld, refinement of "
+            "%lld layers):\n\n",
+            core::formatBytes(budget).c_str(), settings.cuda ? "a CUDA GPU" : "the CPU",
+            wide ? "32-bit" : "16-bit", static_cast<long long>(settings.batchSize),
+            static_cast<long long>(settings.sequenceLength), static_cast<long long>(settings.loraRank),
+            static_cast<long long>(settings.refineLayers));
+        output.printf("%-16s %7s  %-15s %-15s %-22s %s\n", "model", "params", "inference", "LoRA (full)",
+                      "EMLoC", "refinement");
     }
     for (const core::CatalogModel &model : core::catalogModels()) {
         const core::ModelFit fit = core::planFit(model.config, settings, budget);
@@ -155,24 +156,25 @@ void printCatalogFits(CliContext &context, const PlanArguments &args)
                           core::formatBytes(fit.emloc.plan.peakBytes()).c_str());
         const std::string refinement =
             settings.refineLayers > 0 ? yesNo(fit.refinementFits, fit.refinementBytes) : "off";
-        std::printf("%-16s %6.1fB  %-15s %-15s %-22s %s\n", model.name.c_str(), double(fit.parameters) / 1e9,
-                    yesNo(fit.inferenceFits, fit.inferenceBytes).c_str(),
-                    yesNo(fit.fullLoraFits, fit.fullLoraBytes).c_str(), emloc, refinement.c_str());
+        output.printf("%-16s %6.1fB  %-15s %-15s %-22s %s\n", model.name.c_str(),
+                      double(fit.parameters) / 1e9, yesNo(fit.inferenceFits, fit.inferenceBytes).c_str(),
+                      yesNo(fit.fullLoraFits, fit.fullLoraBytes).c_str(), emloc, refinement.c_str());
     }
     if (context.json) {
-        printJson({{"budget_bytes", budget}, {"device", settings.cuda ? "cuda" : "cpu"}, {"models", rows}});
+        output.setJson(
+            {{"budget_bytes", budget}, {"device", settings.cuda ? "cuda" : "cpu"}, {"models", rows}});
         return;
     }
-    std::printf(
+    output.printf(
         "\nEMLoC: the largest compression ratio whose three stages fit (not needed where LoRA on the whole "
         "model fits). Refinement (on by default) holds the original model; a run skips it when it does not "
         "fit.\n");
-    std::printf("* At 0.30-0.39, %s. Below 0.30, %s.\n", core::ratioCaveat(0.35).c_str(),
-                core::ratioCaveat(0.2).c_str());
-    std::printf("A model not listed: emloc plan --config its config.json.\n");
+    output.printf("* At 0.30-0.39, %s. Below 0.30, %s.\n", core::ratioCaveat(0.35).c_str(),
+                  core::ratioCaveat(0.2).c_str());
+    output.printf("A model not listed: emloc plan --config its config.json.\n");
 }
 
-void runPlan(CliContext &context, PlanArguments &args, core::Feedback &feedback)
+void runPlan(CommandOutput &output, CliContext &context, PlanArguments &args, core::Feedback &feedback)
 {
     core::PipelineConfig &run = args.run;
     run.device = args.deviceKind.empty() ? context.device : args.deviceKind;
@@ -184,7 +186,7 @@ void runPlan(CliContext &context, PlanArguments &args, core::Feedback &feedback)
         if (run.budgetBytes <= 0)
             throw core::Error("--catalog all lists what fits in a budget: give it with --budget-gb (for "
                               "example --budget-gb 24 --for cuda for a 24 GB card).");
-        printCatalogFits(context, args);
+        printCatalogFits(output, context, args);
         return;
     }
     // The model's shape: from its files, from a config.json alone, or from the catalog.
@@ -216,8 +218,6 @@ void runPlan(CliContext &context, PlanArguments &args, core::Feedback &feedback)
         measured = {{"calibration_samples", set.sequences.size()},
                     {"construction_bytes", plan.construction.totalBytes()}};
     }
-    if (auto *terminal = dynamic_cast<TerminalFeedback *>(&feedback))
-        terminal->finishLine();
     if (context.json) {
         nlohmann::json out = planJson(choice.plan);
         out["fits"] = choice.fits;
@@ -227,23 +227,23 @@ void runPlan(CliContext &context, PlanArguments &args, core::Feedback &feedback)
             out["advice"] = choice.advice;
         if (!measured.is_null())
             out["measured_calibration"] = measured;
-        printJson(out);
+        output.setJson(out);
     } else {
-        printPlanTable(choice.plan);
+        printPlanTable(output, choice.plan);
         if (!measured.is_null())
-            std::printf("Stage 1 from the %lld calibration samples of %s: %s\n",
-                        static_cast<long long>(measured["calibration_samples"].get<int64_t>()),
-                        args.data.c_str(),
-                        core::formatBytes(measured["construction_bytes"].get<int64_t>()).c_str());
+            output.printf("Stage 1 from the %lld calibration samples of %s: %s\n",
+                          static_cast<long long>(measured["calibration_samples"].get<int64_t>()),
+                          args.data.c_str(),
+                          core::formatBytes(measured["construction_bytes"].get<int64_t>()).c_str());
         if (run.budgetBytes > 0 && choice.fits)
-            std::printf("Chosen ratio %.2f: the largest that fits in %s\n", choice.ratio,
-                        core::formatBytes(run.budgetBytes).c_str());
+            output.printf("Chosen ratio %.2f: the largest that fits in %s\n", choice.ratio,
+                          core::formatBytes(run.budgetBytes).c_str());
     }
     if (!choice.fits)
         throw core::Error(choice.advice);
 }
 
-void runBuild(CliContext &context, BuildArguments &args, core::Feedback &feedback)
+void runBuild(CommandOutput &output, CliContext &context, BuildArguments &args, core::Feedback &feedback)
 {
     if (!args.metricsFile.empty())
         if (auto *terminal = dynamic_cast<TerminalFeedback *>(&feedback))
@@ -278,8 +278,6 @@ void runBuild(CliContext &context, BuildArguments &args, core::Feedback &feedbac
     const core::MemoryPlan plan =
         core::planMemory(core::plannableConfig(files.config), settings, options.ratio);
     const core::EmulatorBuildResult result = core::buildEmulator(files, calibration, options, feedback);
-    if (auto *terminal = dynamic_cast<TerminalFeedback *>(&feedback))
-        terminal->finishLine();
 
     double retained = 0;
     int64_t factorized = 0;
@@ -290,41 +288,41 @@ void runBuild(CliContext &context, BuildArguments &args, core::Feedback &feedbac
         }
     const double meanRetained = factorized > 0 ? retained / double(factorized) : 1.0;
     if (context.json) {
-        printJson({{"output", result.outputPath},
-                   {"ratio", options.ratio},
-                   {"method", result.manifest["method"]},
-                   {"rank_allocation", result.manifest["rank_allocation"]},
-                   {"parameters",
-                    {{"original", result.originalParameters}, {"emulator", result.emulatorParameters}}},
-                   {"factorized_modules", factorized},
-                   {"mean_retained_energy", meanRetained},
-                   {"calibration_samples", calibration.sequences.size()},
-                   {"calibration_tokens", result.calibrationTokens},
-                   {"seconds", result.seconds},
-                   {"peak_memory_bytes", result.peakMemoryBytes},
-                   {"predicted_peak_bytes", plan.construction.totalBytes()},
-                   {"predicted_inference_bytes", plan.inference.totalBytes()}});
+        output.setJson({{"output", result.outputPath},
+                        {"ratio", options.ratio},
+                        {"method", result.manifest["method"]},
+                        {"rank_allocation", result.manifest["rank_allocation"]},
+                        {"parameters",
+                         {{"original", result.originalParameters}, {"emulator", result.emulatorParameters}}},
+                        {"factorized_modules", factorized},
+                        {"mean_retained_energy", meanRetained},
+                        {"calibration_samples", calibration.sequences.size()},
+                        {"calibration_tokens", result.calibrationTokens},
+                        {"seconds", result.seconds},
+                        {"peak_memory_bytes", result.peakMemoryBytes},
+                        {"predicted_peak_bytes", plan.construction.totalBytes()},
+                        {"predicted_inference_bytes", plan.inference.totalBytes()}});
         return;
     }
     if (context.quiet)
         return;
-    std::printf("Emulator      %s\n", result.outputPath.c_str());
-    std::printf("Method        %s, ratio %.2f, %s ranks\n",
-                result.manifest["method"].get<std::string>().c_str(), options.ratio,
-                result.manifest["rank_allocation"].get<std::string>().c_str());
-    std::printf("Parameters    %.2f M of %.2f M (%.1f %%), %lld projections factorized, mean retained "
-                "energy %.4f\n",
-                double(result.emulatorParameters) / 1e6, double(result.originalParameters) / 1e6,
-                100.0 * double(result.emulatorParameters) /
-                    double(std::max<int64_t>(1, result.originalParameters)),
-                static_cast<long long>(factorized), meanRetained);
-    std::printf("Calibration   %zu samples, %lld tokens\n", calibration.sequences.size(),
-                static_cast<long long>(result.calibrationTokens));
-    std::printf("Time          %.1f s\n", result.seconds);
-    std::printf("Peak memory   %s measured (planner: %s; inference of the full model: %s)\n",
-                core::formatBytes(result.peakMemoryBytes).c_str(),
-                core::formatBytes(plan.construction.totalBytes()).c_str(),
-                core::formatBytes(plan.inference.totalBytes()).c_str());
+    output.printf("Emulator      %s\n", result.outputPath.c_str());
+    output.printf("Method        %s, ratio %.2f, %s ranks\n",
+                  result.manifest["method"].get<std::string>().c_str(), options.ratio,
+                  result.manifest["rank_allocation"].get<std::string>().c_str());
+    output.printf("Parameters    %.2f M of %.2f M (%.1f %%), %lld projections factorized, mean retained "
+                  "energy %.4f\n",
+                  double(result.emulatorParameters) / 1e6, double(result.originalParameters) / 1e6,
+                  100.0 * double(result.emulatorParameters) /
+                      double(std::max<int64_t>(1, result.originalParameters)),
+                  static_cast<long long>(factorized), meanRetained);
+    output.printf("Calibration   %zu samples, %lld tokens\n", calibration.sequences.size(),
+                  static_cast<long long>(result.calibrationTokens));
+    output.printf("Time          %.1f s\n", result.seconds);
+    output.printf("Peak memory   %s measured (planner: %s; inference of the full model: %s)\n",
+                  core::formatBytes(result.peakMemoryBytes).c_str(),
+                  core::formatBytes(plan.construction.totalBytes()).c_str(),
+                  core::formatBytes(plan.inference.totalBytes()).c_str());
 }
 
 void addCalibrationOptions(CLI::App *command, core::CalibrationOptions &calibration)
@@ -405,8 +403,9 @@ void registerEmulatorCommands(CLI::App &app, CliContext &context)
     planCommand->callback([&context, plan, modelOption, configOption, catalogOption] {
         if (modelOption->count() + configOption->count() + catalogOption->count() == 0)
             throw CLI::RequiredError("MODEL, --config or --catalog");
-        runCommand(context,
-                   [&context, plan](core::Feedback &feedback) { runPlan(context, *plan, feedback); });
+        runCommand(context, [&context, plan](core::Feedback &feedback, CommandOutput &output) {
+            runPlan(output, context, *plan, feedback);
+        });
     });
 
     auto build = std::make_shared<BuildArguments>();
@@ -449,8 +448,9 @@ void registerEmulatorCommands(CLI::App &app, CliContext &context)
                              "Append per-layer metric samples to this JSONL file");
     buildCommand->add_flag("--json", context.json, "Machine-readable JSON on stdout");
     buildCommand->callback([&context, build] {
-        runCommand(context,
-                   [&context, build](core::Feedback &feedback) { runBuild(context, *build, feedback); });
+        runCommand(context, [&context, build](core::Feedback &feedback, CommandOutput &output) {
+            runBuild(output, context, *build, feedback);
+        });
     });
 
     auto evaluate = std::make_shared<std::pair<std::string, core::CalibrationOptions>>();
@@ -467,27 +467,25 @@ void registerEmulatorCommands(CLI::App &app, CliContext &context)
         ->default_val(4);
     evaluateCommand->add_flag("--json", context.json, "Machine-readable JSON on stdout");
     evaluateCommand->callback([&context, evaluate, batch] {
-        runCommand(context, [&](core::Feedback &feedback) {
+        runCommand(context, [&](core::Feedback &feedback, CommandOutput &output) {
             const core::ModelFiles files = core::openModel(evaluate->first);
             const core::CalibrationSet set = core::loadCalibrationSet(files, evaluate->second, &feedback);
             const core::LossEvaluation result =
                 core::evaluateLoss(files, set, context.device, *batch, feedback);
-            if (auto *terminal = dynamic_cast<TerminalFeedback *>(&feedback))
-                terminal->finishLine();
             if (context.json) {
-                printJson({{"loss", result.loss},
-                           {"perplexity", std::exp(result.loss)},
-                           {"tokens", result.tokens},
-                           {"sequences", result.sequences},
-                           {"seconds", result.seconds},
-                           {"peak_memory_bytes", result.peakMemoryBytes}});
+                output.setJson({{"loss", result.loss},
+                                {"perplexity", std::exp(result.loss)},
+                                {"tokens", result.tokens},
+                                {"sequences", result.sequences},
+                                {"seconds", result.seconds},
+                                {"peak_memory_bytes", result.peakMemoryBytes}});
                 return;
             }
-            std::printf("Loss          %.4f (perplexity %.2f) over %lld tokens of %lld samples\n",
-                        result.loss, std::exp(result.loss), static_cast<long long>(result.tokens),
-                        static_cast<long long>(result.sequences));
-            std::printf("Time          %.1f s\nPeak memory   %s\n", result.seconds,
-                        core::formatBytes(result.peakMemoryBytes).c_str());
+            output.printf("Loss          %.4f (perplexity %.2f) over %lld tokens of %lld samples\n",
+                          result.loss, std::exp(result.loss), static_cast<long long>(result.tokens),
+                          static_cast<long long>(result.sequences));
+            output.printf("Time          %.1f s\nPeak memory   %s\n", result.seconds,
+                          core::formatBytes(result.peakMemoryBytes).c_str());
         });
     });
 }

@@ -15,7 +15,6 @@
 #include "emloc/util/memory.h"
 
 #include <cstdio>
-#include <iostream>
 
 namespace emloc::cli {
 
@@ -50,7 +49,7 @@ std::string millions(int64_t count)
     return buffer;
 }
 
-void printInfo(const CliContext &context, const core::ModelFiles &files)
+void printInfo(CommandOutput &output, const CliContext &context, const core::ModelFiles &files)
 {
     const auto &config = files.config;
     const auto counts = core::countParameters(files);
@@ -68,64 +67,64 @@ void printInfo(const CliContext &context, const core::ModelFiles &files)
         for (const auto &type : types)
             typesJson.push_back(
                 {{"type", type.type}, {"tensors", type.tensors}, {"parameters", type.parameters}});
-        printJson({{"path", files.path},
-                   {"format", files.format},
-                   {"architecture", config.modelType},
-                   {"layers", config.numLayers},
-                   {"hidden_size", config.hiddenSize},
-                   {"intermediate_size", config.intermediateSize},
-                   {"attention_heads", config.numHeads},
-                   {"key_value_heads", config.numKeyValueHeads},
-                   {"head_dim", headDim},
-                   {"vocab_size", config.vocabSize},
-                   {"max_position_embeddings", config.maxPositionEmbeddings},
-                   {"rope_theta", config.ropeTheta},
-                   {"rope_scaling", config.ropeScaling.type},
-                   {"sliding_window", config.slidingWindow},
-                   {"tied_embeddings", counts.tiedEmbeddings},
-                   {"stored_dtype", storedDtype},
-                   {"stored_types", typesJson},
-                   {"parameters",
-                    {{"total", total},
-                     {"embeddings", counts.embeddings},
-                     {"attention", counts.attention},
-                     {"mlp", counts.mlp},
-                     {"norms", counts.norms},
-                     {"lm_head", counts.lmHead},
-                     {"other", counts.other}}},
-                   {"weight_bytes", {{"fp32", total * 4}, {"bf16", total * 2}, {"fp16", total * 2}}},
-                   {"tokenizer", files.tokenizerJson.is_object() && !files.tokenizerJson.empty()},
-                   {"chat_template", hasChatTemplate}});
+        output.setJson({{"path", files.path},
+                        {"format", files.format},
+                        {"architecture", config.modelType},
+                        {"layers", config.numLayers},
+                        {"hidden_size", config.hiddenSize},
+                        {"intermediate_size", config.intermediateSize},
+                        {"attention_heads", config.numHeads},
+                        {"key_value_heads", config.numKeyValueHeads},
+                        {"head_dim", headDim},
+                        {"vocab_size", config.vocabSize},
+                        {"max_position_embeddings", config.maxPositionEmbeddings},
+                        {"rope_theta", config.ropeTheta},
+                        {"rope_scaling", config.ropeScaling.type},
+                        {"sliding_window", config.slidingWindow},
+                        {"tied_embeddings", counts.tiedEmbeddings},
+                        {"stored_dtype", storedDtype},
+                        {"stored_types", typesJson},
+                        {"parameters",
+                         {{"total", total},
+                          {"embeddings", counts.embeddings},
+                          {"attention", counts.attention},
+                          {"mlp", counts.mlp},
+                          {"norms", counts.norms},
+                          {"lm_head", counts.lmHead},
+                          {"other", counts.other}}},
+                        {"weight_bytes", {{"fp32", total * 4}, {"bf16", total * 2}, {"fp16", total * 2}}},
+                        {"tokenizer", files.tokenizerJson.is_object() && !files.tokenizerJson.empty()},
+                        {"chat_template", hasChatTemplate}});
         return;
     }
-    std::printf("Model         %s (%s)\n", files.path.c_str(),
-                files.format == "gguf" ? "GGUF" : "Hugging Face folder");
-    std::printf("Architecture  %s, %lld layers, hidden %lld, intermediate %lld\n", config.modelType.c_str(),
-                (long long)config.numLayers, (long long)config.hiddenSize,
-                (long long)config.intermediateSize);
-    std::printf(
+    output.printf("Model         %s (%s)\n", files.path.c_str(),
+                  files.format == "gguf" ? "GGUF" : "Hugging Face folder");
+    output.printf("Architecture  %s, %lld layers, hidden %lld, intermediate %lld\n", config.modelType.c_str(),
+                  (long long)config.numLayers, (long long)config.hiddenSize,
+                  (long long)config.intermediateSize);
+    output.printf(
         "Attention     %lld heads, %lld key/value heads, head dim %lld, rope theta %g, rope scaling %s%s\n",
         (long long)config.numHeads, (long long)config.numKeyValueHeads, (long long)headDim, config.ropeTheta,
         ropeScalingText(config).c_str(),
         config.slidingWindow > 0 ? (", sliding window " + std::to_string(config.slidingWindow)).c_str() : "");
-    std::printf("Vocabulary    %lld tokens, context %lld\n", (long long)config.vocabSize,
-                (long long)config.maxPositionEmbeddings);
-    std::printf("Parameters    %s\n", millions(total).c_str());
-    std::printf("  embeddings  %s\n", millions(counts.embeddings).c_str());
-    std::printf("  attention   %s\n", millions(counts.attention).c_str());
-    std::printf("  MLP         %s\n", millions(counts.mlp).c_str());
-    std::printf("  norms       %s\n", millions(counts.norms).c_str());
-    std::printf("  lm_head     %s\n",
-                counts.tiedEmbeddings ? "tied to the embeddings" : millions(counts.lmHead).c_str());
+    output.printf("Vocabulary    %lld tokens, context %lld\n", (long long)config.vocabSize,
+                  (long long)config.maxPositionEmbeddings);
+    output.printf("Parameters    %s\n", millions(total).c_str());
+    output.printf("  embeddings  %s\n", millions(counts.embeddings).c_str());
+    output.printf("  attention   %s\n", millions(counts.attention).c_str());
+    output.printf("  MLP         %s\n", millions(counts.mlp).c_str());
+    output.printf("  norms       %s\n", millions(counts.norms).c_str());
+    output.printf("  lm_head     %s\n",
+                  counts.tiedEmbeddings ? "tied to the embeddings" : millions(counts.lmHead).c_str());
     if (counts.other > 0)
-        std::printf("  other       %s\n", millions(counts.other).c_str());
-    std::printf("Weights       fp32 %s, bf16 %s, fp16 %s (stored as %s)\n",
-                core::formatBytes(total * 4).c_str(), core::formatBytes(total * 2).c_str(),
-                core::formatBytes(total * 2).c_str(),
-                files.format == "gguf" ? core::describeStoredTypes(types).c_str() : storedDtype.c_str());
-    std::printf("Tokenizer     %s, chat template %s\n",
-                files.tokenizerJson.is_object() && !files.tokenizerJson.empty() ? "yes" : "no",
-                hasChatTemplate ? "yes" : "no");
+        output.printf("  other       %s\n", millions(counts.other).c_str());
+    output.printf("Weights       fp32 %s, bf16 %s, fp16 %s (stored as %s)\n",
+                  core::formatBytes(total * 4).c_str(), core::formatBytes(total * 2).c_str(),
+                  core::formatBytes(total * 2).c_str(),
+                  files.format == "gguf" ? core::describeStoredTypes(types).c_str() : storedDtype.c_str());
+    output.printf("Tokenizer     %s, chat template %s\n",
+                  files.tokenizerJson.is_object() && !files.tokenizerJson.empty() ? "yes" : "no",
+                  hasChatTemplate ? "yes" : "no");
 }
 
 const char *stopReasonText(core::GenerationResult::StopReason reason)
@@ -151,7 +150,8 @@ struct GenerateCommand
     core::GenerationOptions options;
 };
 
-void runGenerate(CliContext &context, const GenerateCommand &command, core::Feedback &feedback)
+void runGenerate(CommandOutput &output, CliContext &context, const GenerateCommand &command,
+                 core::Feedback &feedback)
 {
     core::ModelFiles files = core::openModel(command.model);
     if (!command.adapter.empty())
@@ -198,18 +198,20 @@ void runGenerate(CliContext &context, const GenerateCommand &command, core::Feed
     const double decodeRate =
         result.decodeSeconds > 0 ? static_cast<double>(result.tokens.size() - 1) / result.decodeSeconds : 0;
     if (context.json) {
-        printJson({{"prompt", text},
-                   {"prompt_tokens", result.promptTokens},
-                   {"new_tokens", result.tokens},
-                   {"text", decoded},
-                   {"stop_reason", stopReasonText(result.stopReason)},
-                   {"prefill_tokens_per_second", prefillRate},
-                   {"decode_tokens_per_second", decodeRate}});
+        output.setJson({{"prompt", text},
+                        {"prompt_tokens", result.promptTokens},
+                        {"new_tokens", result.tokens},
+                        {"text", decoded},
+                        {"stop_reason", stopReasonText(result.stopReason)},
+                        {"prefill_tokens_per_second", prefillRate},
+                        {"decode_tokens_per_second", decodeRate}});
         return;
     }
+    // The generated text is this command's product: it streams as it comes (the one output written while
+    // the job runs), and its end ends the line.
     if (decoded.size() > printed.size() && decoded.compare(0, printed.size(), printed) == 0)
         std::fwrite(decoded.data() + printed.size(), 1, decoded.size() - printed.size(), stdout);
-    std::printf("\n");
+    std::fputc('\n', stdout);
     std::fflush(stdout);
     if (!context.quiet)
         std::fprintf(stderr,
@@ -227,8 +229,8 @@ void registerModelCommands(CLI::App &app, CliContext &context)
         "info", "Describe a model: architecture, shape, parameters by kind, weight memory");
     info->add_option("MODEL", *infoModel, "A Hugging Face folder or a .gguf file")->required();
     info->callback([&context, infoModel] {
-        runCommand(context, [&context, infoModel](core::Feedback &) {
-            printInfo(context, core::openModel(*infoModel));
+        runCommand(context, [&context, infoModel](core::Feedback &, CommandOutput &output) {
+            printInfo(output, context, core::openModel(*infoModel));
         });
     });
 
@@ -267,8 +269,8 @@ void registerModelCommands(CLI::App &app, CliContext &context)
                      "Compute dtype: auto (fp32 on CPU, bf16 on CUDA), fp32, bf16, fp16")
         ->check(floatTypeChoice({"auto", "fp32", "bf16", "fp16"}));
     generate->callback([&context, command] {
-        runCommand(context, [&context, command](core::Feedback &feedback) {
-            runGenerate(context, *command, feedback);
+        runCommand(context, [&context, command](core::Feedback &feedback, CommandOutput &output) {
+            runGenerate(output, context, *command, feedback);
         });
     });
 
@@ -285,18 +287,18 @@ void registerModelCommands(CLI::App &app, CliContext &context)
     tokenizeCommand->add_flag("--add-special-tokens", tokenize->special,
                               "Apply the tokenizer's post-processor (e.g. a leading BOS token)");
     tokenizeCommand->callback([&context, tokenize] {
-        runCommand(context, [&context, tokenize](core::Feedback &) {
+        runCommand(context, [&context, tokenize](core::Feedback &, CommandOutput &output) {
             auto files = core::openModel(tokenize->model);
             auto tokenizer = core::openModelText(files).tokenizer;
             auto ids = tokenizer->encode(tokenize->text, tokenize->special);
             if (!context.json) {
-                std::cout << nlohmann::json(ids).dump() << std::endl;
+                output.printf("%s\n", nlohmann::json(ids).dump().c_str());
                 return;
             }
             nlohmann::json tokens = nlohmann::json::array();
             for (int64_t id : ids)
                 tokens.push_back(tokenizer->idToToken(id));
-            printJson({{"ids", ids}, {"tokens", tokens}});
+            output.setJson({{"ids", ids}, {"tokens", tokens}});
         });
     });
 }

@@ -27,7 +27,7 @@ struct RefineCommand
     double validationFraction = 0;
 };
 
-void runRefine(CliContext &context, RefineCommand &command, core::Feedback &feedback)
+void runRefine(CommandOutput &output, CliContext &context, RefineCommand &command, core::Feedback &feedback)
 {
     core::ModelFiles files = core::openModel(command.options.modelPath);
     const core::ModelText text = core::openModelText(files, command.chatTemplate, &feedback);
@@ -46,20 +46,18 @@ void runRefine(CliContext &context, RefineCommand &command, core::Feedback &feed
     if (options.train.packing && options.train.packLength == 0)
         options.train.packLength = command.maxLength;
     const core::RefineResult result = core::refineAdapter(options, split.train, split.validation, feedback);
-    if (auto *terminal = dynamic_cast<TerminalFeedback *>(&feedback))
-        terminal->finishLine();
     if (context.json) {
         nlohmann::json json = result.toJson();
         json["output"] = options.outDir;
-        printJson(json);
+        output.setJson(json);
     } else if (!context.quiet) {
         const core::TrainResult &t = result.training;
-        std::printf("Refined layers %lld-%lld: %lld steps in %.1f s (%.2f s/step), peak memory %s\n",
-                    static_cast<long long>(result.layers.front()),
-                    static_cast<long long>(result.layers.back()), static_cast<long long>(t.steps), t.seconds,
-                    t.secondsPerStep, core::formatBytes(t.peakMemoryBytes).c_str());
-        std::printf("Train loss %.4f -> %.4f; wrote %s\n", t.firstTrainLoss, t.finalTrainLoss,
-                    options.outDir.c_str());
+        output.printf("Refined layers %lld-%lld: %lld steps in %.1f s (%.2f s/step), peak memory %s\n",
+                      static_cast<long long>(result.layers.front()),
+                      static_cast<long long>(result.layers.back()), static_cast<long long>(t.steps),
+                      t.seconds, t.secondsPerStep, core::formatBytes(t.peakMemoryBytes).c_str());
+        output.printf("Train loss %.4f -> %.4f; wrote %s\n", t.firstTrainLoss, t.finalTrainLoss,
+                      options.outDir.c_str());
     }
 }
 } // namespace
@@ -120,8 +118,9 @@ void registerRefineCommands(CLI::App &app, CliContext &context)
     refine->add_flag("--overwrite", options.overwrite, "Replace an existing output folder");
     refine->add_flag("--json", context.json, "Machine-readable JSON summary on stdout");
     refine->callback([&context, command] {
-        runCommand(context,
-                   [&context, command](core::Feedback &feedback) { runRefine(context, *command, feedback); });
+        runCommand(context, [&context, command](core::Feedback &feedback, CommandOutput &output) {
+            runRefine(output, context, *command, feedback);
+        });
     });
 }
 

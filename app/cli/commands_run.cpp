@@ -49,29 +49,30 @@ std::string peakText(int64_t bytes)
     return bytes >= 0 ? core::formatBytes(bytes) : "-";
 }
 
-void printSummary(const core::PipelineResult &result)
+void printSummary(CommandOutput &output, const core::PipelineResult &result)
 {
-    std::printf("\n%-26s %10s %12s %12s  %s\n", "Stage", "Time", "Peak memory", "Planned", "Output");
+    output.printf("\n%-26s %10s %12s %12s  %s\n", "Stage", "Time", "Peak memory", "Planned", "Output");
     for (const auto &stage : result.stages)
-        std::printf("%-26s %9.1fs %12s %12s  %s%s\n", stageTitle(stage.stage).c_str(), stage.seconds,
-                    peakText(stage.peakMemoryBytes).c_str(), peakText(stage.plannedPeakBytes).c_str(),
-                    stage.output.c_str(), stage.skipped ? "  (reused)" : "");
+        output.printf("%-26s %9.1fs %12s %12s  %s%s\n", stageTitle(stage.stage).c_str(), stage.seconds,
+                      peakText(stage.peakMemoryBytes).c_str(), peakText(stage.plannedPeakBytes).c_str(),
+                      stage.output.c_str(), stage.skipped ? "  (reused)" : "");
     int64_t emlocPeak = -1;
     for (const auto &stage : result.stages)
         if (core::methodStage(stage.stage) > 0)
             emlocPeak = std::max(emlocPeak, stage.peakMemoryBytes);
-    std::printf("Emulator ratio %.2f. EMLoC peak (stages 1-3) %s", result.ratio, peakText(emlocPeak).c_str());
+    output.printf("Emulator ratio %.2f. EMLoC peak (stages 1-3) %s", result.ratio,
+                  peakText(emlocPeak).c_str());
     if (result.inferencePeakBytes > 0)
-        std::printf(" against %s for inference of the original model (%.2fx)",
-                    peakText(result.inferencePeakBytes).c_str(),
-                    double(emlocPeak) / double(result.inferencePeakBytes));
-    std::printf("\n");
+        output.printf(" against %s for inference of the original model (%.2fx)",
+                      peakText(result.inferencePeakBytes).c_str(),
+                      double(emlocPeak) / double(result.inferencePeakBytes));
+    output.printf("\n");
     if (!result.evaluated)
         return;
-    printEvaluationTable(result.evaluation, false);
+    printEvaluationTable(output, result.evaluation, false);
     for (const auto &e : result.exports)
-        std::printf("Exported %s: %s (%s)\n", e.format.c_str(), e.path.c_str(),
-                    core::formatBytes(static_cast<int64_t>(e.bytes)).c_str());
+        output.printf("Exported %s: %s (%s)\n", e.format.c_str(), e.path.c_str(),
+                      core::formatBytes(static_cast<int64_t>(e.bytes)).c_str());
 }
 
 } // namespace
@@ -102,17 +103,15 @@ void registerRunCommands(CLI::App &app, CliContext &context)
         }
         if (args->config.empty())
             throw CLI::RequiredError("CONFIG (or --example)");
-        runCommand(context, [&context, args](core::Feedback &feedback) {
+        runCommand(context, [&context, args](core::Feedback &feedback, CommandOutput &output) {
             core::PipelineConfig config = core::loadPipelineConfig(args->config, args->output);
             if (context.deviceGiven)
                 config.device = context.device; // --device on the command line wins, cpu included
             const core::PipelineResult result = core::runPipeline(config, feedback);
-            if (auto *terminal = dynamic_cast<TerminalFeedback *>(&feedback))
-                terminal->finishLine();
             if (context.json)
-                printJson(result.toJson());
+                output.setJson(result.toJson());
             else if (!context.quiet)
-                printSummary(result);
+                printSummary(output, result);
         });
     });
 }

@@ -16,18 +16,19 @@ namespace emloc::cli {
 
 namespace {
 
-void printCorrectionTable(const core::CorrectionReport &report, const std::string &outDir)
+void printCorrectionTable(CommandOutput &output, const core::CorrectionReport &report,
+                          const std::string &outDir)
 {
-    std::printf("%-40s %4s %7s %10s %10s %10s %10s %7s\n", "module", "r", "scale", "|sBA|", "|W-W_E|",
-                "|C| raw", "|C|", "clamped");
+    output.printf("%-40s %4s %7s %10s %10s %10s %10s %7s\n", "module", "r", "scale", "|sBA|", "|W-W_E|",
+                  "|C| raw", "|C|", "clamped");
     for (const auto &m : report.modules)
-        std::printf("%-40s %4lld %7.3f %10.4g %10.4g %10.4g %10.4g %7lld\n", m.module.c_str(),
-                    static_cast<long long>(m.rank), m.scale, m.updateNorm, m.emulatorGapNorm, m.unclampedNorm,
-                    m.correctionNorm, static_cast<long long>(m.clampedComponents));
-    std::printf("Corrected %zu modules in %.2f s (clamp %s, %lld components clamped); wrote %s\n",
-                report.modules.size(), report.seconds,
-                report.clampLimit > 0 ? ("L = " + std::to_string(report.clampLimit)).c_str() : "off",
-                static_cast<long long>(report.clampedComponents()), outDir.c_str());
+        output.printf("%-40s %4lld %7.3f %10.4g %10.4g %10.4g %10.4g %7lld\n", m.module.c_str(),
+                      static_cast<long long>(m.rank), m.scale, m.updateNorm, m.emulatorGapNorm,
+                      m.unclampedNorm, m.correctionNorm, static_cast<long long>(m.clampedComponents));
+    output.printf("Corrected %zu modules in %.2f s (clamp %s, %lld components clamped); wrote %s\n",
+                  report.modules.size(), report.seconds,
+                  report.clampLimit > 0 ? ("L = " + std::to_string(report.clampLimit)).c_str() : "off",
+                  static_cast<long long>(report.clampedComponents()), outDir.c_str());
 }
 
 } // namespace
@@ -63,7 +64,7 @@ void registerStage3Commands(CLI::App &app, CliContext &context)
     correct->add_flag("--no-clamp", correctArgs->noClamp, "Apply the full correction")->excludes(clamp);
     correct->add_flag("--overwrite", correctArgs->options.overwrite, "Replace an existing output folder");
     correct->callback([&context, correctArgs] {
-        runCommand(context, [&context, correctArgs](core::Feedback &feedback) {
+        runCommand(context, [&context, correctArgs](core::Feedback &feedback, CommandOutput &output) {
             core::CorrectionOptions options = correctArgs->options;
             if (correctArgs->noClamp)
                 options.clampLimit = 0;
@@ -76,10 +77,10 @@ void registerStage3Commands(CLI::App &app, CliContext &context)
                 nlohmann::json json = report.toJson();
                 json["output"] = options.outDir;
                 json["peak_memory_bytes"] = peak;
-                printJson(json);
+                output.setJson(json);
             } else if (!context.quiet) {
-                printCorrectionTable(report, options.outDir);
-                std::printf("Peak memory %s\n", core::formatBytes(peak).c_str());
+                printCorrectionTable(output, report, options.outDir);
+                output.printf("Peak memory %s\n", core::formatBytes(peak).c_str());
             }
         });
     });
@@ -131,7 +132,7 @@ void registerStage3Commands(CLI::App &app, CliContext &context)
         ->default_val(3)
         ->check(CLI::Range(int64_t(-1), int64_t(1) << 40));
     evaluate->callback([&context, evaluateArgs] {
-        runCommand(context, [&context, evaluateArgs](core::Feedback &feedback) {
+        runCommand(context, [&context, evaluateArgs](core::Feedback &feedback, CommandOutput &output) {
             core::EvaluationOptions options = evaluateArgs->options;
             options.metric = core::parseMatchMetric(evaluateArgs->metric);
             options.generation = !evaluateArgs->noGeneration;
@@ -141,9 +142,9 @@ void registerStage3Commands(CLI::App &app, CliContext &context)
             if (!evaluateArgs->output.empty())
                 core::writeFileAtomically(evaluateArgs->output, result.toJson().dump(2) + "\n");
             if (context.json)
-                printJson(result.toJson());
+                output.setJson(result.toJson());
             else if (!context.quiet)
-                printEvaluationTable(result, true);
+                printEvaluationTable(output, result, true);
         });
     });
 
@@ -171,17 +172,17 @@ void registerStage3Commands(CLI::App &app, CliContext &context)
                               "auto; merged: float32/float16/bfloat16; GGUF: F32/F16/BF16/Q8_0");
     exportCommand->add_flag("--overwrite", exportArgs->options.overwrite, "Replace an existing output");
     exportCommand->callback([&context, exportArgs] {
-        runCommand(context, [&context, exportArgs](core::Feedback &feedback) {
+        runCommand(context, [&context, exportArgs](core::Feedback &feedback, CommandOutput &output) {
             core::ExportOptions options = exportArgs->options;
             options.format = core::parseExportFormat(exportArgs->format);
             core::ExportResult result = core::runExport(options, &feedback);
             if (context.json)
-                printJson(result.toJson());
+                output.setJson(result.toJson());
             else if (!context.quiet)
-                std::printf("Exported %s to %s (%.1f MB, %lld tensors verified, max error %.3g) in %.1f s\n",
-                            result.format.c_str(), result.path.c_str(), result.bytes / 1e6,
-                            static_cast<long long>(result.tensorsChecked), result.maxVerifyError,
-                            result.seconds);
+                output.printf(
+                    "Exported %s to %s (%.1f MB, %lld tensors verified, max error %.3g) in %.1f s\n",
+                    result.format.c_str(), result.path.c_str(), result.bytes / 1e6,
+                    static_cast<long long>(result.tensorsChecked), result.maxVerifyError, result.seconds);
         });
     });
 }

@@ -5,7 +5,6 @@
 #include "emloc/util/torch_runtime.h"
 
 #include <cstdio>
-#include <iostream>
 
 namespace emloc::cli {
 
@@ -13,7 +12,7 @@ void registerSystemCommands(CLI::App &app, CliContext &context)
 {
     auto *devices = app.add_subcommand("devices", "List the CPU and CUDA devices with total and free memory");
     devices->callback([&context] {
-        runCommand(context, [&context](core::Feedback &) {
+        runCommand(context, [&context](core::Feedback &, CommandOutput &output) {
             auto list = core::listDevices();
             auto info = core::buildInfo();
             if (context.json) {
@@ -26,16 +25,16 @@ void registerSystemCommands(CLI::App &app, CliContext &context)
                                               {"name", device.name},
                                               {"total_bytes", device.totalBytes},
                                               {"free_bytes", device.freeBytes}});
-                printJson(out);
+                output.setJson(out);
                 return;
             }
-            std::printf("%-8s %-36s %12s %12s\n", "id", "name", "total", "free");
+            output.printf("%-8s %-36s %12s %12s\n", "id", "name", "total", "free");
             for (const auto &device : list)
-                std::printf("%-8s %-36s %12s %12s\n", device.id.c_str(), device.name.c_str(),
-                            core::formatBytes(device.totalBytes).c_str(),
-                            core::formatBytes(device.freeBytes).c_str());
-            std::printf("\nLibTorch %s, CUDA %s, %d CPU threads\n", info.libtorchVersion.c_str(),
-                        info.cudaCompiled ? info.cudaVersion.c_str() : "not compiled", core::threadCount());
+                output.printf("%-8s %-36s %12s %12s\n", device.id.c_str(), device.name.c_str(),
+                              core::formatBytes(device.totalBytes).c_str(),
+                              core::formatBytes(device.freeBytes).c_str());
+            output.printf("\nLibTorch %s, CUDA %s, %d CPU threads\n", info.libtorchVersion.c_str(),
+                          info.cudaCompiled ? info.cudaVersion.c_str() : "not compiled", core::threadCount());
         });
     });
 }

@@ -35,21 +35,21 @@ struct TrainCommand
     bool noCheckpointing = false, trainOnAll = false;
 };
 
-void printSummary(const core::TrainResult &result, const std::string &modelText)
+void printSummary(CommandOutput &output, const core::TrainResult &result, const std::string &modelText)
 {
-    std::printf("Trained %s: %lld of %lld steps%s in %.1f s (%.2f s/step), peak memory %s\n",
-                modelText.c_str(), (long long)result.steps, (long long)result.totalSteps,
-                result.stoppedEarly ? " (early stop)" : "", result.seconds, result.secondsPerStep,
-                core::formatBytes(result.peakMemoryBytes).c_str());
-    std::printf("Train loss %.4f -> %.4f", result.firstTrainLoss, result.finalTrainLoss);
+    output.printf("Trained %s: %lld of %lld steps%s in %.1f s (%.2f s/step), peak memory %s\n",
+                  modelText.c_str(), (long long)result.steps, (long long)result.totalSteps,
+                  result.stoppedEarly ? " (early stop)" : "", result.seconds, result.secondsPerStep,
+                  core::formatBytes(result.peakMemoryBytes).c_str());
+    output.printf("Train loss %.4f -> %.4f", result.firstTrainLoss, result.finalTrainLoss);
     if (result.finalValidationLoss >= 0)
-        std::printf(", validation loss %.4f (best %.4f)", result.finalValidationLoss,
-                    result.bestValidationLoss);
-    std::printf("\nLoRA adapter (%lld trainable parameters): %s\n", (long long)result.trainableParameters,
-                result.adapterDir.c_str());
+        output.printf(", validation loss %.4f (best %.4f)", result.finalValidationLoss,
+                      result.bestValidationLoss);
+    output.printf("\nLoRA adapter (%lld trainable parameters): %s\n", (long long)result.trainableParameters,
+                  result.adapterDir.c_str());
 }
 
-void runTrain(CliContext &context, TrainCommand &command, core::Feedback &feedback)
+void runTrain(CommandOutput &output, CliContext &context, TrainCommand &command, core::Feedback &feedback)
 {
     core::ModelFiles files = core::openModel(command.model);
     const core::ModelText text = core::openModelText(files, command.chatTemplate, &feedback);
@@ -81,12 +81,10 @@ void runTrain(CliContext &context, TrainCommand &command, core::Feedback &feedba
 
     const core::TrainResult result =
         core::trainLora(files, text, data, options, context.device, command.dtype, feedback);
-    if (auto *terminal = dynamic_cast<TerminalFeedback *>(&feedback))
-        terminal->finishLine();
     if (context.json)
-        printJson(result.toJson());
+        output.setJson(result.toJson());
     else if (!context.quiet)
-        printSummary(result, modelText);
+        printSummary(output, result, modelText);
 }
 } // namespace
 
@@ -187,8 +185,9 @@ void registerTrainCommands(CLI::App &app, CliContext &context)
         ->check(floatTypeChoice({"auto", "fp32", "bf16", "fp16"}));
     train->add_flag("--json", context.json, "Machine-readable JSON summary on stdout");
     train->callback([&context, command] {
-        runCommand(context,
-                   [&context, command](core::Feedback &feedback) { runTrain(context, *command, feedback); });
+        runCommand(context, [&context, command](core::Feedback &feedback, CommandOutput &output) {
+            runTrain(output, context, *command, feedback);
+        });
     });
 }
 

@@ -33,26 +33,26 @@ std::string share(int64_t count, int64_t total, double rate)
 
 } // namespace
 
-void printEvaluationTable(const core::EvaluationResult &result, bool samples)
+void printEvaluationTable(CommandOutput &output, const core::EvaluationResult &result, bool samples)
 {
-    std::printf("\nHeld-out data: %lld examples from %s\n", static_cast<long long>(result.examples),
-                result.source.empty() ? "the held-out file" : result.source.c_str());
+    output.printf("\nHeld-out data: %lld examples from %s\n", static_cast<long long>(result.examples),
+                  result.source.empty() ? "the held-out file" : result.source.c_str());
     const std::string match = result.metric + " match";
-    std::printf("%-44s %8s %10s %16s %16s %8s\n", "Model", "loss", "perplexity", match.c_str(), "stopped",
-                "seconds");
+    output.printf("%-44s %8s %10s %16s %16s %8s\n", "Model", "loss", "perplexity", match.c_str(), "stopped",
+                  "seconds");
     for (const auto &m : result.models)
-        std::printf("%-44s %8.4f %10.3f %16s %16s %8.1f\n",
-                    modelTitle(m.name, result.correctedRefined).c_str(), m.loss, m.perplexity,
-                    share(m.matched, m.generated, m.matchRate).c_str(),
-                    share(m.stopped, m.generated, m.stopRate).c_str(), m.seconds);
-    std::printf("'stopped': answers that ended on an end token by themselves, not at the token limit.\n");
+        output.printf("%-44s %8.4f %10.3f %16s %16s %8.1f\n",
+                      modelTitle(m.name, result.correctedRefined).c_str(), m.loss, m.perplexity,
+                      share(m.matched, m.generated, m.matchRate).c_str(),
+                      share(m.stopped, m.generated, m.stopRate).c_str(), m.seconds);
+    output.printf("'stopped': answers that ended on an end token by themselves, not at the token limit.\n");
     if (!samples)
         return;
     for (const auto &m : result.models)
         for (const auto &sample : m.samples)
-            std::printf("  [%s] %s%s | expected: %s | got: %s\n", m.name.c_str(),
-                        sample.match ? "ok  " : "miss", sample.stopped ? "" : " (no stop)",
-                        sample.reference.c_str(), sample.generated.c_str());
+            output.printf("  [%s] %s%s | expected: %s | got: %s\n", m.name.c_str(),
+                          sample.match ? "ok  " : "miss", sample.stopped ? "" : " (no stop)",
+                          sample.reference.c_str(), sample.generated.c_str());
 }
 
 } // namespace emloc::cli

@@ -38,14 +38,15 @@ void printJson(const nlohmann::json &value)
     std::cout << value.dump(2) << std::endl;
 }
 
-void runCommand(CliContext &context, const std::function<void(core::Feedback &)> &body)
+void runCommand(CliContext &context, const std::function<void(core::Feedback &, CommandOutput &)> &body)
 {
     TerminalFeedback feedback(context.quiet);
     g_activeFeedback = &feedback;
+    CommandOutput output;
     core::JobResult result = core::runJob(core::engineJob([&](core::Feedback &jobFeedback) {
                                               core::configureThreads(context.threads);
                                               core::requireDevice(core::parseDevice(context.device));
-                                              body(jobFeedback);
+                                              body(jobFeedback, output);
                                           }),
                                           feedback);
     g_activeFeedback = nullptr;
@@ -53,6 +54,10 @@ void runCommand(CliContext &context, const std::function<void(core::Feedback &)>
     switch (result.status) {
     case core::JobResult::Status::Succeeded:
         context.exitCode = kExitOk;
+        if (!output.json().is_null())
+            printJson(output.json());
+        else
+            std::fputs(output.text().c_str(), stdout);
         break;
     case core::JobResult::Status::Cancelled:
         context.exitCode = kExitCancelled;
