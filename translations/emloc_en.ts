@@ -1431,6 +1431,10 @@
         <source>Cannot read the project &quot;%1&quot;: %2</source>
         <translation type="unfinished"></translation>
     </message>
+    <message>
+        <source>The field &quot;run&quot; (the run configuration) must be an object.</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>emloc::ui::ResultsPage</name>

@@ -1430,6 +1430,10 @@
         <source>Cannot read the project &quot;%1&quot;: %2</source>
         <translation>無法讀取專案 &quot;%1&quot;：%2</translation>
     </message>
+    <message>
+        <source>The field &quot;run&quot; (the run configuration) must be an object.</source>
+        <translation>欄位 &quot;run&quot;（執行設定）必須是物件。</translation>
+    </message>
 </context>
 <context>
     <name>emloc::ui::ResultsPage</name>

@@ -1,7 +1,7 @@
 // `emloc bench ...`: the engine's own measurements for bench/ and bench/gpu/check.sh. Each prints one
 // JSON object with --json, so the scripts compare our numbers with llama.cpp, transformers and PEFT.
 #include "cli_context.h"
-#include "float_type_option.h"
+#include "option_choices.h"
 
 #include "emloc/api/error.h"
 #include "emloc/api/parse_number.h"

@@ -1,6 +1,6 @@
 // `emloc convert` (GGUF -> Hugging Face folder) and `emloc export-gguf` (any model -> GGUF for llama.cpp).
 #include "cli_context.h"
-#include "float_type_option.h"
+#include "option_choices.h"
 
 #include "emloc/io/gguf_file.h"
 #include "emloc/io/model_files.h"

@@ -1,6 +1,7 @@
 // `emloc data inspect`: what a dataset becomes under a model's tokenizer and chat template, before any
 // training: counts, skips and why, token lengths, truncation, the masked share, one rendered example.
 #include "cli_context.h"
+#include "option_choices.h"
 
 #include "emloc/api/error.h"
 #include "emloc/io/model_files.h"
@@ -129,12 +130,12 @@ void registerDataCommands(CLI::App &app, CliContext &context)
         ->add_option("--model", options->model, "A Hugging Face folder or a .gguf file (tokenizer, template)")
         ->required();
     inspectCommand->add_option("--format", options->format, "Record format")
-        ->check(CLI::IsMember({"auto", "alpaca", "messages", "sharegpt", "prompt-completion", "text"}))
+        ->check(namedChoice(core::kRecordFormatChoices))
         ->default_val("auto");
     inspectCommand
         ->add_option("--template", options->chatTemplate,
                      "Chat template: the model's own (auto), or a built-in one")
-        ->check(CLI::IsMember({"auto", "jinja", "chatml", "llama3", "llama2", "alpaca", "plain"}))
+        ->check(namedChoice(core::kChatTemplateChoices, "auto"))
         ->default_val("auto");
     inspectCommand
         ->add_option("--max-length", options->maxLength,

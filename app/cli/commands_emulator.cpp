@@ -1,7 +1,7 @@
 // `emloc plan`, `emloc build-emulator` and `emloc evaluate-loss`: what each stage will cost, stage 1
 // itself, and the full model's loss and memory on the same samples (the inference reference).
 #include "cli_context.h"
-#include "float_type_option.h"
+#include "option_choices.h"
 
 #include "emloc/api/error.h"
 #include "emloc/io/model_files.h"
@@ -340,10 +340,10 @@ void addCalibrationOptions(CLI::App *command, core::CalibrationOptions &calibrat
         ->default_val(512);
     command->add_option("--seed", calibration.seed, "Seed of the sample choice")->default_val(0);
     command->add_option("--format", calibration.format, "Record format")
-        ->check(CLI::IsMember({"auto", "alpaca", "messages", "sharegpt", "prompt-completion", "text"}))
+        ->check(namedChoice(core::kRecordFormatChoices))
         ->default_val("auto");
     command->add_option("--template", calibration.chatTemplate, "Chat template (as for training)")
-        ->check(CLI::IsMember({"auto", "jinja", "chatml", "llama3", "llama2", "alpaca", "plain"}))
+        ->check(namedChoice(core::kChatTemplateChoices, "auto"))
         ->default_val("auto");
     command->add_option("--system", calibration.systemPrompt,
                         "System prompt for conversations that have none");

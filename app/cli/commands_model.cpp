@@ -1,6 +1,6 @@
 // `emloc info`, `emloc generate` and `emloc tokenize`: look at a model, run it, and see its tokens.
 #include "cli_context.h"
-#include "float_type_option.h"
+#include "option_choices.h"
 
 #include "emloc/api/device.h"
 #include "emloc/api/error.h"

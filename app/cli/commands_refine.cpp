@@ -1,6 +1,7 @@
 // `emloc refine`: the corrected LoRA of the last decoder layers fine-tuned on the original model (a step
 // beyond the paper, within the memory of inference; see emloc/stages/refine.h).
 #include "cli_context.h"
+#include "option_choices.h"
 
 #include "emloc/api/error.h"
 #include "emloc/io/model_files.h"
@@ -96,7 +97,7 @@ void registerRefineCommands(CLI::App &app, CliContext &context)
         ->check(CLI::PositiveNumber);
     refine->add_option("--schedule", command->schedule, "Learning-rate schedule after warmup")
         ->default_val("cosine")
-        ->check(CLI::IsMember({"cosine", "linear", "constant"}));
+        ->check(namedChoice(core::kLrScheduleChoices));
     refine->add_option("--lora-dropout", options.train.lora.dropout, "Dropout on the LoRA input")
         ->default_val(0.05)
         ->check(CLI::Range(0.0, 0.95));
@@ -105,7 +106,7 @@ void registerRefineCommands(CLI::App &app, CliContext &context)
         ->check(CLI::PositiveNumber);
     refine->add_option("--format", command->format, "Record format")
         ->default_val("auto")
-        ->check(CLI::IsMember({"auto", "alpaca", "messages", "sharegpt", "prompt-completion", "text"}));
+        ->check(namedChoice(core::kRecordFormatChoices));
     refine->add_option("--template", command->chatTemplate, "Chat template (as for training)")
         ->default_val("auto");
     refine->add_option("--system", command->system, "System prompt for conversations that have none");

@@ -2,6 +2,7 @@
 // evaluation against the original model, and the exports for PEFT, transformers and llama.cpp.
 #include "cli_context.h"
 #include "evaluation_table.h"
+#include "option_choices.h"
 
 #include "emloc/api/device.h"
 #include "emloc/io/atomic_file.h"
@@ -109,7 +110,7 @@ void registerStage3Commands(CLI::App &app, CliContext &context)
     evaluate->add_option("--max-new-tokens", eo.maxNewTokens, "Greedy generation length")
         ->check(CLI::PositiveNumber);
     evaluate->add_option("--metric", evaluateArgs->metric, "exact (after trimming) or contains (free text)")
-        ->check(CLI::IsMember({"exact", "contains"}));
+        ->check(namedChoice(core::kMatchMetricChoices));
     evaluate->add_option("--max-examples", eo.maxExamples, "Evaluate the first N records (0: all)")
         ->check(CLI::NonNegativeNumber);
     evaluate->add_option("--max-length", eo.maxLength, "Tokens per example after truncation")
@@ -165,7 +166,7 @@ void registerStage3Commands(CLI::App &app, CliContext &context)
         ->required();
     exportCommand->add_option("--format", exportArgs->format, "peft, merged, gguf-lora or gguf-merged")
         ->required()
-        ->check(CLI::IsMember({"peft", "merged", "gguf-lora", "gguf-merged"}));
+        ->check(namedChoice(core::kExportFormatChoices));
     exportCommand->add_option("--out", exportArgs->options.outPath, "Folder (peft, merged) or .gguf file")
         ->required();
     exportCommand->add_option("--dtype", exportArgs->options.dtype,

@@ -1,7 +1,7 @@
 // `emloc train`: LoRA fine-tuning of a model or an emulator (stage 2), or of a layer-drop emulator
 // (the Offsite-tuning baseline).
 #include "cli_context.h"
-#include "float_type_option.h"
+#include "option_choices.h"
 
 #include "emloc/api/device.h"
 #include "emloc/api/error.h"
@@ -117,7 +117,7 @@ void registerTrainCommands(CLI::App &app, CliContext &context)
         ->check(CLI::PositiveNumber);
     train->add_option("--schedule", command->schedule, "Learning-rate schedule after warmup")
         ->default_val("cosine")
-        ->check(CLI::IsMember({"cosine", "linear", "constant"}));
+        ->check(namedChoice(core::kLrScheduleChoices));
     train->add_option("--warmup-ratio", options.warmupRatio, "Fraction of the steps spent warming up")
         ->capture_default_str()
         ->check(CLI::Range(0.0, 0.99));
@@ -145,12 +145,12 @@ void registerTrainCommands(CLI::App &app, CliContext &context)
     train->add_flag("--packing", options.packing, "Pack several examples per row of --max-length tokens");
     train->add_option("--format", command->format, "Record format")
         ->capture_default_str()
-        ->check(CLI::IsMember({"auto", "alpaca", "messages", "sharegpt", "prompt-completion", "text"}));
+        ->check(namedChoice(core::kRecordFormatChoices));
     train
         ->add_option("--template", command->chatTemplate,
                      "Chat template: the model's own (auto) or a built-in one")
         ->capture_default_str()
-        ->check(CLI::IsMember({"auto", "jinja", "chatml", "llama3", "llama2", "alpaca", "plain"}));
+        ->check(namedChoice(core::kChatTemplateChoices, "auto"));
     train->add_option("--system", command->system, "System prompt for conversations that have none");
     train->add_flag("--train-on-all", command->trainOnAll, "Train on every token, prompts included");
     train

@@ -24,61 +24,6 @@ std::string text(const QString &value)
     return value.toStdString();
 }
 
-// The configuration keys the pages set, with the project's values: everything but the advanced settings.
-nlohmann::json pageSettings(const ui::Project &project)
-{
-    const ui::TrainingSettings &t = project.training;
-    const ui::BudgetSettings &budget = project.budget;
-    nlohmann::json exports = nlohmann::json::array();
-    if (project.exportSettings.peftAdapter)
-        exports.push_back(core::exportFormatName(core::ExportFormat::Peft));
-    if (project.exportSettings.ggufAdapter)
-        exports.push_back(core::exportFormatName(core::ExportFormat::GgufLora));
-    if (project.exportSettings.mergedModel)
-        exports.push_back(core::exportFormatName(core::ExportFormat::Merged));
-    std::vector<std::string> targets;
-    for (const QString &target : t.targetModules)
-        targets.push_back(text(target));
-    const bool memoryBudget = budget.mode == ui::BudgetSettings::Mode::MemoryBudget;
-    return {
-        {"model", text(project.modelPath)},
-        {"output", text(project.runFolder())},
-        {"device", text(budget.device)},
-        {"data",
-         {{"train", text(project.data.trainingPath)},
-          {"test", text(project.data.validationPath)},
-          {"max_length", t.maxLength},
-          {"validation_fraction", project.data.validationFraction}}},
-        {"emulator",
-         {{"ratio", budget.ratio},
-          {"budget_gb", memoryBudget ? budget.budgetGiB : 0.0},
-          {"calibration_samples", budget.calibrationSamples}}},
-        {"train",
-         {{"steps", t.steps},
-          {"epochs", t.epochs},
-          {"batch", t.batchSize},
-          {"grad_accum", t.gradientAccumulation},
-          {"lr", t.learningRate},
-          {"warmup_ratio", t.warmupFraction},
-          {"weight_decay", t.weightDecay},
-          {"eval_every", t.evaluationInterval},
-          {"seed", t.seed},
-          {"gradient_checkpointing", t.gradientCheckpointing},
-          {"lora",
-           {{"rank", t.loraRank},
-            {"alpha", t.loraAlpha},
-            {"dropout", t.loraDropout},
-            {"targets", targets}}}}},
-        {"export", exports},
-    };
-}
-
-const std::vector<std::string> &pageKeys()
-{
-    static const std::vector<std::string> keys = settingKeys(pageSettings(ui::Project()));
-    return keys;
-}
-
 nlohmann::json::json_pointer pointer(const std::string &dottedKey)
 {
     std::string path;
@@ -87,10 +32,30 @@ nlohmann::json::json_pointer pointer(const std::string &dottedKey)
     return nlohmann::json::json_pointer("/" + path);
 }
 
-nlohmann::json advancedSettings(const ui::Project &project)
+nlohmann::json fromQt(const QJsonObject &object)
 {
-    const QByteArray bytes = QJsonDocument(project.advanced).toJson(QJsonDocument::Compact);
+    const QByteArray bytes = QJsonDocument(object).toJson(QJsonDocument::Compact);
     return nlohmann::json::parse(bytes.constData(), bytes.constData() + bytes.size());
+}
+
+// Removes the objects that removals left empty.
+void pruneEmptyObjects(nlohmann::json &object)
+{
+    for (auto it = object.begin(); it != object.end();) {
+        if (it->is_object()) {
+            pruneEmptyObjects(*it);
+            if (it->empty()) {
+                it = object.erase(it);
+                continue;
+            }
+        }
+        ++it;
+    }
+}
+
+QJsonObject toQt(const nlohmann::json &document)
+{
+    return QJsonDocument::fromJson(QByteArray::fromStdString(document.dump())).object();
 }
 
 void collectKeys(const nlohmann::json &json, const std::string &prefix, std::vector<std::string> &keys)
@@ -116,22 +81,21 @@ std::vector<std::string> settingKeys(const nlohmann::json &document)
 core::PipelineConfig pipelineConfig(const ui::Project &project, core::RunPaths paths)
 {
     const std::string source = "the project's advanced settings";
-    nlohmann::json run = advancedSettings(project);
-    if (!run.is_object())
-        throw core::Error(source + " must be a JSON object ({...})");
-    const nlohmann::json pages = pageSettings(project);
-    for (const std::string &key : pageKeys()) {
-        if (run.contains(pointer(key)))
+    const nlohmann::json advanced = fromQt(project.advanced);
+    for (const QString &pageKey : ui::Project::pageKeys()) {
+        const std::string key = text(pageKey);
+        if (advanced.contains(pointer(key)))
             throw core::Error(source + ": '" + key +
                               "' is set on the Studio's pages (Model, Data, Budget, Export); remove it here");
         // A section the pages add keys to must be one ("train": 5 would be replaced, not reported).
         for (auto dot = key.find('.'); dot != std::string::npos; dot = key.find('.', dot + 1)) {
             const auto section = pointer(key.substr(0, dot));
-            if (run.contains(section) && !run.at(section).is_object())
+            if (advanced.contains(section) && !advanced.at(section).is_object())
                 throw core::Error(source + ": '" + key.substr(0, dot) + "' must be a JSON object ({...})");
         }
     }
-    run.merge_patch(pages);
+    nlohmann::json run = fromQt(project.runDocument());
+    run["output"] = text(project.runFolder()); // the Export page's folder, else one per model
     core::PipelineConfig config = core::pipelineConfigFromJson(run, source, "", "", paths);
     if (config.device.empty()) // the project leaves the choice to the Studio: the first GPU, else the CPU
         config.device = torch::cuda::is_available() ? "cuda:0" : "cpu";
@@ -140,60 +104,22 @@ core::PipelineConfig pipelineConfig(const ui::Project &project, core::RunPaths p
 
 ui::Project projectFor(const core::PipelineConfig &config)
 {
-    ui::Project project;
-    project.modelPath = QString::fromStdString(config.model);
-    project.exportSettings.outputFolder = QString::fromStdString(config.outputDir);
-    project.budget.device = QString::fromStdString(config.device);
-    project.data.trainingPath = QString::fromStdString(config.trainData);
-    project.data.validationPath = QString::fromStdString(config.testData);
-    project.data.validationFraction = config.validationFraction;
-    project.budget.ratio = config.emulator.ratio;
-    project.budget.calibrationSamples = static_cast<int>(config.emulator.calibration.samples);
-    if (config.budgetBytes > 0) {
-        project.budget.mode = ui::BudgetSettings::Mode::MemoryBudget;
-        project.budget.budgetGiB = double(config.budgetBytes) / double(int64_t(1) << 30);
-    }
-    ui::TrainingSettings &t = project.training;
-    const core::TrainOptions &train = config.train;
-    t.maxLength = static_cast<int>(config.maxLength);
-    t.steps = static_cast<int>(train.steps);
-    t.epochs = train.epochs;
-    t.batchSize = static_cast<int>(train.batchSize);
-    t.gradientAccumulation = static_cast<int>(train.gradAccum);
-    t.learningRate = train.learningRate;
-    t.warmupFraction = train.warmupRatio;
-    t.weightDecay = train.adam.weightDecay;
-    t.evaluationInterval = static_cast<int>(train.evalEvery);
-    t.seed = static_cast<int>(train.seed);
-    t.gradientCheckpointing = train.gradientCheckpointing;
-    t.loraRank = static_cast<int>(train.lora.rank);
-    t.loraAlpha = train.lora.alpha;
-    t.loraDropout = train.lora.dropout;
-    t.targetModules.clear();
-    for (const std::string &target : train.lora.targets)
-        t.targetModules << QString::fromStdString(target);
-    ui::ExportSettings &exports = project.exportSettings;
-    exports.peftAdapter = exports.ggufAdapter = exports.mergedModel = false;
-    for (core::ExportFormat format : config.exports) {
-        exports.peftAdapter = exports.peftAdapter || format == core::ExportFormat::Peft;
-        exports.ggufAdapter = exports.ggufAdapter || format == core::ExportFormat::GgufLora;
-        exports.mergedModel = exports.mergedModel || format == core::ExportFormat::Merged;
-    }
-
-    // Every other setting that is not core's default goes to the advanced settings.
-    const nlohmann::json document = config.toJson();
+    // The pages' keys, and every other setting that differs from core's default (the advanced settings).
+    nlohmann::json run = config.toJson();
     const nlohmann::json defaults = core::PipelineConfig().toJson();
-    const std::vector<std::string> keys = settingKeys(document);
-    nlohmann::json advanced = nlohmann::json::object();
-    for (const std::string &key : keys) {
+    const QStringList &pageKeys = ui::Project::pageKeys();
+    for (const std::string &key : settingKeys(run)) {
         const auto at = pointer(key);
-        if (std::find(pageKeys().begin(), pageKeys().end(), key) == pageKeys().end() &&
-            document.at(at) != defaults.at(at))
-            advanced[at] = document.at(at);
+        if (!pageKeys.contains(QString::fromStdString(key)) && defaults.contains(at) &&
+            run.at(at) == defaults.at(at))
+            run[at.parent_pointer()].erase(at.back());
     }
-    const std::string bytes = advanced.dump();
-    project.advanced = QJsonDocument::fromJson(QByteArray::fromStdString(bytes)).object();
-    return project;
+    pruneEmptyObjects(run);
+    QString error;
+    std::optional<ui::Project> project = ui::Project::fromRunDocument(toQt(run), QString(), &error);
+    if (!project) // core's own document has the types the project reads
+        throw core::Error("the run configuration does not map onto a project: " + text(error));
+    return *project;
 }
 
 void writeRunConfiguration(const ui::Project &project, const QString &path)

@@ -533,6 +533,17 @@ private Q_SLOTS:
         QVERIFY2(badType.exitCode == 2 &&
                      badType.err.contains("'float8' is not one of {auto|fp32|bf16|fp16}"),
                  qPrintable(describe(badType)));
+        // Named choices from core's tables too: another spelling core reads is accepted, and a refusal
+        // lists the table's names.
+        const QStringList trainBase = {"train", "model", "--data", "data.jsonl", "--out", "out"};
+        const ProcessResult spelling =
+            runWithoutEngine(trainBase + QStringList{"--format", "openai", "--template", "mistral"});
+        QVERIFY2(spelling.exitCode == kError && spelling.err.contains("EMLOC_ENGINE"),
+                 qPrintable(describe(spelling)));
+        const ProcessResult badSchedule = runWithoutEngine(trainBase + QStringList{"--schedule", "step"});
+        QVERIFY2(badSchedule.exitCode == 2 &&
+                     badSchedule.err.contains("'step' is not one of {cosine|linear|constant}"),
+                 qPrintable(describe(badSchedule)));
         const ProcessResult example = runWithoutEngine({"run", "--example"});
         QVERIFY2(example.exitCode == kOk && example.out.contains("\"model\""), qPrintable(describe(example)));
         const ProcessResult devices = runWithoutEngine({"devices"});

@@ -107,6 +107,17 @@ private Q_SLOTS:
         QVERIFY2(opened, qPrintable(error));
         QVERIFY(*opened == project);
         QCOMPARE(gui::pipelineConfig(*opened).toJson().dump(2), document.dump(2));
+
+        // The project file embeds the run itself: its "run" object, read by core's reader as a
+        // configuration file beside the project would be, is the run the Studio starts.
+        QFile file(dir.filePath("every.emloc"));
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        const nlohmann::json saved = nlohmann::json::parse(file.readAll().toStdString());
+        QCOMPARE(saved.at("version").get<int>(), 2);
+        QCOMPARE(core::pipelineConfigFromJson(saved.at("run"), "every.emloc", dir.path().toStdString())
+                     .toJson()
+                     .dump(2),
+                 document.dump(2));
     }
 
     // File > Export Run Configuration…: `emloc run` reads back the run the Studio would start (same

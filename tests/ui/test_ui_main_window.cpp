@@ -102,6 +102,20 @@ private Q_SLOTS:
         QCOMPARE(window.navigation()->currentRow(), int(MainWindow::BudgetPageIndex));
     }
 
+    // The widgets link core's torch-free interface only (emloc_api): this suite, which links the
+    // widgets and nothing of the engine, must not load LibTorch at all.
+    void widgetsRunWithoutLibTorch()
+    {
+        MainWindow window;
+        window.show();
+        QFile maps(QStringLiteral("/proc/self/maps"));
+        QVERIFY(maps.open(QIODevice::ReadOnly));
+        const QByteArray mapped = maps.readAll();
+        QVERIFY(mapped.contains("libQt6Widgets"));
+        QVERIFY2(!mapped.contains("libtorch") && !mapped.contains("libc10"),
+                 "LibTorch is loaded by a program that links only the widgets");
+    }
+
     void aboutDialogShowsVersions()
     {
         // The engine's versions are handed to the window (the widgets do not link LibTorch).

@@ -93,16 +93,34 @@ private Q_SLOTS:
         QVERIFY2(loaded, qPrintable(error));
         QVERIFY(*loaded == original);
 
-        // Paths inside the project's folder are stored relative to it; others stay absolute.
+        // The file embeds the run configuration in core's keys (the pages' fields and the advanced
+        // settings in one document); paths inside the project's folder are stored relative to it.
         const QJsonObject json = readJson(path);
         QCOMPARE(json.value("format").toString(), QString::fromLatin1(kProjectFormat));
-        QCOMPARE(json.value("model").toObject().value("path").toString(), QStringLiteral("models/llama"));
-        QCOMPARE(json.value("data").toObject().value("training").toString(),
-                 QStringLiteral("data/train.jsonl"));
-        QCOMPARE(json.value("data").toObject().value("validation").toString(),
+        QCOMPARE(json.value("version").toInt(), 2);
+        const QJsonObject run = json.value("run").toObject();
+        QCOMPARE(run.value("model").toString(), QStringLiteral("models/llama"));
+        QCOMPARE(run.value("data").toObject().value("train").toString(), QStringLiteral("data/train.jsonl"));
+        QCOMPARE(run.value("data").toObject().value("test").toString(),
                  QStringLiteral("/elsewhere/valid.jsonl"));
-        QCOMPARE(json.value("budget").toObject().value("mode").toString(), QStringLiteral("memory"));
-        QCOMPARE(json.value("training").toObject().value("learningRate").toDouble(), 4e-5);
+        QCOMPARE(run.value("emulator").toObject().value("budget_gb").toDouble(), 11.5);
+        const QJsonObject train = run.value("train").toObject();
+        QCOMPARE(train.value("lr").toDouble(), 4e-5);
+        QCOMPARE(train.value("schedule").toString(), QStringLiteral("linear")); // an advanced setting
+        QCOMPARE(train.value("lora").toObject().value("rank").toInt(), 16);
+        QCOMPARE(run.value("export").toArray(), (QJsonArray{"gguf-lora", "merged"}));
+        QCOMPARE(run.value("evaluate").toObject().value("metric").toString(), QStringLiteral("contains"));
+        QVERIFY(!json.contains("studio")); // a memory budget: the run holds it
+
+        // With the ratio deciding, the budget typed on the Budget page is the window's to keep.
+        Project byRatio = original;
+        byRatio.budget.mode = BudgetSettings::Mode::Ratio;
+        QVERIFY2(byRatio.save(path, &error), qPrintable(error));
+        QCOMPARE(
+            readJson(path).value("run").toObject().value("emulator").toObject().value("budget_gb").toDouble(),
+            0.0);
+        QCOMPARE(readJson(path).value("studio").toObject().value("budgetGiB").toDouble(), 11.5);
+        QVERIFY(*Project::load(path, &error) == byRatio);
     }
 
     void projectFolderCanMove()
@@ -146,13 +164,17 @@ private Q_SLOTS:
     {
         QTemporaryDir dir;
         const QString path = dir.filePath("minimal.emloc");
-        writeText(path, R"({"format":"emloc-studio-project","version":1,"training":{"loraRank":4}})");
-        QString error;
-        const std::optional<Project> loaded = Project::load(path, &error);
-        QVERIFY2(loaded, qPrintable(error));
         Project expected;
         expected.training.loraRank = 4;
-        QVERIFY(*loaded == expected);
+        for (const char *content :
+             {R"({"format":"emloc-studio-project","version":1,"training":{"loraRank":4}})",
+              R"({"format":"emloc-studio-project","version":2,"run":{"train":{"lora":{"rank":4}}}})"}) {
+            writeText(path, content);
+            QString error;
+            const std::optional<Project> loaded = Project::load(path, &error);
+            QVERIFY2(loaded, qPrintable(error));
+            QVERIFY2(*loaded == expected, content);
+        }
     }
 
     // A project the Studio saved before the run's defaults came from core (no epochs, no advanced
@@ -202,6 +224,16 @@ private Q_SLOTS:
         QTest::newRow("bad mode") << QByteArray(R"({"format":"emloc-studio-project","version":1,
                                                     "budget":{"mode":"fast"}})")
                                   << QStringLiteral("\"budget.mode\" must be \"memory\" or \"ratio\"");
+        QTest::newRow("run: wrong type") << QByteArray(R"({"format":"emloc-studio-project","version":2,
+                                                           "run":{"train":{"lora":{"rank":"eight"}}}})")
+                                         << QStringLiteral("\"run.train.lora.rank\" must be a whole number");
+        QTest::newRow("run: list for text") << QByteArray(R"({"format":"emloc-studio-project","version":2,
+                                                              "run":{"data":{"train":[1]}}})")
+                                            << QStringLiteral("\"run.data.train\" must be a text");
+        QTest::newRow("run not an object")
+            << QByteArray(R"({"format":"emloc-studio-project","version":2,
+                                                             "run":"cfg.json"})")
+            << QStringLiteral("\"run\" (the run configuration) must be an object");
         QTest::newRow("advanced not an object") << QByteArray(R"({"format":"emloc-studio-project","version":1,
                                                                   "advanced":[1]})")
                                                 << QStringLiteral("\"advanced\" must be an object");

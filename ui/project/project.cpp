@@ -1,6 +1,7 @@
 #include "project/project.h"
 
 #include "emloc/api/projections.h"
+#include "project/project_json.h"
 
 #include <QCoreApplication>
 #include <QDir>
@@ -29,109 +30,6 @@ bool nearlyEqual(double a, double b)
 {
     return std::abs(a - b) <= 1e-12 * std::max(1.0, std::max(std::abs(a), std::abs(b)));
 }
-
-QString relativePath(const QString &path, const QString &baseDir)
-{
-    if (path.isEmpty() || baseDir.isEmpty())
-        return path;
-    const QString relative = QDir(baseDir).relativeFilePath(path);
-    // Paths outside the project folder stay absolute: "../../x" breaks when the project moves.
-    return relative.startsWith(QLatin1String("..")) ? QDir::cleanPath(path) : relative;
-}
-
-QString absolutePath(const QString &path, const QString &baseDir)
-{
-    if (path.isEmpty() || baseDir.isEmpty() || QDir::isAbsolutePath(path))
-        return path;
-    return QDir::cleanPath(QDir(baseDir).absoluteFilePath(path));
-}
-
-// Reads typed fields and remembers the first error, naming the field the way it appears in the file.
-class FieldReader
-{
-public:
-    FieldReader(const QJsonObject &object, QString prefix) : m_object(object), m_prefix(std::move(prefix)) {}
-
-    FieldReader child(const char *key, QString *error)
-    {
-        const QJsonValue value = m_object.value(QLatin1String(key));
-        if (!value.isUndefined() && !value.isObject())
-            fail(key, QCoreApplication::translate("emloc::ui::Project", "an object"), error);
-        return FieldReader(value.toObject(), m_prefix + QLatin1String(key) + QLatin1Char('.'));
-    }
-
-    void read(const char *key, QString &target, QString *error)
-    {
-        const QJsonValue value = m_object.value(QLatin1String(key));
-        if (value.isUndefined())
-            return;
-        if (!value.isString())
-            return fail(key, QCoreApplication::translate("emloc::ui::Project", "a text"), error);
-        target = value.toString();
-    }
-    void read(const char *key, double &target, QString *error)
-    {
-        const QJsonValue value = m_object.value(QLatin1String(key));
-        if (value.isUndefined())
-            return;
-        if (!value.isDouble())
-            return fail(key, QCoreApplication::translate("emloc::ui::Project", "a number"), error);
-        target = value.toDouble();
-    }
-    void read(const char *key, int &target, QString *error)
-    {
-        const QJsonValue value = m_object.value(QLatin1String(key));
-        if (value.isUndefined())
-            return;
-        if (!value.isDouble() || value.toDouble() != std::floor(value.toDouble()))
-            return fail(key, QCoreApplication::translate("emloc::ui::Project", "a whole number"), error);
-        target = value.toInt();
-    }
-    void read(const char *key, bool &target, QString *error)
-    {
-        const QJsonValue value = m_object.value(QLatin1String(key));
-        if (value.isUndefined())
-            return;
-        if (!value.isBool())
-            return fail(key, QCoreApplication::translate("emloc::ui::Project", "true or false"), error);
-        target = value.toBool();
-    }
-    void read(const char *key, QJsonObject &target, QString *error)
-    {
-        const QJsonValue value = m_object.value(QLatin1String(key));
-        if (value.isUndefined())
-            return;
-        if (!value.isObject())
-            return fail(key, QCoreApplication::translate("emloc::ui::Project", "an object"), error);
-        target = value.toObject();
-    }
-    void read(const char *key, QStringList &target, QString *error)
-    {
-        const QJsonValue value = m_object.value(QLatin1String(key));
-        if (value.isUndefined())
-            return;
-        QStringList list;
-        for (const QJsonValue &item : value.toArray()) {
-            if (!item.isString())
-                return fail(key, QCoreApplication::translate("emloc::ui::Project", "a list of texts"), error);
-            list << item.toString();
-        }
-        if (!value.isArray())
-            return fail(key, QCoreApplication::translate("emloc::ui::Project", "a list of texts"), error);
-        target = list;
-    }
-
-private:
-    void fail(const char *key, const QString &expected, QString *error)
-    {
-        if (error && error->isEmpty())
-            *error = QCoreApplication::translate("emloc::ui::Project", "The field \"%1\" must be %2.")
-                         .arg(m_prefix + QLatin1String(key), expected);
-    }
-
-    QJsonObject m_object;
-    QString m_prefix;
-};
 
 } // namespace
 
@@ -173,40 +71,15 @@ bool Project::operator==(const Project &o) const
 
 QJsonObject Project::toJson(const QString &baseDir) const
 {
-    const TrainingSettings &t = training;
-    return QJsonObject{
+    QJsonObject json{
         {"format", QLatin1String(kProjectFormat)},
         {"version", kProjectFormatVersion},
-        {"model", QJsonObject{{"path", relativePath(modelPath, baseDir)}}},
-        {"data", QJsonObject{{"training", relativePath(data.trainingPath, baseDir)},
-                             {"validation", relativePath(data.validationPath, baseDir)},
-                             {"validationFraction", data.validationFraction}}},
-        {"budget", QJsonObject{{"device", budget.device},
-                               {"mode", budget.mode == BudgetSettings::Mode::Ratio ? "ratio" : "memory"},
-                               {"budgetGiB", budget.budgetGiB},
-                               {"ratio", budget.ratio},
-                               {"calibrationSamples", budget.calibrationSamples}}},
-        {"training", QJsonObject{{"loraRank", t.loraRank},
-                                 {"loraAlpha", t.loraAlpha},
-                                 {"loraDropout", t.loraDropout},
-                                 {"targetModules", QJsonArray::fromStringList(t.targetModules)},
-                                 {"learningRate", t.learningRate},
-                                 {"batchSize", t.batchSize},
-                                 {"gradientAccumulation", t.gradientAccumulation},
-                                 {"steps", t.steps},
-                                 {"epochs", t.epochs},
-                                 {"warmupFraction", t.warmupFraction},
-                                 {"weightDecay", t.weightDecay},
-                                 {"maxLength", t.maxLength},
-                                 {"evaluationInterval", t.evaluationInterval},
-                                 {"gradientCheckpointing", t.gradientCheckpointing},
-                                 {"seed", t.seed}}},
-        {"export", QJsonObject{{"outputFolder", relativePath(exportSettings.outputFolder, baseDir)},
-                               {"peftAdapter", exportSettings.peftAdapter},
-                               {"mergedModel", exportSettings.mergedModel},
-                               {"ggufAdapter", exportSettings.ggufAdapter}}},
-        {"advanced", advanced},
+        {"run", runDocument(baseDir)},
     };
+    // Window state: the budget typed on the Budget page while the ratio decides (the run has none).
+    if (budget.mode == BudgetSettings::Mode::Ratio)
+        json.insert("studio", QJsonObject{{"budgetGiB", budget.budgetGiB}});
+    return json;
 }
 
 std::optional<Project> Project::fromJson(const QJsonObject &json, const QString &baseDir, QString *error)
@@ -233,6 +106,33 @@ std::optional<Project> Project::fromJson(const QJsonObject &json, const QString 
         return std::nullopt;
     }
 
+    if (version == 1)
+        return fromVersion1(json, baseDir, error);
+    if (!json.value("run").isObject()) {
+        if (error)
+            *error = QCoreApplication::translate(
+                "emloc::ui::Project", "The field \"run\" (the run configuration) must be an object.");
+        return std::nullopt;
+    }
+    std::optional<Project> project =
+        fromRunDocument(json.value("run").toObject(), baseDir, error, QStringLiteral("run."));
+    if (!project)
+        return std::nullopt;
+    FieldReader studio = FieldReader(json, QString()).child("studio", &problem);
+    if (project->budget.mode == BudgetSettings::Mode::Ratio)
+        studio.read("budgetGiB", project->budget.budgetGiB, &problem);
+    if (!problem.isEmpty()) {
+        if (error)
+            *error = problem;
+        return std::nullopt;
+    }
+    return project;
+}
+
+// Version 1 (EMLoC Studio before the run document was embedded): typed sections and an advanced object.
+std::optional<Project> Project::fromVersion1(const QJsonObject &json, const QString &baseDir, QString *error)
+{
+    QString problem;
     Project project;
     FieldReader root(json, QString());
     FieldReader model = root.child("model", &problem);

@@ -73,8 +73,9 @@ struct ExportSettings
     bool operator!=(const ExportSettings &other) const { return !(*this == other); }
 };
 
-// Everything a run needs, saved as one JSON document (*.emloc). Paths are stored relative to the
-// project file where they lie beside or below it, so a project folder can be moved as a whole.
+// Everything a run needs. Saved (*.emloc) as the run configuration document core reads (the same keys
+// `emloc run` reads), plus what only the window needs; paths are stored relative to the project file
+// where they lie beside or below it, so a project folder can be moved as a whole.
 struct Project
 {
     QString modelPath;
@@ -94,18 +95,37 @@ struct Project
     // the Export page's folder, or a folder per model under the application's data folder.
     QString runFolder() const;
 
-    // `baseDir` is the folder of the project file; empty keeps paths as they are.
+    // The run configuration document this project stands for: the pages' fields under core's keys over
+    // the advanced settings (a page's value wins). `baseDir`: paths relative to it; empty keeps them as
+    // they are. The output is the Export page's folder, empty when none is chosen.
+    QJsonObject runDocument(const QString &baseDir = {}) const;
+    // The dotted keys the pages set ("train.lora.rank"); every other key of a run document is advanced.
+    static const QStringList &pageKeys();
+    // The project a run document describes: the pages' keys into the fields (an absent key keeps the
+    // default), every other setting into the advanced settings. A wrong type is an error naming the key
+    // (after `fieldPrefix`, where the document sits in a file).
+    static std::optional<Project> fromRunDocument(const QJsonObject &run, const QString &baseDir,
+                                                  QString *error, const QString &fieldPrefix = {});
+
+    // The project file's document: {"format", "version", "run": runDocument(baseDir), "studio": window
+    // state}. `baseDir` is the folder of the project file; empty keeps paths as they are.
     QJsonObject toJson(const QString &baseDir = {}) const;
+    // Reads this version's files and migrates version 1's (typed sections and an advanced object).
     // Missing fields keep their defaults (older or hand-written files); wrong types are errors.
     static std::optional<Project> fromJson(const QJsonObject &json, const QString &baseDir, QString *error);
 
     // Atomic (QSaveFile). On failure returns false and sets `error` to a sentence for a person.
     bool save(const QString &path, QString *error) const;
     static std::optional<Project> load(const QString &path, QString *error);
+
+private:
+    QJsonObject pageDocument(const QString &baseDir = {}) const;
+    static std::optional<Project> fromVersion1(const QJsonObject &json, const QString &baseDir,
+                                               QString *error);
 };
 
 inline constexpr const char *kProjectFormat = "emloc-studio-project";
-inline constexpr int kProjectFormatVersion = 1;
+inline constexpr int kProjectFormatVersion = 2; // 2: the run configuration document embedded
 inline constexpr const char *kProjectSuffix = "emloc";
 
 } // namespace emloc::ui

@@ -55,16 +55,14 @@ std::string normalise(const std::string &text)
 
 std::string matchMetricName(MatchMetric metric)
 {
-    return metric == MatchMetric::Exact ? "exact" : "contains";
+    return choiceName(kMatchMetricChoices, metric);
 }
 
 MatchMetric parseMatchMetric(const std::string &name)
 {
-    if (name == "exact")
-        return MatchMetric::Exact;
-    if (name == "contains")
-        return MatchMetric::Contains;
-    throw Error("Unknown metric '" + name + "'; use exact or contains.");
+    if (const std::optional<MatchMetric> metric = choiceFromName(kMatchMetricChoices, name))
+        return *metric;
+    throw Error("Unknown metric '" + name + "'; use " + choiceNames(kMatchMetricChoices, " or ") + ".");
 }
 
 bool textMatches(const std::string &generated, const std::string &reference, MatchMetric metric)

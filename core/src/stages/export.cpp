@@ -209,30 +209,15 @@ ExportResult exportGgufMerged(const ExportOptions &options, ModelFiles model, co
 
 ExportFormat parseExportFormat(const std::string &name)
 {
-    if (name == "peft")
-        return ExportFormat::Peft;
-    if (name == "merged")
-        return ExportFormat::Merged;
-    if (name == "gguf-lora")
-        return ExportFormat::GgufLora;
-    if (name == "gguf-merged")
-        return ExportFormat::GgufMerged;
-    throw Error("Unknown export format '" + name + "'; use peft, merged, gguf-lora or gguf-merged.");
+    if (const std::optional<ExportFormat> format = choiceFromName(kExportFormatChoices, name))
+        return *format;
+    throw Error("Unknown export format '" + name + "'; use " + choiceNames(kExportFormatChoices, " or ") +
+                ".");
 }
 
 std::string exportFormatName(ExportFormat format)
 {
-    switch (format) {
-    case ExportFormat::Peft:
-        return "peft";
-    case ExportFormat::Merged:
-        return "merged";
-    case ExportFormat::GgufLora:
-        return "gguf-lora";
-    case ExportFormat::GgufMerged:
-        return "gguf-merged";
-    }
-    return "peft";
+    return choiceName(kExportFormatChoices, format);
 }
 
 nlohmann::json ExportResult::toJson() const

@@ -96,26 +96,15 @@ double clipGradNorm(const std::vector<torch::Tensor> &parameters, double maxNorm
 
 LrSchedule parseLrSchedule(const std::string &name)
 {
-    if (name == "cosine")
-        return LrSchedule::Cosine;
-    if (name == "linear")
-        return LrSchedule::Linear;
-    if (name == "constant")
-        return LrSchedule::Constant;
-    throw Error("unknown learning-rate schedule \"" + name + "\" (accepted: cosine, linear, constant)");
+    if (const std::optional<LrSchedule> schedule = choiceFromName(kLrScheduleChoices, name))
+        return *schedule;
+    throw Error("unknown learning-rate schedule \"" + name +
+                "\" (accepted: " + choiceNames(kLrScheduleChoices) + ")");
 }
 
 std::string lrScheduleName(LrSchedule schedule)
 {
-    switch (schedule) {
-    case LrSchedule::Cosine:
-        return "cosine";
-    case LrSchedule::Linear:
-        return "linear";
-    case LrSchedule::Constant:
-        return "constant";
-    }
-    return "cosine";
+    return choiceName(kLrScheduleChoices, schedule);
 }
 
 double learningRateAt(LrSchedule schedule, double peak, int64_t step, int64_t totalSteps, int64_t warmupSteps)

@@ -60,39 +60,15 @@ std::string trimmed(const std::string &s)
 
 TemplateKind ChatTemplate::parseKind(const std::string &name)
 {
-    if (name == "jinja")
-        return TemplateKind::Jinja;
-    if (name == "chatml")
-        return TemplateKind::ChatML;
-    if (name == "llama3")
-        return TemplateKind::Llama3;
-    if (name == "llama2" || name == "mistral")
-        return TemplateKind::Llama2;
-    if (name == "alpaca")
-        return TemplateKind::Alpaca;
-    if (name == "plain")
-        return TemplateKind::Plain;
-    throw Error("unknown chat template \"" + name +
-                "\": use auto, jinja, chatml, llama3, llama2, alpaca or plain");
+    if (const std::optional<TemplateKind> kind = choiceFromName(kChatTemplateChoices, name))
+        return *kind;
+    throw Error("unknown chat template \"" + name + "\": use auto, " +
+                choiceNames(kChatTemplateChoices, " or "));
 }
 
 std::string ChatTemplate::kindName(TemplateKind kind)
 {
-    switch (kind) {
-    case TemplateKind::Jinja:
-        return "jinja";
-    case TemplateKind::ChatML:
-        return "chatml";
-    case TemplateKind::Llama3:
-        return "llama3";
-    case TemplateKind::Llama2:
-        return "llama2";
-    case TemplateKind::Alpaca:
-        return "alpaca";
-    case TemplateKind::Plain:
-        return "plain";
-    }
-    return "plain";
+    return choiceName(kChatTemplateChoices, kind);
 }
 
 TemplateKind ChatTemplate::detectFamily(const std::string &source)

@@ -96,39 +96,14 @@ std::string joined(const std::vector<std::string> &items)
 
 RecordFormat parseRecordFormat(const std::string &name)
 {
-    if (name == "auto")
-        return RecordFormat::Auto;
-    if (name == "alpaca")
-        return RecordFormat::Alpaca;
-    if (name == "messages" || name == "openai" || name == "chat")
-        return RecordFormat::Messages;
-    if (name == "sharegpt")
-        return RecordFormat::ShareGpt;
-    if (name == "prompt-completion" || name == "completion")
-        return RecordFormat::PromptCompletion;
-    if (name == "text")
-        return RecordFormat::Text;
-    throw Error("unknown dataset format \"" + name +
-                "\": use auto, alpaca, messages, sharegpt, prompt-completion or text");
+    if (const std::optional<RecordFormat> format = choiceFromName(kRecordFormatChoices, name))
+        return *format;
+    throw Error("unknown dataset format \"" + name + "\": use " + choiceNames(kRecordFormatChoices, " or "));
 }
 
 std::string recordFormatName(RecordFormat format)
 {
-    switch (format) {
-    case RecordFormat::Auto:
-        return "auto";
-    case RecordFormat::Alpaca:
-        return "alpaca";
-    case RecordFormat::Messages:
-        return "messages";
-    case RecordFormat::ShareGpt:
-        return "sharegpt";
-    case RecordFormat::PromptCompletion:
-        return "prompt-completion";
-    case RecordFormat::Text:
-        return "text";
-    }
-    return "auto";
+    return choiceName(kRecordFormatChoices, format);
 }
 
 DatasetReader::DatasetReader(std::string path, DatasetReadOptions options)

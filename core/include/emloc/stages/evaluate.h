@@ -4,6 +4,7 @@
 // Adapters are merged into the weights in memory (W + s B A, exact); one model is resident at a time.
 
 #include "emloc/api/job.h"
+#include "emloc/api/run_choices.h"
 #include "emloc/model/causal_lm.h"
 #include "emloc/text/dataset_tokenize.h"
 
@@ -31,7 +32,6 @@ struct HeldOutExample
 std::vector<HeldOutExample> makeHeldOutExamples(const std::vector<TokenizedExample> &examples,
                                                 const Tokenizer &tokenizer);
 
-enum class MatchMetric { Exact, Contains };
 MatchMetric parseMatchMetric(const std::string &name); // "exact", "contains"; Error otherwise
 std::string matchMetricName(MatchMetric metric);       // its name in files and on screen
 // exact (the default): equal after stripping leading and trailing whitespace, nothing else forgiven; an

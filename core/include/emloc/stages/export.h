@@ -4,14 +4,13 @@
 // and checked before the export reports success; merging is streamed one tensor at a time.
 
 #include "emloc/api/job.h"
+#include "emloc/api/run_choices.h"
 
 #include <nlohmann/json.hpp>
 
 #include <string>
 
 namespace emloc::core {
-
-enum class ExportFormat { Peft, Merged, GgufLora, GgufMerged };
 
 // "peft", "merged", "gguf-lora", "gguf-merged"; Error listing them otherwise.
 ExportFormat parseExportFormat(const std::string &name);

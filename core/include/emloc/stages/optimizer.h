@@ -1,5 +1,6 @@
 #pragma once
 
+#include "emloc/api/run_choices.h"
 #include "emloc/api/run_defaults.h"
 
 #include <torch/torch.h>
@@ -52,7 +53,7 @@ private:
 // returns the norm before clipping. maxNorm <= 0: measure only.
 double clipGradNorm(const std::vector<torch::Tensor> &parameters, double maxNorm);
 
-enum class LrSchedule { Cosine, Linear, Constant };
+// LrSchedule and its names: emloc/api/run_choices.h.
 LrSchedule parseLrSchedule(const std::string &name); // "cosine", "linear", "constant"
 std::string lrScheduleName(LrSchedule schedule);
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "emloc/api/run_choices.h"
 #include "emloc/text/jinja.h"
 
 #include <nlohmann/json.hpp>
@@ -20,7 +21,7 @@ struct ChatMessage
 // How conversations become text: the model's own Jinja chat template, or a built-in renderer.
 // Built-ins: "chatml", "llama3", "llama2" (Llama 2 / Mistral [INST] with <<SYS>>), and for base models
 // "alpaca" (### Instruction / ### Response) and "plain" (contents concatenated, EOS after each answer).
-enum class TemplateKind { Jinja, ChatML, Llama3, Llama2, Alpaca, Plain };
+// TemplateKind and its names: emloc/api/run_choices.h.
 
 // Immutable after construction; render() is thread-safe.
 class ChatTemplate

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "emloc/api/run_choices.h"
 #include "emloc/text/chat_template.h"
 
 #include <nlohmann/json.hpp>
@@ -20,10 +21,8 @@ class DelimitedRecordReader;
 // as a JSON record's fields are.
 enum class DatasetFileType { JsonArray, JsonLines, Text, Csv, Tsv };
 
-// What each record holds. Auto is resolved from the first record's fields.
-enum class RecordFormat { Auto, Alpaca, Messages, ShareGpt, PromptCompletion, Text };
-
-// "auto", "alpaca", "messages", "sharegpt", "prompt-completion", "text"; parse throws Error listing them.
+// What each record holds (RecordFormat, emloc/api/run_choices.h). Auto is resolved from the first
+// record's fields. Parse accepts the table's names and other spellings and throws Error listing them.
 RecordFormat parseRecordFormat(const std::string &name);
 std::string recordFormatName(RecordFormat format);
 
