@@ -190,10 +190,7 @@ std::optional<Project> Project::fromVersion1(const QJsonObject &json, const QStr
             *error = problem;
         return std::nullopt;
     }
-    project.modelPath = absolutePath(project.modelPath, baseDir);
-    project.data.trainingPath = absolutePath(project.data.trainingPath, baseDir);
-    project.data.validationPath = absolutePath(project.data.validationPath, baseDir);
-    project.exportSettings.outputFolder = absolutePath(project.exportSettings.outputFolder, baseDir);
+    project.resolvePaths(baseDir);
     return project;
 }
 
@@ -260,6 +257,14 @@ std::optional<Project> Project::load(const QString &path, QString *error)
         *error = QCoreApplication::translate("emloc::ui::Project", "Cannot read the project \"%1\": %2")
                      .arg(path, problem);
     return project;
+}
+
+void Project::resolvePaths(const QString &baseDir)
+{
+    modelPath = absolutePath(modelPath, baseDir);
+    data.trainingPath = absolutePath(data.trainingPath, baseDir);
+    data.validationPath = absolutePath(data.validationPath, baseDir);
+    exportSettings.outputFolder = absolutePath(exportSettings.outputFolder, baseDir);
 }
 
 QString Project::runFolder() const

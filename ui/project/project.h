@@ -120,6 +120,8 @@ struct Project
 
 private:
     QJsonObject pageDocument(const QString &baseDir = {}) const;
+    // The paths read from a project file, made absolute against the file's folder.
+    void resolvePaths(const QString &baseDir);
     static std::optional<Project> fromVersion1(const QJsonObject &json, const QString &baseDir,
                                                QString *error);
 };

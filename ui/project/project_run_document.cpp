@@ -179,10 +179,7 @@ std::optional<Project> Project::fromRunDocument(const QJsonObject &run, const QS
     for (const QString &key : pageKeys())
         removeKey(advanced, key.split(QLatin1Char('.')));
     project.advanced = advanced;
-    project.modelPath = absolutePath(project.modelPath, baseDir);
-    project.data.trainingPath = absolutePath(project.data.trainingPath, baseDir);
-    project.data.validationPath = absolutePath(project.data.validationPath, baseDir);
-    project.exportSettings.outputFolder = absolutePath(project.exportSettings.outputFolder, baseDir);
+    project.resolvePaths(baseDir);
     return project;
 }
 
