@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The README's test command, and CI's. Without arguments it runs everything, in this order:
 #   1. setup (idempotent) and the Release build of the programs, which the package and the demo use;
-#   2. the formatting check;
+#   2. the formatting check (and, after the asan build, that core's suites need no Qt);
 #   3. the suites built with AddressSanitizer + UndefinedBehaviorSanitizer (preset asan): the unit and
 #      reference suites, the file readers among them, which call the engine in-process. On the Release
 #      build instead, once: the suites that drive the built programs (labels gui, cli: the Studio's pages
@@ -68,6 +68,9 @@ ON_RELEASE="package|slow|gui|cli"
 mapfile -t asan_suites < <(suites asan -LE "$ON_RELEASE")
 cmake --build --preset asan --target "${asan_suites[@]}"
 asan_build_seconds=$(elapsed "$t1")
+
+section "Checking that core's suites need no Qt (a GPU server without it builds them)"
+"$ROOT/scripts/check-core-without-qt.sh" "$ROOT/build-asan" || status=1
 
 section "Running the unit and reference suites under ASan + UBSan"
 t2=$(date +%s)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The one-shot GPU check (issue 11): on a machine with an NVIDIA GPU, PyTorch with CUDA, transformers,
-# peft, CMake and a C++ compiler (no Qt needed), it builds core and the `emloc` CLI against the LibTorch
-# inside that PyTorch, then runs bench/gpu/check.py: our logits against transformers', our PEFT export
+# peft, CMake and a C++ compiler (no Qt needed), it builds core, the `emloc` CLI and core's GPU suite
+# (test_cusolver: core's suites need no Qt) against the LibTorch inside that PyTorch, runs that suite,
+# then runs bench/gpu/check.py: our logits against transformers', our PEFT export
 # loaded by PEFT, peak VRAM and step time of inference, EMLoC's three stages and full-model LoRA, and
 # cuSOLVER against LibTorch per layer. Results: $OUT/results.md and results.json (OUT defaults to
 # bench/gpu/results). Meant to finish within 8 minutes on one data-centre GPU with 16 cores (an
@@ -59,18 +60,25 @@ build_cli() {
     local prefix
     prefix="$("$PY" -c 'import torch.utils; print(torch.utils.cmake_prefix_path)')"
     if ! cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DEMLOC_BUILD_GUI=OFF \
-        -DEMLOC_BUILD_TESTS=OFF -DEMLOC_PYTHON="$PY" -DCMAKE_PREFIX_PATH="$prefix" > "$OUT/configure.log" 2>&1; then
+        -DEMLOC_BUILD_TESTS=ON -DEMLOC_PYTHON="$PY" -DCMAKE_PREFIX_PATH="$prefix" > "$OUT/configure.log" 2>&1; then
         tail -30 "$OUT/configure.log"
         echo "check.sh: configuring failed (see $OUT/configure.log). Core needs the Debian/Ubuntu packages" \
              "nlohmann-json3-dev libcli11-dev libpcre2-dev libicu-dev pkg-config besides CMake and LibTorch." >&2
         exit 1
     fi
     grep -E "EMLoC:" "$OUT/configure.log" || true
-    cmake --build "$BUILD" --target emloc -j "$(nproc)" > "$OUT/build.log" 2>&1 || { tail -40 "$OUT/build.log"; exit 1; }
+    cmake --build "$BUILD" --target emloc test_cusolver -j "$(nproc)" > "$OUT/build.log" 2>&1 ||
+        { tail -40 "$OUT/build.log"; exit 1; }
     CLI="$BUILD/app/cli/emloc"
 }
 [ -n "$CLI" ] || build_cli
 "$CLI" devices
+
+if [ -x "$BUILD/tests/test_cusolver" ]; then
+    echo "== core's GPU suite ($(elapsed))"
+    # A failure is reported and the checks go on: their numbers are worth having either way.
+    "$BUILD/tests/test_cusolver" | tee "$OUT/test_cusolver.log" || echo "check.sh: test_cusolver FAILED (see above)"
+fi
 
 echo "== checks ($(elapsed))"
 "$PY" "$ROOT/bench/gpu/check.py" --cli "$CLI" --device "$DEVICE" --out "$OUT" "${EXTRA[@]}"

@@ -4,11 +4,15 @@
 #include "emloc/util/engine_job.h"
 #include "emloc/util/memory.h"
 
-#include <QtTest>
+#include "unit_test.h"
 
 #include <atomic>
 #include <chrono>
+#include <mutex>
+#include <stdexcept>
+#include <string>
 #include <thread>
+#include <vector>
 
 using namespace emloc::core;
 
@@ -41,102 +45,87 @@ void steppingJob(Feedback &feedback, int steps, std::atomic<int> &stepsRun)
 }
 } // namespace
 
-class TestJob : public QObject
+TEST_CASE(succeeds)
 {
-    Q_OBJECT
-private Q_SLOTS:
-    void succeeds()
-    {
-        RecordingFeedback feedback;
-        std::atomic<int> steps{0};
-        JobResult result = runJob([&](Feedback &f) { steppingJob(f, 3, steps); }, feedback);
-        QVERIFY(result.ok());
-        QCOMPARE(steps.load(), 3);
-        QCOMPARE(feedback.lastDone.load(), int64_t(3));
-    }
+    RecordingFeedback feedback;
+    std::atomic<int> steps{0};
+    JobResult result = runJob([&](Feedback &f) { steppingJob(f, 3, steps); }, feedback);
+    VERIFY(result.ok());
+    COMPARE(steps.load(), 3);
+    COMPARE(feedback.lastDone.load(), int64_t(3));
+}
 
-    void cancelStopsARunningJobWithinOneStep()
-    {
-        RecordingFeedback feedback;
-        std::atomic<int> steps{0};
-        JobResult result;
-        std::thread worker(
-            [&] { result = runJob([&](Feedback &f) { steppingJob(f, 100000, steps); }, feedback); });
-        while (steps.load() < 5)
-            std::this_thread::sleep_for(std::chrono::milliseconds(1));
-        feedback.cancel();
-        int atCancel = steps.load();
-        worker.join();
-        QCOMPARE(result.status, JobResult::Status::Cancelled);
-        QVERIFY2(steps.load() <= atCancel + 1, "the job ran more than one step after cancel()");
-    }
+TEST_CASE(cancelStopsARunningJobWithinOneStep)
+{
+    RecordingFeedback feedback;
+    std::atomic<int> steps{0};
+    JobResult result;
+    std::thread worker(
+        [&] { result = runJob([&](Feedback &f) { steppingJob(f, 100000, steps); }, feedback); });
+    while (steps.load() < 5)
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    feedback.cancel();
+    int atCancel = steps.load();
+    worker.join();
+    COMPARE(result.status, JobResult::Status::Cancelled);
+    VERIFY2(steps.load() <= atCancel + 1, "the job ran more than one step after cancel()");
+}
 
-    void pauseHoldsTheJobAndResumeContinues()
-    {
-        RecordingFeedback feedback;
-        std::atomic<int> steps{0};
-        JobResult result;
-        feedback.pause();
-        std::thread worker(
-            [&] { result = runJob([&](Feedback &f) { steppingJob(f, 10, steps); }, feedback); });
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-        QCOMPARE(steps.load(), 0);
-        feedback.resume();
-        worker.join();
-        QVERIFY(result.ok());
-        QCOMPARE(steps.load(), 10);
-    }
+TEST_CASE(pauseHoldsTheJobAndResumeContinues)
+{
+    RecordingFeedback feedback;
+    std::atomic<int> steps{0};
+    JobResult result;
+    feedback.pause();
+    std::thread worker([&] { result = runJob([&](Feedback &f) { steppingJob(f, 10, steps); }, feedback); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    COMPARE(steps.load(), 0);
+    feedback.resume();
+    worker.join();
+    VERIFY(result.ok());
+    COMPARE(steps.load(), 10);
+}
 
-    void cancelWakesAPausedJob()
-    {
-        RecordingFeedback feedback;
-        std::atomic<int> steps{0};
-        JobResult result;
-        feedback.pause();
-        std::thread worker(
-            [&] { result = runJob([&](Feedback &f) { steppingJob(f, 10, steps); }, feedback); });
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-        feedback.requestCancelFromSignal();
-        worker.join();
-        QCOMPARE(result.status, JobResult::Status::Cancelled);
-        QCOMPARE(steps.load(), 0);
-    }
+TEST_CASE(cancelWakesAPausedJob)
+{
+    RecordingFeedback feedback;
+    std::atomic<int> steps{0};
+    JobResult result;
+    feedback.pause();
+    std::thread worker([&] { result = runJob([&](Feedback &f) { steppingJob(f, 10, steps); }, feedback); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    feedback.requestCancelFromSignal();
+    worker.join();
+    COMPARE(result.status, JobResult::Status::Cancelled);
+    COMPARE(steps.load(), 0);
+}
 
-    void exceptionsBecomeFailedResultsWithTheirMessage()
-    {
-        RecordingFeedback feedback;
-        JobResult result =
-            runJob([](Feedback &) { throw Error("model.safetensors: tensor 'x' is truncated"); }, feedback);
-        QCOMPARE(result.status, JobResult::Status::Failed);
-        QCOMPARE(QString::fromStdString(result.message),
-                 QString("model.safetensors: tensor 'x' is truncated"));
-        QCOMPARE(feedback.errors.size(), size_t(1));
+TEST_CASE(exceptionsBecomeFailedResultsWithTheirMessage)
+{
+    RecordingFeedback feedback;
+    JobResult result =
+        runJob([](Feedback &) { throw Error("model.safetensors: tensor 'x' is truncated"); }, feedback);
+    COMPARE(result.status, JobResult::Status::Failed);
+    COMPARE(result.message, std::string("model.safetensors: tensor 'x' is truncated"));
+    COMPARE(feedback.errors.size(), size_t(1));
 
-        // An engine job's LibTorch error loses its C++ backtrace on the way to the user.
-        result = runJob(engineJob([](Feedback &) {
-                            torch::ones({2, 3}).matmul(torch::ones({2, 3}));
-                        }),
-                        feedback);
-        QCOMPARE(result.status, JobResult::Status::Failed);
-        QVERIFY2(QString::fromStdString(result.message).startsWith("Internal tensor error: "),
-                 qPrintable(QString::fromStdString(result.message)));
-        QVERIFY(!QString::fromStdString(result.message).contains('\n'));
+    // An engine job's LibTorch error loses its C++ backtrace on the way to the user.
+    result = runJob(engineJob([](Feedback &) { torch::ones({2, 3}).matmul(torch::ones({2, 3})); }), feedback);
+    COMPARE(result.status, JobResult::Status::Failed);
+    VERIFY2(emloc::test::startsWith(result.message, "Internal tensor error: "), result.message);
+    VERIFY(!emloc::test::contains(result.message, "\n"));
 
-        // Unwrapped (runJob knows no LibTorch), any library's message still reaches the user as its
-        // first line only.
-        result = runJob([](Feedback &) { throw std::runtime_error("shape mismatch\nframe #0: backtrace"); },
-                        feedback);
-        QCOMPARE(QString::fromStdString(result.message), QString("shape mismatch"));
-    }
+    // Unwrapped (runJob knows no LibTorch), any library's message still reaches the user as its
+    // first line only.
+    result =
+        runJob([](Feedback &) { throw std::runtime_error("shape mismatch\nframe #0: backtrace"); }, feedback);
+    COMPARE(result.message, std::string("shape mismatch"));
+}
 
-    void memoryReadingsArePlausible()
-    {
-        auto rss = processRss();
-        QVERIFY(rss.currentBytes > 1 << 20);
-        QVERIFY(rss.peakBytes >= rss.currentBytes);
-        QCOMPARE(QString::fromStdString(formatBytes(1536 * 1024)), QString("1.5 MiB"));
-    }
-};
-
-QTEST_GUILESS_MAIN(TestJob)
-#include "test_job.moc"
+TEST_CASE(memoryReadingsArePlausible)
+{
+    auto rss = processRss();
+    VERIFY(rss.currentBytes > 1 << 20);
+    VERIFY(rss.peakBytes >= rss.currentBytes);
+    COMPARE(formatBytes(1536 * 1024), std::string("1.5 MiB"));
+}

@@ -2,7 +2,7 @@
 # The reader/writer suites link the io area alone: they build and run whatever state the other areas are in.
 foreach(_gguf_test test_gguf_file test_gguf_reference)
     emloc_add_test(${_gguf_test} SOURCES ${CMAKE_CURRENT_LIST_DIR}/${_gguf_test}.cpp LABELS unit LIBS emloc_io)
-    target_precompile_headers(${_gguf_test} REUSE_FROM emloc_pch)
+    emloc_reuse_pch(${_gguf_test})
 endforeach()
 set_tests_properties(test_gguf_file PROPERTIES TIMEOUT 120)
 set_tests_properties(test_gguf_reference PROPERTIES LABELS reference TIMEOUT 600)

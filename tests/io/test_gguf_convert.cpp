@@ -5,14 +5,17 @@
 #include "emloc/api/job.h"
 #include "emloc/io/gguf_file.h"
 #include "gguf_model.h"
-#include "test_support.h"
 
-#include <QDir>
-#include <QFileInfo>
-#include <QTemporaryDir>
-#include <QtTest>
+#include "child_process.h"
+#include "unit_test.h"
 
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
 #include <fstream>
+#include <string>
+#include <vector>
 
 using namespace emloc::core;
 using emloc::test::runCli;
@@ -20,131 +23,164 @@ using emloc::test::runPythonScript;
 
 namespace {
 
-nlohmann::json readJson(const QString &path)
+// The suite's folder: the converted model and the exports, shared by the test cases in order.
+emloc::test::TempDir &suiteDir()
 {
-    std::ifstream in(path.toStdString());
+    static emloc::test::TempDir dir;
+    return dir;
+}
+
+std::string hfFolder()
+{
+    return suiteDir().filePath("smollm2-hf");
+}
+
+nlohmann::json readJson(const std::string &path)
+{
+    std::ifstream in(path);
     return nlohmann::json::parse(in);
 }
 
-QByteArray tail(const emloc::test::ProcessResult &result)
+// The last 3000 characters of a program's output and errors together.
+std::string tail(const emloc::test::ProcessResult &result)
 {
-    return (result.out + result.err).right(3000);
+    const std::string both = result.out + result.err;
+    return both.size() > 3000 ? both.substr(both.size() - 3000) : both;
+}
+
+std::string trimmed(const std::string &text)
+{
+    const size_t begin = text.find_first_not_of(" \t\r\n\v\f");
+    if (begin == std::string::npos)
+        return {};
+    return text.substr(begin, text.find_last_not_of(" \t\r\n\v\f") + 1 - begin);
+}
+
+// The names in `folder` that start with `prefix`, sorted, hidden ones left out (as Qt listed them):
+// its folders only, or its folders and plain files.
+std::vector<std::string> entryNames(const std::string &folder, bool foldersOnly,
+                                    const std::string &prefix = {})
+{
+    std::vector<std::string> names;
+    for (const auto &entry : std::filesystem::directory_iterator(folder)) {
+        const std::string name = entry.path().filename().string();
+        if (emloc::test::startsWith(name, ".") || !emloc::test::startsWith(name, prefix))
+            continue;
+        if (entry.is_directory() || (!foldersOnly && entry.is_regular_file()))
+            names.push_back(name);
+    }
+    std::sort(names.begin(), names.end());
+    return names;
+}
+
+std::string joined(const std::vector<std::string> &parts, const std::string &separator)
+{
+    std::string out;
+    for (size_t i = 0; i < parts.size(); ++i)
+        out += (i ? separator : "") + parts[i];
+    return out;
 }
 
 } // namespace
 
-class TestGgufConvert : public QObject
+TEST_CASE(convertWithCli)
 {
-    Q_OBJECT
+    const auto started = std::chrono::steady_clock::now();
+    auto result = runCli({"--json", "convert", emloc::test::demoGgufPath(), hfFolder()}, 600000);
+    VERIFY2(result.exitCode == 0, tail(result));
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    char line[64];
+    std::snprintf(line, sizeof line, "emloc convert: %.1f s", seconds);
+    emloc::test::info(line);
+    const nlohmann::json summary = nlohmann::json::parse(result.out);
+    COMPARE(summary["dtype"].get<std::string>(), std::string("float32"));
+    for (const char *file : {"config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json",
+                             "generation_config.json"})
+        VERIFY2(emloc::test::fileExists(hfFolder() + "/" + file), file);
+    const nlohmann::json config = readJson(hfFolder() + "/config.json");
+    COMPARE(config["model_type"].get<std::string>(), std::string("llama"));
+    COMPARE(config["num_key_value_heads"].get<int>(), 3);
+    COMPARE(config["tie_word_embeddings"].get<bool>(), true);
+    // No temporary folder left beside the result.
+    COMPARE(entryNames(suiteDir().path(), /*foldersOnly=*/true), std::vector<std::string>{"smollm2-hf"});
+}
 
-private:
-    QTemporaryDir m_dir;
-    QString hfFolder() const { return m_dir.filePath("smollm2-hf"); }
+TEST_CASE(convertedFolderMatchesTransformersGguf)
+{
+    auto result =
+        runPythonScript("gguf_check.py", {"convert_logits", hfFolder(), emloc::test::demoGgufPath()}, 600000);
+    emloc::test::info(trimmed(result.out));
+    VERIFY2(result.exitCode == 0, tail(result));
+}
 
-private Q_SLOTS:
-    void convertWithCli()
+TEST_CASE(refusesToOverwrite)
+{
+    auto result = runCli({"convert", emloc::test::demoGgufPath(), hfFolder()});
+    COMPARE(result.exitCode, 1);
+    VERIFY2(emloc::test::contains(result.err, "not empty"), result.err);
+    result = runCli({"convert", emloc::test::demoGgufPath(), suiteDir().filePath("x"), "--dtype", "float8"});
+    COMPARE(result.exitCode, 2);
+    result = runCli({"convert", suiteDir().filePath("missing.gguf"), suiteDir().filePath("y")});
+    COMPARE(result.exitCode, 1);
+    VERIFY(!emloc::test::fileExists(suiteDir().filePath("y")));
+}
+
+TEST_CASE(cancelledConversionLeavesNothing)
+{
+    class CancelAfter : public Feedback
     {
-        QElapsedTimer timer;
-        timer.start();
-        auto result = runCli({"--json", "convert", emloc::test::demoGgufPath(), hfFolder()}, 600000);
-        QVERIFY2(result.exitCode == 0, tail(result).constData());
-        qInfo("emloc convert: %.1f s", timer.elapsed() / 1000.0);
-        const nlohmann::json summary = nlohmann::json::parse(result.out.toStdString());
-        QCOMPARE(summary["dtype"].get<std::string>(), std::string("float32"));
-        for (const char *file : {"config.json", "model.safetensors", "tokenizer.json",
-                                 "tokenizer_config.json", "generation_config.json"})
-            QVERIFY2(QFileInfo::exists(QDir(hfFolder()).filePath(file)), file);
-        const nlohmann::json config = readJson(QDir(hfFolder()).filePath("config.json"));
-        QCOMPARE(config["model_type"].get<std::string>(), std::string("llama"));
-        QCOMPARE(config["num_key_value_heads"].get<int>(), 3);
-        QCOMPARE(config["tie_word_embeddings"].get<bool>(), true);
-        // No temporary folder left beside the result.
-        QCOMPARE(QDir(m_dir.path()).entryList(QDir::Dirs | QDir::NoDotAndDotDot), QStringList{"smollm2-hf"});
-    }
-
-    void convertedFolderMatchesTransformersGguf()
-    {
-        auto result = runPythonScript("gguf_check.py",
-                                      {"convert_logits", hfFolder(), emloc::test::demoGgufPath()}, 600000);
-        qInfo("%s", result.out.trimmed().constData());
-        QVERIFY2(result.exitCode == 0, tail(result).constData());
-    }
-
-    void refusesToOverwrite()
-    {
-        auto result = runCli({"convert", emloc::test::demoGgufPath(), hfFolder()});
-        QCOMPARE(result.exitCode, 1);
-        QVERIFY2(result.err.contains("not empty"), result.err.constData());
-        result = runCli({"convert", emloc::test::demoGgufPath(), m_dir.filePath("x"), "--dtype", "float8"});
-        QCOMPARE(result.exitCode, 2);
-        result = runCli({"convert", m_dir.filePath("missing.gguf"), m_dir.filePath("y")});
-        QCOMPARE(result.exitCode, 1);
-        QVERIFY(!QFileInfo::exists(m_dir.filePath("y")));
-    }
-
-    void cancelledConversionLeavesNothing()
-    {
-        class CancelAfter : public Feedback
+    public:
+        void progress(const std::string &, int64_t done, int64_t) override
         {
-        public:
-            void progress(const std::string &, int64_t done, int64_t) override
-            {
-                if (done == 20)
-                    cancel();
-            }
-        } feedback;
-        ModelFiles model = openGgufModel(emloc::test::demoGgufPath().toStdString());
-        const QString out = m_dir.filePath("cancelled");
-        QVERIFY_THROWS_EXCEPTION(CancelledError,
-                                 convertToHuggingFace(model, out.toStdString(), "float16", &feedback));
-        QVERIFY(!QFileInfo::exists(out));
-        const QStringList left =
-            QDir(m_dir.path()).entryList({"cancelled*"}, QDir::AllEntries | QDir::NoDotAndDotDot);
-        QVERIFY2(left.isEmpty(), left.join(", ").toUtf8().constData());
-    }
+            if (done == 20)
+                cancel();
+        }
+    } feedback;
+    ModelFiles model = openGgufModel(emloc::test::demoGgufPath());
+    const std::string out = suiteDir().filePath("cancelled");
+    VERIFY_THROWS(CancelledError, convertToHuggingFace(model, out, "float16", &feedback));
+    VERIFY(!emloc::test::fileExists(out));
+    const std::vector<std::string> left = entryNames(suiteDir().path(), /*foldersOnly=*/false, "cancelled");
+    VERIFY2(left.empty(), joined(left, ", "));
+}
 
-    void exportFromHuggingFaceFolder()
-    {
-        // The folder path exercises the tokenizer.json -> tokenizer.ggml.* direction.
-        const QString out = m_dir.filePath("from-hf-f32.gguf");
-        auto result = runCli({"export-gguf", hfFolder(), out, "--dtype", "F32"}, 600000);
-        QVERIFY2(result.exitCode == 0, tail(result).constData());
+TEST_CASE(exportFromHuggingFaceFolder)
+{
+    // The folder path exercises the tokenizer.json -> tokenizer.ggml.* direction.
+    const std::string out = suiteDir().filePath("from-hf-f32.gguf");
+    auto result = runCli({"export-gguf", hfFolder(), out, "--dtype", "F32"}, 600000);
+    VERIFY2(result.exitCode == 0, tail(result));
 
-        GgufFile ours(out.toStdString());
-        GgufFile original(emloc::test::demoGgufPath().toStdString());
-        for (const char *key :
-             {"tokenizer.ggml.tokens", "tokenizer.ggml.token_type", "tokenizer.ggml.merges",
-              "tokenizer.ggml.bos_token_id", "tokenizer.ggml.eos_token_id", "tokenizer.ggml.padding_token_id",
-              "tokenizer.ggml.unknown_token_id", "tokenizer.ggml.add_bos_token", "tokenizer.chat_template",
-              "tokenizer.ggml.model", "llama.block_count", "llama.context_length", "llama.embedding_length",
-              "llama.feed_forward_length", "llama.attention.head_count", "llama.attention.head_count_kv",
-              "llama.rope.dimension_count"})
-            QVERIFY2(ours.value(key).value == original.value(key).value, key);
-        // transformers' tokenizer.json of a "smollm" file is GPT-2's ByteLevel, llama.cpp's "gpt-2".
-        QCOMPARE(ours.string("tokenizer.ggml.pre"), std::string("gpt-2"));
-        QCOMPARE(ours.number("llama.rope.freq_base"), original.number("llama.rope.freq_base"));
-        QCOMPARE(ours.tensors().size(), original.tensors().size());
-        for (const char *name : {"blk.4.attn_q.weight", "blk.4.attn_k.weight", "token_embd.weight"})
-            QVERIFY2(torch::equal(ours.tensor(name), original.tensor(name)), name);
+    GgufFile ours(out);
+    GgufFile original(emloc::test::demoGgufPath());
+    for (const char *key :
+         {"tokenizer.ggml.tokens", "tokenizer.ggml.token_type", "tokenizer.ggml.merges",
+          "tokenizer.ggml.bos_token_id", "tokenizer.ggml.eos_token_id", "tokenizer.ggml.padding_token_id",
+          "tokenizer.ggml.unknown_token_id", "tokenizer.ggml.add_bos_token", "tokenizer.chat_template",
+          "tokenizer.ggml.model", "llama.block_count", "llama.context_length", "llama.embedding_length",
+          "llama.feed_forward_length", "llama.attention.head_count", "llama.attention.head_count_kv",
+          "llama.rope.dimension_count"})
+        VERIFY2(ours.value(key).value == original.value(key).value, key);
+    // transformers' tokenizer.json of a "smollm" file is GPT-2's ByteLevel, llama.cpp's "gpt-2".
+    COMPARE(ours.string("tokenizer.ggml.pre"), std::string("gpt-2"));
+    COMPARE(ours.number("llama.rope.freq_base"), original.number("llama.rope.freq_base"));
+    COMPARE(ours.tensors().size(), original.tensors().size());
+    for (const char *name : {"blk.4.attn_q.weight", "blk.4.attn_k.weight", "token_embd.weight"})
+        VERIFY2(torch::equal(ours.tensor(name), original.tensor(name)), name);
 
-        result = runCli({"export-gguf", hfFolder(), m_dir.filePath("f16.gguf")}, 600000);
-        QVERIFY2(result.exitCode == 0, tail(result).constData());
-        QCOMPARE(GgufFile(m_dir.filePath("f16.gguf").toStdString()).tensorInfo("blk.0.ffn_up.weight").type,
-                 GgmlType::F16);
-    }
+    result = runCli({"export-gguf", hfFolder(), suiteDir().filePath("f16.gguf")}, 600000);
+    VERIFY2(result.exitCode == 0, tail(result));
+    COMPARE(GgufFile(suiteDir().filePath("f16.gguf")).tensorInfo("blk.0.ffn_up.weight").type, GgmlType::F16);
+}
 
-    void llamaCppRunsOurGguf()
-    {
-        const QString out = m_dir.filePath("from-hf-f32.gguf");
-        QVERIFY(QFileInfo::exists(out));
-        auto result = runPythonScript("gguf_check.py", {"llamacpp_logits", out, hfFolder()}, 600000);
-        qInfo("%s", result.out.trimmed().constData());
-        if (result.exitCode == 3)
-            QFAIL("llama-cpp-python is missing from the venv: run scripts/setup.sh (it installs "
-                  "llama-cpp-python==0.3.36)");
-        QVERIFY2(result.exitCode == 0, tail(result).constData());
-    }
-};
-
-QTEST_GUILESS_MAIN(TestGgufConvert)
-#include "test_gguf_convert.moc"
+TEST_CASE(llamaCppRunsOurGguf)
+{
+    const std::string out = suiteDir().filePath("from-hf-f32.gguf");
+    VERIFY(emloc::test::fileExists(out));
+    auto result = runPythonScript("gguf_check.py", {"llamacpp_logits", out, hfFolder()}, 600000);
+    emloc::test::info(trimmed(result.out));
+    if (result.exitCode == 3)
+        FAIL("llama-cpp-python is missing from the venv: run scripts/setup.sh (it installs "
+             "llama-cpp-python==0.3.36)");
+    VERIFY2(result.exitCode == 0, tail(result));
+}

@@ -4,183 +4,180 @@
 #include "emloc/io/atomic_file.h"
 #include "emloc/io/model_files.h"
 
-#include "test_support.h"
+#include "child_process.h"
+#include "unit_test.h"
 
-#include <QDir>
-#include <QFile>
-#include <QTemporaryDir>
-#include <QtTest>
+#include <filesystem>
+#include <string>
+#include <vector>
 
 using namespace emloc::core;
+using emloc::test::contains;
 using nlohmann::json;
 
 namespace {
-template <typename Body> QString errorOf(Body body)
+// The fixtures the suite setup writes, shared by the test cases.
+struct Fixtures
+{
+    emloc::test::TempDir dir;
+    json expected;
+};
+
+Fixtures &fixtures()
+{
+    static Fixtures state;
+    return state;
+}
+
+template <typename Body> std::string errorOf(Body body)
 {
     try {
         body();
     } catch (const Error &e) {
-        return QString::fromStdString(e.what());
+        return e.what();
     }
-    return QString();
+    return std::string();
 }
 
-void copyFolder(const QString &from, const QString &to)
+void copyFolder(const std::string &from, const std::string &to)
 {
-    QDir().mkpath(to);
-    for (const QString &name : QDir(from).entryList(QDir::Files))
-        QFile::copy(QDir(from).filePath(name), QDir(to).filePath(name));
+    std::filesystem::create_directories(to);
+    // Its plain files, hidden ones left out (as Qt listed them).
+    for (const auto &entry : std::filesystem::directory_iterator(from))
+        if (entry.is_regular_file() && !emloc::test::startsWith(entry.path().filename().string(), "."))
+            std::filesystem::copy_file(entry.path(), std::filesystem::path(to) / entry.path().filename());
 }
 } // namespace
 
-class TestModelFiles : public QObject
+SUITE_SETUP()
 {
-    Q_OBJECT
-private Q_SLOTS:
-    void initTestCase()
-    {
-        QVERIFY(m_dir.isValid());
-        const auto result = emloc::test::runPythonScript("io_make_fixtures.py", {"model", m_dir.path()});
-        QVERIFY2(result.exitCode == 0, result.err.constData());
-        m_expected = json::parse(readTextFile(m_dir.filePath("expected.json").toStdString()));
-    }
+    VERIFY(emloc::test::fileExists(fixtures().dir.path()));
+    const auto result = emloc::test::runPythonScript("io_make_fixtures.py", {"model", fixtures().dir.path()});
+    VERIFY2(result.exitCode == 0, result.err);
+    fixtures().expected = json::parse(readTextFile(fixtures().dir.filePath("expected.json")));
+}
 
-    void opensTransformersFolders_data()
-    {
-        QTest::addColumn<QString>("folder");
-        QTest::newRow("single") << "single";
-        QTest::newRow("sharded") << "sharded";
-    }
-
-    void opensTransformersFolders()
-    {
-        QFETCH(QString, folder);
-        const ModelFiles files = openModel(m_dir.filePath(folder).toStdString());
-        QCOMPARE(files.format, std::string("hf"));
-        QCOMPARE(files.config.modelType, std::string("llama"));
-        QCOMPARE(files.config.hiddenSize, int64_t(32));
-        QCOMPARE(files.config.numLayers, int64_t(2));
-        QVERIFY(!files.config.tieWordEmbeddings);
-        QVERIFY(files.generationConfig.is_object() && files.generationConfig.value("eos_token_id", -1) == 2);
-        QVERIFY(files.tokenizerJson.is_object() && files.tokenizerJson.empty());
-        QVERIFY(files.tokenizerConfig.is_object() && files.tokenizerConfig.empty());
+TEST_CASE(opensTransformersFolders)
+{
+    const json &expectedWeights = fixtures().expected;
+    for (const std::string folder : {"single", "sharded"}) {
+        emloc::test::Row row(folder);
+        const ModelFiles files = openModel(fixtures().dir.filePath(folder));
+        COMPARE(files.format, std::string("hf"));
+        COMPARE(files.config.modelType, std::string("llama"));
+        COMPARE(files.config.hiddenSize, int64_t(32));
+        COMPARE(files.config.numLayers, int64_t(2));
+        VERIFY(!files.config.tieWordEmbeddings);
+        VERIFY(files.generationConfig.is_object() && files.generationConfig.value("eos_token_id", -1) == 2);
+        VERIFY(files.tokenizerJson.is_object() && files.tokenizerJson.empty());
+        VERIFY(files.tokenizerConfig.is_object() && files.tokenizerConfig.empty());
 
         const std::vector<std::string> names = files.weights->names();
-        QCOMPARE(names.size(), m_expected.size());
+        COMPARE(names.size(), expectedWeights.size());
         double maxError = 0.0;
-        for (const auto &[name, want] : m_expected.items()) {
-            QVERIFY2(files.weights->contains(name), name.c_str());
-            QVERIFY(files.weights->shape(name) == want["shape"].get<std::vector<int64_t>>());
+        for (const auto &[name, want] : expectedWeights.items()) {
+            VERIFY2(files.weights->contains(name), name.c_str());
+            VERIFY(files.weights->shape(name) == want["shape"].get<std::vector<int64_t>>());
             const torch::Tensor got = files.weights->tensor(name).to(torch::kFloat64).flatten();
             const torch::Tensor expected =
                 torch::tensor(want["values"].get<std::vector<double>>(), torch::kFloat64);
             maxError = std::max(maxError, (got - expected).abs().max().item<double>());
         }
-        QVERIFY2(maxError == 0.0, qPrintable("max |error| " + QString::number(maxError, 'g', 17)));
-        const QString message = errorOf([&] { files.weights->tensor("model.layers.9.mlp.up_proj.weight"); });
-        QVERIFY2(message.contains("model.layers.9.mlp.up_proj.weight"), qPrintable(message));
+        VERIFY2(maxError == 0.0, emloc::test::str("max |error| ", maxError));
+        const std::string message =
+            errorOf([&] { files.weights->tensor("model.layers.9.mlp.up_proj.weight"); });
+        VERIFY2(contains(message, "model.layers.9.mlp.up_proj.weight"), message);
     }
+}
 
-    void readsTokenizerFilesAndRejectsMalformedOnes()
-    {
-        QTemporaryDir dir;
-        const QString folder = dir.filePath("model");
-        copyFolder(m_dir.filePath("single"), folder);
-        writeFileAtomically((folder + "/tokenizer.json").toStdString(),
-                            R"({"version":"1.0","model":{"type":"BPE"}})");
-        writeFileAtomically((folder + "/tokenizer_config.json").toStdString(),
-                            R"({"chat_template":"{{ x }}"})");
-        ModelFiles files = openModel(folder.toStdString());
-        QCOMPARE(files.tokenizerJson["model"]["type"].get<std::string>(), std::string("BPE"));
-        QCOMPARE(files.tokenizerConfig["chat_template"].get<std::string>(), std::string("{{ x }}"));
+TEST_CASE(readsTokenizerFilesAndRejectsMalformedOnes)
+{
+    emloc::test::TempDir dir;
+    const std::string folder = dir.filePath("model");
+    copyFolder(fixtures().dir.filePath("single"), folder);
+    writeFileAtomically(folder + "/tokenizer.json", R"({"version":"1.0","model":{"type":"BPE"}})");
+    writeFileAtomically(folder + "/tokenizer_config.json", R"({"chat_template":"{{ x }}"})");
+    ModelFiles files = openModel(folder);
+    COMPARE(files.tokenizerJson["model"]["type"].get<std::string>(), std::string("BPE"));
+    COMPARE(files.tokenizerConfig["chat_template"].get<std::string>(), std::string("{{ x }}"));
 
-        writeFileAtomically((folder + "/tokenizer_config.json").toStdString(), R"({"chat_template": )");
-        const QString message = errorOf([&] { openModel(folder.toStdString()); });
-        QVERIFY2(message.contains(folder + "/tokenizer_config.json"), qPrintable(message));
-    }
+    writeFileAtomically(folder + "/tokenizer_config.json", R"({"chat_template": )");
+    const std::string message = errorOf([&] { openModel(folder); });
+    VERIFY2(contains(message, folder + "/tokenizer_config.json"), message);
+}
 
-    void wrongPathsSayWhatIsExpected()
-    {
-        QTemporaryDir dir;
-        QString message = errorOf([&] { openModel(dir.filePath("nowhere").toStdString()); });
-        QVERIFY2(message.contains("nowhere") && message.contains("does not exist") &&
-                     message.contains(".gguf"),
-                 qPrintable(message));
+TEST_CASE(wrongPathsSayWhatIsExpected)
+{
+    emloc::test::TempDir dir;
+    std::string message = errorOf([&] { openModel(dir.filePath("nowhere")); });
+    VERIFY2(contains(message, "nowhere") && contains(message, "does not exist") && contains(message, ".gguf"),
+            message);
 
-        const std::string text = dir.filePath("notes.txt").toStdString();
-        writeFileAtomically(text, "hello");
-        message = errorOf([&] { openModel(text); });
-        QVERIFY2(message.contains("notes.txt") && message.contains("neither"), qPrintable(message));
+    const std::string text = dir.filePath("notes.txt");
+    writeFileAtomically(text, "hello");
+    message = errorOf([&] { openModel(text); });
+    VERIFY2(contains(message, "notes.txt") && contains(message, "neither"), message);
 
-        const QString empty = dir.filePath("empty");
-        QDir().mkdir(empty);
-        message = errorOf([&] { openModel(empty.toStdString()); });
-        QVERIFY2(message.contains(empty) && message.contains("config.json"), qPrintable(message));
+    const std::string empty = dir.filePath("empty");
+    std::filesystem::create_directory(empty);
+    message = errorOf([&] { openModel(empty); });
+    VERIFY2(contains(message, empty) && contains(message, "config.json"), message);
 
-        const QString withGguf = dir.filePath("with-gguf");
-        QDir().mkdir(withGguf);
-        writeFileAtomically((withGguf + "/model.Q4_0.gguf").toStdString(), "GGUF");
-        message = errorOf([&] { openModel(withGguf.toStdString()); });
-        QVERIFY2(message.contains("model.Q4_0.gguf"), qPrintable(message));
+    const std::string withGguf = dir.filePath("with-gguf");
+    std::filesystem::create_directory(withGguf);
+    writeFileAtomically(withGguf + "/model.Q4_0.gguf", "GGUF");
+    message = errorOf([&] { openModel(withGguf); });
+    VERIFY2(contains(message, "model.Q4_0.gguf"), message);
 
-        const QString noWeights = dir.filePath("no-weights");
-        QDir().mkdir(noWeights);
-        QFile::copy(m_dir.filePath("single/config.json"), noWeights + "/config.json");
-        message = errorOf([&] { openModel(noWeights.toStdString()); });
-        QVERIFY2(message.contains(noWeights) && message.contains("model.safetensors"), qPrintable(message));
-    }
+    const std::string noWeights = dir.filePath("no-weights");
+    std::filesystem::create_directory(noWeights);
+    std::filesystem::copy_file(fixtures().dir.filePath("single/config.json"), noWeights + "/config.json");
+    message = errorOf([&] { openModel(noWeights); });
+    VERIFY2(contains(message, noWeights) && contains(message, "model.safetensors"), message);
+}
 
-    void weightsThatDoNotMatchTheConfig()
-    {
-        QTemporaryDir dir;
-        const QString folder = dir.filePath("model");
-        copyFolder(m_dir.filePath("single"), folder);
-        const std::string configPath = (folder + "/config.json").toStdString();
-        json config = json::parse(readTextFile(configPath));
+TEST_CASE(weightsThatDoNotMatchTheConfig)
+{
+    emloc::test::TempDir dir;
+    const std::string folder = dir.filePath("model");
+    copyFolder(fixtures().dir.filePath("single"), folder);
+    const std::string configPath = folder + "/config.json";
+    json config = json::parse(readTextFile(configPath));
 
-        config["vocab_size"] = 128;
-        writeFileAtomically(configPath, config.dump());
-        QString message = errorOf([&] { openModel(folder.toStdString()); });
-        QVERIFY2(message.contains("model.embed_tokens.weight") && message.contains("128"),
-                 qPrintable(message));
+    config["vocab_size"] = 128;
+    writeFileAtomically(configPath, config.dump());
+    std::string message = errorOf([&] { openModel(folder); });
+    VERIFY2(contains(message, "model.embed_tokens.weight") && contains(message, "128"), message);
 
-        config["vocab_size"] = 64;
-        config["num_hidden_layers"] = 3;
-        writeFileAtomically(configPath, config.dump());
-        message = errorOf([&] { openModel(folder.toStdString()); });
-        QVERIFY2(message.contains("model.layers.2.") && message.contains("3 layers"), qPrintable(message));
-    }
+    config["vocab_size"] = 64;
+    config["num_hidden_layers"] = 3;
+    writeFileAtomically(configPath, config.dump());
+    message = errorOf([&] { openModel(folder); });
+    VERIFY2(contains(message, "model.layers.2.") && contains(message, "3 layers"), message);
+}
 
-    void missingShardIsNamed()
-    {
-        QTemporaryDir dir;
-        const QString folder = dir.filePath("model");
-        copyFolder(m_dir.filePath("sharded"), folder);
-        QVERIFY(QFile::remove(folder + "/model-00002-of-00005.safetensors"));
-        const QString message = errorOf([&] { openModel(folder.toStdString()); });
-        QVERIFY2(message.contains("model.safetensors.index.json") &&
-                     message.contains("model-00002-of-00005.safetensors"),
-                 qPrintable(message));
-    }
+TEST_CASE(missingShardIsNamed)
+{
+    emloc::test::TempDir dir;
+    const std::string folder = dir.filePath("model");
+    copyFolder(fixtures().dir.filePath("sharded"), folder);
+    VERIFY(std::filesystem::remove(folder + "/model-00002-of-00005.safetensors"));
+    const std::string message = errorOf([&] { openModel(folder); });
+    VERIFY2(contains(message, "model.safetensors.index.json") &&
+                contains(message, "model-00002-of-00005.safetensors"),
+            message);
+}
 
-    void opensTheDemoGguf()
-    {
-        const QString path = emloc::test::demoGgufPath();
-        if (!QFile::exists(path))
-            QFAIL(qPrintable("the demo model is missing: " + path + " (run scripts/setup.sh)"));
-        const ModelFiles files = openModel(path.toStdString());
-        QCOMPARE(files.format, std::string("gguf"));
-        QCOMPARE(files.path, path.toStdString());
-        QCOMPARE(files.config.modelType, std::string("llama"));
-        QCOMPARE(files.config.hiddenSize, int64_t(576));
-        QCOMPARE(files.config.numLayers, int64_t(30));
-        QVERIFY(files.weights->contains("model.embed_tokens.weight"));
-    }
-
-private:
-    QTemporaryDir m_dir;
-    json m_expected;
-};
-
-QTEST_GUILESS_MAIN(TestModelFiles)
-#include "test_model_files.moc"
+TEST_CASE(opensTheDemoGguf)
+{
+    const std::string path = emloc::test::demoGgufPath();
+    if (!emloc::test::fileExists(path))
+        FAIL("the demo model is missing: " + path + " (run scripts/setup.sh)");
+    const ModelFiles files = openModel(path);
+    COMPARE(files.format, std::string("gguf"));
+    COMPARE(files.path, path);
+    COMPARE(files.config.modelType, std::string("llama"));
+    COMPARE(files.config.hiddenSize, int64_t(576));
+    COMPARE(files.config.numLayers, int64_t(30));
+    VERIFY(files.weights->contains("model.embed_tokens.weight"));
+}

@@ -4,25 +4,32 @@
 #include "emloc/io/atomic_file.h"
 #include "emloc/io/safetensors.h"
 
-#include <QDir>
-#include <QElapsedTimer>
-#include <QFile>
-#include <QTemporaryDir>
-#include <QtTest>
+#include "unit_test.h"
 
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <string>
 #include <thread>
+#include <vector>
 
 using namespace emloc::core;
+using emloc::test::contains;
+using emloc::test::TempDir;
 
 namespace {
-template <typename Body> QString errorOf(Body body)
+template <typename Body> std::string errorOf(Body body)
 {
     try {
         body();
     } catch (const Error &e) {
-        return QString::fromStdString(e.what());
+        return e.what();
     }
-    return QString();
+    return std::string();
 }
 
 // A file from a raw header text and `dataBytes` bytes of data, bypassing our writer's checks.
@@ -59,243 +66,236 @@ std::vector<std::pair<std::string, torch::Tensor>> allDtypes()
 }
 } // namespace
 
-class TestSafetensors : public QObject
+TEST_CASE(roundTripsEveryDtype)
 {
-    Q_OBJECT
-private Q_SLOTS:
-    void roundTripsEveryDtype()
-    {
-        QTemporaryDir dir;
-        const std::string path = dir.filePath("all.safetensors").toStdString();
-        const auto tensors = allDtypes();
-        writeSafetensors(path, tensors, {{"format", "pt"}, {"by", "emloc"}});
+    TempDir dir;
+    const std::string path = dir.filePath("all.safetensors");
+    const auto tensors = allDtypes();
+    writeSafetensors(path, tensors, {{"format", "pt"}, {"by", "emloc"}});
 
+    SafetensorsFile file(path);
+    const std::vector<std::string> names = file.names();
+    COMPARE(names.size(), tensors.size());
+    VERIFY(std::is_sorted(names.begin(), names.end()));
+    COMPARE(file.metadata().at("by"), std::string("emloc"));
+    for (const auto &[name, expected] : tensors) {
+        const torch::Tensor got = file.tensor(name);
+        VERIFY2(got.scalar_type() == expected.scalar_type(), name.c_str());
+        VERIFY2(got.sizes() == expected.sizes(), name.c_str());
+        VERIFY2(torch::equal(got, expected), name.c_str());
+        // Widest dtypes are laid out first, so every tensor is aligned to its element size.
+        COMPARE(file.info(name).begin % static_cast<uint64_t>(expected.element_size()), uint64_t(0));
+    }
+    COMPARE(file.info("b.f16").dtype, std::string("F16"));
+    COMPARE(file.info("k.transposed").shape, (std::vector<int64_t>{5, 3}));
+
+    // The data section starts 8-byte aligned: the header is padded with spaces.
+    std::ifstream raw(path, std::ios::binary);
+    VERIFY(raw.is_open());
+    char head[8] = {};
+    VERIFY(raw.read(head, 8));
+    uint64_t headerSize = 0;
+    std::memcpy(&headerSize, head, 8);
+    COMPARE(headerSize % 8, uint64_t(0));
+}
+
+TEST_CASE(tensorsOwnTheirMemory)
+{
+    TempDir dir;
+    const std::string path = dir.filePath("own.safetensors");
+    writeSafetensors(path, {{"x", torch::arange(10, torch::kFloat32)}});
+    torch::Tensor kept;
+    {
         SafetensorsFile file(path);
-        const std::vector<std::string> names = file.names();
-        QCOMPARE(names.size(), tensors.size());
-        QVERIFY(std::is_sorted(names.begin(), names.end()));
-        QCOMPARE(file.metadata().at("by"), std::string("emloc"));
-        for (const auto &[name, expected] : tensors) {
-            const torch::Tensor got = file.tensor(name);
-            QVERIFY2(got.scalar_type() == expected.scalar_type(), name.c_str());
-            QVERIFY2(got.sizes() == expected.sizes(), name.c_str());
-            QVERIFY2(torch::equal(got, expected), name.c_str());
-            // Widest dtypes are laid out first, so every tensor is aligned to its element size.
-            QCOMPARE(file.info(name).begin % static_cast<uint64_t>(expected.element_size()), uint64_t(0));
-        }
-        QCOMPARE(file.info("b.f16").dtype, std::string("F16"));
-        QCOMPARE(file.info("k.transposed").shape, (std::vector<int64_t>{5, 3}));
-
-        // The data section starts 8-byte aligned: the header is padded with spaces.
-        QFile raw(QString::fromStdString(path));
-        QVERIFY(raw.open(QIODevice::ReadOnly));
-        const QByteArray head = raw.read(8);
-        uint64_t headerSize = 0;
-        std::memcpy(&headerSize, head.constData(), 8);
-        QCOMPARE(headerSize % 8, uint64_t(0));
+        kept = file.tensor("x");
     }
+    // The mapping is gone; the tensor must still be readable and writable.
+    kept.add_(1);
+    VERIFY(torch::equal(kept, torch::arange(1, 11, torch::kFloat32)));
+}
 
-    void tensorsOwnTheirMemory()
+TEST_CASE(writerRejectsBadInput)
+{
+    TempDir dir;
+    const std::string path = dir.filePath("bad.safetensors");
+    std::string message = errorOf([&] {
+        writeSafetensors(path, {{"x", torch::ones(2)}, {"x", torch::ones(2)}});
+    });
+    VERIFY2(contains(message, "appears twice"), message);
+    message = errorOf([&] { writeSafetensors(path, {{"c", torch::ones(2, torch::kComplexFloat)}}); });
+    VERIFY2(contains(message, "'c'") && contains(message, path), message);
+    VERIFY(!emloc::test::fileExists(path));
+}
+
+TEST_CASE(corruptFilesAreErrorsNamingTheFile)
+{
+    struct Case
     {
-        QTemporaryDir dir;
-        const std::string path = dir.filePath("own.safetensors").toStdString();
-        writeSafetensors(path, {{"x", torch::arange(10, torch::kFloat32)}});
-        torch::Tensor kept;
-        {
-            SafetensorsFile file(path);
-            kept = file.tensor("x");
-        }
-        // The mapping is gone; the tensor must still be readable and writable.
-        kept.add_(1);
-        QVERIFY(torch::equal(kept, torch::arange(1, 11, torch::kFloat32)));
+        const char *name;
+        std::string header;
+        int dataBytes;
+        unsigned long long declaredSize;
+        std::string expected; // a phrase of the message besides the file name
+    };
+    const std::string f32 = R"({"w":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]}})";
+    const std::vector<Case> cases = {
+        {"truncated data", f32, 12, 0ull, "'w'"},
+        {"header length too large", f32, 16, 1000ull, "truncated"},
+        {"absurd header length", f32, 16, (1ull << 40), "not plausible"},
+        {"bad json", R"({"w":{"dtype":)", 0, 0ull, "not valid JSON"},
+        {"not an object", "[1,2,3]", 0, 0ull, "not a JSON object"},
+        {"unknown dtype", R"({"w":{"dtype":"F12","shape":[2],"data_offsets":[0,8]}})", 8, 0ull,
+         "unknown dtype 'F12'"},
+        {"shape vs bytes", R"({"w":{"dtype":"F32","shape":[2,2],"data_offsets":[0,12]}})", 16, 0ull,
+         "needs 16 bytes"},
+        {"negative dim", R"({"w":{"dtype":"F32","shape":[-1,2],"data_offsets":[0,8]}})", 8, 0ull,
+         "non-negative"},
+        {"missing dtype", R"({"w":{"shape":[2],"data_offsets":[0,8]}})", 8, 0ull, "'w'"},
+        {"end before begin", R"({"w":{"dtype":"U8","shape":[0],"data_offsets":[8,0]}})", 8, 0ull,
+         "end before"},
+        {"offset outside the file", R"({"w":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}})", 8, 0ull,
+         "past the end"},
+        {"overlapping offsets",
+         R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
+         R"("b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})",
+         12, 0ull, "overlap"},
+        {"metadata not strings",
+         R"({"__metadata__":{"n":1},"w":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}})", 1, 0ull,
+         "__metadata__"},
+    };
+    for (const Case &c : cases) {
+        emloc::test::Row row(c.name);
+        TempDir dir;
+        const std::string path = dir.filePath("broken.safetensors");
+        writeRaw(path, c.header, static_cast<size_t>(c.dataBytes), c.declaredSize);
+        const std::string message = errorOf([&] { SafetensorsFile file(path); });
+        VERIFY2(contains(message, path), message);
+        VERIFY2(contains(message, c.expected), message);
     }
+}
 
-    void writerRejectsBadInput()
-    {
-        QTemporaryDir dir;
-        const std::string path = dir.filePath("bad.safetensors").toStdString();
-        QString message = errorOf([&] {
-            writeSafetensors(path, {{"x", torch::ones(2)}, {"x", torch::ones(2)}});
+TEST_CASE(tooShortAndTruncatedFiles)
+{
+    TempDir dir;
+    const std::string tiny = dir.filePath("tiny.safetensors");
+    writeFileAtomically(tiny, "abc");
+    std::string message = errorOf([&] { SafetensorsFile file(tiny); });
+    VERIFY2(contains(message, tiny) && contains(message, "too short"), message);
+
+    // A real file cut short, as an interrupted copy leaves it.
+    const std::string full = dir.filePath("full.safetensors");
+    writeSafetensors(full, {{"big", torch::ones({64, 64})}, {"small", torch::ones({4})}});
+    std::string bytes = readTextFile(full);
+    const std::string cut = dir.filePath("cut.safetensors");
+    writeFileAtomically(cut, bytes.substr(0, bytes.size() - 100));
+    message = errorOf([&] { SafetensorsFile file(cut); });
+    VERIFY2(contains(message, cut) && contains(message, "truncated"), message);
+    VERIFY2(contains(message, "'big'") || contains(message, "'small'"), message);
+
+    const std::string missing = errorOf([&] { SafetensorsFile file(dir.filePath("none.safetensors")); });
+    VERIFY2(contains(missing, "none.safetensors") && contains(missing, "does not exist"), missing);
+}
+
+TEST_CASE(modelFolderSingleAndSharded)
+{
+    TempDir dir;
+    const std::string single = dir.filePath("single");
+    std::filesystem::create_directory(single);
+    writeSafetensors(single + "/model.safetensors", {{"a", torch::ones({2, 3})}, {"b", torch::zeros({4})}});
+    SafetensorsModel fromFolder(single);
+    COMPARE(fromFolder.names(), (std::vector<std::string>{"a", "b"}));
+    COMPARE(fromFolder.totalBytes(), uint64_t(40));
+    SafetensorsModel fromFile(single + "/model.safetensors");
+    VERIFY(torch::equal(fromFile.tensor("a"), torch::ones({2, 3})));
+
+    const std::string sharded = dir.filePath("sharded");
+    std::filesystem::create_directory(sharded);
+    writeSafetensors(sharded + "/part-1.safetensors", {{"x", torch::arange(6).reshape({2, 3})}});
+    writeSafetensors(sharded + "/part-2.safetensors", {{"y", torch::full({3}, 2.5)}});
+    writeFileAtomically(
+        sharded + "/model.safetensors.index.json",
+        R"({"metadata":{},"weight_map":{"x":"part-1.safetensors","y":"part-2.safetensors"}})");
+    SafetensorsModel model(sharded);
+    VERIFY(model.contains("y") && !model.contains("z"));
+    COMPARE(model.info("x").shape, (std::vector<int64_t>{2, 3}));
+    VERIFY(torch::equal(model.tensor("y"), torch::full({3}, 2.5)));
+    std::string message = errorOf([&] { model.tensor("z"); });
+    VERIFY2(contains(message, "'z'") && contains(message, sharded), message);
+
+    // Concurrent first reads of the lazily opened shards.
+    SafetensorsModel concurrent(sharded);
+    std::vector<std::thread> threads;
+    std::atomic<int> good{0};
+    for (int i = 0; i < 8; ++i)
+        threads.emplace_back([&, i] {
+            if (torch::equal(concurrent.tensor(i % 2 ? "x" : "y"),
+                             i % 2 ? torch::arange(6).reshape({2, 3}) : torch::full({3}, 2.5)))
+                ++good;
         });
-        QVERIFY2(message.contains("appears twice"), qPrintable(message));
-        message = errorOf([&] { writeSafetensors(path, {{"c", torch::ones(2, torch::kComplexFloat)}}); });
-        QVERIFY2(message.contains("'c'") && message.contains(QString::fromStdString(path)),
-                 qPrintable(message));
-        QVERIFY(!QFile::exists(QString::fromStdString(path)));
-    }
+    for (std::thread &thread : threads)
+        thread.join();
+    COMPARE(good.load(), 8);
 
-    void corruptFilesAreErrorsNamingTheFile_data()
-    {
-        QTest::addColumn<QString>("header");
-        QTest::addColumn<int>("dataBytes");
-        QTest::addColumn<qulonglong>("declaredSize");
-        QTest::addColumn<QString>("expected"); // a phrase of the message besides the file name
+    // An index that places a tensor in a shard that lacks it.
+    writeFileAtomically(sharded + "/model.safetensors.index.json",
+                        R"({"weight_map":{"x":"part-2.safetensors","y":"part-2.safetensors"}})");
+    SafetensorsModel mismatched(sharded);
+    message = errorOf([&] { mismatched.tensor("x"); });
+    VERIFY2(contains(message, "part-2.safetensors") && contains(message, "'x'"), message);
+}
 
-        const QString f32 = R"({"w":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]}})";
-        QTest::newRow("truncated data") << f32 << 12 << 0ull << "'w'";
-        QTest::newRow("header length too large") << f32 << 16 << 1000ull << "truncated";
-        QTest::newRow("absurd header length") << f32 << 16 << (1ull << 40) << "not plausible";
-        QTest::newRow("bad json") << R"({"w":{"dtype":)" << 0 << 0ull << "not valid JSON";
-        QTest::newRow("not an object") << "[1,2,3]" << 0 << 0ull << "not a JSON object";
-        QTest::newRow("unknown dtype") << R"({"w":{"dtype":"F12","shape":[2],"data_offsets":[0,8]}})" << 8
-                                       << 0ull << "unknown dtype 'F12'";
-        QTest::newRow("shape vs bytes") << R"({"w":{"dtype":"F32","shape":[2,2],"data_offsets":[0,12]}})"
-                                        << 16 << 0ull << "needs 16 bytes";
-        QTest::newRow("negative dim")
-            << R"({"w":{"dtype":"F32","shape":[-1,2],"data_offsets":[0,8]}})" << 8 << 0ull << "non-negative";
-        QTest::newRow("missing dtype") << R"({"w":{"shape":[2],"data_offsets":[0,8]}})" << 8 << 0ull << "'w'";
-        QTest::newRow("end before begin")
-            << R"({"w":{"dtype":"U8","shape":[0],"data_offsets":[8,0]}})" << 8 << 0ull << "end before";
-        QTest::newRow("offset outside the file")
-            << R"({"w":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}})" << 8 << 0ull << "past the end";
-        QTest::newRow("overlapping offsets") << R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
-                                                R"("b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})"
-                                             << 12 << 0ull << "overlap";
-        QTest::newRow("metadata not strings")
-            << R"({"__metadata__":{"n":1},"w":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}})" << 1 << 0ull
-            << "__metadata__";
-    }
+TEST_CASE(missingShardAndMissingWeights)
+{
+    TempDir dir;
+    const std::string folder = dir.path();
+    writeSafetensors(folder + "/model-00001-of-00002.safetensors", {{"x", torch::ones(2)}});
+    const std::string index = folder + "/model.safetensors.index.json";
+    writeFileAtomically(index, R"({"weight_map":{"x":"model-00001-of-00002.safetensors",)"
+                               R"("y":"model-00002-of-00002.safetensors"}})");
+    std::string message = errorOf([&] { SafetensorsModel model(folder); });
+    VERIFY2(contains(message, index), message);
+    VERIFY2(contains(message, "model-00002-of-00002.safetensors"), message);
 
-    void corruptFilesAreErrorsNamingTheFile()
-    {
-        QFETCH(QString, header);
-        QFETCH(int, dataBytes);
-        QFETCH(qulonglong, declaredSize);
-        QFETCH(QString, expected);
-        QTemporaryDir dir;
-        const std::string path = dir.filePath("broken.safetensors").toStdString();
-        writeRaw(path, header.toStdString(), static_cast<size_t>(dataBytes), declaredSize);
-        const QString message = errorOf([&] { SafetensorsFile file(path); });
-        QVERIFY2(message.contains(QString::fromStdString(path)), qPrintable(message));
-        QVERIFY2(message.contains(expected), qPrintable(message));
-    }
+    writeFileAtomically(index, R"({"weight_map": 3})");
+    message = errorOf([&] { SafetensorsModel model(folder); });
+    VERIFY2(contains(message, index) && contains(message, "weight_map"), message);
 
-    void tooShortAndTruncatedFiles()
-    {
-        QTemporaryDir dir;
-        const std::string tiny = dir.filePath("tiny.safetensors").toStdString();
-        writeFileAtomically(tiny, "abc");
-        QString message = errorOf([&] { SafetensorsFile file(tiny); });
-        QVERIFY2(message.contains(QString::fromStdString(tiny)) && message.contains("too short"),
-                 qPrintable(message));
+    TempDir empty;
+    message = errorOf([&] { SafetensorsModel model(empty.path()); });
+    VERIFY2(contains(message, empty.path()) && contains(message, "model.safetensors"), message);
+}
 
-        // A real file cut short, as an interrupted copy leaves it.
-        const std::string full = dir.filePath("full.safetensors").toStdString();
-        writeSafetensors(full, {{"big", torch::ones({64, 64})}, {"small", torch::ones({4})}});
-        std::string bytes = readTextFile(full);
-        const std::string cut = dir.filePath("cut.safetensors").toStdString();
-        writeFileAtomically(cut, bytes.substr(0, bytes.size() - 100));
-        message = errorOf([&] { SafetensorsFile file(cut); });
-        QVERIFY2(message.contains(QString::fromStdString(cut)) && message.contains("truncated"),
-                 qPrintable(message));
-        QVERIFY2(message.contains("'big'") || message.contains("'small'"), qPrintable(message));
-
-        const QString missing =
-            errorOf([&] { SafetensorsFile file(dir.filePath("none.safetensors").toStdString()); });
-        QVERIFY2(missing.contains("none.safetensors") && missing.contains("does not exist"),
-                 qPrintable(missing));
-    }
-
-    void modelFolderSingleAndSharded()
-    {
-        QTemporaryDir dir;
-        const std::string single = dir.filePath("single").toStdString();
-        QDir().mkdir(QString::fromStdString(single));
-        writeSafetensors(single + "/model.safetensors",
-                         {{"a", torch::ones({2, 3})}, {"b", torch::zeros({4})}});
-        SafetensorsModel fromFolder(single);
-        QCOMPARE(fromFolder.names(), (std::vector<std::string>{"a", "b"}));
-        QCOMPARE(fromFolder.totalBytes(), uint64_t(40));
-        SafetensorsModel fromFile(single + "/model.safetensors");
-        QVERIFY(torch::equal(fromFile.tensor("a"), torch::ones({2, 3})));
-
-        const std::string sharded = dir.filePath("sharded").toStdString();
-        QDir().mkdir(QString::fromStdString(sharded));
-        writeSafetensors(sharded + "/part-1.safetensors", {{"x", torch::arange(6).reshape({2, 3})}});
-        writeSafetensors(sharded + "/part-2.safetensors", {{"y", torch::full({3}, 2.5)}});
-        writeFileAtomically(
-            sharded + "/model.safetensors.index.json",
-            R"({"metadata":{},"weight_map":{"x":"part-1.safetensors","y":"part-2.safetensors"}})");
-        SafetensorsModel model(sharded);
-        QVERIFY(model.contains("y") && !model.contains("z"));
-        QCOMPARE(model.info("x").shape, (std::vector<int64_t>{2, 3}));
-        QVERIFY(torch::equal(model.tensor("y"), torch::full({3}, 2.5)));
-        QString message = errorOf([&] { model.tensor("z"); });
-        QVERIFY2(message.contains("'z'") && message.contains(QString::fromStdString(sharded)),
-                 qPrintable(message));
-
-        // Concurrent first reads of the lazily opened shards.
-        SafetensorsModel concurrent(sharded);
-        std::vector<std::thread> threads;
-        std::atomic<int> good{0};
-        for (int i = 0; i < 8; ++i)
-            threads.emplace_back([&, i] {
-                if (torch::equal(concurrent.tensor(i % 2 ? "x" : "y"),
-                                 i % 2 ? torch::arange(6).reshape({2, 3}) : torch::full({3}, 2.5)))
-                    ++good;
-            });
-        for (std::thread &thread : threads)
-            thread.join();
-        QCOMPARE(good.load(), 8);
-
-        // An index that places a tensor in a shard that lacks it.
-        writeFileAtomically(sharded + "/model.safetensors.index.json",
-                            R"({"weight_map":{"x":"part-2.safetensors","y":"part-2.safetensors"}})");
-        SafetensorsModel mismatched(sharded);
-        message = errorOf([&] { mismatched.tensor("x"); });
-        QVERIFY2(message.contains("part-2.safetensors") && message.contains("'x'"), qPrintable(message));
-    }
-
-    void missingShardAndMissingWeights()
-    {
-        QTemporaryDir dir;
-        const std::string folder = dir.path().toStdString();
-        writeSafetensors(folder + "/model-00001-of-00002.safetensors", {{"x", torch::ones(2)}});
-        const std::string index = folder + "/model.safetensors.index.json";
-        writeFileAtomically(index, R"({"weight_map":{"x":"model-00001-of-00002.safetensors",)"
-                                   R"("y":"model-00002-of-00002.safetensors"}})");
-        QString message = errorOf([&] { SafetensorsModel model(folder); });
-        QVERIFY2(message.contains(QString::fromStdString(index)), qPrintable(message));
-        QVERIFY2(message.contains("model-00002-of-00002.safetensors"), qPrintable(message));
-
-        writeFileAtomically(index, R"({"weight_map": 3})");
-        message = errorOf([&] { SafetensorsModel model(folder); });
-        QVERIFY2(message.contains(QString::fromStdString(index)) && message.contains("weight_map"),
-                 qPrintable(message));
-
-        QTemporaryDir empty;
-        message = errorOf([&] { SafetensorsModel model(empty.path().toStdString()); });
-        QVERIFY2(message.contains(empty.path()) && message.contains("model.safetensors"),
-                 qPrintable(message));
-    }
-
-    void readsLazilyAndFast()
-    {
-        // 64 tensors of 1 MiB: opening touches only the header, reading one tensor only its bytes.
-        QTemporaryDir dir;
-        const std::string path = dir.filePath("many.safetensors").toStdString();
-        std::vector<std::pair<std::string, torch::Tensor>> tensors;
-        for (int i = 0; i < 64; ++i)
-            tensors.emplace_back("t" + std::to_string(100 + i), torch::full({256, 1024}, float(i)));
-        QElapsedTimer timer;
-        timer.start();
-        writeSafetensors(path, tensors);
-        const qint64 writeMs = timer.restart();
-        SafetensorsFile file(path);
-        const qint64 openNs = timer.nsecsElapsed();
-        timer.restart();
-        const torch::Tensor t = file.tensor("t137");
-        const qint64 readNs = timer.nsecsElapsed();
-        QCOMPARE(t.sum().item<double>(), 37.0 * 256 * 1024);
-        timer.restart();
-        for (const std::string &name : file.names())
-            file.tensor(name);
-        const qint64 allMs = timer.elapsed();
-        qInfo("write 64 MiB: %lld ms; open: %.3f ms; one 1 MiB tensor: %.3f ms; all 64 MiB: %lld ms", writeMs,
-              openNs / 1e6, readNs / 1e6, allMs);
-        QVERIFY2(openNs < 50'000'000, "opening must not read the data");
-    }
-};
-
-QTEST_GUILESS_MAIN(TestSafetensors)
-#include "test_safetensors.moc"
+TEST_CASE(readsLazilyAndFast)
+{
+    // 64 tensors of 1 MiB: opening touches only the header, reading one tensor only its bytes.
+    TempDir dir;
+    const std::string path = dir.filePath("many.safetensors");
+    std::vector<std::pair<std::string, torch::Tensor>> tensors;
+    for (int i = 0; i < 64; ++i)
+        tensors.emplace_back("t" + std::to_string(100 + i), torch::full({256, 1024}, float(i)));
+    using Clock = std::chrono::steady_clock;
+    const auto elapsedNs = [](Clock::time_point since) {
+        return static_cast<long long>(
+            std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - since).count());
+    };
+    auto timer = Clock::now();
+    writeSafetensors(path, tensors);
+    const long long writeMs = elapsedNs(timer) / 1'000'000;
+    timer = Clock::now();
+    SafetensorsFile file(path);
+    const long long openNs = elapsedNs(timer);
+    timer = Clock::now();
+    const torch::Tensor t = file.tensor("t137");
+    const long long readNs = elapsedNs(timer);
+    COMPARE(t.sum().item<double>(), 37.0 * 256 * 1024);
+    timer = Clock::now();
+    for (const std::string &name : file.names())
+        file.tensor(name);
+    const long long allMs = elapsedNs(timer) / 1'000'000;
+    char line[200];
+    std::snprintf(line, sizeof line,
+                  "write 64 MiB: %lld ms; open: %.3f ms; one 1 MiB tensor: %.3f ms; all 64 MiB: %lld ms",
+                  writeMs, openNs / 1e6, readNs / 1e6, allMs);
+    emloc::test::info(line);
+    VERIFY2(openNs < 50'000'000, "opening must not read the data");
+}

@@ -1,11 +1,14 @@
 #pragma once
 // Small random Llama-family models held in memory, for tests that need no files.
 
+#include "emloc/io/atomic_file.h"
 #include "emloc/io/model_config.h"
 #include "emloc/io/model_files.h"
+#include "emloc/io/safetensors.h"
 
 #include <torch/torch.h>
 
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <string>
@@ -97,6 +100,18 @@ inline std::shared_ptr<MemoryWeights> randomWeights(const core::ModelConfig &con
 inline double maxAbsDiff(const torch::Tensor &a, const torch::Tensor &b)
 {
     return (a.to(torch::kFloat64) - b.to(torch::kFloat64)).abs().max().item<double>();
+}
+
+// config.json + model.safetensors (tensors cast to `dtype`) of a model held in memory.
+inline void writeModelFolder(const std::string &dir, const core::ModelConfig &config,
+                             const core::WeightSource &weights, torch::ScalarType dtype = torch::kFloat32)
+{
+    std::filesystem::create_directories(dir);
+    core::writeFileAtomically(dir + "/config.json", core::modelConfigToJson(config).dump(2));
+    std::vector<std::pair<std::string, torch::Tensor>> tensors;
+    for (const auto &name : weights.names())
+        tensors.emplace_back(name, weights.tensor(name).to(dtype).contiguous());
+    core::writeSafetensors(dir + "/model.safetensors", tensors);
 }
 
 } // namespace emloc::test

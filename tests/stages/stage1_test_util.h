@@ -8,27 +8,11 @@
 #include "emloc/model/causal_lm.h"
 #include "emloc/stages/calibration.h"
 
-#include <QDir>
-#include <QString>
-
 #include <map>
 #include <string>
 #include <vector>
 
 namespace emloc::test {
-
-// Writes config.json + model.safetensors (tensors cast to `dtype`) into `folder`.
-inline void writeModelFolder(const QString &folder, const core::ModelConfig &config,
-                             const MemoryWeights &weights, torch::ScalarType dtype = torch::kFloat64)
-{
-    QDir().mkpath(folder);
-    std::vector<std::pair<std::string, torch::Tensor>> tensors;
-    for (const auto &[name, tensor] : weights.tensors)
-        tensors.emplace_back(name, tensor.to(dtype));
-    core::writeSafetensors((folder + "/model.safetensors").toStdString(), tensors);
-    core::writeFileAtomically((folder + "/config.json").toStdString(),
-                              core::modelConfigToJson(config).dump(2));
-}
 
 // `count` sequences of random ids in [3, vocab) with lengths from minLength to maxLength.
 inline core::CalibrationSet randomCalibration(int64_t vocab, int count, int minLength, int maxLength,

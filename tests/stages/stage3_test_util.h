@@ -3,8 +3,6 @@
 
 #include "../model/model_test_util.h"
 
-#include "../common/test_support.h"
-
 #include "emloc/io/atomic_file.h"
 #include "emloc/io/model_config.h"
 #include "emloc/io/peft_adapter.h"
@@ -12,8 +10,6 @@
 #include "emloc/model/causal_lm.h"
 
 #include <torch/torch.h>
-
-#include <QString>
 
 #include <filesystem>
 #include <memory>
@@ -37,18 +33,6 @@ inline std::vector<std::string> allModules(const core::ModelConfig &config)
         for (const auto &name : projectionNames())
             modules.push_back("model.layers." + std::to_string(layer) + "." + name);
     return modules;
-}
-
-// config.json + model.safetensors (float32) of a model held in memory.
-inline void writeModelFolder(const std::string &dir, const core::ModelConfig &config,
-                             const core::WeightSource &weights)
-{
-    std::filesystem::create_directories(dir);
-    core::writeFileAtomically(dir + "/config.json", core::modelConfigToJson(config).dump(2));
-    std::vector<std::pair<std::string, torch::Tensor>> tensors;
-    for (const auto &name : weights.names())
-        tensors.emplace_back(name, weights.tensor(name).to(torch::kFloat32).contiguous());
-    core::writeSafetensors(dir + "/model.safetensors", tensors);
 }
 
 // An emulator folder as stage 1 writes it: rank-`rank` factors "<module>.weight_u" / "<module>.weight_v" of
@@ -114,13 +98,6 @@ inline torch::Tensor logitsOf(const core::ModelConfig &config, std::shared_ptr<c
     torch::InferenceMode guard;
     core::CausalLM model(config, std::move(weights));
     return model.forward(ids).to(torch::kFloat32);
-}
-
-// The last line a reference script printed (its JSON result).
-inline QString jsonLine(const ProcessResult &result)
-{
-    const QList<QByteArray> lines = result.out.trimmed().split('\n');
-    return lines.isEmpty() ? QString() : QString::fromUtf8(lines.last());
 }
 
 } // namespace emloc::test

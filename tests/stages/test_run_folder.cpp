@@ -5,13 +5,18 @@
 #include "emloc/api/stages.h"
 #include "emloc/stages/pipeline.h"
 
-#include <QTemporaryDir>
-#include <QtTest>
+#include "unit_test.h"
 
+#include <filesystem>
 #include <fstream>
+#include <optional>
 #include <set>
+#include <string>
+#include <string_view>
+#include <vector>
 
 using emloc::core::Stage;
+using emloc::test::contains;
 namespace core = emloc::core;
 
 namespace {
@@ -61,115 +66,106 @@ void writeText(const std::filesystem::path &path, const std::string &text)
 }
 } // namespace
 
-class TestRunFolder : public QObject
+TEST_CASE(everyStageHasOneKey)
 {
-    Q_OBJECT
-
-private Q_SLOTS:
-    void everyStageHasOneKey()
-    {
-        std::set<std::string_view> keys;
-        for (Stage stage : kAllStages) {
-            const std::string_view key = core::stageKey(stage);
-            QVERIFY(!key.empty());
-            QVERIFY2(keys.insert(key).second, key.data());
-            QCOMPARE(core::stageFromKey(key), std::optional<Stage>(stage));
-        }
+    std::set<std::string_view> keys;
+    for (Stage stage : kAllStages) {
+        const std::string_view key = core::stageKey(stage);
+        VERIFY(!key.empty());
+        VERIFY2(keys.insert(key).second, std::string(key));
+        COMPARE(core::stageFromKey(key), std::optional<Stage>(stage));
     }
+}
 
-    void progressLabelsNameTheirStage()
-    {
-        // The evaluation's progress names the model after the stage; the export its format.
-        QCOMPARE(core::stageFromKey("evaluate original+lora"), std::optional<Stage>(Stage::Evaluate));
-        QCOMPARE(core::stageFromKey("export adapter.gguf"), std::optional<Stage>(Stage::Export));
-        // Work that is not a stage of the run, and near misses, name none.
-        for (const char *label :
-             {"load", "generate", "dataset", "write GGUF", "train 3", "trainer", "refine-", ""})
-            QVERIFY2(!core::stageFromKey(label), label);
-        QCOMPARE(core::stageFromKey("refine-validate"), std::optional<Stage>(Stage::RefineValidate));
-    }
+TEST_CASE(progressLabelsNameTheirStage)
+{
+    // The evaluation's progress names the model after the stage; the export its format.
+    COMPARE(core::stageFromKey("evaluate original+lora"), std::optional<Stage>(Stage::Evaluate));
+    COMPARE(core::stageFromKey("export adapter.gguf"), std::optional<Stage>(Stage::Export));
+    // Work that is not a stage of the run, and near misses, name none.
+    for (const char *label :
+         {"load", "generate", "dataset", "write GGUF", "train 3", "trainer", "refine-", ""})
+        VERIFY2(!core::stageFromKey(label), label);
+    COMPARE(core::stageFromKey("refine-validate"), std::optional<Stage>(Stage::RefineValidate));
+}
 
-    void methodStagesAndClocks()
-    {
-        QCOMPARE(core::methodStage(Stage::Calibrate), 1);
-        QCOMPARE(core::methodStage(Stage::Validate), 2);
-        QCOMPARE(core::methodStage(Stage::Refine), 3);
-        QCOMPARE(core::methodStage(Stage::Evaluate), 0);
-        QCOMPARE(core::methodStage(Stage::Export), 0);
-        QCOMPARE(core::clockStage(Stage::Validate), Stage::Train);
-        QCOMPARE(core::clockStage(Stage::RefineValidate), Stage::Refine);
-        QCOMPARE(core::clockStage(Stage::Build), Stage::Build);
-    }
+TEST_CASE(methodStagesAndClocks)
+{
+    COMPARE(core::methodStage(Stage::Calibrate), 1);
+    COMPARE(core::methodStage(Stage::Validate), 2);
+    COMPARE(core::methodStage(Stage::Refine), 3);
+    COMPARE(core::methodStage(Stage::Evaluate), 0);
+    COMPARE(core::methodStage(Stage::Export), 0);
+    COMPARE(core::clockStage(Stage::Validate), Stage::Train);
+    COMPARE(core::clockStage(Stage::RefineValidate), Stage::Refine);
+    COMPARE(core::clockStage(Stage::Build), Stage::Build);
+}
 
-    void summaryReadsBackAsWritten()
-    {
-        const core::PipelineResult written = finishedRun();
-        const core::PipelineResult read = core::pipelineResultFromJson(written.toJson());
-        QCOMPARE(read.toJson().dump(), written.toJson().dump());
-        QCOMPARE(read.stages.size(), written.stages.size());
-        QCOMPARE(read.stages.front().stage, Stage::Emulator);
-        QVERIFY(read.stages.front().skipped);
-        QCOMPARE(read.stages[1].plannedPeakBytes, int64_t(700) << 20);
-        QCOMPARE(read.evaluation.models.front().matched, int64_t(37));
-        QCOMPARE(read.exports.front().bytes, uint64_t(123456));
-    }
+TEST_CASE(summaryReadsBackAsWritten)
+{
+    const core::PipelineResult written = finishedRun();
+    const core::PipelineResult read = core::pipelineResultFromJson(written.toJson());
+    COMPARE(read.toJson().dump(), written.toJson().dump());
+    COMPARE(read.stages.size(), written.stages.size());
+    COMPARE(read.stages.front().stage, Stage::Emulator);
+    VERIFY(read.stages.front().skipped);
+    COMPARE(read.stages[1].plannedPeakBytes, int64_t(700) << 20);
+    COMPARE(read.evaluation.models.front().matched, int64_t(37));
+    COMPARE(read.exports.front().bytes, uint64_t(123456));
+}
 
-    void aRunFolderIsReadWithItsLayout()
-    {
-        QTemporaryDir dir;
-        const core::RunFolder folder{dir.path().toStdString()};
-        QVERIFY(!core::readPipelineSummary(dir.path().toStdString())); // never finished: no summary
-        writeText(folder.summary(), finishedRun().toJson().dump(2));
-        const auto read = core::readPipelineSummary(dir.path().toStdString());
-        QVERIFY(read);
-        QCOMPARE(read->adapterDir, std::string("refined-adapter"));
-        // The shipped adapter is the summary's, once it is there; the corrected one before.
-        QCOMPARE(core::pipelineShippedAdapter(dir.path().toStdString()), std::string());
-        std::filesystem::create_directories(folder.correctedAdapter());
-        writeText(folder.correctedAdapter() / "adapter_config.json", "{}");
-        QCOMPARE(core::pipelineShippedAdapter(dir.path().toStdString()), folder.correctedAdapter().string());
-        std::filesystem::create_directories(folder.refinedAdapter());
-        writeText(folder.refinedAdapter() / "adapter_config.json", "{}");
-        QCOMPARE(core::pipelineShippedAdapter(dir.path().toStdString()), folder.refinedAdapter().string());
-    }
+TEST_CASE(aRunFolderIsReadWithItsLayout)
+{
+    emloc::test::TempDir dir;
+    const core::RunFolder folder{dir.path()};
+    VERIFY(!core::readPipelineSummary(dir.path())); // never finished: no summary
+    writeText(folder.summary(), finishedRun().toJson().dump(2));
+    const auto read = core::readPipelineSummary(dir.path());
+    VERIFY(read);
+    COMPARE(read->adapterDir, std::string("refined-adapter"));
+    // The shipped adapter is the summary's, once it is there; the corrected one before.
+    COMPARE(core::pipelineShippedAdapter(dir.path()), std::string());
+    std::filesystem::create_directories(folder.correctedAdapter());
+    writeText(folder.correctedAdapter() / "adapter_config.json", "{}");
+    COMPARE(core::pipelineShippedAdapter(dir.path()), folder.correctedAdapter().string());
+    std::filesystem::create_directories(folder.refinedAdapter());
+    writeText(folder.refinedAdapter() / "adapter_config.json", "{}");
+    COMPARE(core::pipelineShippedAdapter(dir.path()), folder.refinedAdapter().string());
+}
 
-    void aDamagedSummaryIsNamed_data()
+TEST_CASE(aDamagedSummaryIsNamed)
+{
+    struct Damage
     {
-        QTest::addColumn<QString>("text");
-        QTest::addColumn<QString>("expected");
-        QTest::newRow("truncated") << QString("{\"ratio\": 0.4, \"stag") << QString("not readable JSON");
-        QTest::newRow("not an object") << QString("[1, 2]") << QString("not a run summary");
-        QTest::newRow("no stages") << QString("{\"ratio\": 0.4}") << QString("stages");
-        QTest::newRow("unknown stage")
-            << QString("{\"ratio\": 0.4, \"stages\": [{\"stage\": \"distill\"}]}") << QString("'distill'");
-        QTest::newRow("progress label as stage")
-            << QString("{\"ratio\": 0.4, \"stages\": [{\"stage\": \"evaluate original\"}]}")
-            << QString("'evaluate original'");
-    }
-
-    void aDamagedSummaryIsNamed()
-    {
-        QFETCH(QString, text);
-        QFETCH(QString, expected);
-        QTemporaryDir dir;
-        const core::RunFolder folder{dir.path().toStdString()};
-        writeText(folder.summary(), text.toStdString());
+        const char *name;
+        std::string text;
+        std::string expected;
+    };
+    const std::vector<Damage> rows = {
+        {"truncated", "{\"ratio\": 0.4, \"stag", "not readable JSON"},
+        {"not an object", "[1, 2]", "not a run summary"},
+        {"no stages", "{\"ratio\": 0.4}", "stages"},
+        {"unknown stage", "{\"ratio\": 0.4, \"stages\": [{\"stage\": \"distill\"}]}", "'distill'"},
+        {"progress label as stage", "{\"ratio\": 0.4, \"stages\": [{\"stage\": \"evaluate original\"}]}",
+         "'evaluate original'"},
+    };
+    for (const Damage &damage : rows) {
+        emloc::test::Row row(damage.name);
+        emloc::test::TempDir dir;
+        const core::RunFolder folder{dir.path()};
+        writeText(folder.summary(), damage.text);
         try {
-            core::readPipelineSummary(dir.path().toStdString());
-            QFAIL("a damaged summary was read");
+            core::readPipelineSummary(dir.path());
+            FAIL("a damaged summary was read");
         } catch (const core::Error &error) {
-            const QString message = QString::fromStdString(error.what());
-            QVERIFY2(message.contains(QString::fromStdString(folder.summary().string())),
-                     qPrintable(message));
-            QVERIFY2(message.contains(expected), qPrintable(message));
-            QVERIFY2(message.contains("Run the pipeline again"), qPrintable(message));
+            const std::string message = error.what();
+            VERIFY2(contains(message, folder.summary().string()), message);
+            VERIFY2(contains(message, damage.expected), message);
+            VERIFY2(contains(message, "Run the pipeline again"), message);
         }
         // The adapter a damaged summary would have named is still found: the corrected one.
         std::filesystem::create_directories(folder.correctedAdapter());
         writeText(folder.correctedAdapter() / "adapter_config.json", "{}");
-        QCOMPARE(core::pipelineShippedAdapter(dir.path().toStdString()), folder.correctedAdapter().string());
+        COMPARE(core::pipelineShippedAdapter(dir.path()), folder.correctedAdapter().string());
     }
-};
-
-QTEST_GUILESS_MAIN(TestRunFolder)
-#include "test_run_folder.moc"
+}

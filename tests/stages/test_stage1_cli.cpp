@@ -3,23 +3,96 @@
 // by transformers: stage 1 stays below the full model's inference peak, the planner predicts stage 1, and
 // bad input fails with a message and leaves nothing behind.
 #include "sanitizers.h"
-#include "test_support.h"
 
-#include <QDir>
-#include <QFile>
-#include <QJsonDocument>
-#include <QJsonObject>
-#include <QTemporaryDir>
-#include <QtTest>
+#include "child_process.h"
+#include "unit_test.h"
 
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdarg>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <system_error>
+#include <vector>
+
+using emloc::test::contains;
 using emloc::test::describe;
 using emloc::test::runCli;
 using emloc::test::runPythonScript;
+using Args = std::vector<std::string>;
+namespace fs = std::filesystem;
 
 namespace {
-QJsonObject jsonOf(const emloc::test::ProcessResult &result)
+// What the suite's test cases share: the model made by transformers and the demo data (SUITE_SETUP).
+struct State
 {
-    return QJsonDocument::fromJson(result.out).object();
+    emloc::test::TempDir dir;
+    std::string model;
+    std::string data;
+};
+
+State &state()
+{
+    static State shared;
+    return shared;
+}
+
+// The CLI's JSON report; an empty object when stdout holds none.
+nlohmann::json jsonOf(const emloc::test::ProcessResult &result)
+{
+    auto parsed = nlohmann::json::parse(result.out, nullptr, false);
+    return parsed.is_object() ? parsed : nlohmann::json::object();
+}
+
+// A number of a report (0 where it is missing or no number).
+double number(const nlohmann::json &object, const char *key)
+{
+    const auto it = object.find(key);
+    return it != object.end() && it->is_number() ? it->get<double>() : 0.0;
+}
+
+// An integer of a report (0 where it is missing or no integer).
+long long integer(const nlohmann::json &object, const char *key)
+{
+    const auto it = object.find(key);
+    if (it == object.end() || !it->is_number())
+        return 0;
+    const double value = it->get<double>();
+    return value == std::floor(value) ? it->get<long long>() : 0;
+}
+
+// A boolean of a report (false where it is missing or no boolean).
+bool flag(const nlohmann::json &object, const char *key)
+{
+    const auto it = object.find(key);
+    return it != object.end() && it->is_boolean() && it->get<bool>();
+}
+
+// A member object of a report (empty where it is missing).
+nlohmann::json member(const nlohmann::json &object, const char *key)
+{
+    const auto it = object.find(key);
+    return it != object.end() && it->is_object() ? *it : nlohmann::json::object();
+}
+
+Args operator+(Args first, const Args &second)
+{
+    first.insert(first.end(), second.begin(), second.end());
+    return first;
+}
+
+// printf-style formatting for the measurements the suite logs.
+__attribute__((format(printf, 1, 2))) std::string format(const char *pattern, ...)
+{
+    char buffer[1024];
+    va_list args;
+    va_start(args, pattern);
+    std::vsnprintf(buffer, sizeof buffer, pattern, args);
+    va_end(args);
+    return buffer;
 }
 
 double mib(double bytes)
@@ -28,128 +101,113 @@ double mib(double bytes)
 }
 } // namespace
 
-class TestStage1Cli : public QObject
+SUITE_SETUP()
 {
-    Q_OBJECT
-private Q_SLOTS:
-    void initTestCase()
-    {
-        QVERIFY(m_dir.isValid());
-        m_model = m_dir.filePath("model");
-        m_data = emloc::test::sourceDir() + "/resources/demo/bookings-train.jsonl";
-        auto made = runPythonScript("stage1_make_model.py", {m_model, m_data});
-        QVERIFY2(made.exitCode == 0, qPrintable(describe(made)));
-    }
+    state().model = state().dir.filePath("model");
+    state().data = emloc::test::sourceDir() + "/resources/demo/bookings-train.jsonl";
+    auto made = runPythonScript("stage1_make_model.py", {state().model, state().data});
+    VERIFY2(made.exitCode == 0, describe(made));
+}
 
-    void stageOneStaysBelowInference()
-    {
-        const QString out = m_dir.filePath("emulator");
-        const QStringList common{"--data", m_data,  "--calibration-samples", "64", "--max-length",
-                                 "256",    "--json"};
-        auto build = runCli(QStringList{"build-emulator", m_model, "--out", out, "--ratio", "0.4"} + common);
-        QVERIFY2(build.exitCode == 0, qPrintable(describe(build)));
-        auto inference = runCli(QStringList{"evaluate-loss", m_model} + common);
-        QVERIFY2(inference.exitCode == 0, qPrintable(describe(inference)));
-        const QJsonObject built = jsonOf(build), evaluated = jsonOf(inference);
-        const double stagePeak = built["peak_memory_bytes"].toDouble();
-        const double predicted = built["predicted_peak_bytes"].toDouble();
-        const double inferencePeak = evaluated["peak_memory_bytes"].toDouble();
-        qInfo(
-            "stage 1: %.1f s, peak %.1f MiB (planner %.1f MiB); inference of the full model: peak %.1f MiB, "
-            "%.1f s; parameters %d -> %d",
-            built["seconds"].toDouble(), mib(stagePeak), mib(predicted), mib(inferencePeak),
-            evaluated["seconds"].toDouble(), built["parameters"].toObject()["original"].toInt(),
-            built["parameters"].toObject()["emulator"].toInt());
-        QVERIFY(stagePeak > 0 && inferencePeak > 0);
-        QVERIFY2(stagePeak < inferencePeak, "stage 1 must fit in the memory inference needs");
-        // The planner's stage-1 estimate, within 35 % of the measured peak (of a Release build: the
-        // planner does not model AddressSanitizer's quarantine and shadow memory).
-        if (emloc::test::kMemoryReadingsAreTheProducts)
-            QVERIFY2(
-                std::abs(predicted - stagePeak) <= 0.35 * stagePeak,
-                qPrintable(
-                    QString("predicted %1 MiB, measured %2 MiB").arg(mib(predicted)).arg(mib(stagePeak))));
-        QCOMPARE(built["calibration_samples"].toInt(), 64);
-        // The emulator runs through the same command.
-        auto emulatorLoss = runCli(QStringList{"evaluate-loss", out} + common);
-        QVERIFY2(emulatorLoss.exitCode == 0, qPrintable(describe(emulatorLoss)));
-        qInfo("loss on the calibration samples: original %.4f, emulator %.4f", evaluated["loss"].toDouble(),
-              jsonOf(emulatorLoss)["loss"].toDouble());
-        QVERIFY(std::isfinite(jsonOf(emulatorLoss)["loss"].toDouble()));
-        QVERIFY(QFile::exists(out + "/tokenizer.json"));
-        QVERIFY(QFile::exists(out + "/emulator.json"));
-    }
+TEST_CASE(stageOneStaysBelowInference)
+{
+    const std::string &model = state().model, &data = state().data;
+    const std::string out = state().dir.filePath("emulator");
+    const Args common{"--data", data, "--calibration-samples", "64", "--max-length", "256", "--json"};
+    auto build = runCli(Args{"build-emulator", model, "--out", out, "--ratio", "0.4"} + common);
+    VERIFY2(build.exitCode == 0, describe(build));
+    auto inference = runCli(Args{"evaluate-loss", model} + common);
+    VERIFY2(inference.exitCode == 0, describe(inference));
+    const nlohmann::json built = jsonOf(build), evaluated = jsonOf(inference);
+    const double stagePeak = number(built, "peak_memory_bytes");
+    const double predicted = number(built, "predicted_peak_bytes");
+    const double inferencePeak = number(evaluated, "peak_memory_bytes");
+    emloc::test::info(format(
+        "stage 1: %.1f s, peak %.1f MiB (planner %.1f MiB); inference of the full model: peak %.1f MiB, "
+        "%.1f s; parameters %lld -> %lld",
+        number(built, "seconds"), mib(stagePeak), mib(predicted), mib(inferencePeak),
+        number(evaluated, "seconds"), integer(member(built, "parameters"), "original"),
+        integer(member(built, "parameters"), "emulator")));
+    VERIFY(stagePeak > 0 && inferencePeak > 0);
+    VERIFY2(stagePeak < inferencePeak, "stage 1 must fit in the memory inference needs");
+    // The planner's stage-1 estimate, within 35 % of the measured peak (of a Release build: the
+    // planner does not model AddressSanitizer's quarantine and shadow memory).
+    if (emloc::test::kMemoryReadingsAreTheProducts)
+        VERIFY2(std::abs(predicted - stagePeak) <= 0.35 * stagePeak,
+                emloc::test::str("predicted ", mib(predicted), " MiB, measured ", mib(stagePeak), " MiB"));
+    COMPARE(integer(built, "calibration_samples"), 64);
+    // The emulator runs through the same command.
+    auto emulatorLoss = runCli(Args{"evaluate-loss", out} + common);
+    VERIFY2(emulatorLoss.exitCode == 0, describe(emulatorLoss));
+    emloc::test::info(format("loss on the calibration samples: original %.4f, emulator %.4f",
+                             number(evaluated, "loss"), number(jsonOf(emulatorLoss), "loss")));
+    VERIFY(std::isfinite(number(jsonOf(emulatorLoss), "loss")));
+    VERIFY(emloc::test::fileExists(out + "/tokenizer.json"));
+    VERIFY(emloc::test::fileExists(out + "/emulator.json"));
+}
 
-    void planPrintsTheStagesAndChoosesARatio()
-    {
-        auto table = runCli({"plan", m_model, "--ratio", "0.4"});
-        QVERIFY2(table.exitCode == 0, qPrintable(describe(table)));
-        for (const char *line : {"Inference", "Stage 1", "Stage 2", "Stage 3", "full model"})
-            QVERIFY2(table.out.contains(line), table.out.constData());
-        auto fits = runCli({"plan", m_model, "--data", m_data, "--budget-gb", "0.9", "--json"});
-        QVERIFY2(fits.exitCode == 0, qPrintable(describe(fits)));
-        const QJsonObject plan = jsonOf(fits);
-        QVERIFY(plan["fits"].toBool());
-        QVERIFY(plan["ratio"].toDouble() > 0 && plan["ratio"].toDouble() <= 1);
-        QVERIFY(plan["peak_bytes"].toDouble() <= 0.9 * (1 << 30));
-        auto none = runCli({"plan", m_model, "--budget-gb", "0.01"});
-        QCOMPARE(none.exitCode, 1);
-        QVERIFY2(none.err.contains("No compression ratio fits"), none.err.constData());
-    }
+TEST_CASE(planPrintsTheStagesAndChoosesARatio)
+{
+    const std::string &model = state().model, &data = state().data;
+    auto table = runCli({"plan", model, "--ratio", "0.4"});
+    VERIFY2(table.exitCode == 0, describe(table));
+    for (const char *line : {"Inference", "Stage 1", "Stage 2", "Stage 3", "full model"})
+        VERIFY2(contains(table.out, line), table.out);
+    auto fits = runCli({"plan", model, "--data", data, "--budget-gb", "0.9", "--json"});
+    VERIFY2(fits.exitCode == 0, describe(fits));
+    const nlohmann::json plan = jsonOf(fits);
+    VERIFY(flag(plan, "fits"));
+    VERIFY(number(plan, "ratio") > 0 && number(plan, "ratio") <= 1);
+    VERIFY(number(plan, "peak_bytes") <= 0.9 * (1 << 30));
+    auto none = runCli({"plan", model, "--budget-gb", "0.01"});
+    COMPARE(none.exitCode, 1);
+    VERIFY2(contains(none.err, "No compression ratio fits"), none.err);
+}
 
-    void badInputFailsAndLeavesNothing()
-    {
-        const QString out = m_dir.filePath("bad-out");
-        auto expectFailure = [&](const QStringList &args, const char *message) {
-            auto result = runCli(args);
-            QVERIFY2(result.exitCode == 1, qPrintable(describe(result)));
-            QVERIFY2(result.err.contains(message), qPrintable(describe(result)));
-            const QStringList left =
-                QDir(m_dir.path()).entryList({"bad-out*"}, QDir::AllEntries | QDir::NoDotAndDotDot);
-            QVERIFY2(left.isEmpty(), qPrintable(left.join(", ")));
-        };
-        const QStringList base{"--data", m_data,         "--out", out, "--calibration-samples",
-                               "8",      "--max-length", "64"};
-        expectFailure(QStringList{"build-emulator", m_model, "--ratio", "1.5"} + base, "outside (0, 1]");
-        expectFailure(QStringList{"build-emulator", m_model, "--ratio", "0"} + base, "outside (0, 1]");
-        expectFailure(QStringList{"build-emulator", m_model, "--budget-gb", "0.01"} + base,
-                      "No compression ratio fits");
+TEST_CASE(badInputFailsAndLeavesNothing)
+{
+    const std::string &model = state().model, &data = state().data;
+    const std::string out = state().dir.filePath("bad-out");
+    auto expectFailure = [&](const Args &args, const char *message) {
+        auto result = runCli(args);
+        VERIFY2(result.exitCode == 1, describe(result));
+        VERIFY2(contains(result.err, message), describe(result));
+        std::vector<std::string> left;
+        for (const auto &entry : fs::directory_iterator(state().dir.path()))
+            if (emloc::test::startsWith(entry.path().filename().string(), "bad-out"))
+                left.push_back(entry.path().filename().string());
+        std::sort(left.begin(), left.end());
+        std::string names;
+        for (const auto &name : left)
+            names += (names.empty() ? "" : ", ") + name;
+        VERIFY2(left.empty(), names);
+    };
+    const Args base{"--data", data, "--out", out, "--calibration-samples", "8", "--max-length", "64"};
+    expectFailure(Args{"build-emulator", model, "--ratio", "1.5"} + base, "outside (0, 1]");
+    expectFailure(Args{"build-emulator", model, "--ratio", "0"} + base, "outside (0, 1]");
+    expectFailure(Args{"build-emulator", model, "--budget-gb", "0.01"} + base, "No compression ratio fits");
 
-        // Folders whose config.json does not match the weights (the weights linked, not copied).
-        auto variant = [&](const QString &name, const QString &field, int value) {
-            const QString folder = m_dir.filePath(name);
-            QDir().mkpath(folder);
-            for (const char *file : {"model.safetensors", "tokenizer.json", "tokenizer_config.json"})
-                QFile::link(m_model + "/" + file, folder + "/" + file);
-            QFile in(m_model + "/config.json");
-            in.open(QIODevice::ReadOnly);
-            QJsonObject config = QJsonDocument::fromJson(in.readAll()).object();
-            config[field] = value;
-            QFile outFile(folder + "/config.json");
-            outFile.open(QIODevice::WriteOnly);
-            outFile.write(QJsonDocument(config).toJson());
-            return folder;
-        };
-        expectFailure(QStringList{"build-emulator", variant("wrong-shape", "intermediate_size", 1400)} + base,
-                      "has shape");
-        expectFailure(QStringList{"build-emulator", variant("more-layers", "num_hidden_layers", 13)} + base,
-                      "model.layers.12");
+    // Folders whose config.json does not match the weights (the weights linked, not copied).
+    auto variant = [&](const std::string &name, const std::string &field, int value) {
+        const std::string folder = state().dir.filePath(name);
+        fs::create_directories(folder);
+        for (const char *file : {"model.safetensors", "tokenizer.json", "tokenizer_config.json"}) {
+            std::error_code ignored;
+            fs::create_symlink(model + "/" + file, folder + "/" + file, ignored);
+        }
+        nlohmann::json config = nlohmann::json::parse(emloc::test::readFile(model + "/config.json"));
+        config[field] = value;
+        emloc::test::writeFile(folder + "/config.json", config.dump(4));
+        return folder;
+    };
+    expectFailure(Args{"build-emulator", variant("wrong-shape", "intermediate_size", 1400)} + base,
+                  "has shape");
+    expectFailure(Args{"build-emulator", variant("more-layers", "num_hidden_layers", 13)} + base,
+                  "model.layers.12");
 
-        // Records with nothing to train on: no usable calibration tokens.
-        const QString empty = m_dir.filePath("no-tokens.jsonl");
-        QFile file(empty);
-        file.open(QIODevice::WriteOnly);
-        file.write("{\"messages\": [{\"role\": \"user\", \"content\": \"hello\"}]}\n"
-                   "{\"messages\": [{\"role\": \"user\", \"content\": \"again\"}]}\n");
-        file.close();
-        expectFailure({"build-emulator", m_model, "--data", empty, "--out", out}, "no assistant");
-    }
-
-private:
-    QTemporaryDir m_dir;
-    QString m_model;
-    QString m_data;
-};
-
-QTEST_GUILESS_MAIN(TestStage1Cli)
-#include "test_stage1_cli.moc"
+    // Records with nothing to train on: no usable calibration tokens.
+    const std::string empty = state().dir.filePath("no-tokens.jsonl");
+    emloc::test::writeFile(empty, "{\"messages\": [{\"role\": \"user\", \"content\": \"hello\"}]}\n"
+                                  "{\"messages\": [{\"role\": \"user\", \"content\": \"again\"}]}\n");
+    expectFailure({"build-emulator", model, "--data", empty, "--out", out}, "no assistant");
+}

@@ -1,63 +1,92 @@
 // Our PEFT adapters loaded by Python peft onto the transformers model give our logits.
-#include "test_support.h"
-
 #include "emloc/io/model_files.h"
 #include "emloc/io/safetensors.h"
 #include "emloc/model/causal_lm.h"
 #include "emloc/model/lora_adapter.h"
 #include "emloc/util/torch_runtime.h"
 
-#include <QJsonDocument>
-#include <QJsonObject>
-#include <QTemporaryDir>
-#include <QtTest>
+#include "child_process.h"
+#include "unit_test.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <memory>
+#include <string>
+#include <vector>
 
 using namespace emloc;
 
-class TestStage2PeftReference : public QObject
+namespace {
+
+struct State
 {
-    Q_OBJECT
+    std::unique_ptr<test::TempDir> dir;
+    std::string base;
+};
 
-private:
-    QTemporaryDir m_dir;
-    QString m_base;
+State &state()
+{
+    static State s;
+    return s;
+}
 
-private Q_SLOTS:
-    void initTestCase()
+// A number of the script's JSON result, or `fallback` when it is missing or not a number.
+double number(const nlohmann::json &json, const char *key, double fallback)
+{
+    if (!json.is_object() || !json.contains(key) || !json[key].is_number())
+        return fallback;
+    return json[key].get<double>();
+}
+
+// A whole number of the script's JSON result, or 0 when it is missing or not a whole number.
+int integer(const nlohmann::json &json, const char *key)
+{
+    const double value = number(json, key, 0.5);
+    return value == static_cast<int>(value) ? static_cast<int>(value) : 0;
+}
+
+} // namespace
+
+SUITE_SETUP()
+{
+    emloc::core::configureThreads(0); // OMP_NUM_THREADS: ctest runs two suites at once
+    state().dir = std::make_unique<test::TempDir>();
+    VERIFY(test::fileExists(state().dir->path()));
+    state().base = state().dir->filePath("base");
+    auto made = test::runPythonScript("stage2_peft_reference.py", {"make", state().base});
+    VERIFY2(made.exitCode == 0, made.err);
+}
+
+TEST_CASE(peftLoadsOurAdapter)
+{
+    struct Case
     {
-        emloc::core::configureThreads(0); // OMP_NUM_THREADS: ctest runs two suites at once
-        QVERIFY(m_dir.isValid());
-        m_base = m_dir.filePath("base");
-        auto made = test::runPythonScript("stage2_peft_reference.py", {"make", m_base});
-        QVERIFY2(made.exitCode == 0, made.err.constData());
-    }
+        const char *name;
+        bool rsLora;
+        std::string targets;
+        int layer; // -1: all layers
+        int expectedModules;
+    };
+    const std::vector<Case> cases = {
+        {"all targets", false, "q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj", -1, 21},
+        {"rslora q,v", true, "q_proj,v_proj", -1, 6},
+        {"one layer (layer drop)", false, "q_proj,down_proj", 1, 2},
+    };
+    for (const Case &c : cases) {
+        test::Row row(c.name);
+        const bool rsLora = c.rsLora;
+        const std::string &targets = c.targets;
+        const int layer = c.layer;
+        const int expectedModules = c.expectedModules;
 
-    void peftLoadsOurAdapter_data()
-    {
-        QTest::addColumn<bool>("rsLora");
-        QTest::addColumn<QString>("targets");
-        QTest::addColumn<int>("layer"); // -1: all layers
-        QTest::addColumn<int>("expectedModules");
-        QTest::newRow("all targets") << false << "q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj"
-                                     << -1 << 21;
-        QTest::newRow("rslora q,v") << true << "q_proj,v_proj" << -1 << 6;
-        QTest::newRow("one layer (layer drop)") << false << "q_proj,down_proj" << 1 << 2;
-    }
-
-    void peftLoadsOurAdapter()
-    {
-        QFETCH(bool, rsLora);
-        QFETCH(QString, targets);
-        QFETCH(int, layer);
-        QFETCH(int, expectedModules);
-
-        auto files = core::openModel(m_base.toStdString());
+        auto files = core::openModel(state().base);
         core::CausalLM model(files);
         core::LoraConfig config;
         config.rank = 4;
         config.alpha = 8;
         config.rsLora = rsLora;
-        config.targets = core::parseLoraTargets(targets.toStdString());
+        config.targets = core::parseLoraTargets(targets);
         torch::manual_seed(8);
         auto lora =
             core::attachLora(model, config, layer < 0 ? std::vector<int64_t>{} : std::vector<int64_t>{layer});
@@ -67,9 +96,10 @@ private Q_SLOTS:
                 module.second->b().copy_(0.05 * torch::randn_like(module.second->b()));
         }
         lora.setTraining(false);
-        const QString adapter =
-            m_dir.filePath(QString("adapter_%1").arg(QTest::currentDataTag()).replace(' ', '_'));
-        core::saveAdapter(core::extractAdapter(lora, m_base.toStdString()), adapter.toStdString());
+        std::string tag = std::string("adapter_") + c.name;
+        std::replace(tag.begin(), tag.end(), ' ', '_');
+        const std::string adapter = state().dir->filePath(tag);
+        core::saveAdapter(core::extractAdapter(lora, state().base), adapter);
 
         auto ids = torch::randint(3, 128, {2, 11}, torch::kInt64);
         auto mask = torch::ones({2, 11}, torch::kInt64);
@@ -79,23 +109,19 @@ private Q_SLOTS:
             torch::NoGradGuard noGrad;
             logits = model.forward(ids, mask);
         }
-        const QString casePath = adapter + "/case.safetensors";
+        const std::string casePath = adapter + "/case.safetensors";
         core::writeSafetensors(
-            casePath.toStdString(),
-            {{"input_ids", ids}, {"attention_mask", mask}, {"logits", logits.contiguous()}});
+            casePath, {{"input_ids", ids}, {"attention_mask", mask}, {"logits", logits.contiguous()}});
         auto checked =
-            test::runPythonScript("stage2_peft_reference.py", {"check", m_base, adapter, casePath});
-        QVERIFY2(checked.exitCode == 0, checked.err.constData());
-        auto json = QJsonDocument::fromJson(checked.out.trimmed().split('\n').last()).object();
-        const double diff = json["max_abs_diff"].toDouble(-1);
-        const double effect = json["adapter_effect"].toDouble(-1);
-        qInfo("%s: peft vs ours max |logit diff| %.3g (logits up to %.2f; the adapter moves them by %.3g)",
-              QTest::currentDataTag(), diff, json["max_abs_logit"].toDouble(), effect);
-        QCOMPARE(json["lora_modules"].toInt(), expectedModules);
-        QVERIFY(diff >= 0 && diff < 1e-4);
-        QVERIFY(effect > 1e-2);
+            test::runPythonScript("stage2_peft_reference.py", {"check", state().base, adapter, casePath});
+        VERIFY2(checked.exitCode == 0, checked.err);
+        const auto json = nlohmann::json::parse(test::lastLine(checked.out), nullptr, false);
+        const double diff = number(json, "max_abs_diff", -1);
+        const double effect = number(json, "adapter_effect", -1);
+        test::info(test::str(c.name, ": peft vs ours max |logit diff| ", diff, " (logits up to ",
+                             number(json, "max_abs_logit", 0), "; the adapter moves them by ", effect, ")"));
+        COMPARE(integer(json, "lora_modules"), expectedModules);
+        VERIFY(diff >= 0 && diff < 1e-4);
+        VERIFY(effect > 1e-2);
     }
-};
-
-QTEST_GUILESS_MAIN(TestStage2PeftReference)
-#include "test_stage2_peft_reference.moc"
+}

@@ -3,7 +3,7 @@
 # areas of the engine are mid-change.
 function(emloc_add_text_test name)
     emloc_add_test(${name} ${ARGN} LIBS emloc_text)
-    target_precompile_headers(${name} REUSE_FROM emloc_pch)
+    emloc_reuse_pch(${name})
 endfunction()
 
 emloc_add_text_test(test_jinja SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_jinja.cpp LABELS unit TIMEOUT 60)

@@ -3,11 +3,14 @@
 #include "emloc/api/error.h"
 #include "emloc/text/tokenizer.h"
 
-#include <QTemporaryDir>
-#include <QtTest>
+#include "unit_test.h"
 
+#include <atomic>
+#include <cstdio>
 #include <fstream>
+#include <string>
 #include <thread>
+#include <vector>
 
 using namespace emloc::core;
 using nlohmann::json;
@@ -31,175 +34,165 @@ void expectError(const json &tokenizerJson, const std::vector<std::string> &part
 {
     try {
         Tokenizer::fromJson(tokenizerJson, "bad/tokenizer.json");
-        QFAIL("expected an Error");
+        FAIL("expected an Error");
     } catch (const Error &e) {
         const std::string message = e.what();
-        QVERIFY2(message.find("bad/tokenizer.json") != std::string::npos, message.c_str());
+        VERIFY2(message.find("bad/tokenizer.json") != std::string::npos, message.c_str());
         for (const std::string &part : parts)
-            QVERIFY2(message.find(part) != std::string::npos, (message + " lacks " + part).c_str());
+            VERIFY2(message.find(part) != std::string::npos, (message + " lacks " + part).c_str());
     }
 }
 
 } // namespace
 
-class TestTokenizer : public QObject
+TEST_CASE(mergesFollowRankNotPosition)
 {
-    Q_OBJECT
+    // "a b" ranks first: a+b, then ab+c.
+    auto first = Tokenizer::fromJson(tinyBpe(json::array({"a b", "ab c", "b c"})), "t");
+    COMPARE(first->encode("abc"), (Ids{5}));
+    // "b c" ranks first: the word becomes a + bc, which has no merge.
+    auto second =
+        Tokenizer::fromJson(tinyBpe(json::array({json::array({"b", "c"}), json::array({"a", "b"})})), "t");
+    COMPARE(second->encode("abc"), (Ids{0, 4}));
+    COMPARE(second->encode("abab"), (Ids{3, 3}));
+    // Without a pre-tokenizer the whole text is one word; unknown characters fuse only when asked.
+    COMPARE(second->encode("axxb"), (Ids{0, 6, 6, 1}));
+    json fused = tinyBpe(json::array({"a b"}));
+    fused["model"]["fuse_unk"] = true;
+    COMPARE(Tokenizer::fromJson(fused, "t")->encode("axxb"), (Ids{0, 6, 1}));
+}
 
-private Q_SLOTS:
-    void mergesFollowRankNotPosition()
-    {
-        // "a b" ranks first: a+b, then ab+c.
-        auto first = Tokenizer::fromJson(tinyBpe(json::array({"a b", "ab c", "b c"})), "t");
-        QCOMPARE(first->encode("abc"), (Ids{5}));
-        // "b c" ranks first: the word becomes a + bc, which has no merge.
-        auto second = Tokenizer::fromJson(
-            tinyBpe(json::array({json::array({"b", "c"}), json::array({"a", "b"})})), "t");
-        QCOMPARE(second->encode("abc"), (Ids{0, 4}));
-        QCOMPARE(second->encode("abab"), (Ids{3, 3}));
-        // Without a pre-tokenizer the whole text is one word; unknown characters fuse only when asked.
-        QCOMPARE(second->encode("axxb"), (Ids{0, 6, 6, 1}));
-        json fused = tinyBpe(json::array({"a b"}));
-        fused["model"]["fuse_unk"] = true;
-        QCOMPARE(Tokenizer::fromJson(fused, "t")->encode("axxb"), (Ids{0, 6, 1}));
+TEST_CASE(byteFallbackAndDecoderChain)
+{
+    json vocab = {{"<unk>", 0}, {"▁", 1}, {"h", 2}, {"i", 3}, {"▁h", 4}, {"▁hi", 5}};
+    for (int b = 0; b < 256; ++b) {
+        char name[8];
+        std::snprintf(name, sizeof(name), "<0x%02X>", b);
+        vocab[name] = 6 + b;
     }
+    const json tokenizerJson = {
+        {"added_tokens",
+         json::array({{{"id", 262}, {"content", "<s>"}, {"special", true}, {"normalized", false}}})},
+        {"normalizer",
+         {{"type", "Sequence"},
+          {"normalizers",
+           json::array({{{"type", "Prepend"}, {"prepend", "▁"}},
+                        {{"type", "Replace"}, {"pattern", {{"String", " "}}}, {"content", "▁"}}})}}},
+        {"post_processor",
+         {{"type", "TemplateProcessing"},
+          {"single", json::array({{{"SpecialToken", {{"id", "<s>"}, {"type_id", 0}}}},
+                                  {{"Sequence", {{"id", "A"}, {"type_id", 0}}}}})},
+          {"special_tokens", {{"<s>", {{"id", "<s>"}, {"ids", {262}}, {"tokens", {"<s>"}}}}}}}},
+        {"decoder",
+         {{"type", "Sequence"},
+          {"decoders", json::array({{{"type", "Replace"}, {"pattern", {{"String", "▁"}}}, {"content", " "}},
+                                    {{"type", "ByteFallback"}},
+                                    {{"type", "Fuse"}},
+                                    {{"type", "Strip"}, {"content", " "}, {"start", 1}, {"stop", 0}}})}}},
+        {"model",
+         {{"type", "BPE"},
+          {"vocab", vocab},
+          {"merges", json::array({"▁ h", "▁h i"})},
+          {"unk_token", "<unk>"},
+          {"byte_fallback", true}}}};
+    auto tokenizer = Tokenizer::fromJson(tokenizerJson, "t");
+    // "é" is not in the vocab: its two UTF-8 bytes become <0xC3> <0xA9>.
+    const Ids ids = tokenizer->encode("hi é", true);
+    COMPARE(ids, (Ids{262, 5, 1, 6 + 0xC3, 6 + 0xA9}));
+    COMPARE(tokenizer->decode(ids), std::string("<s> hi é"));
+    COMPARE(tokenizer->decode(ids, true), std::string("hi é"));
+    // A lone continuation byte cannot form UTF-8: one replacement character per byte.
+    COMPARE(tokenizer->decode({5, 6 + 0xA9, 6 + 0xA9}), std::string("hi\xEF\xBF\xBD\xEF\xBF\xBD"));
+    COMPARE(tokenizer->tokenToId("<s>"), int64_t(262));
+    COMPARE(tokenizer->idToToken(5), std::string("▁hi"));
+    COMPARE(tokenizer->idToToken(9999), std::string());
+    VERIFY(tokenizer->isSpecial(262));
+    VERIFY(!tokenizer->isSpecial(5));
+    COMPARE(tokenizer->vocabSize(), int64_t(263));
+}
 
-    void byteFallbackAndDecoderChain()
-    {
-        json vocab = {{"<unk>", 0}, {"▁", 1}, {"h", 2}, {"i", 3}, {"▁h", 4}, {"▁hi", 5}};
-        for (int b = 0; b < 256; ++b) {
-            char name[8];
-            std::snprintf(name, sizeof(name), "<0x%02X>", b);
-            vocab[name] = 6 + b;
-        }
-        const json tokenizerJson = {
-            {"added_tokens",
-             json::array({{{"id", 262}, {"content", "<s>"}, {"special", true}, {"normalized", false}}})},
-            {"normalizer",
-             {{"type", "Sequence"},
-              {"normalizers",
-               json::array({{{"type", "Prepend"}, {"prepend", "▁"}},
-                            {{"type", "Replace"}, {"pattern", {{"String", " "}}}, {"content", "▁"}}})}}},
-            {"post_processor",
-             {{"type", "TemplateProcessing"},
-              {"single", json::array({{{"SpecialToken", {{"id", "<s>"}, {"type_id", 0}}}},
-                                      {{"Sequence", {{"id", "A"}, {"type_id", 0}}}}})},
-              {"special_tokens", {{"<s>", {{"id", "<s>"}, {"ids", {262}}, {"tokens", {"<s>"}}}}}}}},
-            {"decoder",
-             {{"type", "Sequence"},
-              {"decoders",
-               json::array({{{"type", "Replace"}, {"pattern", {{"String", "▁"}}}, {"content", " "}},
-                            {{"type", "ByteFallback"}},
-                            {{"type", "Fuse"}},
-                            {{"type", "Strip"}, {"content", " "}, {"start", 1}, {"stop", 0}}})}}},
-            {"model",
-             {{"type", "BPE"},
-              {"vocab", vocab},
-              {"merges", json::array({"▁ h", "▁h i"})},
-              {"unk_token", "<unk>"},
-              {"byte_fallback", true}}}};
-        auto tokenizer = Tokenizer::fromJson(tokenizerJson, "t");
-        // "é" is not in the vocab: its two UTF-8 bytes become <0xC3> <0xA9>.
-        const Ids ids = tokenizer->encode("hi é", true);
-        QCOMPARE(ids, (Ids{262, 5, 1, 6 + 0xC3, 6 + 0xA9}));
-        QCOMPARE(tokenizer->decode(ids), std::string("<s> hi é"));
-        QCOMPARE(tokenizer->decode(ids, true), std::string("hi é"));
-        // A lone continuation byte cannot form UTF-8: one replacement character per byte.
-        QCOMPARE(tokenizer->decode({5, 6 + 0xA9, 6 + 0xA9}), std::string("hi\xEF\xBF\xBD\xEF\xBF\xBD"));
-        QCOMPARE(tokenizer->tokenToId("<s>"), int64_t(262));
-        QCOMPARE(tokenizer->idToToken(5), std::string("▁hi"));
-        QCOMPARE(tokenizer->idToToken(9999), std::string());
-        QVERIFY(tokenizer->isSpecial(262));
-        QVERIFY(!tokenizer->isSpecial(5));
-        QCOMPARE(tokenizer->vocabSize(), int64_t(263));
+TEST_CASE(concurrentEncodingAgrees)
+{
+    // Several threads share one tokenizer (and its word cache) while filling it.
+    auto tokenizer = Tokenizer::fromJson(tinyBpe(json::array({"a b", "b c", "ab c"})), "t");
+    std::vector<std::string> texts;
+    std::vector<Ids> expected;
+    for (int i = 0; i < 64; ++i) {
+        std::string text;
+        for (int j = 0; j < 3 + i % 7; ++j)
+            text += "abc"[(i * 7 + j * 3) % 3 == 0 ? (i + j) % 3 : (i * j) % 3];
+        texts.push_back(text);
+        expected.push_back(
+            Tokenizer::fromJson(tinyBpe(json::array({"a b", "b c", "ab c"})), "t")->encode(text));
     }
-
-    void concurrentEncodingAgrees()
-    {
-        // Several threads share one tokenizer (and its word cache) while filling it.
-        auto tokenizer = Tokenizer::fromJson(tinyBpe(json::array({"a b", "b c", "ab c"})), "t");
-        std::vector<std::string> texts;
-        std::vector<Ids> expected;
-        for (int i = 0; i < 64; ++i) {
-            std::string text;
-            for (int j = 0; j < 3 + i % 7; ++j)
-                text += "abc"[(i * 7 + j * 3) % 3 == 0 ? (i + j) % 3 : (i * j) % 3];
-            texts.push_back(text);
-            expected.push_back(
-                Tokenizer::fromJson(tinyBpe(json::array({"a b", "b c", "ab c"})), "t")->encode(text));
-        }
-        std::atomic<int> mismatches{0};
-        std::vector<std::thread> threads;
-        for (int t = 0; t < 4; ++t) {
-            threads.emplace_back([&, t]() {
-                for (int round = 0; round < 50; ++round) {
-                    for (size_t i = 0; i < texts.size(); ++i) {
-                        const size_t k = (i + static_cast<size_t>(t * 13 + round)) % texts.size();
-                        if (tokenizer->encode(texts[k]) != expected[k])
-                            ++mismatches;
-                    }
+    std::atomic<int> mismatches{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) {
+        threads.emplace_back([&, t]() {
+            for (int round = 0; round < 50; ++round) {
+                for (size_t i = 0; i < texts.size(); ++i) {
+                    const size_t k = (i + static_cast<size_t>(t * 13 + round)) % texts.size();
+                    if (tokenizer->encode(texts[k]) != expected[k])
+                        ++mismatches;
                 }
-            });
-        }
-        for (auto &thread : threads)
-            thread.join();
-        QCOMPARE(mismatches.load(), 0);
+            }
+        });
     }
+    for (auto &thread : threads)
+        thread.join();
+    COMPARE(mismatches.load(), 0);
+}
 
-    void invalidUtf8IsAnError()
-    {
-        auto tokenizer = Tokenizer::fromJson(tinyBpe(json::array({"a b"})), "t");
-        QVERIFY_THROWS_EXCEPTION(Error, tokenizer->encode(std::string("ab\xC3(")));
+TEST_CASE(invalidUtf8IsAnError)
+{
+    auto tokenizer = Tokenizer::fromJson(tinyBpe(json::array({"a b"})), "t");
+    VERIFY_THROWS(Error, tokenizer->encode(std::string("ab\xC3(")));
+}
+
+TEST_CASE(malformedFilesNameTheProblem)
+{
+    expectError(json{{"version", "1.0"}}, {"model"});
+    expectError(json{{"model", {{"type", "WordPiece"}, {"vocab", {{"a", 0}}}}}}, {"WordPiece"});
+    expectError(json{{"model", {{"type", "Unigram"}, {"vocab", json::array()}}}}, {"Unigram"});
+    expectError(tinyBpe(json::array({"a z"})), {"merges[0]", "'z'"});
+    expectError(tinyBpe(json::array({"a b", "abc"})), {"merges[1]"});
+    json precompiled = tinyBpe(json::array());
+    precompiled["normalizer"] = {{"type", "Precompiled"}, {"precompiled_charsmap", "AAAA"}};
+    expectError(precompiled, {"normalizer", "Precompiled"});
+    json bert = tinyBpe(json::array());
+    bert["pre_tokenizer"] = {{"type", "Sequence"},
+                             {"pretokenizers", json::array({{{"type", "BertPreTokenizer"}}})}};
+    expectError(bert, {"pre_tokenizer.pretokenizers[0]", "BertPreTokenizer"});
+    json wordPieceDecoder = tinyBpe(json::array());
+    wordPieceDecoder["decoder"] = {{"type", "WordPiece"}, {"prefix", "##"}};
+    expectError(wordPieceDecoder, {"decoder", "WordPiece"});
+    json badRegex = tinyBpe(json::array());
+    badRegex["pre_tokenizer"] = {{"type", "Split"},
+                                 {"pattern", {{"Regex", "(unclosed"}}},
+                                 {"behavior", "Isolated"},
+                                 {"invert", false}};
+    expectError(badRegex, {"pre_tokenizer", "(unclosed"});
+}
+
+TEST_CASE(fileErrorsNameThePath)
+{
+    emloc::test::TempDir dir;
+    const std::string missing = dir.filePath("absent.json");
+    try {
+        Tokenizer::fromFile(missing);
+        FAIL("expected an Error");
+    } catch (const Error &e) {
+        VERIFY(std::string(e.what()).find(missing) != std::string::npos);
     }
-
-    void malformedFilesNameTheProblem()
-    {
-        expectError(json{{"version", "1.0"}}, {"model"});
-        expectError(json{{"model", {{"type", "WordPiece"}, {"vocab", {{"a", 0}}}}}}, {"WordPiece"});
-        expectError(json{{"model", {{"type", "Unigram"}, {"vocab", json::array()}}}}, {"Unigram"});
-        expectError(tinyBpe(json::array({"a z"})), {"merges[0]", "'z'"});
-        expectError(tinyBpe(json::array({"a b", "abc"})), {"merges[1]"});
-        json precompiled = tinyBpe(json::array());
-        precompiled["normalizer"] = {{"type", "Precompiled"}, {"precompiled_charsmap", "AAAA"}};
-        expectError(precompiled, {"normalizer", "Precompiled"});
-        json bert = tinyBpe(json::array());
-        bert["pre_tokenizer"] = {{"type", "Sequence"},
-                                 {"pretokenizers", json::array({{{"type", "BertPreTokenizer"}}})}};
-        expectError(bert, {"pre_tokenizer.pretokenizers[0]", "BertPreTokenizer"});
-        json wordPieceDecoder = tinyBpe(json::array());
-        wordPieceDecoder["decoder"] = {{"type", "WordPiece"}, {"prefix", "##"}};
-        expectError(wordPieceDecoder, {"decoder", "WordPiece"});
-        json badRegex = tinyBpe(json::array());
-        badRegex["pre_tokenizer"] = {{"type", "Split"},
-                                     {"pattern", {{"Regex", "(unclosed"}}},
-                                     {"behavior", "Isolated"},
-                                     {"invert", false}};
-        expectError(badRegex, {"pre_tokenizer", "(unclosed"});
+    const std::string broken = dir.filePath("broken.json");
+    std::ofstream(broken) << "{\"model\": {";
+    try {
+        Tokenizer::fromFile(broken);
+        FAIL("expected an Error");
+    } catch (const Error &e) {
+        VERIFY(std::string(e.what()).find(broken) != std::string::npos);
     }
-
-    void fileErrorsNameThePath()
-    {
-        QTemporaryDir dir;
-        const std::string missing = dir.filePath("absent.json").toStdString();
-        try {
-            Tokenizer::fromFile(missing);
-            QFAIL("expected an Error");
-        } catch (const Error &e) {
-            QVERIFY(std::string(e.what()).find(missing) != std::string::npos);
-        }
-        const std::string broken = dir.filePath("broken.json").toStdString();
-        std::ofstream(broken) << "{\"model\": {";
-        try {
-            Tokenizer::fromFile(broken);
-            QFAIL("expected an Error");
-        } catch (const Error &e) {
-            QVERIFY(std::string(e.what()).find(broken) != std::string::npos);
-        }
-        const std::string good = dir.filePath("good.json").toStdString();
-        std::ofstream(good) << tinyBpe(json::array({"a b"})).dump();
-        QCOMPARE(Tokenizer::fromFile(good)->encode("ab"), (Ids{3}));
-    }
-};
-
-QTEST_GUILESS_MAIN(TestTokenizer)
-#include "test_tokenizer.moc"
+    const std::string good = dir.filePath("good.json");
+    std::ofstream(good) << tinyBpe(json::array({"a b"})).dump();
+    COMPARE(Tokenizer::fromFile(good)->encode("ab"), (Ids{3}));
+}

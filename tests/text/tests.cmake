@@ -2,7 +2,7 @@
 # (and what it needs), so they build while other areas of the engine are mid-change.
 function(emloc_add_tokenizer_test name)
     emloc_add_test(${name} ${ARGN} LIBS emloc_text)
-    target_precompile_headers(${name} REUSE_FROM emloc_pch)
+    emloc_reuse_pch(${name})
 endfunction()
 
 emloc_add_tokenizer_test(test_tokenizer SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_tokenizer.cpp LABELS unit TIMEOUT 60)
