@@ -19,11 +19,6 @@ namespace emloc::test {
 
 namespace {
 
-std::string tail(const std::string &text, size_t chars)
-{
-    return text.size() <= chars ? text : text.substr(text.size() - chars);
-}
-
 std::string readIfPresent(const std::string &path)
 {
     return fileExists(path) ? readFile(path) : std::string();

@@ -1,6 +1,9 @@
 #include "unit_test.h"
 
+#include <algorithm>
 #include <chrono>
+#include <cstdarg>
+#include <cstdio>
 #include <cstdlib>
 #include <exception>
 #include <filesystem>
@@ -172,6 +175,42 @@ bool contains(const std::string &text, const std::string &part)
 std::string preview(const std::string &text, size_t maxChars)
 {
     return text.size() <= maxChars ? text : text.substr(0, maxChars) + "...";
+}
+
+std::string tail(const std::string &text, size_t maxChars)
+{
+    return text.size() <= maxChars ? text : text.substr(text.size() - maxChars);
+}
+
+std::string trimmed(const std::string &text)
+{
+    const char *space = " \t\r\n\v\f";
+    const size_t begin = text.find_first_not_of(space);
+    return begin == std::string::npos ? std::string()
+                                      : text.substr(begin, text.find_last_not_of(space) + 1 - begin);
+}
+
+std::string joined(const std::vector<std::string> &parts, const std::string &separator)
+{
+    std::string text;
+    for (size_t i = 0; i < parts.size(); ++i)
+        text += (i ? separator : std::string()) + parts[i];
+    return text;
+}
+
+std::string format(const char *pattern, ...)
+{
+    va_list args;
+    va_start(args, pattern);
+    va_list copy;
+    va_copy(copy, args);
+    const int size = std::vsnprintf(nullptr, 0, pattern, copy);
+    va_end(copy);
+    std::string text(size_t(std::max(size, 0)) + 1, '\0');
+    std::vsnprintf(text.data(), text.size(), pattern, args);
+    va_end(args);
+    text.resize(size_t(std::max(size, 0)));
+    return text;
 }
 
 std::string testDataDir()

@@ -7,6 +7,7 @@
 #include "gguf_model.h"
 
 #include "child_process.h"
+#include "json_fields.h"
 #include "unit_test.h"
 
 #include <algorithm>
@@ -35,27 +36,6 @@ std::string hfFolder()
     return suiteDir().filePath("smollm2-hf");
 }
 
-nlohmann::json readJson(const std::string &path)
-{
-    std::ifstream in(path);
-    return nlohmann::json::parse(in);
-}
-
-// The last 3000 characters of a program's output and errors together.
-std::string tail(const emloc::test::ProcessResult &result)
-{
-    const std::string both = result.out + result.err;
-    return both.size() > 3000 ? both.substr(both.size() - 3000) : both;
-}
-
-std::string trimmed(const std::string &text)
-{
-    const size_t begin = text.find_first_not_of(" \t\r\n\v\f");
-    if (begin == std::string::npos)
-        return {};
-    return text.substr(begin, text.find_last_not_of(" \t\r\n\v\f") + 1 - begin);
-}
-
 // The names in `folder` that start with `prefix`, sorted, hidden ones left out (as Qt listed them):
 // its folders only, or its folders and plain files.
 std::vector<std::string> entryNames(const std::string &folder, bool foldersOnly,
@@ -73,21 +53,13 @@ std::vector<std::string> entryNames(const std::string &folder, bool foldersOnly,
     return names;
 }
 
-std::string joined(const std::vector<std::string> &parts, const std::string &separator)
-{
-    std::string out;
-    for (size_t i = 0; i < parts.size(); ++i)
-        out += (i ? separator : "") + parts[i];
-    return out;
-}
-
 } // namespace
 
 TEST_CASE(convertWithCli)
 {
     const auto started = std::chrono::steady_clock::now();
     auto result = runCli({"--json", "convert", emloc::test::demoGgufPath(), hfFolder()}, 600000);
-    VERIFY2(result.exitCode == 0, tail(result));
+    VERIFY2(result.exitCode == 0, emloc::test::tail(result.out + result.err));
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     char line[64];
     std::snprintf(line, sizeof line, "emloc convert: %.1f s", seconds);
@@ -97,7 +69,7 @@ TEST_CASE(convertWithCli)
     for (const char *file : {"config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json",
                              "generation_config.json"})
         VERIFY2(emloc::test::fileExists(hfFolder() + "/" + file), file);
-    const nlohmann::json config = readJson(hfFolder() + "/config.json");
+    const nlohmann::json config = emloc::test::readJsonFile(hfFolder() + "/config.json");
     COMPARE(config["model_type"].get<std::string>(), std::string("llama"));
     COMPARE(config["num_key_value_heads"].get<int>(), 3);
     COMPARE(config["tie_word_embeddings"].get<bool>(), true);
@@ -109,8 +81,8 @@ TEST_CASE(convertedFolderMatchesTransformersGguf)
 {
     auto result =
         runPythonScript("gguf_check.py", {"convert_logits", hfFolder(), emloc::test::demoGgufPath()}, 600000);
-    emloc::test::info(trimmed(result.out));
-    VERIFY2(result.exitCode == 0, tail(result));
+    emloc::test::info(emloc::test::trimmed(result.out));
+    VERIFY2(result.exitCode == 0, emloc::test::tail(result.out + result.err));
 }
 
 TEST_CASE(refusesToOverwrite)
@@ -141,7 +113,7 @@ TEST_CASE(cancelledConversionLeavesNothing)
     VERIFY_THROWS(CancelledError, convertToHuggingFace(model, out, "float16", &feedback));
     VERIFY(!emloc::test::fileExists(out));
     const std::vector<std::string> left = entryNames(suiteDir().path(), /*foldersOnly=*/false, "cancelled");
-    VERIFY2(left.empty(), joined(left, ", "));
+    VERIFY2(left.empty(), emloc::test::joined(left, ", "));
 }
 
 TEST_CASE(exportFromHuggingFaceFolder)
@@ -149,7 +121,7 @@ TEST_CASE(exportFromHuggingFaceFolder)
     // The folder path exercises the tokenizer.json -> tokenizer.ggml.* direction.
     const std::string out = suiteDir().filePath("from-hf-f32.gguf");
     auto result = runCli({"export-gguf", hfFolder(), out, "--dtype", "F32"}, 600000);
-    VERIFY2(result.exitCode == 0, tail(result));
+    VERIFY2(result.exitCode == 0, emloc::test::tail(result.out + result.err));
 
     GgufFile ours(out);
     GgufFile original(emloc::test::demoGgufPath());
@@ -169,7 +141,7 @@ TEST_CASE(exportFromHuggingFaceFolder)
         VERIFY2(torch::equal(ours.tensor(name), original.tensor(name)), name);
 
     result = runCli({"export-gguf", hfFolder(), suiteDir().filePath("f16.gguf")}, 600000);
-    VERIFY2(result.exitCode == 0, tail(result));
+    VERIFY2(result.exitCode == 0, emloc::test::tail(result.out + result.err));
     COMPARE(GgufFile(suiteDir().filePath("f16.gguf")).tensorInfo("blk.0.ffn_up.weight").type, GgmlType::F16);
 }
 
@@ -178,9 +150,9 @@ TEST_CASE(llamaCppRunsOurGguf)
     const std::string out = suiteDir().filePath("from-hf-f32.gguf");
     VERIFY(emloc::test::fileExists(out));
     auto result = runPythonScript("gguf_check.py", {"llamacpp_logits", out, hfFolder()}, 600000);
-    emloc::test::info(trimmed(result.out));
+    emloc::test::info(emloc::test::trimmed(result.out));
     if (result.exitCode == 3)
         FAIL("llama-cpp-python is missing from the venv: run scripts/setup.sh (it installs "
              "llama-cpp-python==0.3.36)");
-    VERIFY2(result.exitCode == 0, tail(result));
+    VERIFY2(result.exitCode == 0, emloc::test::tail(result.out + result.err));
 }

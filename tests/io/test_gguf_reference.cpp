@@ -7,6 +7,7 @@
 #include "gguf_tokenizer.h"
 
 #include "child_process.h"
+#include "json_fields.h"
 #include "unit_test.h"
 
 #include <chrono>
@@ -35,35 +36,14 @@ nlohmann::json lastJsonLine(const std::string &out)
     return nlohmann::json::parse(line.empty() ? std::string("{}") : line);
 }
 
-nlohmann::json readJson(const std::string &path)
-{
-    std::ifstream in(path);
-    return nlohmann::json::parse(in);
-}
-
 void writeJson(const std::string &path, const nlohmann::json &value)
 {
     std::ofstream(path) << value.dump();
 }
 
-// The last 3000 characters of a script's output and errors together.
-std::string tail(const emloc::test::ProcessResult &result)
-{
-    const std::string both = result.out + result.err;
-    return both.size() > 3000 ? both.substr(both.size() - 3000) : both;
-}
-
-std::string trimmed(const std::string &text)
-{
-    const size_t begin = text.find_first_not_of(" \t\r\n\v\f");
-    if (begin == std::string::npos)
-        return {};
-    return text.substr(begin, text.find_last_not_of(" \t\r\n\v\f") + 1 - begin);
-}
-
 #define RUN_PYTHON(result, script, args, timeout)                                                            \
     const auto result = runPythonScript(script, args, timeout);                                              \
-    VERIFY2(result.exitCode == 0, tail(result))
+    VERIFY2(result.exitCode == 0, emloc::test::tail(result.out + result.err))
 
 // The added tokens as (id, content, special) triples: the JSON-level identity of what stays whole.
 std::set<std::tuple<int64_t, std::string, bool>> addedTokens(const nlohmann::json &tokenizer)
@@ -123,8 +103,8 @@ TEST_CASE(tokenizerMatchesTransformers)
         const std::string gold =
             fixtureDir().filePath("gold-" + std::to_string(std::hash<std::string>()(gguf)));
         RUN_PYTHON(goldRun, "gguf_fixtures.py", (std::vector<std::string>{"gold", gguf, gold}), 180000);
-        const nlohmann::json reference = readJson(gold + "/tokenizer.json");
-        const nlohmann::json referenceConfig = readJson(gold + "/tokenizer_config.json");
+        const nlohmann::json reference = emloc::test::readJsonFile(gold + "/tokenizer.json");
+        const nlohmann::json referenceConfig = emloc::test::readJsonFile(gold + "/tokenizer_config.json");
 
         GgufFile file(gguf);
         const nlohmann::json ours = ggufTokenizerJson(file);
@@ -199,7 +179,7 @@ TEST_CASE(writerOutputReadByGgufPackage)
     const std::string expect = fixtureDir().filePath("written.json");
     writeJson(expect, {{"keys", keys}, {"tensors", tensors}, {"alignment", 64}});
     RUN_PYTHON(check, "gguf_check.py", (std::vector<std::string>{"check_written", path, expect}), 120000);
-    emloc::test::info(trimmed(check.out));
+    emloc::test::info(emloc::test::trimmed(check.out));
 }
 
 TEST_CASE(exportedDemoModelMatchesOriginal)
@@ -233,7 +213,7 @@ TEST_CASE(exportedDemoModelMatchesOriginal)
 
     // llama.cpp's own reader: metadata and every tensor (in GGUF layout, so the q/k permutation too).
     RUN_PYTHON(check, "gguf_check.py", (std::vector<std::string>{"compare_export", source, out}), 300000);
-    emloc::test::info(trimmed(check.out));
+    emloc::test::info(emloc::test::trimmed(check.out));
 
     // F16 export: matrices F16, norms F32.
     const std::string half = fixtureDir().filePath("smollm2-f16.gguf");

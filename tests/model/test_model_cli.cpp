@@ -42,14 +42,6 @@ std::shared_ptr<emloc::test::MemoryWeights> writeTinyModel(const std::string &fo
     return weights;
 }
 
-std::string join(const std::vector<std::string> &parts, char separator)
-{
-    std::string joined;
-    for (const auto &part : parts)
-        joined += (joined.empty() ? "" : std::string(1, separator)) + part;
-    return joined;
-}
-
 torch::Tensor forwardInProcess(const ModelConfig &config, std::shared_ptr<WeightSource> weights,
                                const std::vector<int64_t> &ids)
 {
@@ -107,7 +99,7 @@ TEST_CASE(infoCountsParametersByKind)
         COMPARE(noTokenizer.exitCode, 1);
         VERIFY2(contains(noTokenizer.err, dir.path() + " has no tokenizer") &&
                     contains(noTokenizer.err, "add the model's tokenizer.json to the folder"),
-                join(command, ' ') + ": " + noTokenizer.err);
+                emloc::test::joined(command, " ") + ": " + noTokenizer.err);
     }
     VERIFY(!emloc::test::fileExists(out));
     auto missing = runCli({"info", dir.filePath("nothing-here")});

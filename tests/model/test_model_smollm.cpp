@@ -32,16 +32,6 @@ State &state()
     return s;
 }
 
-// printf-style formatting for the measurements.
-std::string format(const char *pattern, ...)
-{
-    va_list args;
-    va_start(args, pattern);
-    char buffer[512];
-    std::vsnprintf(buffer, sizeof buffer, pattern, args);
-    va_end(args);
-    return buffer;
-}
 } // namespace
 
 SUITE_SETUP()
@@ -81,15 +71,15 @@ TEST_CASE(throughput)
     auto logits = state().model->forward(ids);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     VERIFY(logits.isfinite().all().item<bool>());
-    emloc::test::info(format("forward, batch 1 x 512 tokens: %.2f s, %.0f tokens/s (%d threads)", seconds,
-                             512 / seconds, torch::get_num_threads()));
+    emloc::test::info(emloc::test::format("forward, batch 1 x 512 tokens: %.2f s, %.0f tokens/s (%d threads)",
+                                          seconds, 512 / seconds, torch::get_num_threads()));
 
     GenerationOptions options;
     options.maxNewTokens = 64;
     const std::vector<int64_t> prompt(ids.data_ptr<int64_t>(), ids.data_ptr<int64_t>() + 64);
     const auto result = generate(*state().model, prompt, options);
     COMPARE(int(result.tokens.size()), 64);
-    emloc::test::info(format("generation: prefill 64 tokens %.3f s, %.1f new tokens/s over %zu steps",
-                             result.prefillSeconds, (result.tokens.size() - 1) / result.decodeSeconds,
-                             result.tokens.size() - 1));
+    emloc::test::info(emloc::test::format(
+        "generation: prefill 64 tokens %.3f s, %.1f new tokens/s over %zu steps", result.prefillSeconds,
+        (result.tokens.size() - 1) / result.decodeSeconds, result.tokens.size() - 1));
 }

@@ -4,6 +4,7 @@
 #include "emloc/stages/pipeline.h"
 
 #include "child_process.h"
+#include "json_fields.h"
 #include "unit_test.h"
 
 #include <nlohmann/json.hpp>
@@ -17,12 +18,6 @@ using emloc::test::runCli;
 namespace {
 constexpr int64_t kGiB = int64_t(1) << 30;
 
-// The JSON object the command printed; an empty object when it printed none.
-nlohmann::json jsonOf(const emloc::test::ProcessResult &result)
-{
-    nlohmann::json document = nlohmann::json::parse(result.out, nullptr, /*allow_exceptions=*/false);
-    return document.is_object() ? document : nlohmann::json::object();
-}
 } // namespace
 
 TEST_CASE(planTheCatalogFromTheCommandLine)
@@ -34,7 +29,7 @@ TEST_CASE(planTheCatalogFromTheCommandLine)
 
     auto json = runCli({"--json", "plan", "--catalog", "all", "--budget-gb", "24", "--for", "cuda"});
     VERIFY2(json.exitCode == 0, describe(json));
-    const nlohmann::json rows = jsonOf(json).value("models", nlohmann::json::array());
+    const nlohmann::json rows = emloc::test::jsonObjectOf(json.out).value("models", nlohmann::json::array());
     COMPARE(rows.size(), catalogModels().size());
     for (const auto &row : rows) {
         const std::string name = row.at("name").get<std::string>();
@@ -47,7 +42,7 @@ TEST_CASE(planTheCatalogFromTheCommandLine)
 
     auto one = runCli({"--json", "plan", "--catalog", "qwen2.5-7b", "--budget-gb", "12", "--for", "cuda"});
     VERIFY2(one.exitCode == 0, describe(one));
-    VERIFY(jsonOf(one).value("fits", false));
+    VERIFY(emloc::test::jsonObjectOf(one.out).value("fits", false));
 
     auto noBudget = runCli({"plan", "--catalog", "all"});
     COMPARE(noBudget.exitCode, 1);
@@ -69,7 +64,7 @@ TEST_CASE(planFromAConfigFile)
     auto fromFile = runCli({"--json", "plan", "--config", path, "--ratio", "0.4"});
     auto fromCatalog = runCli({"--json", "plan", "--catalog", "qwen3-4b", "--ratio", "0.4"});
     VERIFY2(fromFile.exitCode == 0, describe(fromFile));
-    COMPARE(jsonOf(fromFile), jsonOf(fromCatalog));
+    COMPARE(emloc::test::jsonObjectOf(fromFile.out), emloc::test::jsonObjectOf(fromCatalog.out));
     auto withData = runCli({"plan", "--config", path, "--data", "x.jsonl"});
     COMPARE(withData.exitCode, 1);
     VERIFY2(contains(withData.err, "--data"), describe(withData));

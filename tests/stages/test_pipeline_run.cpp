@@ -7,6 +7,7 @@
 #include "emloc/stages/pipeline.h"
 
 #include "child_process.h"
+#include "json_fields.h"
 #include "unit_test.h"
 
 #include <nlohmann/json.hpp>
@@ -24,12 +25,8 @@
 #include <string>
 #include <vector>
 
-using emloc::test::contains;
-using emloc::test::describe;
-using emloc::test::runCli;
-using emloc::test::runPythonScript;
-using emloc::test::str;
 using nlohmann::json;
+using namespace emloc::test;
 
 namespace {
 // The folder the suite's runs share (the model, the configurations, the outputs), made by SUITE_SETUP.
@@ -40,57 +37,14 @@ std::string dirPath(const std::string &name)
     return g_dir->filePath(name);
 }
 
-// The JSON object in `text`; an empty one when it holds none.
-json parseObject(const std::string &text)
-{
-    json document = json::parse(text, nullptr, /*allow_exceptions=*/false);
-    return document.is_object() ? document : json::object();
-}
-
+// A file the run wrote, as an object; an empty one when it is missing or no JSON object (the checks
+// that read its fields then fail, naming them).
 json readJson(const std::string &path)
 {
     std::ifstream file(path, std::ios::binary);
     if (!file)
         return json::object();
-    return parseObject(std::string(std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>()));
-}
-
-// A member read leniently, as the checks always read the summary: a missing key, or a value of another
-// type, reads as null, false, 0, "" or an empty array.
-const json &member(const json &object, const std::string &key)
-{
-    static const json missing;
-    if (!object.is_object())
-        return missing;
-    const auto found = object.find(key);
-    return found == object.end() ? missing : *found;
-}
-bool boolOf(const json &value)
-{
-    return value.is_boolean() && value.get<bool>();
-}
-double doubleOf(const json &value)
-{
-    return value.is_number() ? value.get<double>() : 0.0;
-}
-int64_t integerOf(const json &value)
-{
-    if (value.is_number_integer())
-        return value.get<int64_t>();
-    if (value.is_number_float()) {
-        const double d = value.get<double>();
-        return std::trunc(d) == d ? int64_t(d) : 0;
-    }
-    return 0;
-}
-std::string stringOf(const json &value)
-{
-    return value.is_string() ? value.get<std::string>() : std::string();
-}
-const json &arrayOf(const json &value)
-{
-    static const json empty = json::array();
-    return value.is_array() ? value : empty;
+    return jsonObjectOf(std::string(std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>()));
 }
 
 // stage name -> skipped, from summary.json
@@ -98,11 +52,11 @@ std::map<std::string, bool> skippedStages(const json &summary)
 {
     std::map<std::string, bool> out;
     for (const auto &stage : arrayOf(member(summary, "stages")))
-        out[stringOf(member(stage, "stage"))] = boolOf(member(stage, "skipped"));
+        out[stringOf(member(stage, "stage"))] = flagOf(member(stage, "skipped"));
     return out;
 }
 
-std::vector<std::string> joined(std::vector<std::string> first, const std::vector<std::string> &second)
+std::vector<std::string> concatenated(std::vector<std::string> first, const std::vector<std::string> &second)
 {
     first.insert(first.end(), second.begin(), second.end());
     return first;
@@ -161,8 +115,8 @@ TEST_CASE(wholeRun)
     const json &stages = arrayOf(member(summary, "stages"));
     COMPARE(stages.size(), 6); // refinement is on by default
     for (const auto &stage : stages) {
-        VERIFY2(!boolOf(member(stage, "skipped")), stringOf(member(stage, "stage")));
-        VERIFY2(doubleOf(member(stage, "seconds")) > 0, stringOf(member(stage, "stage")));
+        VERIFY2(!flagOf(member(stage, "skipped")), stringOf(member(stage, "stage")));
+        VERIFY2(numberOf(member(stage, "seconds")) > 0, stringOf(member(stage, "stage")));
         VERIFY2(integerOf(member(stage, "peak_memory_bytes")) > 0, stringOf(member(stage, "stage")));
     }
     VERIFY(integerOf(member(summary, "inference_peak_memory_bytes")) > 0);
@@ -171,7 +125,7 @@ TEST_CASE(wholeRun)
     const auto model = emloc::core::openModel(config.model).config;
     const auto plan = emloc::core::planMemory(emloc::core::plannableConfig(model),
                                               emloc::core::pipelinePlanSettings(config),
-                                              doubleOf(member(summary, "ratio")));
+                                              numberOf(member(summary, "ratio")));
     const std::map<std::string, int64_t> planned = {
         {"emulator", plan.construction.totalBytes()},
         {"train", plan.fineTuning.totalBytes()},
@@ -189,7 +143,7 @@ TEST_CASE(wholeRun)
     const json &models = arrayOf(member(member(summary, "evaluation"), "models"));
     COMPARE(models.size(), 4);
     for (const auto &model : models)
-        VERIFY(std::isfinite(doubleOf(member(model, "loss"))));
+        VERIFY(std::isfinite(numberOf(member(model, "loss"))));
 
     // The corrected and refined adapters and the PEFT export load with the engine's own reader; the
     // export is the refined one (the model's 2 layers are all within the default 4 refined).
@@ -203,7 +157,7 @@ TEST_CASE(wholeRun)
     // The summary names it, for the Studio's later exports and chats; its evaluation row and the export
     // say it was refined (the export carries both reports).
     COMPARE(stringOf(member(summary, "adapter")), std::string("refined-adapter"));
-    VERIFY(boolOf(member(member(summary, "evaluation"), "corrected_refined")));
+    VERIFY(flagOf(member(member(summary, "evaluation"), "corrected_refined")));
     VERIFY(emloc::test::fileExists(out + "/export/peft-adapter/refine_report.json"));
     VERIFY(emloc::test::fileExists(out + "/export/peft-adapter/correction_report.json"));
     COMPARE(emloc::core::pipelineShippedAdapter(out), out + "/refined-adapter");
@@ -300,8 +254,8 @@ TEST_CASE(budgetIsOneDecision)
     const std::string model = dirPath("model");
     const std::vector<std::string> shape{"--max-length", "128", "--calibration-samples", "16"};
     auto peakAt = [&](const char *ratio) {
-        const auto plan = runCli(joined({"--json", "plan", model, "--ratio", ratio}, shape));
-        return doubleOf(member(parseObject(plan.out), "peak_bytes"));
+        const auto plan = runCli(concatenated({"--json", "plan", model, "--ratio", ratio}, shape));
+        return numberOf(member(jsonObjectOf(plan.out), "peak_bytes"));
     };
     const double low = peakAt("0.1"), high = peakAt("1.0");
     VERIFY2(low > 0 && high > low, str(low, " ", high));
@@ -312,17 +266,17 @@ TEST_CASE(budgetIsOneDecision)
     budgetText << (low + high) / 2 / double(1 << 30);
     const std::string budget = budgetText.str();
 
-    const auto plan = runCli(joined({"--json", "plan", model, "--budget-gb", budget}, shape));
+    const auto plan = runCli(concatenated({"--json", "plan", model, "--budget-gb", budget}, shape));
     VERIFY2(plan.exitCode == 0, describe(plan));
-    const double planned = doubleOf(member(parseObject(plan.out), "ratio"));
+    const double planned = numberOf(member(jsonObjectOf(plan.out), "ratio"));
     VERIFY2(planned > 0.1 && planned < 1.0, str(planned));
 
     const std::string train = emloc::test::sourceDir() + "/resources/demo/bookings-train.jsonl";
-    const auto build = runCli(joined({"--json", "build-emulator", model, "--data", train, "--out",
-                                      dirPath("budget-emulator"), "--budget-gb", budget},
-                                     shape));
+    const auto build = runCli(concatenated({"--json", "build-emulator", model, "--data", train, "--out",
+                                            dirPath("budget-emulator"), "--budget-gb", budget},
+                                           shape));
     VERIFY2(build.exitCode == 0, describe(build));
-    COMPARE(doubleOf(member(parseObject(build.out), "ratio")), planned);
+    COMPARE(numberOf(member(jsonObjectOf(build.out), "ratio")), planned);
 
     const std::string config = dirPath("budget.json");
     emloc::test::writeFile(
@@ -334,7 +288,7 @@ TEST_CASE(budgetIsOneDecision)
                     .dump());
     const auto run = runCli({"run", config});
     VERIFY2(run.exitCode == 0, describe(run));
-    COMPARE(doubleOf(member(readJson(dirPath("budget-run/summary.json")), "ratio")), planned);
+    COMPARE(numberOf(member(readJson(dirPath("budget-run/summary.json")), "ratio")), planned);
 }
 
 // Refinement holds the whole original model, so its peak does not shrink with the ratio: a budget the
@@ -344,11 +298,11 @@ TEST_CASE(refinementOverTheBudgetIsSkippedAndSaid)
     const std::string model = dirPath("model");
     const std::vector<std::string> shape{"--max-length", "128",     "--calibration-samples",
                                          "16",           "--batch", "2"};
-    const auto plan = runCli(joined({"--json", "plan", model, "--ratio", "0.1"}, shape));
+    const auto plan = runCli(concatenated({"--json", "plan", model, "--ratio", "0.1"}, shape));
     VERIFY2(plan.exitCode == 0, describe(plan));
-    const json planned = parseObject(plan.out);
-    const double refinement = doubleOf(member(member(planned, "refinement"), "total_bytes"));
-    const double lowest = doubleOf(member(planned, "peak_bytes"));
+    const json planned = jsonObjectOf(plan.out);
+    const double refinement = numberOf(member(member(planned, "refinement"), "total_bytes"));
+    const double lowest = numberOf(member(planned, "peak_bytes"));
     // The test model is tiny: the two differ by its weights, under a megabyte.
     VERIFY2(refinement > lowest + (64 << 10), str(refinement, " ", lowest));
     const double budget = (refinement + lowest) / 2 / double(1 << 30);
@@ -372,6 +326,6 @@ TEST_CASE(refinementOverTheBudgetIsSkippedAndSaid)
     VERIFY(torch::equal(exported.modules.front().b, corrected.modules.front().b));
     COMPARE(emloc::core::pipelineShippedAdapter(out), out + "/corrected-adapter");
     // The evaluation's row is the corrected adapter, named so.
-    VERIFY(!boolOf(member(member(readJson(out + "/summary.json"), "evaluation"), "corrected_refined")));
+    VERIFY(!flagOf(member(member(readJson(out + "/summary.json"), "evaluation"), "corrected_refined")));
     VERIFY2(contains(run.out, "original + LoRA, corrected (EMLoC)"), describe(run));
 }

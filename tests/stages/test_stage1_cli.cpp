@@ -5,6 +5,7 @@
 #include "sanitizers.h"
 
 #include "child_process.h"
+#include "json_fields.h"
 #include "unit_test.h"
 
 #include <nlohmann/json.hpp>
@@ -25,6 +26,8 @@ using emloc::test::runPythonScript;
 using Args = std::vector<std::string>;
 namespace fs = std::filesystem;
 
+using namespace emloc::test;
+
 namespace {
 // What the suite's test cases share: the model made by transformers and the demo data (SUITE_SETUP).
 struct State
@@ -40,59 +43,10 @@ State &state()
     return shared;
 }
 
-// The CLI's JSON report; an empty object when stdout holds none.
-nlohmann::json jsonOf(const emloc::test::ProcessResult &result)
-{
-    auto parsed = nlohmann::json::parse(result.out, nullptr, false);
-    return parsed.is_object() ? parsed : nlohmann::json::object();
-}
-
-// A number of a report (0 where it is missing or no number).
-double number(const nlohmann::json &object, const char *key)
-{
-    const auto it = object.find(key);
-    return it != object.end() && it->is_number() ? it->get<double>() : 0.0;
-}
-
-// An integer of a report (0 where it is missing or no integer).
-long long integer(const nlohmann::json &object, const char *key)
-{
-    const auto it = object.find(key);
-    if (it == object.end() || !it->is_number())
-        return 0;
-    const double value = it->get<double>();
-    return value == std::floor(value) ? it->get<long long>() : 0;
-}
-
-// A boolean of a report (false where it is missing or no boolean).
-bool flag(const nlohmann::json &object, const char *key)
-{
-    const auto it = object.find(key);
-    return it != object.end() && it->is_boolean() && it->get<bool>();
-}
-
-// A member object of a report (empty where it is missing).
-nlohmann::json member(const nlohmann::json &object, const char *key)
-{
-    const auto it = object.find(key);
-    return it != object.end() && it->is_object() ? *it : nlohmann::json::object();
-}
-
 Args operator+(Args first, const Args &second)
 {
     first.insert(first.end(), second.begin(), second.end());
     return first;
-}
-
-// printf-style formatting for the measurements the suite logs.
-__attribute__((format(printf, 1, 2))) std::string format(const char *pattern, ...)
-{
-    char buffer[1024];
-    va_list args;
-    va_start(args, pattern);
-    std::vsnprintf(buffer, sizeof buffer, pattern, args);
-    va_end(args);
-    return buffer;
 }
 
 double mib(double bytes)
@@ -118,16 +72,17 @@ TEST_CASE(stageOneStaysBelowInference)
     VERIFY2(build.exitCode == 0, describe(build));
     auto inference = runCli(Args{"evaluate-loss", model} + common);
     VERIFY2(inference.exitCode == 0, describe(inference));
-    const nlohmann::json built = jsonOf(build), evaluated = jsonOf(inference);
-    const double stagePeak = number(built, "peak_memory_bytes");
-    const double predicted = number(built, "predicted_peak_bytes");
-    const double inferencePeak = number(evaluated, "peak_memory_bytes");
+    const nlohmann::json built = jsonObjectOf(build.out), evaluated = jsonObjectOf(inference.out);
+    const double stagePeak = numberOf(member(built, "peak_memory_bytes"));
+    const double predicted = numberOf(member(built, "predicted_peak_bytes"));
+    const double inferencePeak = numberOf(member(evaluated, "peak_memory_bytes"));
     emloc::test::info(format(
         "stage 1: %.1f s, peak %.1f MiB (planner %.1f MiB); inference of the full model: peak %.1f MiB, "
         "%.1f s; parameters %lld -> %lld",
-        number(built, "seconds"), mib(stagePeak), mib(predicted), mib(inferencePeak),
-        number(evaluated, "seconds"), integer(member(built, "parameters"), "original"),
-        integer(member(built, "parameters"), "emulator")));
+        numberOf(member(built, "seconds")), mib(stagePeak), mib(predicted), mib(inferencePeak),
+        numberOf(member(evaluated, "seconds")),
+        (long long)integerOf(member(member(built, "parameters"), "original")),
+        (long long)integerOf(member(member(built, "parameters"), "emulator"))));
     VERIFY(stagePeak > 0 && inferencePeak > 0);
     VERIFY2(stagePeak < inferencePeak, "stage 1 must fit in the memory inference needs");
     // The planner's stage-1 estimate, within 35 % of the measured peak (of a Release build: the
@@ -135,13 +90,14 @@ TEST_CASE(stageOneStaysBelowInference)
     if (emloc::test::kMemoryReadingsAreTheProducts)
         VERIFY2(std::abs(predicted - stagePeak) <= 0.35 * stagePeak,
                 emloc::test::str("predicted ", mib(predicted), " MiB, measured ", mib(stagePeak), " MiB"));
-    COMPARE(integer(built, "calibration_samples"), 64);
+    COMPARE(integerOf(member(built, "calibration_samples")), 64);
     // The emulator runs through the same command.
     auto emulatorLoss = runCli(Args{"evaluate-loss", out} + common);
     VERIFY2(emulatorLoss.exitCode == 0, describe(emulatorLoss));
     emloc::test::info(format("loss on the calibration samples: original %.4f, emulator %.4f",
-                             number(evaluated, "loss"), number(jsonOf(emulatorLoss), "loss")));
-    VERIFY(std::isfinite(number(jsonOf(emulatorLoss), "loss")));
+                             numberOf(member(evaluated, "loss")),
+                             numberOf(member(jsonObjectOf(emulatorLoss.out), "loss"))));
+    VERIFY(std::isfinite(numberOf(member(jsonObjectOf(emulatorLoss.out), "loss"))));
     VERIFY(emloc::test::fileExists(out + "/tokenizer.json"));
     VERIFY(emloc::test::fileExists(out + "/emulator.json"));
 }
@@ -155,10 +111,10 @@ TEST_CASE(planPrintsTheStagesAndChoosesARatio)
         VERIFY2(contains(table.out, line), table.out);
     auto fits = runCli({"plan", model, "--data", data, "--budget-gb", "0.9", "--json"});
     VERIFY2(fits.exitCode == 0, describe(fits));
-    const nlohmann::json plan = jsonOf(fits);
-    VERIFY(flag(plan, "fits"));
-    VERIFY(number(plan, "ratio") > 0 && number(plan, "ratio") <= 1);
-    VERIFY(number(plan, "peak_bytes") <= 0.9 * (1 << 30));
+    const nlohmann::json plan = jsonObjectOf(fits.out);
+    VERIFY(flagOf(member(plan, "fits")));
+    VERIFY(numberOf(member(plan, "ratio")) > 0 && numberOf(member(plan, "ratio")) <= 1);
+    VERIFY(numberOf(member(plan, "peak_bytes")) <= 0.9 * (1 << 30));
     auto none = runCli({"plan", model, "--budget-gb", "0.01"});
     COMPARE(none.exitCode, 1);
     VERIFY2(contains(none.err, "No compression ratio fits"), none.err);

@@ -88,25 +88,6 @@ std::vector<std::string> leftovers(const std::string &out)
     return names;
 }
 
-std::string joined(const std::vector<std::string> &names)
-{
-    std::string text;
-    for (const auto &name : names)
-        text += (text.empty() ? "" : ", ") + name;
-    return text;
-}
-
-// printf-style formatting for the measurements the suite logs.
-__attribute__((format(printf, 1, 2))) std::string format(const char *pattern, ...)
-{
-    char buffer[512];
-    va_list args;
-    va_start(args, pattern);
-    std::vsnprintf(buffer, sizeof buffer, pattern, args);
-    va_end(args);
-    return buffer;
-}
-
 torch::Tensor composed(const SafetensorsFile &file, const std::string &module)
 {
     return file.tensor(module + ".weight_u").matmul(file.tensor(module + ".weight_v"));
@@ -270,8 +251,9 @@ TEST_CASE(whiteningBeatsPlainSvd)
         plainTotal += measured * measured;
         whitenedTotal += best * best;
     }
-    emloc::test::info(format("calibration-activation error, sum of squares: whitened %.4g, plain SVD %.4g",
-                             whitenedTotal, plainTotal));
+    emloc::test::info(
+        emloc::test::format("calibration-activation error, sum of squares: whitened %.4g, plain SVD %.4g",
+                            whitenedTotal, plainTotal));
     VERIFY(whitenedTotal < 0.95 * plainTotal);
 }
 
@@ -328,8 +310,8 @@ TEST_CASE(rankAllocationKeepsTheBudget)
                            uniform["modules"][name]["discarded_energy"].get<double>();
     }
     VERIFY(differs);
-    emloc::test::info(
-        format("retained whitened energy: allocated %.6g, uniform %.6g", retainedAllocated, retainedUniform));
+    emloc::test::info(emloc::test::format("retained whitened energy: allocated %.6g, uniform %.6g",
+                                          retainedAllocated, retainedUniform));
     VERIFY(retainedAllocated >= retainedUniform);
     // The allocated emulator loads and runs.
     CausalLM emulator = loadFp64(out);
@@ -367,7 +349,7 @@ TEST_CASE(badInputsLeaveNothingBehind)
                         std::string::npos,
                     error.what());
         }
-        VERIFY2(leftovers(out).empty(), joined(leftovers(out)));
+        VERIFY2(leftovers(out).empty(), emloc::test::joined(leftovers(out), ", "));
     }
     // No calibration tokens.
     VERIFY_THROWS(Error,
@@ -376,7 +358,7 @@ TEST_CASE(badInputsLeaveNothingBehind)
     CancelAfterFirstLayer cancelling;
     VERIFY_THROWS(CancelledError, buildEmulator(openModel(source("llama")), state().calibration,
                                                 fp64Options(out), cancelling));
-    VERIFY2(leftovers(out).empty(), joined(leftovers(out)));
+    VERIFY2(leftovers(out).empty(), emloc::test::joined(leftovers(out), ", "));
     // An existing folder is refused, and with overwrite survives a failed build intact.
     std::filesystem::create_directories(out);
     emloc::test::writeFile(out + "/keep.txt", "");

@@ -81,17 +81,6 @@ double maxAdapterDifference(const core::PeftAdapter &a, const core::PeftAdapter 
     return worst;
 }
 
-// printf-style formatting for the measurements the suite logs.
-__attribute__((format(printf, 1, 2))) std::string format(const char *pattern, ...)
-{
-    char buffer[512];
-    va_list args;
-    va_start(args, pattern);
-    std::vsnprintf(buffer, sizeof buffer, pattern, args);
-    va_end(args);
-    return buffer;
-}
-
 } // namespace
 
 TEST_CASE(killedTrainingResumesFromItsLastCheckpoint)
@@ -130,8 +119,8 @@ TEST_CASE(killedTrainingResumesFromItsLastCheckpoint)
     process.wait(30000);
     VERIFY(!process.timedOut());        // it ended within 30 s
     COMPARE(process.signalled(), true); // a crash exit
-    test::info(format("killed at step %lld of %d (checkpoints every %d steps)",
-                      static_cast<long long>(lastStep), kSteps, kCheckpointEvery));
+    test::info(emloc::test::format("killed at step %lld of %d (checkpoints every %d steps)",
+                                   static_cast<long long>(lastStep), kSteps, kCheckpointEvery));
 
     // What the kill left: complete files only. The final adapter is not there yet; a checkpoint is,
     // and it loads; metrics.jsonl parses line by line.
@@ -175,7 +164,7 @@ TEST_CASE(killedTrainingResumesFromItsLastCheckpoint)
 
     const double difference =
         maxAdapterDifference(core::readPeftAdapter(straight), core::readPeftAdapter(out.string()));
-    test::info(
-        format("resumed after a SIGKILL vs uninterrupted: max abs LoRA weight difference %.3g", difference));
+    test::info(emloc::test::format(
+        "resumed after a SIGKILL vs uninterrupted: max abs LoRA weight difference %.3g", difference));
     VERIFY2(difference < 1e-5, test::str(difference));
 }

@@ -37,15 +37,6 @@ double matmulGflops(int threads)
     return 2.0 * 512 * 576 * 1536 * repeats / seconds / 1e9;
 }
 
-// printf-style formatting for the measurements' log lines.
-template <typename... Args> std::string format(const char *pattern, Args... args)
-{
-    const int size = std::snprintf(nullptr, 0, pattern, args...);
-    std::string text(size_t(std::max(size, 0)) + 1, '\0');
-    std::snprintf(text.data(), text.size(), pattern, args...);
-    text.resize(size_t(std::max(size, 0)));
-    return text;
-}
 } // namespace
 
 TEST_CASE(trainOnDemoData)
@@ -81,17 +72,17 @@ TEST_CASE(trainOnDemoData)
     const double matmulAfter = matmulGflops(core::threadCount());
     const double rate = result.flopsPerStep / result.secondsPerStep / 1e9;
     const double matmul = std::max(matmulBefore, matmulAfter);
-    test::info(
-        format("SmolLM2-135M LoRA r=8 on all projections, batch 2 x 256 (packed), fp32 CPU, %d threads, "
-               "gradient checkpointing: %.2f s/step, peak RSS %.0f MiB (model, data and training), loss %.3f "
-               "-> %.3f",
-               core::threadCount(), result.secondsPerStep, result.peakMemoryBytes / 1048576.0,
-               result.firstTrainLoss, result.finalTrainLoss));
-    test::info(
-        format("step ~%.0f GFLOP -> %.1f GFLOP/s; plain 512x576x1536 matmul %.1f GFLOP/s (%.1f before, %.1f "
-               "after): "
-               "%.0f %% of the matmul rate",
-               result.flopsPerStep / 1e9, rate, matmul, matmulBefore, matmulAfter, 100 * rate / matmul));
+    test::info(emloc::test::format(
+        "SmolLM2-135M LoRA r=8 on all projections, batch 2 x 256 (packed), fp32 CPU, %d threads, "
+        "gradient checkpointing: %.2f s/step, peak RSS %.0f MiB (model, data and training), loss %.3f "
+        "-> %.3f",
+        core::threadCount(), result.secondsPerStep, result.peakMemoryBytes / 1048576.0, result.firstTrainLoss,
+        result.finalTrainLoss));
+    test::info(emloc::test::format(
+        "step ~%.0f GFLOP -> %.1f GFLOP/s; plain 512x576x1536 matmul %.1f GFLOP/s (%.1f before, %.1f "
+        "after): "
+        "%.0f %% of the matmul rate",
+        result.flopsPerStep / 1e9, rate, matmul, matmulBefore, matmulAfter, 100 * rate / matmul));
     COMPARE(result.steps, int64_t(3));
     VERIFY(result.finalTrainLoss > 0 && result.finalTrainLoss < 10);
     VERIFY(result.peakMemoryBytes > 100e6);

@@ -6,6 +6,7 @@
 #include "emloc/text/jinja.h"
 
 #include "child_process.h"
+#include "json_fields.h"
 #include "unit_test.h"
 
 #include <fstream>
@@ -54,12 +55,6 @@ std::vector<json> conversations()
     };
 }
 
-json readJson(const std::string &path)
-{
-    std::ifstream in(path);
-    return json::parse(in);
-}
-
 // Renders the cases with transformers in one Python run.
 json referenceRenderings(const std::vector<Case> &cases, emloc::test::TempDir &dir)
 {
@@ -71,7 +66,7 @@ json referenceRenderings(const std::vector<Case> &cases, emloc::test::TempDir &d
     auto result = emloc::test::runPythonScript("dataset_render_templates.py", {"render", casesPath, outPath});
     if (result.exitCode != 0)
         FAIL("reference renderer failed: " + result.err);
-    return readJson(outPath);
+    return emloc::test::readJsonFile(outPath);
 }
 
 void compareWithReference(const std::vector<Case> &cases, const json &reference)

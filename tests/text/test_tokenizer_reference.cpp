@@ -48,17 +48,6 @@ struct Mismatches
     }
 };
 
-// printf-style formatting for the measurements.
-std::string format(const char *pattern, ...)
-{
-    va_list args;
-    va_start(args, pattern);
-    char buffer[1024];
-    std::vsnprintf(buffer, sizeof buffer, pattern, args);
-    va_end(args);
-    return buffer;
-}
-
 double secondsSince(std::chrono::steady_clock::time_point start)
 {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -136,7 +125,7 @@ TEST_CASE(encodeAndDecodeMatchTokenizers)
             ++cases;
         }
     }
-    emloc::test::info(format("%d cases compared, %d mismatches", cases, mismatches.count));
+    emloc::test::info(emloc::test::format("%d cases compared, %d mismatches", cases, mismatches.count));
     VERIFY(cases > 700);
     COMPARE(mismatches.count, 0);
 }
@@ -159,7 +148,7 @@ TEST_CASE(megabyteTextMatchesAndThroughput)
         start = std::chrono::steady_clock::now();
         const std::string decoded = tokenizer->decode(ids, false);
         const double decodeSeconds = std::max(1e-9, secondsSince(start));
-        emloc::test::info(format(
+        emloc::test::info(emloc::test::format(
             "%s: %zu bytes -> %zu tokens; encode %.3f s (%.0f tokens/s, %.2f MB/s), warm cache %.3f s "
             "(%.0f tokens/s), decode %.3f s",
             entry["name"].get<std::string>().c_str(), big.size(), ids.size(), seconds, ids.size() / seconds,
