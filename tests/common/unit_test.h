@@ -8,10 +8,11 @@
 // The runner (the library's main) prints one line per test case and a total, exits non-zero when one failed,
 // and takes test case names as arguments to run only those (`-functions` lists them).
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
-#include <functional>
+#include <iterator>
 #include <optional>
 #include <ostream>
 #include <sstream>
