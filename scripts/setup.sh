@@ -28,7 +28,7 @@ DEBIAN_PACKAGES=(
     build-essential cmake ninja-build ccache pkg-config git
     python3 python3-venv python3-dev
     qt6-base-dev qt6-tools-dev qt6-tools-dev-tools qt6-l10n-tools libgl-dev libqcustomplot-dev libqt6svg6
-    nlohmann-json3-dev libcli11-dev libpcre2-dev libicu-dev
+    nlohmann-json3-dev libcli11-dev libpcre2-dev libicu-dev libpng-dev libturbojpeg0-dev libwebp-dev
     xvfb xauth imagemagick clang-format clang libclang-rt-14-dev
     file desktop-file-utils appstream
 )

@@ -63,7 +63,7 @@ build_cli() {
         -DEMLOC_BUILD_TESTS=ON -DEMLOC_PYTHON="$PY" -DCMAKE_PREFIX_PATH="$prefix" > "$OUT/configure.log" 2>&1; then
         tail -30 "$OUT/configure.log"
         echo "check.sh: configuring failed (see $OUT/configure.log). Core needs the Debian/Ubuntu packages" \
-             "nlohmann-json3-dev libcli11-dev libpcre2-dev libicu-dev pkg-config besides CMake and LibTorch." >&2
+             "nlohmann-json3-dev libcli11-dev libpcre2-dev libicu-dev libpng-dev libturbojpeg0-dev libwebp-dev pkg-config besides CMake and LibTorch." >&2
         exit 1
     fi
     grep -E "EMLoC:" "$OUT/configure.log" || true

@@ -1,0 +1,147 @@
+#include "emloc/vision/internvl_tiles.h"
+
+#include "emloc/api/error.h"
+#include "emloc/io/atomic_file.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace emloc::core {
+
+namespace {
+
+nlohmann::json readJsonObject(const std::string &path)
+{
+    nlohmann::json document = nlohmann::json::parse(readTextFile(path), nullptr, /*allow_exceptions=*/false);
+    if (!document.is_object())
+        throw Error(path + ": not a JSON object");
+    return document;
+}
+
+int64_t positiveInteger(const nlohmann::json &value, const std::string &where)
+{
+    if (!value.is_number_integer() || value.get<int64_t>() <= 0)
+        throw Error(where + " must be a positive whole number, not " + value.dump());
+    return value.get<int64_t>();
+}
+
+std::array<float, 3> channelTriple(const nlohmann::json &object, const char *key, const std::string &file)
+{
+    const auto found = object.find(key);
+    if (found == object.end())
+        throw Error(file + ": has no \"" + std::string(key) +
+                    "\"; the checkpoint's normalisation must come from its preprocessor config");
+    if (!found->is_array() || found->size() != 3 ||
+        !std::all_of(found->begin(), found->end(), [](const auto &v) { return v.is_number(); }))
+        throw Error(file + ": \"" + std::string(key) + "\" must be three numbers (R, G, B), not " +
+                    found->dump());
+    return {found->at(0).get<float>(), found->at(1).get<float>(), found->at(2).get<float>()};
+}
+
+} // namespace
+
+TilingSettings tilingSettingsFromFolder(const std::string &folder)
+{
+    const std::string configPath = folder + "/config.json";
+    const std::string preprocessorPath = folder + "/preprocessor_config.json";
+    const nlohmann::json config = readJsonObject(configPath);
+    const nlohmann::json preprocessor = readJsonObject(preprocessorPath);
+    TilingSettings settings;
+    if (config.contains("force_image_size") && !config["force_image_size"].is_null())
+        settings.tileSize =
+            positiveInteger(config["force_image_size"], configPath + ": \"force_image_size\"");
+    else if (config.contains("vision_config") && config["vision_config"].contains("image_size"))
+        settings.tileSize = positiveInteger(config["vision_config"]["image_size"],
+                                            configPath + ": \"vision_config.image_size\"");
+    const bool dynamic = config.value("dynamic_image_size", true);
+    if (config.contains("min_dynamic_patch"))
+        settings.minTiles =
+            positiveInteger(config["min_dynamic_patch"], configPath + ": \"min_dynamic_patch\"");
+    if (config.contains("max_dynamic_patch"))
+        settings.maxTiles =
+            positiveInteger(config["max_dynamic_patch"], configPath + ": \"max_dynamic_patch\"");
+    if (!dynamic)
+        settings.minTiles = settings.maxTiles = 1; // one tile: the whole image resized
+    if (settings.minTiles > settings.maxTiles)
+        throw Error(configPath + ": \"min_dynamic_patch\" (" + std::to_string(settings.minTiles) +
+                    ") is above \"max_dynamic_patch\" (" + std::to_string(settings.maxTiles) + ")");
+    settings.thumbnail = config.value("use_thumbnail", true);
+    settings.mean = channelTriple(preprocessor, "image_mean", preprocessorPath);
+    settings.std = channelTriple(preprocessor, "image_std", preprocessorPath);
+    for (float s : settings.std)
+        if (!(s > 0))
+            throw Error(preprocessorPath + ": \"image_std\" must be positive");
+    return settings;
+}
+
+std::pair<int64_t, int64_t> tileGrid(int64_t width, int64_t height, const TilingSettings &settings)
+{
+    // Every grid with between minTiles and maxTiles tiles, fewest tiles first (then by columns: the
+    // reference sorts a set by tile count alone, which decides no choice that matters, see below).
+    std::vector<std::pair<int64_t, int64_t>> grids;
+    for (int64_t columns = 1; columns <= settings.maxTiles; ++columns)
+        for (int64_t rows = 1; rows <= settings.maxTiles; ++rows)
+            if (columns * rows >= settings.minTiles && columns * rows <= settings.maxTiles)
+                grids.emplace_back(columns, rows);
+    std::stable_sort(grids.begin(), grids.end(),
+                     [](const auto &a, const auto &b) { return a.first * a.second < b.first * b.second; });
+    const double aspect = double(width) / double(height);
+    const double area = double(width) * double(height);
+    double bestDifference = std::numeric_limits<double>::infinity();
+    std::pair<int64_t, int64_t> best{1, 1};
+    for (const auto &grid : grids) {
+        const double difference = std::abs(aspect - double(grid.first) / double(grid.second));
+        if (difference < bestDifference) {
+            bestDifference = difference;
+            best = grid;
+        } else if (difference == bestDifference && area > 0.5 *
+                                                              double(settings.tileSize * settings.tileSize) *
+                                                              double(grid.first * grid.second)) {
+            // A grid as close as the best with more tiles wins when the image has the pixels to fill
+            // more than half of them.
+            best = grid;
+        }
+    }
+    return best;
+}
+
+std::vector<RgbImage> tileImage(const RgbImage &image, const TilingSettings &settings)
+{
+    const auto [columns, rows] = tileGrid(image.width, image.height, settings);
+    const int64_t size = settings.tileSize;
+    const RgbImage resized = resizeBicubic(image, columns * size, rows * size);
+    std::vector<RgbImage> tiles;
+    for (int64_t row = 0; row < rows; ++row)
+        for (int64_t column = 0; column < columns; ++column)
+            tiles.push_back(cropImage(resized, column * size, row * size, size, size));
+    if (settings.thumbnail && tiles.size() != 1)
+        tiles.push_back(resizeBicubic(image, size, size));
+    return tiles;
+}
+
+torch::Tensor pixelValues(const std::vector<RgbImage> &tiles, const TilingSettings &settings)
+{
+    const int64_t size = settings.tileSize;
+    torch::Tensor out = torch::empty({int64_t(tiles.size()), 3, size, size}, torch::kFloat32);
+    for (size_t i = 0; i < tiles.size(); ++i) {
+        const RgbImage &tile = tiles[i];
+        if (tile.width != size || tile.height != size)
+            throw Error("pixelValues: a tile of " + std::to_string(tile.width) + " x " +
+                        std::to_string(tile.height) + " pixels, not " + std::to_string(size));
+        // HWC bytes -> CHW float: ToTensor divides by 255 in float32, Normalize subtracts and divides.
+        torch::Tensor hwc =
+            torch::from_blob(const_cast<uint8_t *>(tile.pixels.data()), {size, size, 3}, torch::kUInt8);
+        torch::Tensor chw = hwc.permute({2, 0, 1}).to(torch::kFloat32).div(255.0f);
+        const torch::Tensor mean =
+            torch::tensor({settings.mean[0], settings.mean[1], settings.mean[2]}).view({3, 1, 1});
+        const torch::Tensor std =
+            torch::tensor({settings.std[0], settings.std[1], settings.std[2]}).view({3, 1, 1});
+        out[int64_t(i)] = chw.sub(mean).div(std);
+    }
+    return out;
+}
+
+} // namespace emloc::core

@@ -1,0 +1,4 @@
+emloc_add_core_test(test_image_decode SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_image_decode.cpp LABELS unit
+    TIMEOUT 120 CORE_LIBS emloc_vision)
+emloc_add_core_test(test_image_reference SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_image_reference.cpp
+    LABELS reference TIMEOUT 300 CORE_LIBS emloc_vision)
