@@ -170,6 +170,16 @@ TEST_CASE(badFilesAreRefusedByName)
     expectRefusal(png, {"more than the 10 bytes"}, small);
 }
 
+// Cameras often leave stray bytes before a marker: libjpeg warns, Pillow reads the image, and so do we.
+TEST_CASE(strayBytesBeforeAMarkerAreAccepted)
+{
+    const RgbImage rgb = pattern(24, 16);
+    const std::string jpeg = jpegOf(rgb);
+    VERIFY(jpeg.size() > 2 && jpeg.compare(jpeg.size() - 2, 2, "\xFF\xD9") == 0);
+    const std::string stray = jpeg.substr(0, jpeg.size() - 2) + std::string("\x01\x02\x03", 3) + "\xFF\xD9";
+    VERIFY(decodeImage(stray, "camera.jpg").pixels == decodeImage(jpeg, "camera.jpg").pixels);
+}
+
 TEST_CASE(readImageFileNamesThePath)
 {
     TempDir dir;

@@ -73,11 +73,15 @@ RgbImage decodeJpeg(const std::string &bytes, const std::string &name, const Ima
     checkDimensions(width, height, name, limits);
     RgbImage image = blank(width, height);
     // The decoder's defaults (accurate integer DCT, smooth chroma upsampling) are libjpeg's, which Pillow
-    // uses; a warning (data missing at the end) is refused as Pillow refuses truncated files.
+    // uses. Warnings are accepted as Pillow accepts them (cameras often leave stray bytes before a
+    // marker), except the one for missing data: Pillow refuses truncated files, and so do we.
     if (tjDecompress2(handle.get(), data, static_cast<unsigned long>(bytes.size()), image.pixels.data(),
-                      width, 0, height, TJPF_RGB, TJFLAG_STOPONWARNING) != 0)
-        throw Error(name + ": the JPEG is truncated or corrupt (" + tjGetErrorStr2(handle.get()) +
-                    "); export it again");
+                      width, 0, height, TJPF_RGB, 0) != 0) {
+        const std::string message = tjGetErrorStr2(handle.get());
+        if (tjGetErrorCode(handle.get()) != TJERR_WARNING ||
+            message.find("Premature end") != std::string::npos)
+            throw Error(name + ": the JPEG is truncated or corrupt (" + message + "); export it again");
+    }
     return image;
 }
 
