@@ -172,11 +172,6 @@ bool contains(const std::string &text, const std::string &part)
     return text.find(part) != std::string::npos;
 }
 
-std::string preview(const std::string &text, size_t maxChars)
-{
-    return text.size() <= maxChars ? text : text.substr(0, maxChars) + "...";
-}
-
 std::string tail(const std::string &text, size_t maxChars)
 {
     return text.size() <= maxChars ? text : text.substr(text.size() - maxChars);

@@ -75,8 +75,7 @@ bool fileExists(const std::string &path);
 bool startsWith(const std::string &text, const std::string &prefix);
 bool endsWith(const std::string &text, const std::string &suffix);
 bool contains(const std::string &text, const std::string &part);
-// The first `maxChars` characters, and the last ones: for messages about long outputs.
-std::string preview(const std::string &text, size_t maxChars = 400);
+// The last `maxChars` characters: for messages about long outputs.
 std::string tail(const std::string &text, size_t maxChars = 3000);
 std::string trimmed(const std::string &text); // without leading and trailing white space
 std::string joined(const std::vector<std::string> &parts, const std::string &separator);

@@ -15,9 +15,7 @@
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
-#include <fstream>
 #include <functional>
-#include <iterator>
 #include <locale>
 #include <map>
 #include <memory>
@@ -41,10 +39,7 @@ std::string dirPath(const std::string &name)
 // that read its fields then fail, naming them).
 json readJson(const std::string &path)
 {
-    std::ifstream file(path, std::ios::binary);
-    if (!file)
-        return json::object();
-    return jsonObjectOf(std::string(std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>()));
+    return jsonObjectOf(fileExists(path) ? readFile(path) : std::string());
 }
 
 // stage name -> skipped, from summary.json

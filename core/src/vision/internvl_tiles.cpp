@@ -126,6 +126,10 @@ torch::Tensor pixelValues(const std::vector<RgbImage> &tiles, const TilingSettin
 {
     const int64_t size = settings.tileSize;
     torch::Tensor out = torch::empty({int64_t(tiles.size()), 3, size, size}, torch::kFloat32);
+    const torch::Tensor mean =
+        torch::tensor({settings.mean[0], settings.mean[1], settings.mean[2]}).view({3, 1, 1});
+    const torch::Tensor std =
+        torch::tensor({settings.std[0], settings.std[1], settings.std[2]}).view({3, 1, 1});
     for (size_t i = 0; i < tiles.size(); ++i) {
         const RgbImage &tile = tiles[i];
         if (tile.width != size || tile.height != size)
@@ -135,10 +139,6 @@ torch::Tensor pixelValues(const std::vector<RgbImage> &tiles, const TilingSettin
         torch::Tensor hwc =
             torch::from_blob(const_cast<uint8_t *>(tile.pixels.data()), {size, size, 3}, torch::kUInt8);
         torch::Tensor chw = hwc.permute({2, 0, 1}).to(torch::kFloat32).div(255.0f);
-        const torch::Tensor mean =
-            torch::tensor({settings.mean[0], settings.mean[1], settings.mean[2]}).view({3, 1, 1});
-        const torch::Tensor std =
-            torch::tensor({settings.std[0], settings.std[1], settings.std[2]}).view({3, 1, 1});
         out[int64_t(i)] = chw.sub(mean).div(std);
     }
     return out;
