@@ -13,6 +13,8 @@
 #include "emloc/text/model_text.h"
 #include "emloc/text/tokenizer.h"
 #include "emloc/util/memory.h"
+#include "emloc/vision/internvl_weights.h"
+#include "emloc/vision/vision_language_model.h"
 
 #include <cstdio>
 
@@ -49,11 +51,17 @@ std::string millions(int64_t count)
     return buffer;
 }
 
-void printInfo(CommandOutput &output, const CliContext &context, const core::ModelFiles &files)
+// `vision`: the vision-language model whose language model `files` is (its tower and projector are
+// described and counted apart).
+void printInfo(CommandOutput &output, const CliContext &context, const core::ModelFiles &files,
+               const core::VisionLanguageFiles *vision = nullptr)
 {
     const auto &config = files.config;
     const auto counts = core::countParameters(files);
-    const int64_t total = counts.total();
+    const core::VisionParameterCounts visionCounts =
+        vision ? core::countVisionParameters(*vision->weights) : core::VisionParameterCounts{};
+    const int64_t visionTotal = visionCounts.tower + visionCounts.projector;
+    const int64_t total = counts.total() + visionTotal;
     const int64_t headDim =
         config.headDim > 0 ? config.headDim : config.hiddenSize / std::max<int64_t>(1, config.numHeads);
     const bool hasChatTemplate =
@@ -63,6 +71,27 @@ void printInfo(CommandOutput &output, const CliContext &context, const core::Mod
     const std::string storedDtype =
         files.format == "gguf" && !types.empty() ? types.front().type : config.torchDtype;
     if (context.json) {
+        nlohmann::json visionJson = nullptr;
+        if (vision) {
+            const core::VisionTowerConfig &tower = vision->config.vision;
+            visionJson = {
+                {"family", "internvl"},
+                {"layout", vision->config.layout},
+                {"language_model", vision->config.languageFamily},
+                {"tower_layers", tower.numLayers},
+                {"tower_layers_used", tower.usedLayers},
+                {"tower_hidden_size", tower.hiddenSize},
+                {"tower_heads", tower.numHeads},
+                {"patch_size", tower.patchSize},
+                {"downsample_factor", vision->config.unshuffleFactor},
+                {"tile_size", vision->tiling.tileSize},
+                {"min_tiles", vision->tiling.minTiles},
+                {"max_tiles", vision->tiling.maxTiles},
+                {"thumbnail", vision->tiling.thumbnail},
+                {"tokens_per_tile", vision->config.tokensPerTile(vision->tiling.tileSize)},
+                {"image_token_id", vision->config.imageTokenId},
+                {"parameters", {{"tower", visionCounts.tower}, {"projector", visionCounts.projector}}}};
+        }
         nlohmann::json typesJson = nlohmann::json::array();
         for (const auto &type : types)
             typesJson.push_back(
@@ -94,8 +123,35 @@ void printInfo(CommandOutput &output, const CliContext &context, const core::Mod
                           {"other", counts.other}}},
                         {"weight_bytes", {{"fp32", total * 4}, {"bf16", total * 2}, {"fp16", total * 2}}},
                         {"tokenizer", files.tokenizerJson.is_object() && !files.tokenizerJson.empty()},
-                        {"chat_template", hasChatTemplate}});
+                        {"chat_template", hasChatTemplate},
+                        {"vision", visionJson}});
         return;
+    }
+    if (vision) {
+        const core::VisionTowerConfig &tower = vision->config.vision;
+        const core::TilingSettings &tiling = vision->tiling;
+        const int64_t merged =
+            tower.hiddenSize * vision->config.unshuffleFactor * vision->config.unshuffleFactor;
+        output.printf("Vision model  InternVL (%s layout), language model %s\n",
+                      vision->config.layout == "hf" ? "transformers -hf" : "original",
+                      vision->config.languageFamily.c_str());
+        output.printf(
+            "Vision tower  InternViT, %lld layers (features of layer %lld), hidden %lld, %lld heads, "
+            "patch %lld, %s%s: %s\n",
+            (long long)tower.numLayers, (long long)tower.usedLayers, (long long)tower.hiddenSize,
+            (long long)tower.numHeads, (long long)tower.patchSize, tower.normType.c_str(),
+            tower.qkNorm ? ", QK norm" : "", millions(visionCounts.tower).c_str());
+        output.printf("Projector     pixel-unshuffle x%lld, MLP %lld -> %lld -> %lld (%s): %s\n",
+                      (long long)vision->config.unshuffleFactor, (long long)merged,
+                      (long long)config.hiddenSize, (long long)config.hiddenSize,
+                      vision->config.projectorActivation.c_str(), millions(visionCounts.projector).c_str());
+        output.printf("Images        tiles of %lld px, %lld to %lld per image%s, %lld tokens per tile, "
+                      "image token %lld\n",
+                      (long long)tiling.tileSize, (long long)tiling.minTiles, (long long)tiling.maxTiles,
+                      tiling.thumbnail ? " plus a thumbnail" : "",
+                      (long long)vision->config.tokensPerTile(tiling.tileSize),
+                      (long long)vision->config.imageTokenId);
+        output.printf("Language model:\n");
     }
     output.printf("Model         %s (%s)\n", files.path.c_str(),
                   files.format == "gguf" ? "GGUF" : "Hugging Face folder");
@@ -118,6 +174,8 @@ void printInfo(CommandOutput &output, const CliContext &context, const core::Mod
                   counts.tiedEmbeddings ? "tied to the embeddings" : millions(counts.lmHead).c_str());
     if (counts.other > 0)
         output.printf("  other       %s\n", millions(counts.other).c_str());
+    if (vision)
+        output.printf("  vision      %s (tower and projector)\n", millions(visionTotal).c_str());
     output.printf("Weights       fp32 %s, bf16 %s, fp16 %s (stored as %s)\n",
                   core::formatBytes(total * 4).c_str(), core::formatBytes(total * 2).c_str(),
                   core::formatBytes(total * 2).c_str(),
@@ -230,7 +288,12 @@ void registerModelCommands(CLI::App &app, CliContext &context)
     info->add_option("MODEL", *infoModel, "A Hugging Face folder or a .gguf file")->required();
     info->callback([&context, infoModel] {
         runCommand(context, [&context, infoModel](core::Feedback &, CommandOutput &output) {
-            printInfo(output, context, core::openModel(*infoModel));
+            if (core::isVisionLanguageFolder(*infoModel)) {
+                const core::VisionLanguageFiles vision = core::openVisionLanguageModel(*infoModel);
+                printInfo(output, context, vision.language, &vision);
+            } else {
+                printInfo(output, context, core::openModel(*infoModel));
+            }
         });
     });
 

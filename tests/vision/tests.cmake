@@ -2,3 +2,7 @@ emloc_add_core_test(test_image_decode SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_ima
     TIMEOUT 120 CORE_LIBS emloc_vision)
 emloc_add_core_test(test_image_reference SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_image_reference.cpp
     LABELS reference TIMEOUT 300 CORE_LIBS emloc_vision)
+emloc_add_core_test(test_internvl_reference SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_internvl_reference.cpp
+    LABELS reference TIMEOUT 600 CORE_LIBS emloc_vision)
+emloc_add_core_test(test_internvl_config SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_internvl_config.cpp
+    LABELS unit TIMEOUT 120 CORE_LIBS emloc_vision)

@@ -3,6 +3,7 @@
 #include "emloc/api/error.h"
 #include "emloc/io/atomic_file.h"
 #include "emloc/io/safetensors.h"
+#include "emloc/io/safetensors_weights.h"
 #include "gguf_model.h"
 
 #include <algorithm>
@@ -101,24 +102,6 @@ std::vector<std::string> ggufFilesIn(const std::string &folder)
     return result;
 }
 
-// An optional JSON file of the folder: {} when absent, Error naming the file when malformed.
-nlohmann::json optionalJson(const std::string &folder, const char *fileName)
-{
-    const std::string path = joinPath(folder, fileName);
-    struct stat fileStat
-    {};
-    if (::stat(path.c_str(), &fileStat) != 0)
-        return nlohmann::json::object();
-    try {
-        nlohmann::json value = nlohmann::json::parse(readTextFile(path));
-        if (!value.is_object())
-            throw Error(path + ": expected a JSON object");
-        return value;
-    } catch (const nlohmann::json::exception &e) {
-        throw Error(path + ": not valid JSON (" + e.what() + "); restore the file from the original model");
-    }
-}
-
 // The model loader matches every tensor; this catches the common mismatches early and clearly (a
 // config.json from another model, a checkpoint without the causal-LM head, a partial download).
 void checkWeightsMatchConfig(const std::string &folder, const ModelConfig &config,
@@ -167,16 +150,46 @@ ModelFiles openModelFolder(const std::string &path)
     ModelFiles files;
     files.path = path;
     files.format = "hf";
-    files.config = loadModelConfig(configPath);
+    const nlohmann::json rawConfig = optionalFolderJson(path, "config.json");
+    // A vision-language checkpoint holds a language model too, but running it as text would drop its
+    // vision tower without a word (and an export would write half a model).
+    if (rawConfig.contains("vision_config") || rawConfig.contains("llm_config"))
+        throw Error("the folder '" + path +
+                    "' holds a vision-language model (its config.json has a vision_config); fine-tuning, "
+                    "generation and export take text models only so far (`emloc info` describes "
+                    "vision-language models)");
+    files.config = parseModelConfig(rawConfig, configPath);
     auto weights = std::make_shared<SafetensorsWeightSource>(path);
     checkWeightsMatchConfig(path, files.config, *weights);
     files.weights = weights;
-    files.tokenizerJson = optionalJson(path, "tokenizer.json");
-    files.tokenizerConfig = optionalJson(path, "tokenizer_config.json");
-    files.generationConfig = optionalJson(path, "generation_config.json");
+    files.tokenizerJson = optionalFolderJson(path, "tokenizer.json");
+    files.tokenizerConfig = optionalFolderJson(path, "tokenizer_config.json");
+    files.generationConfig = optionalFolderJson(path, "generation_config.json");
     return files;
 }
 } // namespace
+
+nlohmann::json optionalFolderJson(const std::string &folder, const char *fileName)
+{
+    const std::string path = joinPath(folder, fileName);
+    struct stat fileStat
+    {};
+    if (::stat(path.c_str(), &fileStat) != 0)
+        return nlohmann::json::object();
+    try {
+        nlohmann::json value = nlohmann::json::parse(readTextFile(path));
+        if (!value.is_object())
+            throw Error(path + ": expected a JSON object");
+        return value;
+    } catch (const nlohmann::json::exception &e) {
+        throw Error(path + ": not valid JSON (" + e.what() + "); restore the file from the original model");
+    }
+}
+
+std::shared_ptr<WeightSource> openSafetensorsWeights(const std::string &folder)
+{
+    return std::make_shared<FiniteWeightSource>(std::make_shared<SafetensorsWeightSource>(folder), folder);
+}
 
 ModelFiles openModel(const std::string &path)
 {

@@ -1,4 +1,5 @@
 #include "emloc/model/generation.h"
+#include "emloc/model/prefilled_generation.h"
 
 #include "emloc/api/error.h"
 #include "emloc/text/chat_template.h"
@@ -87,6 +88,13 @@ int64_t pickNextToken(const torch::Tensor &logits, const std::vector<int64_t> &h
 GenerationResult generate(CausalLM &model, const std::vector<int64_t> &promptIds,
                           const GenerationOptions &options, const TokenCallback &onToken, Feedback *feedback)
 {
+    return generateWithPrefill(model, promptIds, {}, options, onToken, feedback);
+}
+
+GenerationResult generateWithPrefill(CausalLM &model, const std::vector<int64_t> &promptIds,
+                                     const PrefillStep &prefill, const GenerationOptions &options,
+                                     const TokenCallback &onToken, Feedback *feedback)
+{
     if (promptIds.empty())
         throw Error("the prompt is empty: give at least one token to continue");
     validateOptions(options);
@@ -107,7 +115,8 @@ GenerationResult generate(CausalLM &model, const std::vector<int64_t> &promptIds
             feedback->progress("generate", step, options.maxNewTokens);
         }
         // Only the last position's logits are needed: lm_head runs on one row.
-        auto hidden = model.forwardHidden(input, {}, cache.get());
+        auto hidden =
+            step == 0 && prefill ? prefill(input, *cache) : model.forwardHidden(input, {}, cache.get());
         auto logits = model.lmHead(hidden.select(1, hidden.size(1) - 1)).squeeze(0);
         const int64_t token = pickNextToken(logits, history, options, generator);
         if (step == 0) {

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <tuple>
 
 namespace emloc::core {
 
@@ -26,6 +27,19 @@ int64_t positiveInteger(const nlohmann::json &value, const std::string &where)
     if (!value.is_number_integer() || value.get<int64_t>() <= 0)
         throw Error(where + " must be a positive whole number, not " + value.dump());
     return value.get<int64_t>();
+}
+
+// One side of a square: 448, [448, 448] or {"height": 448, "width": 448}.
+int64_t squareSize(const nlohmann::json &value, const std::string &where)
+{
+    if (value.is_array() && value.size() == 2 && value[0] == value[1])
+        return positiveInteger(value[0], where);
+    if (value.is_object() && value.contains("height") && value.contains("width") &&
+        value["height"] == value["width"])
+        return positiveInteger(value["height"], where);
+    if (value.is_array() || value.is_object())
+        throw Error(where + " must be one size or two equal ones (square tiles), not " + value.dump());
+    return positiveInteger(value, where);
 }
 
 std::array<float, 3> channelTriple(const nlohmann::json &object, const char *key, const std::string &file)
@@ -50,19 +64,25 @@ TilingSettings tilingSettingsFromFolder(const std::string &folder)
     const nlohmann::json config = readJsonObject(configPath);
     const nlohmann::json preprocessor = readJsonObject(preprocessorPath);
     TilingSettings settings;
+    // The tile size: the original layout's force_image_size, else the -hf processor's "size", else the
+    // vision tower's own image size (transformers writes sizes as [h, w] or {"height", "width"}).
     if (config.contains("force_image_size") && !config["force_image_size"].is_null())
-        settings.tileSize =
-            positiveInteger(config["force_image_size"], configPath + ": \"force_image_size\"");
+        settings.tileSize = squareSize(config["force_image_size"], configPath + ": \"force_image_size\"");
+    else if (preprocessor.contains("size") && preprocessor["size"].is_object())
+        settings.tileSize = squareSize(preprocessor["size"], preprocessorPath + ": \"size\"");
     else if (config.contains("vision_config") && config["vision_config"].contains("image_size"))
-        settings.tileSize = positiveInteger(config["vision_config"]["image_size"],
-                                            configPath + ": \"vision_config.image_size\"");
+        settings.tileSize =
+            squareSize(config["vision_config"]["image_size"], configPath + ": \"vision_config.image_size\"");
     const bool dynamic = config.value("dynamic_image_size", true);
-    if (config.contains("min_dynamic_patch"))
-        settings.minTiles =
-            positiveInteger(config["min_dynamic_patch"], configPath + ": \"min_dynamic_patch\"");
-    if (config.contains("max_dynamic_patch"))
-        settings.maxTiles =
-            positiveInteger(config["max_dynamic_patch"], configPath + ": \"max_dynamic_patch\"");
+    // Tile counts: config.json's min/max_dynamic_patch (original layout) or the processor's min/max_patches.
+    for (const auto &[file, object, minKey, maxKey] :
+         {std::tuple{preprocessorPath, &preprocessor, "min_patches", "max_patches"},
+          std::tuple{configPath, &config, "min_dynamic_patch", "max_dynamic_patch"}}) {
+        if (object->contains(minKey))
+            settings.minTiles = positiveInteger((*object)[minKey], file + ": \"" + minKey + "\"");
+        if (object->contains(maxKey))
+            settings.maxTiles = positiveInteger((*object)[maxKey], file + ": \"" + maxKey + "\"");
+    }
     if (!dynamic)
         settings.minTiles = settings.maxTiles = 1; // one tile: the whole image resized
     if (settings.minTiles > settings.maxTiles)

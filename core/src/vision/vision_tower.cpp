@@ -1,0 +1,209 @@
+#include "emloc/vision/vision_tower.h"
+
+#include "emloc/api/error.h"
+#include "emloc/model/weight_loading.h"
+
+namespace emloc::core {
+
+namespace {
+// nn.LayerNorm's default epsilon, which both layouts' projector norm keeps.
+constexpr double kProjectorNormEps = 1e-5;
+// Tiles encoded together: bounds the attention's memory for images of many tiles.
+constexpr int64_t kTilesPerChunk = 4;
+} // namespace
+
+InternVisionTower::InternVisionTower(const InternVLConfig &config, const WeightSource &weights,
+                                     const TensorPlacement &placement)
+    : m_config(config), m_placement(placement)
+{
+    const VisionTowerConfig &vision = config.vision;
+    const int64_t d = vision.hiddenSize;
+    const bool layerNorm = vision.normType == "layer_norm";
+    auto load = [&](const std::string &name, std::vector<int64_t> shape) {
+        return loadTensor(weights, name, shape, placement);
+    };
+    const std::string embeddings = "vision_tower.embeddings.";
+    m_patchWeight =
+        load(embeddings + "patch_embeddings.projection.weight", {d, 3, vision.patchSize, vision.patchSize});
+    m_patchBias = load(embeddings + "patch_embeddings.projection.bias", {d});
+    m_classToken = load(embeddings + "cls_token", {1, 1, d});
+    m_positions =
+        load(embeddings + "position_embeddings", {1, vision.positionGrid * vision.positionGrid + 1, d});
+    for (int64_t i = 0; i < vision.usedLayers; ++i) {
+        const std::string prefix = "vision_tower.encoder.layer." + std::to_string(i) + ".";
+        Layer layer;
+        layer.normBeforeWeight = load(prefix + "layernorm_before.weight", {d});
+        layer.normAfterWeight = load(prefix + "layernorm_after.weight", {d});
+        if (layerNorm) {
+            layer.normBeforeBias = load(prefix + "layernorm_before.bias", {d});
+            layer.normAfterBias = load(prefix + "layernorm_after.bias", {d});
+        }
+        const std::string attention = prefix + "attention.";
+        layer.qWeight = load(attention + "q_proj.weight", {d, d});
+        layer.kWeight = load(attention + "k_proj.weight", {d, d});
+        layer.vWeight = load(attention + "v_proj.weight", {d, d});
+        if (vision.qkvBias) {
+            layer.qBias = load(attention + "q_proj.bias", {d});
+            layer.kBias = load(attention + "k_proj.bias", {d});
+            layer.vBias = load(attention + "v_proj.bias", {d});
+        }
+        if (vision.qkNorm) {
+            layer.qNorm = load(attention + "q_norm.weight", {d});
+            layer.kNorm = load(attention + "k_norm.weight", {d});
+        }
+        layer.outWeight = load(attention + "projection_layer.weight", {d, d});
+        layer.outBias = load(attention + "projection_layer.bias", {d});
+        layer.fc1Weight = load(prefix + "mlp.fc1.weight", {vision.intermediateSize, d});
+        layer.fc1Bias = load(prefix + "mlp.fc1.bias", {vision.intermediateSize});
+        layer.fc2Weight = load(prefix + "mlp.fc2.weight", {d, vision.intermediateSize});
+        layer.fc2Bias = load(prefix + "mlp.fc2.bias", {d});
+        layer.scale1 = load(prefix + "lambda_1", {d});
+        layer.scale2 = load(prefix + "lambda_2", {d});
+        m_layers.push_back(std::move(layer));
+    }
+    // transformers' tower ends in a LayerNorm unless it mean-pools (InternVL checkpoints do); it applies
+    // to the last layer's output only.
+    if (config.layout == "hf" && vision.usedLayers == vision.numLayers &&
+        !config.raw["vision_config"].value("use_mean_pooling", true)) {
+        m_finalNormWeight = load("vision_tower.layernorm.weight", {d});
+        m_finalNormBias = load("vision_tower.layernorm.bias", {d});
+    }
+    const int64_t merged = d * config.unshuffleFactor * config.unshuffleFactor;
+    const int64_t text = config.language.hiddenSize;
+    const std::string projector = "multi_modal_projector.";
+    m_projNormWeight = load(projector + "layer_norm.weight", {merged});
+    m_projNormBias = load(projector + "layer_norm.bias", {merged});
+    m_proj1Weight = load(projector + "linear_1.weight", {text, merged});
+    m_proj1Bias = load(projector + "linear_1.bias", {text});
+    m_proj2Weight = load(projector + "linear_2.weight", {text, text});
+    m_proj2Bias = load(projector + "linear_2.bias", {text});
+}
+
+int64_t InternVisionTower::parameterCount() const
+{
+    int64_t count = m_patchWeight.numel() + m_patchBias.numel() + m_classToken.numel() + m_positions.numel();
+    for (const Layer &layer : m_layers)
+        for (const torch::Tensor *t :
+             {&layer.normBeforeWeight, &layer.normBeforeBias, &layer.normAfterWeight, &layer.normAfterBias,
+              &layer.qWeight,          &layer.qBias,          &layer.kWeight,         &layer.kBias,
+              &layer.vWeight,          &layer.vBias,          &layer.qNorm,           &layer.kNorm,
+              &layer.outWeight,        &layer.outBias,        &layer.fc1Weight,       &layer.fc1Bias,
+              &layer.fc2Weight,        &layer.fc2Bias,        &layer.scale1,          &layer.scale2})
+            count += t->defined() ? t->numel() : 0;
+    for (const torch::Tensor *t : {&m_finalNormWeight, &m_finalNormBias, &m_projNormWeight, &m_projNormBias,
+                                   &m_proj1Weight, &m_proj1Bias, &m_proj2Weight, &m_proj2Bias})
+        count += t->defined() ? t->numel() : 0;
+    return count;
+}
+
+torch::Tensor InternVisionTower::norm(const torch::Tensor &x, const torch::Tensor &weight,
+                                      const torch::Tensor &bias) const
+{
+    if (m_config.vision.normType == "rms_norm")
+        return rmsNorm(x, weight, m_config.vision.normEps);
+    return torch::layer_norm(x, {x.size(-1)}, weight, bias, m_config.vision.normEps);
+}
+
+torch::Tensor InternVisionTower::activation(const torch::Tensor &x, const std::string &kind) const
+{
+    return torch::gelu(x, kind == "gelu_pytorch_tanh" ? "tanh" : "none");
+}
+
+torch::Tensor InternVisionTower::positionEmbedding(int64_t rows, int64_t columns) const
+{
+    const int64_t grid = m_config.vision.positionGrid;
+    if (rows == grid && columns == grid)
+        return m_positions;
+    const int64_t d = m_positions.size(-1);
+    torch::Tensor patches =
+        m_positions.narrow(1, 1, grid * grid).reshape({1, grid, grid, d}).permute({0, 3, 1, 2});
+    namespace F = torch::nn::functional;
+    patches = F::interpolate(patches, F::InterpolateFuncOptions()
+                                          .size(std::vector<int64_t>{rows, columns})
+                                          .mode(torch::kBicubic)
+                                          .align_corners(false));
+    patches = patches.permute({0, 2, 3, 1}).reshape({1, rows * columns, d});
+    return torch::cat({m_positions.narrow(1, 0, 1), patches}, 1);
+}
+
+torch::Tensor InternVisionTower::embedPatches(const torch::Tensor &pixels) const
+{
+    const int64_t patch = m_config.vision.patchSize;
+    torch::Tensor x = torch::conv2d(pixels, m_patchWeight, m_patchBias, {patch, patch});
+    const int64_t rows = x.size(2);
+    const int64_t columns = x.size(3);
+    x = x.flatten(2).transpose(1, 2);
+    x = torch::cat({m_classToken.expand({x.size(0), 1, x.size(2)}), x}, 1);
+    return x + positionEmbedding(rows, columns);
+}
+
+torch::Tensor InternVisionTower::runLayer(const Layer &layer, const torch::Tensor &hidden) const
+{
+    const int64_t tiles = hidden.size(0);
+    const int64_t tokens = hidden.size(1);
+    const int64_t d = m_config.vision.hiddenSize;
+    const int64_t heads = m_config.vision.numHeads;
+    const torch::Tensor normed = norm(hidden, layer.normBeforeWeight, layer.normBeforeBias);
+    torch::Tensor q = torch::linear(normed, layer.qWeight, layer.qBias);
+    torch::Tensor k = torch::linear(normed, layer.kWeight, layer.kBias);
+    torch::Tensor v = torch::linear(normed, layer.vWeight, layer.vBias);
+    if (m_config.vision.qkNorm) { // over all heads at once, before the split, as InternViT does
+        q = rmsNorm(q, layer.qNorm, m_config.vision.normEps);
+        k = rmsNorm(k, layer.kNorm, m_config.vision.normEps);
+    }
+    auto heads4 = [&](const torch::Tensor &t) {
+        return t.view({tiles, tokens, heads, d / heads}).transpose(1, 2);
+    };
+    torch::Tensor attended = at::scaled_dot_product_attention(heads4(q), heads4(k), heads4(v));
+    attended = attended.transpose(1, 2).reshape({tiles, tokens, d});
+    torch::Tensor x = hidden + layer.scale1 * torch::linear(attended, layer.outWeight, layer.outBias);
+    torch::Tensor mlp = norm(x, layer.normAfterWeight, layer.normAfterBias);
+    mlp = torch::linear(
+        activation(torch::linear(mlp, layer.fc1Weight, layer.fc1Bias), m_config.vision.activation),
+        layer.fc2Weight, layer.fc2Bias);
+    return x + layer.scale2 * mlp;
+}
+
+torch::Tensor InternVisionTower::project(const torch::Tensor &features) const
+{
+    // Pixel-unshuffle as InternVL's v2 pixel_shuffle: [tiles, side, side, C] -> [tiles, (side/f)^2, C f^2].
+    const int64_t f = m_config.unshuffleFactor;
+    const int64_t tiles = features.size(0);
+    const int64_t side = features.size(1);
+    const int64_t channels = features.size(3);
+    torch::Tensor x = features.view({tiles, side, side / f, channels * f});
+    x = x.permute({0, 2, 1, 3}).contiguous().view({tiles, side / f, side / f, channels * f * f});
+    x = x.permute({0, 2, 1, 3}).contiguous().view({tiles, -1, channels * f * f});
+    x = torch::layer_norm(x, {x.size(-1)}, m_projNormWeight, m_projNormBias, kProjectorNormEps);
+    x = activation(torch::linear(x, m_proj1Weight, m_proj1Bias), m_config.projectorActivation);
+    return torch::linear(x, m_proj2Weight, m_proj2Bias);
+}
+
+torch::Tensor InternVisionTower::imageEmbeddings(const torch::Tensor &pixelValues) const
+{
+    const int64_t step = m_config.vision.patchSize * m_config.unshuffleFactor;
+    if (pixelValues.dim() != 4 || pixelValues.size(1) != 3 || pixelValues.size(2) != pixelValues.size(3) ||
+        pixelValues.size(2) % step != 0)
+        throw Error("image tiles must be [tiles, 3, S, S] with S a multiple of " + std::to_string(step) +
+                    "; got " + c10::str(pixelValues.sizes()));
+    if (pixelValues.size(0) == 0)
+        return torch::empty({0, m_config.tokensPerTile(pixelValues.size(2)), m_config.language.hiddenSize},
+                            torch::dtype(m_placement.dtype).device(m_placement.device));
+    std::vector<torch::Tensor> chunks;
+    for (int64_t start = 0; start < pixelValues.size(0); start += kTilesPerChunk) {
+        const int64_t count = std::min(kTilesPerChunk, pixelValues.size(0) - start);
+        torch::Tensor pixels = pixelValues.narrow(0, start, count).to(m_placement.device, m_placement.dtype);
+        torch::Tensor x = embedPatches(pixels);
+        for (const Layer &layer : m_layers)
+            x = runLayer(layer, x);
+        if (m_finalNormWeight.defined())
+            x = torch::layer_norm(x, {x.size(-1)}, m_finalNormWeight, m_finalNormBias,
+                                  m_config.vision.normEps);
+        const int64_t side = pixels.size(2) / m_config.vision.patchSize;
+        x = x.narrow(1, 1, side * side).reshape({count, side, side, -1}); // drop the class token
+        chunks.push_back(project(x));
+    }
+    return torch::cat(chunks, 0);
+}
+
+} // namespace emloc::core
