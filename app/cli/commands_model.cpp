@@ -13,10 +13,12 @@
 #include "emloc/text/model_text.h"
 #include "emloc/text/tokenizer.h"
 #include "emloc/util/memory.h"
+#include "emloc/vision/image_prompt.h"
 #include "emloc/vision/internvl_weights.h"
 #include "emloc/vision/vision_language_model.h"
 
 #include <cstdio>
+#include <functional>
 
 namespace emloc::cli {
 
@@ -204,30 +206,22 @@ struct GenerateCommand
     std::string prompt;
     bool chat = false;
     std::string dtype = "auto";
-    std::string adapter; // a PEFT adapter folder; empty: the model as it is
+    std::string adapter;             // a PEFT adapter folder; empty: the model as it is
+    std::vector<std::string> images; // vision-language models only
     core::GenerationOptions options;
 };
 
-void runGenerate(CommandOutput &output, CliContext &context, const GenerateCommand &command,
-                 core::Feedback &feedback)
-{
-    core::ModelFiles files = core::openModel(command.model);
-    if (!command.adapter.empty())
-        files.weights = core::mergeAdapterFolder(files, command.adapter); // in memory, as evaluation does
-    auto tokenizer = core::openModelText(files).tokenizer;
-    const std::string text = command.chat ? renderChat(files, command.prompt, feedback) : command.prompt;
-    // A rendered chat template already holds its special tokens.
-    const auto promptIds = tokenizer->encode(text, /*addSpecialTokens=*/!command.chat);
+using GenerationRun = std::function<core::GenerationResult(const core::TokenCallback &onToken)>;
 
-    core::CausalLMOptions modelOptions;
-    modelOptions.placement.device = torch::Device(core::parseDevice(context.device).toString());
-    modelOptions.placement.dtype = core::parseComputeDtype(command.dtype, modelOptions.placement.device);
-    core::CausalLM model(files, modelOptions, &feedback);
+// Runs the generation, streaming its text to stdout as it comes (or collecting it for --json), then the
+// summary. `text` is the prompt as shown to the user (image placeholders unexpanded); `images` lists
+// the images' files and tiles (null: none).
+void streamGeneration(CommandOutput &output, const CliContext &context, core::Feedback &feedback,
+                      const core::Tokenizer &tokenizer, const std::string &text, const GenerationRun &run,
+                      const nlohmann::json &images = nullptr)
+{
     if (auto *terminal = dynamic_cast<TerminalFeedback *>(&feedback))
         terminal->finishLine();
-
-    core::GenerationOptions options = command.options;
-    options.stopTokenIds = core::stopTokensFor(files);
     std::string printed;
     std::vector<int64_t> generated;
     auto onToken = [&](int64_t token) {
@@ -237,7 +231,7 @@ void runGenerate(CommandOutput &output, CliContext &context, const GenerateComma
             return true;
         // Decode the whole continuation and print what is new, holding back an incomplete UTF-8
         // character (shown as U+FFFD until its last byte arrives).
-        const std::string decoded = tokenizer->decode(generated, /*skipSpecialTokens=*/true);
+        const std::string decoded = tokenizer.decode(generated, /*skipSpecialTokens=*/true);
         const std::string replacement = "\xEF\xBF\xBD";
         const bool incomplete =
             decoded.size() >= replacement.size() &&
@@ -250,8 +244,8 @@ void runGenerate(CommandOutput &output, CliContext &context, const GenerateComma
         }
         return true;
     };
-    const auto result = core::generate(model, promptIds, options, onToken, nullptr);
-    const std::string decoded = tokenizer->decode(result.tokens, true);
+    const core::GenerationResult result = run(onToken);
+    const std::string decoded = tokenizer.decode(result.tokens, true);
     const double prefillRate = result.prefillSeconds > 0 ? result.promptTokens / result.prefillSeconds : 0;
     const double decodeRate =
         result.decodeSeconds > 0 ? static_cast<double>(result.tokens.size() - 1) / result.decodeSeconds : 0;
@@ -262,7 +256,8 @@ void runGenerate(CommandOutput &output, CliContext &context, const GenerateComma
                         {"text", decoded},
                         {"stop_reason", stopReasonText(result.stopReason)},
                         {"prefill_tokens_per_second", prefillRate},
-                        {"decode_tokens_per_second", decodeRate}});
+                        {"decode_tokens_per_second", decodeRate},
+                        {"images", images}});
         return;
     }
     // The generated text is this command's product: it streams as it comes (the one output written while
@@ -276,6 +271,68 @@ void runGenerate(CommandOutput &output, CliContext &context, const GenerateComma
                      "[%lld prompt tokens at %.1f tok/s, %zu new tokens at %.1f tok/s, stopped: %s]\n",
                      (long long)result.promptTokens, prefillRate, result.tokens.size(), decodeRate,
                      stopReasonText(result.stopReason));
+}
+
+core::CausalLMOptions modelOptionsFor(const CliContext &context, const GenerateCommand &command)
+{
+    core::CausalLMOptions options;
+    options.placement.device = torch::Device(core::parseDevice(context.device).toString());
+    options.placement.dtype = core::parseComputeDtype(command.dtype, options.placement.device);
+    return options;
+}
+
+// An InternVL model: the images' tiles go through the vision tower and take the place of their
+// placeholders, expanded after the chat template as InternVL's chat() expands them.
+void runGenerateWithImages(CommandOutput &output, CliContext &context, const GenerateCommand &command,
+                           core::Feedback &feedback)
+{
+    if (!command.adapter.empty())
+        throw core::Error("--adapter is not supported with a vision-language model yet; generate with the "
+                          "model alone");
+    const core::VisionLanguageFiles files = core::openVisionLanguageModel(command.model);
+    const auto tokenizer = core::openModelText(files.language).tokenizer;
+    const core::PromptImages images = core::loadPromptImages(command.images, files.tiling);
+    const std::string question = core::withImagePlaceholders(command.prompt, command.images.size());
+    const std::string text = command.chat ? renderChat(files.language, question, feedback) : question;
+    const std::string expanded = core::expandImagePlaceholders(
+        text, images.tilesPerImage, files.config.tokensPerTile(files.tiling.tileSize));
+    const auto promptIds = tokenizer->encode(expanded, /*addSpecialTokens=*/!command.chat);
+
+    nlohmann::json imagesJson = nlohmann::json::array();
+    for (size_t i = 0; i < command.images.size(); ++i)
+        imagesJson.push_back({{"file", command.images[i]}, {"tiles", images.tilesPerImage[i]}});
+
+    core::VisionLanguageModel model(files, modelOptionsFor(context, command), &feedback);
+    core::GenerationOptions options = command.options;
+    options.stopTokenIds = core::stopTokensFor(files.language);
+    const GenerationRun run = [&](const core::TokenCallback &onToken) {
+        return model.generate(promptIds, images.pixelValues, options, onToken);
+    };
+    streamGeneration(output, context, feedback, *tokenizer, text, run, imagesJson);
+}
+
+void runGenerate(CommandOutput &output, CliContext &context, const GenerateCommand &command,
+                 core::Feedback &feedback)
+{
+    if (core::isVisionLanguageFolder(command.model))
+        return runGenerateWithImages(output, context, command, feedback);
+    if (!command.images.empty())
+        throw core::Error("--image needs a vision-language model (" + core::supportedVisionLanguageModels() +
+                          "); '" + command.model + "' is a text model");
+    core::ModelFiles files = core::openModel(command.model);
+    if (!command.adapter.empty())
+        files.weights = core::mergeAdapterFolder(files, command.adapter); // in memory, as evaluation does
+    auto tokenizer = core::openModelText(files).tokenizer;
+    const std::string text = command.chat ? renderChat(files, command.prompt, feedback) : command.prompt;
+    // A rendered chat template already holds its special tokens.
+    const auto promptIds = tokenizer->encode(text, /*addSpecialTokens=*/!command.chat);
+
+    core::CausalLM model(files, modelOptionsFor(context, command), &feedback);
+    core::GenerationOptions options = command.options;
+    options.stopTokenIds = core::stopTokensFor(files);
+    streamGeneration(output, context, feedback, *tokenizer, text, [&](const core::TokenCallback &onToken) {
+        return core::generate(model, promptIds, options, onToken, nullptr);
+    });
 }
 
 } // namespace
@@ -307,6 +364,12 @@ void registerModelCommands(CLI::App &app, CliContext &context)
     generate->add_option("--adapter", command->adapter,
                          "A PEFT LoRA adapter folder (e.g. the corrected adapter or export/peft-adapter), "
                          "merged into the weights in memory");
+    generate
+        ->add_option("--image", command->images,
+                     "An image file (JPEG, PNG, WebP) for a vision-language model (InternVL); repeat for "
+                     "several. Each <image> in the prompt marks where one goes; without any, the images "
+                     "come before the text")
+        ->check(CLI::ExistingFile);
     generate->add_flag("--chat", command->chat,
                        "Wrap the prompt in the model's chat template as a user turn");
     generate->add_option("--max-new-tokens", command->options.maxNewTokens, "Tokens to generate at most")

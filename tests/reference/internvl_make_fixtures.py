@@ -13,7 +13,13 @@ tensors are derived here from the transformers model:
     modeling code rearranges "(h gs d)" with gs = groups + 2). transformers has no InternLM2 class; the
     same decoder is a Llama one, which is what the reference runs.
 The original layout has no image token id in its config: the id of "<IMG_CONTEXT>" comes from the
-tokenizer, so a minimal tokenizer.json with that added token is written beside it.
+tokenizer. Both folders get the same small byte-level BPE tokenizer (trained here) with InternVL's
+special tokens and a ChatML template.
+
+Beyond the model's logits, an end-to-end reference for `emloc generate --image`: images drawn here,
+tiled as InternVL's published preprocessing does (vision_reference.py), the prompt rendered with the
+chat template and its <image> placeholder expanded after it as InternVL's chat() does, tokenized by
+the Hugging Face tokenizer, and greedily continued by transformers.
 
 usage: internvl_make_fixtures.py OUT_DIR
 Prints a JSON summary (variants and their folders) as its last line.
@@ -22,12 +28,23 @@ import json
 import os
 import sys
 
+import numpy as np
 import torch
+from PIL import Image
 from safetensors.torch import save_file
-from transformers import InternVLConfig, InternVLForConditionalGeneration
+from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+from transformers import InternVLConfig, InternVLForConditionalGeneration, PreTrainedTokenizerFast
 
-IMAGE_TOKEN = 250
-VOCAB = 256
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from vision_reference import tiles_of  # noqa: E402  (InternVL's dynamic_preprocess, restated)
+
+SPECIAL = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<img>", "<IMG_CONTEXT>", "</img>"]
+IMAGE_TOKEN = SPECIAL.index("<IMG_CONTEXT>")
+VOCAB = 320
+CHAT_TEMPLATE = ("{% for message in messages %}<|im_start|>{{ message['role'] }}\n{{ message['content'] }}"
+                 "<|im_end|>\n{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
+MEAN = [0.485, 0.456, 0.406]
+STD = [0.229, 0.224, 0.225]
 TILE = 56  # 4 x 4 patches of 14 pixels; after the 0.5 pixel-unshuffle, 4 tokens per tile
 
 
@@ -41,7 +58,8 @@ def vision_config(qk_norm, norm_type, image_size=TILE):
 def text_config(family, tied):
     common = {"vocab_size": VOCAB, "hidden_size": 48, "intermediate_size": 96, "num_hidden_layers": 2,
               "num_attention_heads": 6, "num_key_value_heads": 2, "max_position_embeddings": 512,
-              "rms_norm_eps": 1e-6, "tie_word_embeddings": tied, "bos_token_id": 1, "eos_token_id": 2}
+              "rms_norm_eps": 1e-6, "tie_word_embeddings": tied, "bos_token_id": 1,
+              "eos_token_id": SPECIAL.index("<|im_end|>")}
     if family == "qwen2":
         return dict(common, model_type="qwen2", rope_theta=1000000.0)
     return dict(common, model_type="llama", rope_theta=50000.0)
@@ -147,7 +165,7 @@ def original_config(cfg, family, tile, select_layer):
                "num_hidden_layers": tc.num_hidden_layers, "rms_norm_eps": tc.rms_norm_eps,
                "rope_theta": tc.rope_parameters["rope_theta"], "rope_scaling": {"type": "dynamic", "factor": 2.0},
                "vocab_size": tc.vocab_size, "max_position_embeddings": tc.max_position_embeddings,
-               "tie_word_embeddings": False, "bos_token_id": 1, "eos_token_id": 2,
+               "tie_word_embeddings": False, "bos_token_id": 1, "eos_token_id": SPECIAL.index("<|im_end|>"),
                "attn_implementation": "eager"}
     else:
         llm = dict(tc.to_dict(), architectures=["Qwen2ForCausalLM"])
@@ -157,8 +175,64 @@ def original_config(cfg, family, tile, select_layer):
             "torch_dtype": "float32", "vision_config": vision, "llm_config": llm}
 
 
+def make_tokenizer():
+    tokenizer = Tokenizer(models.BPE())
+    tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tokenizer.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=VOCAB, special_tokens=SPECIAL,
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
+    corpus = ["What is shown in the picture? Describe the image.", "Compare the two images, then answer.",
+              "the cat sat on the mat; a red square and a blue circle"] * 20
+    tokenizer.train_from_iterator(corpus, trainer)
+    assert tokenizer.get_vocab_size() <= VOCAB and tokenizer.token_to_id("<IMG_CONTEXT>") == IMAGE_TOKEN
+    return tokenizer
+
+
+def write_tokenizer(tokenizer, folder):
+    tokenizer.save(os.path.join(folder, "tokenizer.json"))
+    write_json(os.path.join(folder, "tokenizer_config.json"),
+               {"tokenizer_class": "PreTrainedTokenizerFast", "chat_template": CHAT_TEMPLATE,
+                "eos_token": "<|im_end|>", "pad_token": "<|endoftext|>", "bos_token": None,
+                "model_max_length": 512})
+
+
+def picture(width, height, seed):
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:height, 0:width]
+    base = np.stack([x * 255 / (width - 1), y * 255 / (height - 1), (x * y) % 256], -1)
+    return Image.fromarray(np.clip(base + rng.normal(0, 15, base.shape), 0, 255).astype(np.uint8), "RGB")
+
+
+def image_generation_reference(model, folder, images):
+    """transformers' greedy continuation of two prompts with images, built as InternVL's chat() builds
+    them; the cases are what `emloc generate --image` is asked (see test_internvl_reference)."""
+    hf_tokenizer = PreTrainedTokenizerFast(tokenizer_file=os.path.join(folder, "tokenizer.json"))
+    hf_tokenizer.chat_template = CHAT_TEMPLATE
+    cases = []
+    for name, files, prompt, chat in (("chat_one_image", ["wide.png"], "What is shown in the picture?", True),
+                                      ("two_images", ["wide.png", "tall.png"], "Compare the two images.", False)):
+        tiles = []
+        for file in files:
+            _, values = tiles_of(images[file], TILE, 1, 6, True)
+            tiles.append(torch.from_numpy(values))
+        text = (f"Image-1: <image>\nImage-2: <image>\n{prompt}" if len(files) > 1 else f"<image>\n{prompt}")
+        if chat:
+            text = hf_tokenizer.apply_chat_template([{"role": "user", "content": text}], tokenize=False,
+                                                    add_generation_prompt=True)
+        for t in tiles:
+            text = text.replace("<image>", "<img>" + "<IMG_CONTEXT>" * (t.shape[0] * 4) + "</img>", 1)
+        ids = hf_tokenizer(text, add_special_tokens=False)["input_ids"]
+        with torch.no_grad():
+            out = model.generate(input_ids=torch.tensor([ids]), pixel_values=torch.cat(tiles), max_new_tokens=8,
+                                 do_sample=False, eos_token_id=SPECIAL.index("<|im_end|>"), pad_token_id=0)
+        cases.append({"name": name, "files": files, "prompt": prompt, "chat": chat,
+                      "tiles": [int(t.shape[0]) for t in tiles], "prompt_ids": ids,
+                      "new_tokens": out[0, len(ids):].tolist()})
+    return cases
+
+
 def preprocessor(hf_layout):
-    values = {"image_mean": [0.485, 0.456, 0.406], "image_std": [0.229, 0.224, 0.225]}
+    values = {"image_mean": MEAN, "image_std": STD}
     if hf_layout:  # GotOcr2ImageProcessor's keys, as the -hf repositories write them
         values.update({"size": {"height": TILE, "width": TILE}, "min_patches": 1, "max_patches": 6,
                        "crop_to_patches": False, "image_processor_type": "GotOcr2ImageProcessorFast"})
@@ -176,6 +250,10 @@ def main():
     torch.manual_seed(0)
     generator = torch.Generator().manual_seed(1234)
     summary = {}
+    tokenizer = make_tokenizer()
+    images = {"wide.png": picture(100, 60, 1), "tall.png": picture(40, 90, 2)}
+    for file, image in images.items():
+        image.save(os.path.join(out, file), format="PNG")
     for name, family, tied, qk_norm, norm_type, feature_layer, grid_size in VARIANTS:
         text_family = "qwen2" if family == "qwen2" else "llama"
         config = InternVLConfig(
@@ -199,10 +277,8 @@ def main():
                   metadata={"format": "pt"})
         write_json(os.path.join(orig_dir, "config.json"), original_config(config, family, TILE, feature_layer))
         write_json(os.path.join(orig_dir, "preprocessor_config.json"), preprocessor(False))
-        write_json(os.path.join(orig_dir, "tokenizer.json"),
-                   {"added_tokens": [{"id": IMAGE_TOKEN, "content": "<IMG_CONTEXT>", "special": True},
-                                     {"id": IMAGE_TOKEN - 1, "content": "<img>", "special": True},
-                                     {"id": IMAGE_TOKEN + 1, "content": "</img>", "special": True}]})
+        for folder in (hf_dir, orig_dir):
+            write_tokenizer(tokenizer, folder)
 
         # Two images in one conversation: 3 tiles (2 + thumbnail) and 1 tile; 4 tokens per tile.
         tiles = [3, 1]
@@ -225,7 +301,12 @@ def main():
                      "generated": generated[:, input_ids.shape[1]:].contiguous()}
         for folder in (hf_dir, orig_dir):
             save_file({k: v.contiguous() for k, v in reference.items()}, os.path.join(folder, "reference.safetensors"))
-        summary[name] = {"family": family, "tied": tied, "tiles": tiles, "tokens_per_tile": per_tile}
+        cases = image_generation_reference(model, hf_dir, {k: Image.open(os.path.join(out, k)).convert("RGB")
+                                                            for k in images})
+        for folder in (hf_dir, orig_dir):
+            write_json(os.path.join(folder, "image_generation.json"), cases)
+        summary[name] = {"family": family, "tied": tied, "tiles": tiles, "tokens_per_tile": per_tile,
+                         "image_token": IMAGE_TOKEN}
     print(json.dumps(summary))
 
 

@@ -60,8 +60,9 @@ TEST_CASE(configsOfBothLayoutsAgree)
         COMPARE(hf.config.layout, std::string("hf"));
         COMPARE(original.config.layout, std::string("original"));
         COMPARE(original.config.languageFamily, g_summary[variant]["family"].get<std::string>());
-        COMPARE(hf.config.imageTokenId, int64_t(250));
-        COMPARE(original.config.imageTokenId, int64_t(250)); // from the tokenizer's <IMG_CONTEXT>
+        const int64_t imageToken = g_summary[variant]["image_token"].get<int64_t>();
+        COMPARE(hf.config.imageTokenId, imageToken);
+        COMPARE(original.config.imageTokenId, imageToken); // from the tokenizer's <IMG_CONTEXT>
         COMPARE(original.config.vision.usedLayers, hf.config.vision.usedLayers);
         COMPARE(original.config.vision.qkNorm, hf.config.vision.qkNorm);
         COMPARE(original.config.vision.normType, hf.config.vision.normType);
@@ -182,7 +183,7 @@ TEST_CASE(infoDescribesTheVisionParts)
     COMPARE(vision["layout"].get<std::string>(), std::string("original"));
     COMPARE(vision["language_model"].get<std::string>(), std::string("internlm2"));
     COMPARE(vision["tokens_per_tile"].get<int64_t>(), int64_t(4));
-    COMPARE(vision["image_token_id"].get<int64_t>(), int64_t(250));
+    COMPARE(vision["image_token_id"].get<int64_t>(), g_summary["internlm2"]["image_token"].get<int64_t>());
     COMPARE(vision["tile_size"].get<int64_t>(), int64_t(56));
     // Per layer: q, k, v with biases, their RMS norms, the output projection, the MLP 32 -> 64 -> 32,
     // two RMS norms and two layer scales; then the patch embedding, the class token and 4 x 4 + 1
@@ -195,4 +196,46 @@ TEST_CASE(infoDescribesTheVisionParts)
     COMPARE(vision["parameters"]["tower"].get<int64_t>(), tower);
     COMPARE(info["architecture"].get<std::string>(), std::string("llama")); // InternLM2 runs as Llama
     COMPARE(info["parameters"]["other"].get<int64_t>(), int64_t(0));        // the tower is not "other"
+}
+
+// `emloc generate --image` end to end against transformers: the images decoded and tiled, the prompt
+// rendered by the chat template with its placeholders expanded after it, tokenized, and continued; the
+// prompt's ids and the new tokens must be transformers' own.
+TEST_CASE(generateWithImagesMatchesTransformers)
+{
+    for (const std::string layout : kLayouts) {
+        const std::string folder = g_dir->filePath("internlm2" + layout);
+        const nlohmann::json cases = nlohmann::json::parse(readFile(folder + "/image_generation.json"));
+        for (const nlohmann::json &expected : cases) {
+            Row row(layout + " " + expected["name"].get<std::string>());
+            std::vector<std::string> args = {
+                "--json",           "generate", folder, "--prompt", expected["prompt"].get<std::string>(),
+                "--max-new-tokens", "8"};
+            for (const nlohmann::json &file : expected["files"])
+                args.insert(args.end(), {"--image", g_dir->filePath(file.get<std::string>())});
+            if (expected["chat"].get<bool>())
+                args.push_back("--chat");
+            const auto result = runCli(args);
+            VERIFY2(result.exitCode == 0, describe(result));
+            const nlohmann::json answer = nlohmann::json::parse(result.out);
+            COMPARE(answer["prompt_tokens"].get<int64_t>(), int64_t(expected["prompt_ids"].size()));
+            COMPARE(answer["new_tokens"].dump(), expected["new_tokens"].dump());
+            std::vector<int64_t> tiles;
+            for (const nlohmann::json &image : answer["images"])
+                tiles.push_back(image["tiles"].get<int64_t>());
+            COMPARE(nlohmann::json(tiles).dump(), expected["tiles"].dump());
+        }
+    }
+}
+
+TEST_CASE(generateRefusesImagesItCannotPlace)
+{
+    const std::string folder = g_dir->filePath("qwen2_hf");
+    const std::string image = g_dir->filePath("wide.png");
+    auto result = runCli({"generate", folder, "--prompt", "<image> and <image>", "--image", image});
+    VERIFY2(result.exitCode != 0 && contains(result.err, "2 <image> placeholder(s) but 1 image(s)"),
+            describe(result));
+    writeFile(g_dir->filePath("broken.png"), readFile(image).substr(0, 100));
+    result = runCli({"generate", folder, "--prompt", "hi", "--image", g_dir->filePath("broken.png")});
+    VERIFY2(result.exitCode != 0 && contains(result.err, "broken.png"), describe(result));
 }
