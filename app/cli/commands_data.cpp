@@ -9,10 +9,13 @@
 #include "emloc/text/dataset_preview.h"
 #include "emloc/text/model_text.h"
 #include "emloc/text/tokenizer.h"
+#include "emloc/vision/image_prompt.h"
+#include "emloc/vision/vision_language_model.h"
 
 #include <algorithm>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <unistd.h>
 
 namespace emloc::cli {
@@ -47,6 +50,22 @@ void printHistogram(CommandOutput &output, const core::TokenLengthHistogram &his
     }
 }
 
+// An image's hundreds of context tokens shown as one "<IMG_CONTEXT> x N".
+std::string collapseImageTokens(const std::string &text)
+{
+    const std::string token = "<IMG_CONTEXT>";
+    std::string out;
+    size_t from = 0;
+    for (size_t at = text.find(token); at != std::string::npos; at = text.find(token, from)) {
+        out += text.substr(from, at - from);
+        size_t count = 0;
+        for (from = at; text.compare(from, token.size(), token) == 0; from += token.size())
+            ++count;
+        out += token + (count > 1 ? " x " + std::to_string(count) : std::string());
+    }
+    return out + text.substr(from);
+}
+
 void printStatistics(CommandOutput &output, const core::DatasetStatistics &stats)
 {
     output.printf("Dataset    %s (%s, %s records)\n", stats.path.c_str(), stats.fileType.c_str(),
@@ -67,6 +86,13 @@ void printStatistics(CommandOutput &output, const core::DatasetStatistics &stats
     if (stats.maxLengthOption > 0)
         output.printf("Truncated  %lld records longer than %lld tokens\n",
                       static_cast<long long>(stats.truncated), static_cast<long long>(stats.maxLengthOption));
+    if (stats.recordsWithImages > 0)
+        output.printf(
+            "Images     in %lld records; the used ones hold %lld images of %lld tiles in all (at most "
+            "%lld images a record, %lld tiles an image)\n",
+            static_cast<long long>(stats.recordsWithImages), static_cast<long long>(stats.images),
+            static_cast<long long>(stats.imageTiles), static_cast<long long>(stats.maxImagesPerRecord),
+            static_cast<long long>(stats.maxTilesPerImage));
     if (stats.notPrefixStable > 0)
         output.printf("Note       %lld records: the template rewrites earlier turns, only their final answer "
                       "is trained\n",
@@ -80,7 +106,8 @@ void printStatistics(CommandOutput &output, const core::DatasetStatistics &stats
                   colour ? "masked text dim, trained text bright"
                          : "trained text between [train] and [/train]");
     std::string out;
-    for (const auto &segment : stats.exampleSegments) {
+    for (auto segment : stats.exampleSegments) {
+        segment.text = collapseImageTokens(segment.text);
         if (colour)
             out += (segment.trained ? "\x1b[1m" : "\x1b[2m") + segment.text + "\x1b[0m";
         else
@@ -92,7 +119,12 @@ void printStatistics(CommandOutput &output, const core::DatasetStatistics &stats
 void inspect(CommandOutput &output, CliContext &context, const InspectOptions &options,
              core::Feedback &feedback)
 {
-    core::ModelFiles files = core::openModel(options.model);
+    // A vision-language model's records with images are inspected as it would see them: each image's
+    // placeholder expanded to its tiles' tokens.
+    std::optional<core::VisionLanguageFiles> vision;
+    if (core::isVisionLanguageFolder(options.model))
+        vision = core::openVisionLanguageModel(options.model);
+    const core::ModelFiles files = vision ? vision->language : core::openModel(options.model);
     const core::ModelText text = core::openModelText(files, options.chatTemplate, &feedback);
 
     core::PrepareOptions prepare;
@@ -104,6 +136,11 @@ void inspect(CommandOutput &output, CliContext &context, const InspectOptions &o
     prepare.histogramBins = options.bins;
     prepare.keepExamples = false; // statistics only: a large file streams through in constant memory
     prepare.requireUsable = false;
+    if (vision)
+        prepare.expandImages = [&](core::DatasetRecord &record) {
+            return core::expandRecordImages(record, options.data, vision->tiling,
+                                            vision->config.tokensPerTile(vision->tiling.tileSize));
+        };
     core::PreparedDataset prepared =
         core::prepareDataset(options.data, text.chatTemplate, *text.tokenizer, prepare, &feedback);
     if (context.json) {

@@ -307,6 +307,17 @@ def main():
             write_json(os.path.join(folder, "image_generation.json"), cases)
         summary[name] = {"family": family, "tied": tied, "tiles": tiles, "tokens_per_tile": per_tile,
                          "image_token": IMAGE_TOKEN}
+    # The shipped image dataset's tiles at these models' tiling, by InternVL's published rule.
+    shipped = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "datasets", "vision")
+    tiles = []
+    with open(os.path.join(shipped, "internvl.jsonl")) as f:
+        for line in f:
+            record = json.loads(line)
+            files = record.get("image", [])
+            for file in [files] if isinstance(files, str) else files:
+                image = Image.open(os.path.join(shipped, file)).convert("RGB")
+                tiles.append(int(tiles_of(image, TILE, 1, 6, True)[1].shape[0]))
+    summary["_internvl_jsonl_tiles"] = tiles
     print(json.dumps(summary))
 
 

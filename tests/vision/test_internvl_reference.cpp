@@ -48,7 +48,7 @@ SUITE_SETUP()
     const auto result = runPythonScript("internvl_make_fixtures.py", {g_dir->path()}, 600000);
     VERIFY2(result.exitCode == 0, result.err);
     g_summary = nlohmann::json::parse(lastLine(result.out));
-    COMPARE(int(g_summary.size()), 3);
+    COMPARE(int(g_summary.size()), 4); // the three models and the shipped dataset's tiles
 }
 
 TEST_CASE(configsOfBothLayoutsAgree)
@@ -238,4 +238,31 @@ TEST_CASE(generateRefusesImagesItCannotPlace)
     writeFile(g_dir->filePath("broken.png"), readFile(image).substr(0, 100));
     result = runCli({"generate", folder, "--prompt", "hi", "--image", g_dir->filePath("broken.png")});
     VERIFY2(result.exitCode != 0 && contains(result.err, "broken.png"), describe(result));
+}
+
+// `emloc data inspect` with an InternVL model: the shipped image dataset's records expanded to their
+// tiles' tokens (tile counts by InternVL's published rule, computed in Python) and masked as training would.
+TEST_CASE(dataInspectCountsImagesAndTiles)
+{
+    const auto result =
+        runCli({"--json", "data", "inspect", testDataDir() + "/datasets/vision/internvl.jsonl", "--model",
+                g_dir->filePath("internlm2_original")});
+    VERIFY2(result.exitCode == 0, describe(result));
+    const nlohmann::json stats = nlohmann::json::parse(result.out);
+    int64_t tiles = 0, most = 0;
+    for (const nlohmann::json &count : g_summary["_internvl_jsonl_tiles"]) {
+        tiles += count.get<int64_t>();
+        most = std::max(most, count.get<int64_t>());
+    }
+    COMPARE(stats["used"].get<int64_t>(), int64_t(4));
+    COMPARE(stats["images"]["records_with_images"].get<int64_t>(), int64_t(3));
+    COMPARE(stats["images"]["images"].get<int64_t>(), int64_t(g_summary["_internvl_jsonl_tiles"].size()));
+    COMPARE(stats["images"]["tiles"].get<int64_t>(), tiles);
+    COMPARE(stats["images"]["max_tiles_per_image"].get<int64_t>(), most);
+    // Every image token is in the prompt: masked, never trained.
+    std::string trained;
+    for (const nlohmann::json &segment : stats["example"]["segments"])
+        if (segment["trained"].get<bool>())
+            trained += segment["text"].get<std::string>();
+    COMPARE(trained, std::string("A red square.<|im_end|>\n"));
 }

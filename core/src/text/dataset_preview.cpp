@@ -57,6 +57,12 @@ nlohmann::json DatasetStatistics::toJson() const
             {"min_length", minLength},
             {"max_length", maxLength},
             {"histogram", {{"edges", histogram.edges}, {"counts", histogram.counts}}},
+            {"images",
+             {{"records_with_images", recordsWithImages},
+              {"images", images},
+              {"tiles", imageTiles},
+              {"max_images_per_record", maxImagesPerRecord},
+              {"max_tiles_per_image", maxTilesPerImage}}},
             {"example", {{"record", exampleRecord}, {"segments", segments}}}};
 }
 
@@ -97,7 +103,21 @@ PreparedDataset prepareDataset(const std::string &path, const ChatTemplate &chat
             feedback->checkpoint();
             feedback->progress("dataset", stats.records, options.read.sampleLimit);
         }
-        TokenizeResult result = tokenizeRecord(record, chatTemplate, tokenizer, options.tokenize);
+        std::vector<int64_t> tiles;
+        TokenizeResult result;
+        if (!record.images.empty()) {
+            ++stats.recordsWithImages;
+            if (options.expandImages)
+                tiles = options.expandImages(record);
+        }
+        if (!record.images.empty() && !options.expandImages) {
+            result.skipReason = "has images (the model reads text only)";
+            result.detail = "record " + std::to_string(record.number) + " has " +
+                            std::to_string(record.images.size()) +
+                            " image(s); train a vision-language model on it, or remove its images";
+        } else {
+            result = tokenizeRecord(record, chatTemplate, tokenizer, options.tokenize);
+        }
         if (!result.ok) {
             ++stats.skipped;
             auto it = std::find_if(stats.skipReasons.begin(), stats.skipReasons.end(),
@@ -112,6 +132,12 @@ PreparedDataset prepareDataset(const std::string &path, const ChatTemplate &chat
         }
         TokenizedExample &example = result.example;
         ++stats.used;
+        stats.images += static_cast<int64_t>(tiles.size());
+        stats.maxImagesPerRecord = std::max(stats.maxImagesPerRecord, static_cast<int64_t>(tiles.size()));
+        for (int64_t count : tiles) {
+            stats.imageTiles += count;
+            stats.maxTilesPerImage = std::max(stats.maxTilesPerImage, count);
+        }
         stats.truncated += example.truncated ? 1 : 0;
         stats.notPrefixStable += result.notPrefixStable ? 1 : 0;
         stats.tokens += static_cast<int64_t>(example.inputIds.size());

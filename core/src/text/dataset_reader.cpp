@@ -5,6 +5,7 @@
 #include "delimited_records.h"
 #include "emloc/api/error.h"
 #include "emloc/io/utf8.h"
+#include "emloc/text/image_placeholders.h"
 
 #include <algorithm>
 #include <cctype>
@@ -37,6 +38,24 @@ std::string parseErrorReason(const std::string &what)
     }
     size_t bracket = what.find("] ");
     return bracket == std::string::npos ? what : what.substr(bracket + 2);
+}
+
+// Where an image content part points: {"type": "image_url", "image_url": {"url": ...}} (OpenAI) or
+// {"type": "image", "image" | "url" | "path": ...} (transformers' chat messages).
+std::string imagePartSource(const nlohmann::json &part, const std::string &where, const std::string &label)
+{
+    if (part.contains("image_url")) {
+        const nlohmann::json &url = part["image_url"];
+        if (url.is_string())
+            return url.get<std::string>();
+        if (url.is_object() && url.contains("url") && url["url"].is_string())
+            return url["url"].get<std::string>();
+    }
+    for (const char *key : {"image", "url", "path"})
+        if (part.contains(key) && part[key].is_string())
+            return part[key].get<std::string>();
+    throw Error(where + ": field \"" + label +
+                "\" is an image part without a path or URL (image_url.url, image, url or path)");
 }
 
 std::string jsonTypeName(const nlohmann::json &value)
@@ -401,17 +420,24 @@ DatasetRecord DatasetReader::convert(const nlohmann::json &value, int64_t number
         }
         if (it->is_string())
             return it->get<std::string>();
-        // OpenAI content parts: [{"type": "text", "text": "..."}]
+        // OpenAI content parts: [{"type": "text", "text": "..."}, {"type": "image_url", ...}]; an image
+        // part stands in the text as a placeholder line, as InternVL's chat template renders it.
         if (it->is_array() && field == "content") {
             std::string joined;
-            for (const auto &part : *it) {
-                if (part.is_object() && part.value("type", std::string()) == "text" &&
-                    part.contains("text") && part["text"].is_string())
+            for (size_t i = 0; i < it->size(); ++i) {
+                const nlohmann::json &part = (*it)[i];
+                const std::string partLabel = label + "[" + std::to_string(i) + "]";
+                const std::string type = part.is_object() ? part.value("type", std::string()) : std::string();
+                if (type == "text" && part.contains("text") && part["text"].is_string()) {
                     joined += part["text"].get<std::string>();
-                else
-                    throw Error(where + ": field \"" + label +
-                                "\" holds a part that is not {\"type\": \"text\"}: only "
-                                "text content can be trained");
+                } else if (type == "image_url" || type == "image") {
+                    record.images.push_back(imagePartSource(part, where, partLabel));
+                    joined += std::string(kImagePlaceholder) + "\n";
+                } else {
+                    throw Error(where + ": field \"" + partLabel +
+                                "\" is not a text or image part ({\"type\": \"text\"}, {\"type\": "
+                                "\"image_url\"} or {\"type\": \"image\"})");
+                }
             }
             return joined;
         }
@@ -475,7 +501,75 @@ DatasetRecord DatasetReader::convert(const nlohmann::json &value, int64_t number
     case RecordFormat::Auto:
         break;
     }
+    readRecordImages(value, where, record);
     return record;
+}
+
+void DatasetReader::readRecordImages(const nlohmann::json &value, const std::string &where,
+                                     DatasetRecord &record) const
+{
+    for (const char *field : {"image", "images"}) {
+        const auto found = value.find(field);
+        if (found == value.end() || found->is_null())
+            continue;
+        if (!record.images.empty())
+            throw Error(where + ": has images both in its messages' content and in \"" + field +
+                        "\"; give them in one place");
+        const nlohmann::json list = found->is_array() ? *found : nlohmann::json::array({*found});
+        for (size_t i = 0; i < list.size(); ++i) {
+            const std::string label =
+                std::string(field) + (found->is_array() ? "[" + std::to_string(i) + "]" : "");
+            if (!list[i].is_string())
+                throw Error(where + ": field \"" + label + "\" must be an image path, not " +
+                            jsonTypeName(list[i]));
+            record.images.push_back(list[i].get<std::string>());
+        }
+    }
+    if (record.images.empty())
+        return;
+    for (std::string &image : record.images)
+        image = resolveImage(image, where);
+    size_t placeholders = countImagePlaceholders(record.alpacaInput);
+    for (const ChatMessage &message : record.messages)
+        placeholders += countImagePlaceholders(message.content);
+    if (placeholders == 0) {
+        const auto user = std::find_if(record.messages.begin(), record.messages.end(),
+                                       [](const ChatMessage &message) { return message.role == "user"; });
+        if (user == record.messages.end())
+            throw Error(where + ": has images but no user turn to show them in (" +
+                        recordFormatName(m_format) + " format)");
+        user->content = withImagePlaceholders(user->content, record.images.size());
+    } else if (placeholders != record.images.size()) {
+        throw Error(where + ": has " + std::to_string(placeholders) + " " + kImagePlaceholder +
+                    " placeholder(s) but " + std::to_string(record.images.size()) +
+                    " image(s); write one placeholder where each image belongs, or none to put them all "
+                    "before the first question");
+    }
+}
+
+std::string DatasetReader::resolveImage(std::string image, const std::string &where) const
+{
+    if (image.empty())
+        throw Error(where + ": an image path is empty");
+    if (image.rfind("http://", 0) == 0 || image.rfind("https://", 0) == 0)
+        throw Error(where + ": the image \"" + image +
+                    "\" is a web address; download the images and give their paths (relative to the "
+                    "dataset file's folder)");
+    if (image.rfind("data:", 0) == 0)
+        return image;
+    if (image.rfind("file://", 0) == 0)
+        image = image.substr(7);
+    std::string path = image;
+    if (image.front() != '/') {
+        const size_t slash = m_path.rfind('/');
+        path = (slash == std::string::npos ? std::string() : m_path.substr(0, slash + 1)) + image;
+    }
+    struct stat fileStat
+    {};
+    if (::stat(path.c_str(), &fileStat) != 0 || !S_ISREG(fileStat.st_mode))
+        throw Error(where + ": the image \"" + image + "\" was not found (looked for " + path +
+                    "); image paths are relative to the dataset file's folder");
+    return path;
 }
 
 std::vector<DatasetRecord> readDataset(const std::string &path, const DatasetReadOptions &options)

@@ -6,13 +6,34 @@ namespace emloc::core {
 
 namespace {
 
-size_t countPlaceholders(const std::string &text)
+// RFC 4648 base64 (padding optional, no whitespace inside), as data: URLs carry images.
+bool decodeBase64(const std::string &text, size_t from, std::string &bytes)
 {
-    size_t count = 0;
-    for (size_t at = text.find(kImagePlaceholder); at != std::string::npos;
-         at = text.find(kImagePlaceholder, at + 1))
-        ++count;
-    return count;
+    auto value = [](char c) -> int {
+        if (c >= 'A' && c <= 'Z')
+            return c - 'A';
+        if (c >= 'a' && c <= 'z')
+            return c - 'a' + 26;
+        if (c >= '0' && c <= '9')
+            return c - '0' + 52;
+        return c == '+' ? 62 : c == '/' ? 63 : -1;
+    };
+    uint32_t buffer = 0;
+    int bits = 0;
+    for (size_t i = from; i < text.size(); ++i) {
+        if (text[i] == '=')
+            return text.find_first_not_of('=', i) == std::string::npos;
+        const int v = value(text[i]);
+        if (v < 0)
+            return false;
+        buffer = (buffer << 6) | uint32_t(v);
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            bytes.push_back(char((buffer >> bits) & 0xFF));
+        }
+    }
+    return true;
 }
 
 } // namespace
@@ -32,22 +53,10 @@ PromptImages loadPromptImages(const std::vector<std::string> &paths, const Tilin
     return images;
 }
 
-std::string withImagePlaceholders(const std::string &text, size_t images)
-{
-    if (images == 0 || countPlaceholders(text) > 0)
-        return text;
-    if (images == 1)
-        return std::string(kImagePlaceholder) + "\n" + text;
-    std::string prefix;
-    for (size_t i = 0; i < images; ++i)
-        prefix += "Image-" + std::to_string(i + 1) + ": " + kImagePlaceholder + "\n";
-    return prefix + text;
-}
-
 std::string expandImagePlaceholders(const std::string &text, const std::vector<int64_t> &tilesPerImage,
                                     int64_t tokensPerTile)
 {
-    const size_t placeholders = countPlaceholders(text);
+    const size_t placeholders = countImagePlaceholders(text);
     if (placeholders != tilesPerImage.size())
         throw Error("the prompt has " + std::to_string(placeholders) + " " + kImagePlaceholder +
                     " placeholder(s) but " + std::to_string(tilesPerImage.size()) +
@@ -65,6 +74,59 @@ std::string expandImagePlaceholders(const std::string &text, const std::vector<i
         from = at + std::string(kImagePlaceholder).size();
     }
     return result + text.substr(from);
+}
+
+} // namespace emloc::core
+
+namespace emloc::core {
+
+RgbImage readRecordImage(const DatasetRecord &record, size_t index, const std::string &datasetPath,
+                         const ImageLimits &limits)
+{
+    const std::string &source = record.images.at(index);
+    const std::string name =
+        datasetPath + ": record " + std::to_string(record.number) + ", image " + std::to_string(index + 1);
+    if (source.rfind("data:", 0) != 0)
+        return readImageFile(source, limits);
+    const size_t comma = source.find(',');
+    const std::string header = source.substr(0, comma == std::string::npos ? 0 : comma);
+    std::string bytes;
+    if (comma == std::string::npos || header.find(";base64") == std::string::npos ||
+        !decodeBase64(source, comma + 1, bytes))
+        throw Error(name + ": the data: URL is not base64 image data (data:image/png;base64,...)");
+    return decodeImage(bytes, name, limits);
+}
+
+std::vector<int64_t> expandRecordImages(DatasetRecord &record, const std::string &datasetPath,
+                                        const TilingSettings &tiling, int64_t tokensPerTile,
+                                        const ImageLimits &limits)
+{
+    size_t placeholders = countImagePlaceholders(record.alpacaInput);
+    for (const ChatMessage &message : record.messages)
+        placeholders += countImagePlaceholders(message.content);
+    if (placeholders != record.images.size())
+        throw Error(datasetPath + ": record " + std::to_string(record.number) + " has " +
+                    std::to_string(placeholders) + " " + kImagePlaceholder + " placeholder(s) for " +
+                    std::to_string(record.images.size()) + " image(s)");
+    std::vector<int64_t> tiles;
+    for (size_t i = 0; i < record.images.size(); ++i) {
+        const RgbImage image = readRecordImage(record, i, datasetPath, limits);
+        tiles.push_back(tileCount(image.width, image.height, tiling));
+    }
+    size_t next = 0;
+    auto expand = [&](std::string &text) {
+        const size_t count = countImagePlaceholders(text);
+        if (count == 0)
+            return;
+        const std::vector<int64_t> mine(tiles.begin() + std::ptrdiff_t(next),
+                                        tiles.begin() + std::ptrdiff_t(next + count));
+        text = expandImagePlaceholders(text, mine, tokensPerTile);
+        next += count;
+    };
+    for (ChatMessage &message : record.messages)
+        expand(message.content);
+    expand(record.alpacaInput);
+    return tiles;
 }
 
 } // namespace emloc::core

@@ -128,6 +128,12 @@ std::pair<int64_t, int64_t> tileGrid(int64_t width, int64_t height, const Tiling
     return best;
 }
 
+int64_t tileCount(int64_t width, int64_t height, const TilingSettings &settings)
+{
+    const auto [columns, rows] = tileGrid(width, height, settings);
+    return columns * rows + (settings.thumbnail && columns * rows != 1 ? 1 : 0);
+}
+
 std::vector<RgbImage> tileImage(const RgbImage &image, const TilingSettings &settings)
 {
     const auto [columns, rows] = tileGrid(image.width, image.height, settings);

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -49,19 +50,29 @@ struct DatasetStatistics
     int64_t minLength = 0;
     int64_t maxLength = 0;
     TokenLengthHistogram histogram;
+    int64_t recordsWithImages = 0; // read records with at least one image
+    int64_t images = 0;            // in used records
+    int64_t imageTiles = 0;        // their tiles (a vision-language model's tiling)
+    int64_t maxImagesPerRecord = 0;
+    int64_t maxTilesPerImage = 0;
     int64_t exampleRecord = 0; // the record shown in exampleSegments (first used one)
     std::vector<RenderedSegment> exampleSegments;
 
     nlohmann::json toJson() const;
 };
 
+// For a vision-language model: replaces a record's image placeholders with its images' tokens (in
+// place) and returns each image's tile count (vision/image_prompt.h's expandRecordImages).
+using ImageExpander = std::function<std::vector<int64_t>(DatasetRecord &record)>;
+
 struct PrepareOptions
 {
     DatasetReadOptions read;
     TokenizeOptions tokenize;
     int histogramBins = 10;
-    bool keepExamples = true;  // false: statistics only, memory stays flat however large the file
-    bool requireUsable = true; // throw Error when no record can be trained on
+    bool keepExamples = true;   // false: statistics only, memory stays flat however large the file
+    bool requireUsable = true;  // throw Error when no record can be trained on
+    ImageExpander expandImages; // unset: records with images are skipped (a text model cannot see them)
 };
 
 struct PreparedDataset

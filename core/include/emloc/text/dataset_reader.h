@@ -37,6 +37,12 @@ struct DatasetRecord
     std::vector<ChatMessage> messages; // conversations
     std::string alpacaInput;           // Alpaca's optional "input"
     std::string text;                  // Text
+    // The images, in the order of their "<image>" placeholders in the messages (image_placeholders.h):
+    // file paths (relative ones resolved against the dataset file's folder; each checked to exist) or
+    // data: URLs. From an "image" / "images" field (InternVL, LLaVA, ShareGPT) or image content parts
+    // (OpenAI messages). A record with images but no placeholder gets InternVL's before its first user
+    // turn; a count that differs from the images' is an Error naming the record.
+    std::vector<std::string> images;
 };
 
 struct DatasetReadOptions
@@ -74,6 +80,8 @@ public:
 private:
     bool nextJson(nlohmann::json &value, int64_t &line);
     DatasetRecord convert(const nlohmann::json &value, int64_t number, int64_t line);
+    void readRecordImages(const nlohmann::json &value, const std::string &where, DatasetRecord &record) const;
+    std::string resolveImage(std::string image, const std::string &where) const;
     void readTableHeader();
     bool nextTableRecord(nlohmann::json &value, int64_t &line);
 

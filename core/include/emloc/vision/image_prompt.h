@@ -3,6 +3,8 @@
 // becomes "<img>", one "<IMG_CONTEXT>" per token the image's tiles give, and "</img>"; the images' tiles
 // are stacked in the same order for the vision tower.
 
+#include "emloc/text/dataset_reader.h"
+#include "emloc/text/image_placeholders.h"
 #include "emloc/vision/internvl_tiles.h"
 
 #include <torch/torch.h>
@@ -11,8 +13,6 @@
 #include <vector>
 
 namespace emloc::core {
-
-constexpr const char *kImagePlaceholder = "<image>";
 
 struct PromptImages
 {
@@ -24,13 +24,19 @@ struct PromptImages
 PromptImages loadPromptImages(const std::vector<std::string> &paths, const TilingSettings &tiling,
                               const ImageLimits &limits = {});
 
-// The text with a placeholder for each image, as InternVL's chat() and its multi-image examples write
-// it when the user wrote none: "<image>\n" before a single image's question, "Image-1: <image>\n..." one
-// line per image before a question about several. Text that already holds placeholders is returned as is.
-std::string withImagePlaceholders(const std::string &text, size_t images);
-
 // Expands the placeholders in order. Error when their count differs from the images'.
 std::string expandImagePlaceholders(const std::string &text, const std::vector<int64_t> &tilesPerImage,
                                     int64_t tokensPerTile);
+
+// A dataset record's image (DatasetRecord::images: a file path or a data: URL) decoded. Error names the
+// record and the image.
+RgbImage readRecordImage(const DatasetRecord &record, size_t index, const std::string &datasetPath,
+                         const ImageLimits &limits = {});
+
+// Expands the record's placeholders in place (its messages' text, in order) with its images' tokens;
+// returns each image's tile count. The images are decoded to learn their sizes.
+std::vector<int64_t> expandRecordImages(DatasetRecord &record, const std::string &datasetPath,
+                                        const TilingSettings &tiling, int64_t tokensPerTile,
+                                        const ImageLimits &limits = {});
 
 } // namespace emloc::core

@@ -33,6 +33,9 @@ TilingSettings tilingSettingsFromFolder(const std::string &folder);
 // The grid (columns, rows) InternVL chooses for a width x height image.
 std::pair<int64_t, int64_t> tileGrid(int64_t width, int64_t height, const TilingSettings &settings);
 
+// How many tiles tileImage() makes of a width x height image, thumbnail included.
+int64_t tileCount(int64_t width, int64_t height, const TilingSettings &settings);
+
 // The tiles, row by row, then the thumbnail (when enabled and there is more than one tile).
 std::vector<RgbImage> tileImage(const RgbImage &image, const TilingSettings &settings);
 
