@@ -1,0 +1,115 @@
+// The CLI on InternVL models (tests/reference/internvl_make_fixtures.py): `emloc info` describes the tower,
+// projector and tiles; `emloc generate --image` gives transformers' prompt ids and greedy tokens end to end
+// (images decoded and tiled, chat template, placeholders expanded, tokenized); `emloc data inspect`
+// counts the images and tiles of the shipped image dataset as InternVL's published rule does.
+#include "internvl_fixtures.h"
+
+#include <algorithm>
+
+using namespace emloc::test;
+
+namespace {
+const char *const kLayouts[] = {"_hf", "_original"};
+TempDir *g_dir = nullptr;
+nlohmann::json g_summary;
+} // namespace
+
+SUITE_SETUP()
+{
+    makeInternVLFixtures();
+    g_dir = internVLFixtures().dir.get();
+    g_summary = internVLFixtures().summary;
+}
+
+TEST_CASE(infoDescribesTheVisionParts)
+{
+    const auto result = runCli({"--json", "info", g_dir->filePath("internlm2_original")});
+    VERIFY2(result.exitCode == 0, describe(result));
+    const nlohmann::json info = nlohmann::json::parse(result.out);
+    const nlohmann::json &vision = info["vision"];
+    COMPARE(vision["layout"].get<std::string>(), std::string("original"));
+    COMPARE(vision["language_model"].get<std::string>(), std::string("internlm2"));
+    COMPARE(vision["tokens_per_tile"].get<int64_t>(), int64_t(4));
+    COMPARE(vision["image_token_id"].get<int64_t>(), g_summary["internlm2"]["image_token"].get<int64_t>());
+    COMPARE(vision["tile_size"].get<int64_t>(), int64_t(56));
+    // Per layer: q, k, v with biases, their RMS norms, the output projection, the MLP 32 -> 64 -> 32,
+    // two RMS norms and two layer scales; then the patch embedding, the class token and 4 x 4 + 1
+    // positions. The projector: its LayerNorm over 128, then 128 -> 48 -> 48.
+    const int64_t layer =
+        3 * (32 * 32 + 32) + 2 * 32 + (32 * 32 + 32) + (64 * 32 + 64) + (32 * 64 + 32) + 2 * 32 + 2 * 32;
+    const int64_t tower = 3 * layer + (32 * 3 * 14 * 14 + 32) + 32 + 17 * 32;
+    const int64_t projector = 2 * 128 + 128 * 48 + 48 + 48 * 48 + 48;
+    COMPARE(vision["parameters"]["projector"].get<int64_t>(), projector);
+    COMPARE(vision["parameters"]["tower"].get<int64_t>(), tower);
+    COMPARE(info["architecture"].get<std::string>(), std::string("llama")); // InternLM2 runs as Llama
+    COMPARE(info["parameters"]["other"].get<int64_t>(), int64_t(0));        // the tower is not "other"
+}
+
+// `emloc generate --image` end to end against transformers: the images decoded and tiled, the prompt
+// rendered by the chat template with its placeholders expanded after it, tokenized, and continued; the
+// prompt's ids and the new tokens must be transformers' own.
+TEST_CASE(generateWithImagesMatchesTransformers)
+{
+    for (const std::string layout : kLayouts) {
+        const std::string folder = g_dir->filePath("internlm2" + layout);
+        const nlohmann::json cases = nlohmann::json::parse(readFile(folder + "/image_generation.json"));
+        for (const nlohmann::json &expected : cases) {
+            Row row(layout + " " + expected["name"].get<std::string>());
+            std::vector<std::string> args = {
+                "--json",           "generate", folder, "--prompt", expected["prompt"].get<std::string>(),
+                "--max-new-tokens", "8"};
+            for (const nlohmann::json &file : expected["files"])
+                args.insert(args.end(), {"--image", g_dir->filePath(file.get<std::string>())});
+            if (expected["chat"].get<bool>())
+                args.push_back("--chat");
+            const auto result = runCli(args);
+            VERIFY2(result.exitCode == 0, describe(result));
+            const nlohmann::json answer = nlohmann::json::parse(result.out);
+            COMPARE(answer["prompt_tokens"].get<int64_t>(), int64_t(expected["prompt_ids"].size()));
+            COMPARE(answer["new_tokens"].dump(), expected["new_tokens"].dump());
+            std::vector<int64_t> tiles;
+            for (const nlohmann::json &image : answer["images"])
+                tiles.push_back(image["tiles"].get<int64_t>());
+            COMPARE(nlohmann::json(tiles).dump(), expected["tiles"].dump());
+        }
+    }
+}
+
+TEST_CASE(generateRefusesImagesItCannotPlace)
+{
+    const std::string folder = g_dir->filePath("qwen2_hf");
+    const std::string image = g_dir->filePath("wide.png");
+    auto result = runCli({"generate", folder, "--prompt", "<image> and <image>", "--image", image});
+    VERIFY2(result.exitCode != 0 && contains(result.err, "2 <image> placeholder(s) but 1 image(s)"),
+            describe(result));
+    writeFile(g_dir->filePath("broken.png"), readFile(image).substr(0, 100));
+    result = runCli({"generate", folder, "--prompt", "hi", "--image", g_dir->filePath("broken.png")});
+    VERIFY2(result.exitCode != 0 && contains(result.err, "broken.png"), describe(result));
+}
+
+// `emloc data inspect` with an InternVL model: the shipped image dataset's records expanded to their
+// tiles' tokens (tile counts by InternVL's published rule, computed in Python) and masked as training would.
+TEST_CASE(dataInspectCountsImagesAndTiles)
+{
+    const auto result =
+        runCli({"--json", "data", "inspect", testDataDir() + "/datasets/vision/internvl.jsonl", "--model",
+                g_dir->filePath("internlm2_original")});
+    VERIFY2(result.exitCode == 0, describe(result));
+    const nlohmann::json stats = nlohmann::json::parse(result.out);
+    int64_t tiles = 0, most = 0;
+    for (const nlohmann::json &count : g_summary["_internvl_jsonl_tiles"]) {
+        tiles += count.get<int64_t>();
+        most = std::max(most, count.get<int64_t>());
+    }
+    COMPARE(stats["used"].get<int64_t>(), int64_t(4));
+    COMPARE(stats["images"]["records_with_images"].get<int64_t>(), int64_t(3));
+    COMPARE(stats["images"]["images"].get<int64_t>(), int64_t(g_summary["_internvl_jsonl_tiles"].size()));
+    COMPARE(stats["images"]["tiles"].get<int64_t>(), tiles);
+    COMPARE(stats["images"]["max_tiles_per_image"].get<int64_t>(), most);
+    // Every image token is in the prompt: masked, never trained.
+    std::string trained;
+    for (const nlohmann::json &segment : stats["example"]["segments"])
+        if (segment["trained"].get<bool>())
+            trained += segment["text"].get<std::string>();
+    COMPARE(trained, std::string("A red square.<|im_end|>\n"));
+}
