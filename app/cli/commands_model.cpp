@@ -216,9 +216,10 @@ using GenerationRun = std::function<core::GenerationResult(const core::TokenCall
 // Runs the generation, streaming its text to stdout as it comes (or collecting it for --json), then the
 // summary. `text` is the prompt as shown to the user (image placeholders unexpanded); `images` lists
 // the images' files and tiles (null: none).
+// `meter` has measured since before the model was loaded: its peak is the whole command's.
 void streamGeneration(CommandOutput &output, const CliContext &context, core::Feedback &feedback,
                       const core::Tokenizer &tokenizer, const std::string &text, const GenerationRun &run,
-                      const nlohmann::json &images = nullptr)
+                      const core::MemoryMeter &meter, const nlohmann::json &images = nullptr)
 {
     if (auto *terminal = dynamic_cast<TerminalFeedback *>(&feedback))
         terminal->finishLine();
@@ -257,6 +258,7 @@ void streamGeneration(CommandOutput &output, const CliContext &context, core::Fe
                         {"stop_reason", stopReasonText(result.stopReason)},
                         {"prefill_tokens_per_second", prefillRate},
                         {"decode_tokens_per_second", decodeRate},
+                        {"peak_memory_bytes", meter.read().peakBytes},
                         {"images", images}});
         return;
     }
@@ -267,10 +269,12 @@ void streamGeneration(CommandOutput &output, const CliContext &context, core::Fe
     std::fputc('\n', stdout);
     std::fflush(stdout);
     if (!context.quiet)
-        std::fprintf(stderr,
-                     "[%lld prompt tokens at %.1f tok/s, %zu new tokens at %.1f tok/s, stopped: %s]\n",
-                     (long long)result.promptTokens, prefillRate, result.tokens.size(), decodeRate,
-                     stopReasonText(result.stopReason));
+        std::fprintf(
+            stderr,
+            "[%lld prompt tokens at %.1f tok/s, %zu new tokens at %.1f tok/s, stopped: %s, peak memory "
+            "%s]\n",
+            (long long)result.promptTokens, prefillRate, result.tokens.size(), decodeRate,
+            stopReasonText(result.stopReason), core::formatBytes(meter.read().peakBytes).c_str());
 }
 
 core::CausalLMOptions modelOptionsFor(const CliContext &context, const GenerateCommand &command)
@@ -289,6 +293,8 @@ void runGenerateWithImages(CommandOutput &output, CliContext &context, const Gen
     if (!command.adapter.empty())
         throw core::Error("--adapter is not supported with a vision-language model yet; generate with the "
                           "model alone");
+    core::MemoryMeter meter(context.device);
+    meter.reset();
     const core::VisionLanguageFiles files = core::openVisionLanguageModel(command.model);
     const auto tokenizer = core::openModelText(files.language).tokenizer;
     const core::PromptImages images = core::loadPromptImages(command.images, files.tiling);
@@ -308,7 +314,7 @@ void runGenerateWithImages(CommandOutput &output, CliContext &context, const Gen
     const GenerationRun run = [&](const core::TokenCallback &onToken) {
         return model.generate(promptIds, images.pixelValues, options, onToken);
     };
-    streamGeneration(output, context, feedback, *tokenizer, text, run, imagesJson);
+    streamGeneration(output, context, feedback, *tokenizer, text, run, meter, imagesJson);
 }
 
 void runGenerate(CommandOutput &output, CliContext &context, const GenerateCommand &command,
@@ -319,6 +325,8 @@ void runGenerate(CommandOutput &output, CliContext &context, const GenerateComma
     if (!command.images.empty())
         throw core::Error("--image needs a vision-language model (" + core::supportedVisionLanguageModels() +
                           "); '" + command.model + "' is a text model");
+    core::MemoryMeter meter(context.device);
+    meter.reset();
     core::ModelFiles files = core::openModel(command.model);
     if (!command.adapter.empty())
         files.weights = core::mergeAdapterFolder(files, command.adapter); // in memory, as evaluation does
@@ -330,9 +338,10 @@ void runGenerate(CommandOutput &output, CliContext &context, const GenerateComma
     core::CausalLM model(files, modelOptionsFor(context, command), &feedback);
     core::GenerationOptions options = command.options;
     options.stopTokenIds = core::stopTokensFor(files);
-    streamGeneration(output, context, feedback, *tokenizer, text, [&](const core::TokenCallback &onToken) {
+    const GenerationRun run = [&](const core::TokenCallback &onToken) {
         return core::generate(model, promptIds, options, onToken, nullptr);
-    });
+    };
+    streamGeneration(output, context, feedback, *tokenizer, text, run, meter);
 }
 
 } // namespace

@@ -7,6 +7,9 @@ For each model (randomly initialised by transformers from a real configuration, 
   memory/time  peak of inference, EMLoC stages 1, 2, 3 and LoRA on the full model (same batch, sequence)
   step time    fine-tuning on the emulator against LoRA on the full model
   svd          one layer's stage-1 factorization with cuSOLVER against LibTorch's linear algebra
+For each InternVL shape (the -hf layout, random weights, a drawn image tiled at 448 pixels):
+  generate     `emloc generate --image` against transformers' greedy tokens on the same prompt (fp32 and
+               16-bit), with the peak memory and prefill rate of our inference
 
 Every step is timed and its failure recorded without stopping the others; results.json and results.md
 are rewritten after each step, so a run cut short still leaves what it measured.
@@ -39,6 +42,24 @@ MODELS = {
                                                     "high_freq_factor": 4.0,
                                                     "original_max_position_embeddings": 8192}),
 }
+# InternVL 2.5's 2B and 8B shapes: InternViT-300M and the InternLM2.5 decoder (a Llama one; the -hf layout
+# stores it so). The 8B shape keeps its layer shapes and vocabulary with fewer layers, as above.
+INTERNVIT_300M = dict(hidden_size=1024, num_hidden_layers=24, num_attention_heads=16, intermediate_size=4096,
+                      image_size=[448, 448], patch_size=[14, 14], attention_bias=True, use_qk_norm=False,
+                      norm_type="layer_norm", layer_norm_eps=1e-6, hidden_act="gelu", use_mean_pooling=True)
+VISION_MODELS = {
+    "internvl2.5-2b": dict(vision=INTERNVIT_300M, tile=448,
+                           text=dict(model_type="llama", hidden_size=2048, intermediate_size=8192,
+                                     num_hidden_layers=24, num_attention_heads=16, num_key_value_heads=8,
+                                     vocab_size=92553, rope_theta=1e6, rms_norm_eps=1e-5,
+                                     max_position_embeddings=32768, tie_word_embeddings=False)),
+    "internvl2.5-8b-shape-4-layers": dict(vision=INTERNVIT_300M, tile=448,
+                                          text=dict(model_type="llama", hidden_size=4096, intermediate_size=14336,
+                                                    num_hidden_layers=4, num_attention_heads=32,
+                                                    num_key_value_heads=8, vocab_size=92553, rope_theta=1e6,
+                                                    rms_norm_eps=1e-5, max_position_embeddings=32768,
+                                                    tie_word_embeddings=False)),
+}
 # The same architectures in miniature, for a dry run of this script on a CPU.
 SMALL = {
     "qwen2-small": dict(MODELS["qwen2.5-1.5b"], hidden_size=64, intermediate_size=160, num_hidden_layers=2,
@@ -46,6 +67,14 @@ SMALL = {
     "llama3-small": dict(MODELS["llama-3-8b-shape-4-layers"], hidden_size=64, intermediate_size=192,
                          num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2, vocab_size=2048),
 }
+SMALL_VISION = {
+    "internvl-small": dict(vision=dict(INTERNVIT_300M, hidden_size=64, num_hidden_layers=2, num_attention_heads=4,
+                                       intermediate_size=128, image_size=[56, 56]), tile=56,
+                           text=dict(VISION_MODELS["internvl2.5-2b"]["text"], hidden_size=64, intermediate_size=128,
+                                     num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
+                                     vocab_size=2048)),
+}
+VISION_SPECIAL = ["<img>", "<IMG_CONTEXT>", "</img>"]
 
 
 class Check:
@@ -83,14 +112,15 @@ class Check:
             f.write(markdown(self.results))
 
 
-def make_tokenizer(folder, vocab):
-    """A byte-level BPE tokenizer trained on the demo data, with ChatML special tokens, under the model's vocab."""
+def make_tokenizer(folder, vocab, extra_special=()):
+    """A byte-level BPE tokenizer trained on the demo data, with ChatML special tokens (and `extra_special`),
+    under the model's vocab."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     tokenizer = Tokenizer(models.BPE())
     tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tokenizer.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=min(vocab, 2000), special_tokens=["<|endoftext|>", "<|im_start|>",
-                                                                                  "<|im_end|>"],
+    trainer = trainers.BpeTrainer(vocab_size=min(vocab, 2000),
+                                  special_tokens=["<|endoftext|>", "<|im_start|>", "<|im_end|>"] + list(extra_special),
                                   initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
     texts = []
     with open(TRAIN) as f:
@@ -213,6 +243,117 @@ def check_model(check, name, spec, torch_device):
     check.step(name, "svd", lambda: check.emloc("bench", "svd", folder, "--layer", 0, "--ratio", 0.4))
 
 
+def make_vision_model(folder, spec, torch_device):
+    """Random weights of an InternVL shape in the -hf layout, its tokenizer with InternVL's image tokens,
+    its processor's tile size and statistics, and a drawn image."""
+    import numpy as np
+    import torch
+    from PIL import Image
+    from transformers import InternVLConfig, InternVLForConditionalGeneration
+    if not os.path.exists(os.path.join(folder, "config.json")):
+        os.makedirs(folder, exist_ok=True)
+        make_tokenizer(folder, spec["text"]["vocab_size"], VISION_SPECIAL)
+        with open(os.path.join(folder, "tokenizer.json")) as f:
+            image_token = next(t["id"] for t in json.load(f)["added_tokens"] if t["content"] == "<IMG_CONTEXT>")
+        config = InternVLConfig(vision_config=spec["vision"], text_config=spec["text"], image_token_id=image_token,
+                                downsample_ratio=0.5, projector_hidden_act="gelu", vision_feature_layer=-1,
+                                vision_feature_select_strategy="default", tie_word_embeddings=False)
+        torch.manual_seed(0)
+        with torch.device(torch_device):
+            model = InternVLForConditionalGeneration(config)
+        with torch.no_grad():  # transformers zeroes the class token and positions; real checkpoints do not
+            for name, parameter in model.named_parameters():
+                if "cls_token" in name or "position_embeddings" in name:
+                    parameter.normal_(0.0, 0.02)
+        model.to(torch.bfloat16).save_pretrained(folder)
+        with open(os.path.join(folder, "preprocessor_config.json"), "w") as f:
+            json.dump({"image_mean": [0.485, 0.456, 0.406], "image_std": [0.229, 0.224, 0.225],
+                       "size": {"height": spec["tile"], "width": spec["tile"]}, "min_patches": 1,
+                       "max_patches": 6}, f)
+        y, x = np.mgrid[0:300, 0:500]
+        picture = np.stack([x * 255 // 499, y * 255 // 299, (x * y) % 256], -1).astype(np.uint8)
+        Image.fromarray(picture, "RGB").save(os.path.join(folder, "picture.png"))
+    return {"folder": folder}
+
+
+def vision_prompt(folder, tile, question):
+    """The prompt ids and pixel values of one image and a question, as InternVL's chat() builds them."""
+    import torch
+    from PIL import Image
+    from transformers import PreTrainedTokenizerFast
+    sys.path.insert(0, os.path.join(ROOT, "tests", "reference"))
+    from vision_reference import tiles_of  # InternVL's published dynamic_preprocess, restated
+    tokenizer = PreTrainedTokenizerFast(tokenizer_file=os.path.join(folder, "tokenizer.json"))
+    tokenizer.chat_template = CHATML
+    image = Image.open(os.path.join(folder, "picture.png")).convert("RGB")
+    _, tiles = tiles_of(image, tile, 1, 6, True)
+    text = tokenizer.apply_chat_template([{"role": "user", "content": "<image>\n" + question}], tokenize=False,
+                                         add_generation_prompt=True)
+    tokens = (tile // 14 // 2) ** 2 * tiles.shape[0]
+    text = text.replace("<image>", "<img>" + "<IMG_CONTEXT>" * tokens + "</img>", 1)
+    return tokenizer(text, add_special_tokens=False)["input_ids"], torch.from_numpy(tiles)
+
+
+def check_vision_model(check, name, spec, torch_device):
+    import torch
+    work = os.path.join(check.out, "work")
+    folder = os.path.join(work, name)
+    check.step(name, "create", lambda: make_vision_model(folder, spec, torch_device))
+    question = "What is shown in the picture?"
+    half = "bf16" if check.device.startswith("cuda") else "fp32"
+
+    def generate():
+        from transformers import InternVLForConditionalGeneration
+        ids, pixels = vision_prompt(folder, spec["tile"], question)
+        result = {"prompt_tokens": len(ids), "tiles": int(pixels.shape[0])}
+        dtypes = {"fp32": torch.float32, half: torch.bfloat16 if half == "bf16" else torch.float32}
+        for dtype, torch_dtype in dtypes.items():
+            ours = check.emloc("generate", folder, "--chat", "--image", os.path.join(folder, "picture.png"), "--prompt",
+                               question, "--max-new-tokens", 16, "--dtype", dtype)
+            model = InternVLForConditionalGeneration.from_pretrained(folder, dtype=torch_dtype).to(torch_device).eval()
+            if torch_device != "cpu":
+                torch.cuda.reset_peak_memory_stats()
+            with torch.no_grad():
+                out = model.generate(input_ids=torch.tensor([ids], device=torch_device),
+                                     pixel_values=pixels.to(torch_device, torch_dtype), max_new_tokens=16,
+                                     do_sample=False, eos_token_id=model.config.get_text_config().eos_token_id,
+                                     pad_token_id=0)
+            theirs = out[0, len(ids):].tolist()
+            same = next((i for i, (a, b) in enumerate(zip(ours["new_tokens"], theirs)) if a != b), len(theirs))
+            result[dtype] = {"prompt_tokens_equal": ours["prompt_tokens"] == len(ids),
+                             "tokens_equal_before_first_difference": same, "of": len(theirs),
+                             "peak_memory_bytes": ours["peak_memory_bytes"],
+                             "transformers_peak_memory_bytes":
+                                 torch.cuda.max_memory_allocated() if torch_device != "cpu" else None,
+                             "prefill_tokens_per_second": ours["prefill_tokens_per_second"]}
+            del model
+        return result
+    check.step(name, "generate", generate)
+
+
+def vision_markdown(results):
+    gib = 1.0 / 2**30
+    rows = [(n, m) for n, m in results["models"].items() if "generate" in m]
+    if not rows:
+        return []
+    lines = ["", "| InternVL shape | tiles, prompt tokens | greedy tokens equal, fp32 | 16-bit | peak of our inference"
+             " fp32 / 16-bit | transformers 16-bit | prefill tokens/s fp32 |", "|---|---|---|---|---|---|---|"]
+    for name, m in rows:
+        g = m["generate"]
+        if "error" in g:
+            lines.append("| %s | failed: %s |  |  |  |  |  |" % (name, g["error"][:200]))
+            continue
+        dtypes = [k for k in g if isinstance(g[k], dict) and "of" in g[k]]
+        fp32 = g.get("fp32", {})
+        other = g.get(next((d for d in dtypes if d != "fp32"), "fp32"), {})
+        equal = lambda e: "%d of %d" % (e["tokens_equal_before_first_difference"], e["of"]) if e else "-"
+        peak = lambda e, key="peak_memory_bytes": "%.2f GiB" % (e[key] * gib) if e and e.get(key) else "-"
+        lines.append("| %s | %d, %d | %s | %s | %s / %s | %s | %.0f |" % (
+            name, g["tiles"], g["prompt_tokens"], equal(fp32), equal(other), peak(fp32), peak(other),
+            peak(other, "transformers_peak_memory_bytes"), fp32.get("prefill_tokens_per_second", 0)))
+    return lines
+
+
 def cell(entry, *keys, scale=1.0, fmt="%.3g"):
     value = entry
     for key in keys:
@@ -233,6 +374,8 @@ def markdown(results):
               " full LoRA | step: emulator / full | SVD per layer: cuSOLVER / LibTorch |",
               "|---|---|---|---|---|---|---|---|---|---|---|"]
     for name, m in results["models"].items():
+        if "generate" in m:
+            continue  # vision-language models: their own table below
         errors = m.get("logits", {}).get("max_relative_error", {})
         sixteen = next((v for k, v in errors.items() if k != "fp32"), None)
         svd = {b["backend"]: b["seconds"] for b in m.get("svd", {}).get("backends", [])}
@@ -249,6 +392,7 @@ def markdown(results):
             cell(m, "stage2", "peak_memory_bytes", scale=gib, fmt="%.2f"),
             cell(m, "stage3", "peak_memory_bytes", scale=gib, fmt="%.2f"),
             cell(m, "full_lora", "peak_memory_bytes", scale=gib, fmt="%.2f"), steps, svd_text))
+    lines += vision_markdown(results)
     failures = [(n, s, e["error"]) for n, m in results["models"].items() for s, e in m.items()
                 if isinstance(e, dict) and "error" in e]
     if failures:
@@ -278,6 +422,8 @@ def main():
         torch.cuda.get_device_name(0) if torch_device != "cpu" else "CPU")
     for name, spec in (SMALL if args.small else MODELS).items():
         check_model(check, name, spec, torch_device)
+    for name, spec in (SMALL_VISION if args.small else VISION_MODELS).items():
+        check_vision_model(check, name, spec, torch_device)
     print(markdown(check.results))
 
 

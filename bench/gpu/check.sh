@@ -3,10 +3,11 @@
 # peft, CMake and a C++ compiler (no Qt needed), it builds core, the `emloc` CLI and core's GPU suite
 # (test_cusolver: core's suites need no Qt) against the LibTorch inside that PyTorch, runs that suite,
 # then runs bench/gpu/check.py: our logits against transformers', our PEFT export
-# loaded by PEFT, peak VRAM and step time of inference, EMLoC's three stages and full-model LoRA, and
-# cuSOLVER against LibTorch per layer. Results: $OUT/results.md and results.json (OUT defaults to
-# bench/gpu/results). Meant to finish within 8 minutes on one data-centre GPU with 16 cores (an
-# estimate: no GPU has run it yet).
+# loaded by PEFT, peak VRAM and step time of inference, EMLoC's three stages and full-model LoRA,
+# cuSOLVER against LibTorch per layer, and InternVL 2.5's 2B and 8B shapes answering about an image
+# (greedy tokens against transformers', peak VRAM of inference). Results: $OUT/results.md and
+# results.json (OUT defaults to bench/gpu/results). Meant to finish within 8 minutes on one data-centre
+# GPU with 16 cores (an estimate: no GPU has run it yet).
 #
 #   bench/gpu/check.sh                      # on the GPU machine
 #   bench/gpu/check.sh --device cpu --small --cli build/app/cli/emloc
@@ -21,7 +22,7 @@ while [ $# -gt 0 ]; do
         --device) DEVICE="$2"; shift 2 ;;
         --small) EXTRA+=(--small); shift ;;
         --cli) CLI="$(realpath "$2")"; shift 2 ;;
-        -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
         *) echo "check.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
     esac
 done
