@@ -85,13 +85,29 @@ def config_seeds():
     (out / "llama3_rope.json").write_text(json.dumps(llama3, indent=1))
     qwen2 = dict(base, model_type="qwen2", architectures=["Qwen2ForCausalLM"], tie_word_embeddings=True)
     (out / "qwen2.json").write_text(json.dumps(qwen2, indent=1))
+    # InternVL in both layouts (the same target reads vision-language configs).
+    vision = {"hidden_size": 32, "num_attention_heads": 4, "intermediate_size": 64, "num_hidden_layers": 2,
+              "image_size": 56, "patch_size": 14, "qkv_bias": True, "qk_normalization": True,
+              "norm_type": "rms_norm", "layer_norm_eps": 1e-6, "hidden_act": "gelu"}
+    internlm2 = dict(base, model_type="internlm2", architectures=["InternLM2ForCausalLM"], bias=False,
+                     rope_scaling={"type": "dynamic", "factor": 2.0})
+    original = {"architectures": ["InternVLChatModel"], "model_type": "internvl_chat", "downsample_ratio": 0.5,
+                "force_image_size": 56, "ps_version": "v2", "select_layer": -1, "vision_config": vision,
+                "llm_config": internlm2}
+    (out / "internvl_original.json").write_text(json.dumps(original, indent=1))
+    hf_vision = dict(vision, image_size=[56, 56], patch_size=[14, 14], attention_bias=True, use_qk_norm=False,
+                     norm_type="layer_norm", model_type="internvl_vision")
+    hf = {"architectures": ["InternVLForConditionalGeneration"], "model_type": "internvl", "image_token_id": 250,
+          "downsample_ratio": 0.5, "vision_feature_layer": -1, "vision_config": hf_vision, "text_config": qwen2}
+    (out / "internvl_hf.json").write_text(json.dumps(hf, indent=1))
 
 
 def dataset_seeds():
     out = folder("fuzz_dataset")
     selector = {".jsonl": b"\x00", ".json": b"\x01", ".txt": b"\x02", ".csv": b"\x03", ".tsv": b"\x04"}
-    for path in sorted((SOURCE / "tests/data/datasets").iterdir()):
-        (out / path.name).write_bytes(selector[path.suffix] + path.read_bytes())
+    for path in sorted((SOURCE / "tests/data/datasets").rglob("*")):
+        if path.suffix in selector:
+            (out / path.name).write_bytes(selector[path.suffix] + path.read_bytes())
 
 
 def chat_template_seeds():

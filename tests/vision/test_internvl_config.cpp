@@ -168,6 +168,34 @@ TEST_CASE(unsupportedConfigsAreRefusedByName)
             refusal(language));
 }
 
+// Mistyped fields are refused by name, never with a JSON library exception (fuzz_model_config
+// reads these configs too).
+TEST_CASE(mistypedFieldsAreRefusedByName)
+{
+    nlohmann::json unknown = {{"model_type", 7}, {"vision_config", nlohmann::json::object()}};
+    VERIFY2(contains(refusal(unknown), "a vision-language model of unknown kind"), refusal(unknown));
+    nlohmann::json pooling = hf();
+    pooling["vision_config"]["use_mean_pooling"] = "yes";
+    VERIFY2(contains(refusal(pooling), "'vision_config.use_mean_pooling' must be true or false"),
+            refusal(pooling));
+    nlohmann::json scaling = original();
+    scaling["llm_config"] = {{"model_type", "internlm2"},
+                             {"vocab_size", 100},
+                             {"hidden_size", 64},
+                             {"intermediate_size", 128},
+                             {"num_hidden_layers", 2},
+                             {"num_attention_heads", 4},
+                             {"rope_scaling", {{"type", 3}, {"factor", 2.0}}}};
+    VERIFY2(!contains(refusal(scaling), "type_error"), refusal(scaling));
+    nlohmann::json dtype = hf();
+    dtype["torch_dtype"] = 16;
+    dtype["text_config"].erase("torch_dtype");
+    COMPARE(parseInternVLConfig(dtype, "cfg.json").language.torchDtype, std::string("float32"));
+    nlohmann::json layer = original();
+    layer["select_layer"] = "last";
+    VERIFY2(contains(refusal(layer), "'select_layer' must be a whole number"), refusal(layer));
+}
+
 TEST_CASE(textCommandsRefuseVisionLanguageFolders)
 {
     TempDir dir;

@@ -8,6 +8,14 @@ namespace emloc::core {
 
 namespace {
 
+// A string member, or "" when it is missing or not a string (messages and detection only: the readers
+// below refuse a mistyped field by name).
+std::string stringMember(const nlohmann::json &object, const char *key)
+{
+    const auto found = object.find(key);
+    return found != object.end() && found->is_string() ? found->get<std::string>() : std::string();
+}
+
 std::string architectureOf(const nlohmann::json &config)
 {
     const auto found = config.find("architectures");
@@ -160,6 +168,8 @@ VisionTowerConfig parseVisionTower(const Section &vision, bool original, int64_t
         vision.unsupported("norm_type", "is \"" + tower.normType + "\"; supported: layer_norm, rms_norm");
     tower.normEps = vision.number("layer_norm_eps", 1e-6);
     tower.activation = checkedActivation(vision, "hidden_act");
+    // transformers' tower ends in a LayerNorm unless it mean-pools (InternVL checkpoints do).
+    tower.finalNorm = !original && !vision.flag("use_mean_pooling", true);
     if (!original && !vision.flag("use_absolute_position_embeddings", true))
         vision.unsupported("use_absolute_position_embeddings",
                            "is false; InternViT needs its position embedding");
@@ -184,7 +194,7 @@ nlohmann::json internLM2AsLlama(const Section &llm)
     // InternLM2's "dynamic" scaling changes nothing within max_position_embeddings, the length the
     // engine allows; any other scaling goes to the decoder's own checks.
     if (llama.contains("rope_scaling") && llama["rope_scaling"].is_object() &&
-        llama["rope_scaling"].value("type", "") == "dynamic")
+        stringMember(llama["rope_scaling"], "type") == "dynamic")
         llama.erase("rope_scaling");
     return llama;
 }
@@ -201,9 +211,7 @@ bool isInternVLConfig(const nlohmann::json &config)
 {
     if (!config.is_object())
         return false;
-    const std::string modelType = config.value("model_type", nlohmann::json()).is_string()
-                                      ? config["model_type"].get<std::string>()
-                                      : std::string();
+    const std::string modelType = stringMember(config, "model_type");
     const std::string architecture = architectureOf(config);
     return modelType == "internvl_chat" || modelType == "internvl" || architecture == "InternVLChatModel" ||
            architecture == "InternVLForConditionalGeneration";
@@ -232,8 +240,12 @@ InternVLConfig parseInternVLConfig(const nlohmann::json &config, const std::stri
 {
     if (!isInternVLConfig(config)) {
         const std::string architecture = architectureOf(config);
-        const std::string name =
-            !architecture.empty() ? architecture : config.value("model_type", "this model");
+        const std::string name = !architecture.empty() ? architecture : stringMember(config, "model_type");
+        if (name.empty())
+            throw Error(sourceName +
+                        ": a vision-language model of unknown kind (no architectures or model_type); "
+                        "supported: " +
+                        supportedVisionLanguageModels());
         throw Error(sourceName + ": '" + name +
                     "' is a vision-language model EMLoC Studio does not run; supported: " +
                     supportedVisionLanguageModels());
@@ -275,8 +287,12 @@ InternVLConfig parseInternVLConfig(const nlohmann::json &config, const std::stri
         language = internLM2AsLlama(llm);
     if (!language.contains("tie_word_embeddings") && config.contains("tie_word_embeddings"))
         language["tie_word_embeddings"] = config["tie_word_embeddings"];
-    if (!language.contains("torch_dtype") && !language.contains("dtype"))
-        language["torch_dtype"] = config.value("torch_dtype", config.value("dtype", "float32"));
+    if (!language.contains("torch_dtype") && !language.contains("dtype")) {
+        const std::string dtype = stringMember(config, "torch_dtype");
+        language["torch_dtype"] = !dtype.empty() ? dtype : stringMember(config, "dtype");
+        if (language["torch_dtype"] == "")
+            language.erase("torch_dtype");
+    }
     result.language = parseModelConfig(language, sourceName + " (" + languageKey + ")");
     return result;
 }

@@ -29,6 +29,17 @@ int64_t positiveInteger(const nlohmann::json &value, const std::string &where)
     return value.get<int64_t>();
 }
 
+// A true/false key that defaults to true (InternVL's own defaults for both keys read with it).
+bool flag(const nlohmann::json &config, const char *key, const std::string &file)
+{
+    const auto found = config.find(key);
+    if (found == config.end() || found->is_null())
+        return true;
+    if (!found->is_boolean())
+        throw Error(file + ": \"" + std::string(key) + "\" must be true or false, not " + found->dump());
+    return found->get<bool>();
+}
+
 // One side of a square: 448, [448, 448] or {"height": 448, "width": 448}.
 int64_t squareSize(const nlohmann::json &value, const std::string &where)
 {
@@ -73,7 +84,7 @@ TilingSettings tilingSettingsFromFolder(const std::string &folder)
     else if (config.contains("vision_config") && config["vision_config"].contains("image_size"))
         settings.tileSize =
             squareSize(config["vision_config"]["image_size"], configPath + ": \"vision_config.image_size\"");
-    const bool dynamic = config.value("dynamic_image_size", true);
+    const bool dynamic = flag(config, "dynamic_image_size", configPath);
     // Tile counts: config.json's min/max_dynamic_patch (original layout) or the processor's min/max_patches.
     for (const auto &[file, object, minKey, maxKey] :
          {std::tuple{preprocessorPath, &preprocessor, "min_patches", "max_patches"},
@@ -88,7 +99,7 @@ TilingSettings tilingSettingsFromFolder(const std::string &folder)
     if (settings.minTiles > settings.maxTiles)
         throw Error(configPath + ": \"min_dynamic_patch\" (" + std::to_string(settings.minTiles) +
                     ") is above \"max_dynamic_patch\" (" + std::to_string(settings.maxTiles) + ")");
-    settings.thumbnail = config.value("use_thumbnail", true);
+    settings.thumbnail = flag(config, "use_thumbnail", configPath);
     settings.mean = channelTriple(preprocessor, "image_mean", preprocessorPath);
     settings.std = channelTriple(preprocessor, "image_std", preprocessorPath);
     for (float s : settings.std)

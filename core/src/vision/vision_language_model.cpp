@@ -20,13 +20,13 @@ int64_t imageContextTokenId(const ModelFiles &files)
     const auto added = files.tokenizerJson.find("added_tokens");
     if (added != files.tokenizerJson.end() && added->is_array())
         for (const nlohmann::json &token : *added)
-            if (token.is_object() && token.value("content", "") == kImageContextToken &&
+            if (token.is_object() && token.contains("content") && token["content"] == kImageContextToken &&
                 token.contains("id") && token["id"].is_number_integer())
                 return token["id"].get<int64_t>();
     const auto decoder = files.tokenizerConfig.find("added_tokens_decoder");
     if (decoder != files.tokenizerConfig.end() && decoder->is_object())
         for (const auto &[id, token] : decoder->items())
-            if (token.is_object() && token.value("content", "") == kImageContextToken) {
+            if (token.is_object() && token.contains("content") && token["content"] == kImageContextToken) {
                 try {
                     return std::stoll(id);
                 } catch (const std::exception &) {

@@ -61,10 +61,8 @@ InternVisionTower::InternVisionTower(const InternVLConfig &config, const WeightS
         layer.scale2 = load(prefix + "lambda_2", {d});
         m_layers.push_back(std::move(layer));
     }
-    // transformers' tower ends in a LayerNorm unless it mean-pools (InternVL checkpoints do); it applies
-    // to the last layer's output only.
-    if (config.layout == "hf" && vision.usedLayers == vision.numLayers &&
-        !config.raw["vision_config"].value("use_mean_pooling", true)) {
+    // The final LayerNorm applies to the last layer's output only, not to an earlier selected layer's.
+    if (vision.finalNorm && vision.usedLayers == vision.numLayers) {
         m_finalNormWeight = load("vision_tower.layernorm.weight", {d});
         m_finalNormBias = load("vision_tower.layernorm.bias", {d});
     }

@@ -27,6 +27,7 @@ struct VisionTowerConfig
     std::string normType = "layer_norm"; // or "rms_norm" (InternViT-6B)
     double normEps = 1e-6;
     std::string activation = "gelu"; // exact GELU; "gelu_pytorch_tanh" is the tanh approximation
+    bool finalNorm = false;          // a LayerNorm after the last layer (-hf layout without mean pooling)
 };
 
 struct InternVLConfig
