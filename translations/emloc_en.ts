@@ -27,6 +27,26 @@
         <source>The catalog cannot be planned: %1</source>
         <translation type="unfinished"></translation>
     </message>
+    <message>
+        <source>InternViT, %1 layers, hidden size %2, %3 heads, %4-pixel patches</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>pixel-unshuffle x%1, MLP %2 → %3 → %3</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1-pixel tiles, %2 to %3 an image%4; %5 tokens a tile</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source> plus a thumbnail</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>This is a vision-language model (InternVL, language model %1). The Studio cannot fine-tune vision-language models yet. On the command line, &quot;emloc generate --image&quot; runs it and &quot;emloc data inspect&quot; shows what it sees of an image dataset.</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>emloc::ui::AboutDialog</name>
@@ -1331,6 +1351,22 @@
     </message>
     <message>
         <source>GGUF file</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Vision tower:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Projector:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Image tiles:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1; parameters: %2</source>
         <translation type="unfinished"></translation>
     </message>
 </context>

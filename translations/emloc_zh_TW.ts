@@ -27,6 +27,26 @@
         <source>The catalog cannot be planned: %1</source>
         <translation>無法規劃模型目錄：%1</translation>
     </message>
+    <message>
+        <source>InternViT, %1 layers, hidden size %2, %3 heads, %4-pixel patches</source>
+        <translation>InternViT，%1 層，隱藏維度 %2，%3 個注意力頭，%4 像素圖塊</translation>
+    </message>
+    <message>
+        <source>pixel-unshuffle x%1, MLP %2 → %3 → %3</source>
+        <translation>像素重排 x%1，MLP %2 → %3 → %3</translation>
+    </message>
+    <message>
+        <source>%1-pixel tiles, %2 to %3 an image%4; %5 tokens a tile</source>
+        <translation>%1 像素切塊，每張圖 %2 至 %3 塊%4；每塊 %5 個 token</translation>
+    </message>
+    <message>
+        <source> plus a thumbnail</source>
+        <translation>，另加一張縮圖</translation>
+    </message>
+    <message>
+        <source>This is a vision-language model (InternVL, language model %1). The Studio cannot fine-tune vision-language models yet. On the command line, &quot;emloc generate --image&quot; runs it and &quot;emloc data inspect&quot; shows what it sees of an image dataset.</source>
+        <translation>這是視覺語言模型（InternVL，語言模型 %1）。Studio 目前還無法微調視覺語言模型。在命令列中，&quot;emloc generate --image&quot; 可執行它，&quot;emloc data inspect&quot; 可顯示它從圖像資料集中看到的內容。</translation>
+    </message>
 </context>
 <context>
     <name>emloc::ui::AboutDialog</name>
@@ -1331,6 +1351,22 @@
     <message>
         <source>GGUF file</source>
         <translation>GGUF 檔案</translation>
+    </message>
+    <message>
+        <source>Vision tower:</source>
+        <translation>視覺編碼器：</translation>
+    </message>
+    <message>
+        <source>Projector:</source>
+        <translation>投影層：</translation>
+    </message>
+    <message>
+        <source>Image tiles:</source>
+        <translation>圖像切塊：</translation>
+    </message>
+    <message>
+        <source>%1; parameters: %2</source>
+        <translation>%1；參數：%2</translation>
     </message>
 </context>
 <context>

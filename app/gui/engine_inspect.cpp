@@ -3,10 +3,13 @@
 #include "emloc/io/model_files.h"
 #include "emloc/model/model_summary.h"
 #include "emloc/text/dataset_overview.h"
+#include "emloc/vision/internvl_weights.h"
+#include "emloc/vision/vision_language_model.h"
 
 #include <QObject>
 
 #include <filesystem>
+#include <optional>
 
 namespace emloc::gui {
 
@@ -40,13 +43,48 @@ void weightFilesOn(const std::filesystem::path &path, ui::ModelSummary &summary)
     }
 }
 
+// The vision tower, projector and tiling in words, and why the Studio cannot fine-tune the model yet.
+void describeVisionParts(const core::VisionLanguageFiles &vision, ui::ModelSummary &summary)
+{
+    const core::VisionTowerConfig &tower = vision.config.vision;
+    const core::VisionParameterCounts counts = core::countVisionParameters(*vision.weights);
+    const int64_t factor = vision.config.unshuffleFactor;
+    summary.visionTower = QObject::tr("InternViT, %1 layers, hidden size %2, %3 heads, %4-pixel patches")
+                              .arg(tower.numLayers)
+                              .arg(tower.hiddenSize)
+                              .arg(tower.numHeads)
+                              .arg(tower.patchSize);
+    summary.projector = QObject::tr("pixel-unshuffle x%1, MLP %2 → %3 → %3")
+                            .arg(factor)
+                            .arg(tower.hiddenSize * factor * factor)
+                            .arg(vision.config.language.hiddenSize);
+    summary.visionTowerParameters = counts.tower;
+    summary.projectorParameters = counts.projector;
+    summary.imageTiles = QObject::tr("%1-pixel tiles, %2 to %3 an image%4; %5 tokens a tile")
+                             .arg(vision.tiling.tileSize)
+                             .arg(vision.tiling.minTiles)
+                             .arg(vision.tiling.maxTiles)
+                             .arg(vision.tiling.thumbnail ? QObject::tr(" plus a thumbnail") : QString())
+                             .arg(vision.config.tokensPerTile(vision.tiling.tileSize));
+    summary.parameters += counts.tower + counts.projector;
+    summary.error =
+        QObject::tr("This is a vision-language model (InternVL, language model %1). The Studio "
+                    "cannot fine-tune vision-language models yet. On the command line, \"emloc "
+                    "generate --image\" runs it and \"emloc data inspect\" shows what it sees of an "
+                    "image dataset.")
+            .arg(QString::fromStdString(vision.config.languageFamily));
+}
+
 } // namespace
 
 ui::ModelSummary EngineInspection::model(const QString &path)
 {
     ui::ModelSummary summary;
     try {
-        const core::ModelFiles files = core::openModel(path.toStdString());
+        std::optional<core::VisionLanguageFiles> vision;
+        if (core::isVisionLanguageFolder(path.toStdString()))
+            vision = core::openVisionLanguageModel(path.toStdString());
+        const core::ModelFiles files = vision ? vision->language : core::openModel(path.toStdString());
         const core::ModelConfig &config = files.config;
         const bool gguf = files.format == "gguf";
         summary.format = gguf ? ui::ModelSummary::Format::Gguf : ui::ModelSummary::Format::HuggingFaceFolder;
@@ -54,8 +92,9 @@ ui::ModelSummary EngineInspection::model(const QString &path)
         summary.name = QString::fromStdString((gguf ? where.stem() : where.filename()).string());
         if (summary.name.isEmpty()) // a folder given with a trailing slash
             summary.name = QString::fromStdString(where.parent_path().filename().string());
+        const nlohmann::json &raw = vision ? vision->config.raw : config.raw;
         const auto &architectures =
-            config.raw.is_object() ? config.raw.value("architectures", nlohmann::json()) : nlohmann::json();
+            raw.is_object() ? raw.value("architectures", nlohmann::json()) : nlohmann::json();
         summary.architecture = QString::fromStdString(
             !gguf && architectures.is_array() && !architectures.empty() && architectures[0].is_string()
                 ? architectures[0].get<std::string>()
@@ -73,6 +112,8 @@ ui::ModelSummary EngineInspection::model(const QString &path)
             summary.warnings << QObject::tr(
                 "The model has no tokenizer (tokenizer.json): add it to the folder, "
                 "or training cannot read the data.");
+        if (vision)
+            describeVisionParts(*vision, summary);
     } catch (const std::exception &error) {
         summary = {};
         summary.error = sentence(error);

@@ -15,6 +15,7 @@
 #include <QFile>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QLabel>
 #include <QLineEdit>
 #include <QTableWidget>
 #include <QTemporaryDir>
@@ -250,6 +251,53 @@ private Q_SLOTS:
         QCOMPARE(page->validation()->state(), ValidationLabel::State::Warning);
         QVERIFY(page->validation()->text().contains(QStringLiteral("tokenizer")));
         QVERIFY(page->problem().isEmpty());
+    }
+
+    // An InternVL folder: its facts and its vision parts are shown as `emloc info` gives them, and the
+    // page refuses it for fine-tuning, saying what runs it today.
+    void modelPageDescribesAVisionLanguageModel()
+    {
+        const auto made = test::runPythonScript("internvl_make_fixtures.py", {m_dir.filePath("internvl")});
+        QVERIFY2(made.exitCode == 0, qPrintable(test::describe(made)));
+        const QString path = m_dir.filePath("internvl/internlm2_original");
+        ModelPage *page = m_window.modelPage();
+        page->readFrom(withModel(path));
+        const ModelSummary &summary = page->summary();
+        QVERIFY(summary.read());
+        QVERIFY(!summary.ok());
+        QCOMPARE(page->validation()->state(), ValidationLabel::State::Error);
+        QVERIFY2(page->problem().contains(QStringLiteral("cannot fine-tune vision-language models yet")),
+                 qPrintable(page->problem()));
+        QCOMPARE(summary.architecture, QStringLiteral("InternVLChatModel"));
+        const QJsonObject info = cliJson({"--json", "info", path});
+        const QJsonObject vision = info["vision"].toObject();
+        QCOMPARE(summary.parameters,
+                 qint64(info["parameters"].toObject()["total"].toDouble())); // tower included
+        QCOMPARE(summary.layers, info["layers"].toInt());
+        QVERIFY2(summary.visionTower.startsWith(QStringLiteral("InternViT, %1 layers, hidden size %2")
+                                                    .arg(vision["tower_layers"].toInt())
+                                                    .arg(vision["tower_hidden_size"].toInt())),
+                 qPrintable(summary.visionTower));
+        QVERIFY2(summary.imageTiles.startsWith(QStringLiteral("%1-pixel tiles, %2 to %3 an image")
+                                                   .arg(vision["tile_size"].toInt())
+                                                   .arg(vision["min_tiles"].toInt())
+                                                   .arg(vision["max_tiles"].toInt())),
+                 qPrintable(summary.imageTiles));
+        QVERIFY(summary.projector.startsWith(QStringLiteral("pixel-unshuffle x2, MLP 128")));
+        QCOMPARE(summary.visionTowerParameters, qint64(vision["parameters"].toObject()["tower"].toDouble()));
+        QCOMPARE(summary.projectorParameters,
+                 qint64(vision["parameters"].toObject()["projector"].toDouble()));
+        QLabel *towerRow = nullptr;
+        for (QLabel *label : page->findChildren<QLabel *>())
+            if (label->text().startsWith(summary.visionTower))
+                towerRow = label;
+        QVERIFY(towerRow && !towerRow->isHidden());
+
+        // A text model afterwards hides the vision rows again.
+        page->readFrom(withModel(m_dir.filePath("model")));
+        QVERIFY(page->summary().ok());
+        QVERIFY(page->summary().visionTower.isEmpty());
+        QVERIFY(towerRow->isHidden());
     }
 
 private:

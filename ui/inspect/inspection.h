@@ -28,8 +28,16 @@ struct ModelSummary
     qint64 sizeOnDiskBytes = 0;
     int weightFiles = 0;
     QString storageType; // "bfloat16", "Q4_1", ...
+    // A vision-language model's other parts, for people ("InternViT, 24 layers, ..."); empty for text models.
+    QString visionTower;
+    QString projector;
+    QString imageTiles;
+    qint64 visionTowerParameters = 0;
+    qint64 projectorParameters = 0;
 
     bool ok() const { return format != Format::None && error.isEmpty(); }
+    // The files were read, whether or not the model can be fine-tuned: their facts can be shown.
+    bool read() const { return format != Format::None; }
 };
 
 struct DatasetSummary

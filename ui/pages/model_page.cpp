@@ -81,6 +81,11 @@ ModelPage::ModelPage(QWidget *parent)
     m_parameters = value();
     m_storage = value();
     m_size = value();
+    m_visionTower = value();
+    m_projector = value();
+    m_imageTiles = value();
+    for (QLabel *label : {m_visionTower, m_projector, m_imageTiles})
+        label->setWordWrap(true);
     form->addRow(tr("Name:"), m_name);
     form->addRow(tr("Format:"), m_format);
     form->addRow(tr("Architecture:"), m_architecture);
@@ -91,6 +96,10 @@ ModelPage::ModelPage(QWidget *parent)
     form->addRow(tr("Parameters:"), m_parameters);
     form->addRow(tr("Stored as:"), m_storage);
     form->addRow(tr("Size on disk:"), m_size);
+    form->addRow(tr("Vision tower:"), m_visionTower);
+    form->addRow(tr("Projector:"), m_projector);
+    form->addRow(tr("Image tiles:"), m_imageTiles);
+    m_form = form;
     contentLayout()->addWidget(m_details);
     contentLayout()->addStretch(1);
 
@@ -139,7 +148,9 @@ void ModelPage::inspect(const QString &path)
     else
         m_validation->setMessage(ValidationLabel::State::Ok, tr("The model's files are complete."));
 
-    const bool ok = m_summary.ok();
+    // The facts of files that were read are shown even when the model cannot be used (a vision-language
+    // model): they say what the model is.
+    const bool ok = m_summary.read();
     const auto text = [ok](const QString &value) {
         return ok && !value.isEmpty() ? value : QStringLiteral("–");
     };
@@ -158,6 +169,15 @@ void ModelPage::inspect(const QString &path)
     m_parameters->setText(ok ? formatParameters(m_summary.parameters) : QStringLiteral("–"));
     m_storage->setText(text(m_summary.storageType));
     m_size->setText(ok ? formatBytes(m_summary.sizeOnDiskBytes) : QStringLiteral("–"));
+    const bool vision = !m_summary.visionTower.isEmpty();
+    const auto withParameters = [this](const QString &part, qint64 parameters) {
+        return part.isEmpty() ? part : tr("%1; parameters: %2").arg(part, formatParameters(parameters));
+    };
+    m_visionTower->setText(text(withParameters(m_summary.visionTower, m_summary.visionTowerParameters)));
+    m_projector->setText(text(withParameters(m_summary.projector, m_summary.projectorParameters)));
+    m_imageTiles->setText(text(m_summary.imageTiles));
+    for (QLabel *label : {m_visionTower, m_projector, m_imageTiles})
+        m_form->setRowVisible(label, vision);
     m_details->setEnabled(ok);
 }
 

@@ -3,8 +3,9 @@
 #include "inspect/inspection.h"
 #include "pages/project_page.h"
 
-class QLabel;
+class QFormLayout;
 class QGroupBox;
+class QLabel;
 
 namespace emloc::ui {
 
@@ -45,6 +46,10 @@ private:
     QLabel *m_parameters = nullptr;
     QLabel *m_storage = nullptr;
     QLabel *m_size = nullptr;
+    QLabel *m_visionTower = nullptr; // the three vision rows show for vision-language models only
+    QLabel *m_projector = nullptr;
+    QLabel *m_imageTiles = nullptr;
+    QFormLayout *m_form = nullptr;
     ModelInspector m_inspector;
     ModelSummary m_summary;
 };
