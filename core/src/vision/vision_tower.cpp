@@ -77,23 +77,6 @@ InternVisionTower::InternVisionTower(const InternVLConfig &config, const WeightS
     m_proj2Bias = load(projector + "linear_2.bias", {text});
 }
 
-int64_t InternVisionTower::parameterCount() const
-{
-    int64_t count = m_patchWeight.numel() + m_patchBias.numel() + m_classToken.numel() + m_positions.numel();
-    for (const Layer &layer : m_layers)
-        for (const torch::Tensor *t :
-             {&layer.normBeforeWeight, &layer.normBeforeBias, &layer.normAfterWeight, &layer.normAfterBias,
-              &layer.qWeight,          &layer.qBias,          &layer.kWeight,         &layer.kBias,
-              &layer.vWeight,          &layer.vBias,          &layer.qNorm,           &layer.kNorm,
-              &layer.outWeight,        &layer.outBias,        &layer.fc1Weight,       &layer.fc1Bias,
-              &layer.fc2Weight,        &layer.fc2Bias,        &layer.scale1,          &layer.scale2})
-            count += t->defined() ? t->numel() : 0;
-    for (const torch::Tensor *t : {&m_finalNormWeight, &m_finalNormBias, &m_projNormWeight, &m_projNormBias,
-                                   &m_proj1Weight, &m_proj1Bias, &m_proj2Weight, &m_proj2Bias})
-        count += t->defined() ? t->numel() : 0;
-    return count;
-}
-
 torch::Tensor InternVisionTower::norm(const torch::Tensor &x, const torch::Tensor &weight,
                                       const torch::Tensor &bias) const
 {

@@ -42,9 +42,6 @@ public:
                                  Feedback *feedback = nullptr);
 
     const InternVLConfig &config() const { return m_config; }
-    CausalLM &languageModel() { return m_language; }
-    const InternVisionTower &visionTower() const { return m_tower; }
-    int64_t imageTokenId() const { return m_config.imageTokenId; }
 
     // [tiles, tokens per tile, hidden] for pixelValues [tiles, 3, S, S].
     torch::Tensor imageEmbeddings(const torch::Tensor &pixelValues) const;

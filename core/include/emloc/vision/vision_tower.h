@@ -27,8 +27,6 @@ public:
     // a many-tile image costs the attention memory of those few.
     torch::Tensor imageEmbeddings(const torch::Tensor &pixelValues) const;
 
-    int64_t parameterCount() const;
-
 private:
     struct Layer
     {
