@@ -33,6 +33,21 @@ double maxDifference(const torch::Tensor &ours, const torch::Tensor &theirs)
         return 1e30;
     return (ours.to(torch::kFloat64) - theirs.to(torch::kFloat64)).abs().max().item<double>();
 }
+// Every fixture folder: each variant in each layout, with the variant's facts from the summary.
+struct Fixture
+{
+    std::string name;
+    std::string variant;
+    std::string folder;
+};
+std::vector<Fixture> allFixtures()
+{
+    std::vector<Fixture> fixtures;
+    for (const std::string variant : kVariants)
+        for (const std::string layout : kLayouts)
+            fixtures.push_back({variant + layout, variant, g_dir->filePath(variant + layout)});
+    return fixtures;
+}
 // A [1, n] row of token ids.
 torch::Tensor ids1d(const std::vector<int64_t> &ids)
 {
@@ -106,54 +121,50 @@ TEST_CASE(layoutsGiveTheSameTensors)
 TEST_CASE(logitsMatchTransformers)
 {
     torch::NoGradGuard noGrad;
-    for (const std::string variant : kVariants)
-        for (const std::string layout : kLayouts) {
-            Row row(variant + layout);
-            const std::string folder = g_dir->filePath(variant + layout);
-            VisionLanguageModel model(openVisionLanguageModel(folder));
-            SafetensorsFile reference(folder + "/reference.safetensors");
-            const torch::Tensor pixels = reference.tensor("pixel_values");
-            const torch::Tensor ids = reference.tensor("input_ids");
+    for (const Fixture &fixture : allFixtures()) {
+        Row row(fixture.name);
+        VisionLanguageModel model(openVisionLanguageModel(fixture.folder));
+        SafetensorsFile reference(fixture.folder + "/reference.safetensors");
+        const torch::Tensor pixels = reference.tensor("pixel_values");
+        const torch::Tensor ids = reference.tensor("input_ids");
 
-            const double both = maxDifference(model.forward(ids, pixels), reference.tensor("logits"));
-            // The first image alone: its prompt ends after the image's closing tag and one more token.
-            const int64_t perTile = g_summary[variant]["tokens_per_tile"].get<int64_t>();
-            const int64_t singleLength = 3 + 2 + 3 * perTile;
-            torch::Tensor singleIds = torch::cat({ids.narrow(1, 0, singleLength), ids1d({70})}, 1);
-            const double single = maxDifference(model.forward(singleIds, pixels.narrow(0, 0, 3)),
-                                                reference.tensor("single_logits"));
-            const double text =
-                maxDifference(model.forward(ids1d({1, 5, 9, 13, 200})), reference.tensor("text_logits"));
-            // The images must matter: other pixels give other logits.
-            const double otherPixels =
-                maxDifference(model.forward(ids, pixels.flip(0)), reference.tensor("logits"));
-            VERIFY2(otherPixels > 1e-3, str(otherPixels));
-            info(format("%s%s: max |logit diff| two images %.3g, one image %.3g, text %.3g", variant.c_str(),
-                        layout.c_str(), both, single, text));
-            VERIFY2(both < kLogitTolerance, str(both));
-            VERIFY2(single < kLogitTolerance, str(single));
-            VERIFY2(text < kLogitTolerance, str(text));
-        }
+        const double both = maxDifference(model.forward(ids, pixels), reference.tensor("logits"));
+        // The first image alone: its prompt ends after the image's closing tag and one more token.
+        const int64_t perTile = g_summary[fixture.variant]["tokens_per_tile"].get<int64_t>();
+        const int64_t singleLength = 3 + 2 + 3 * perTile;
+        torch::Tensor singleIds = torch::cat({ids.narrow(1, 0, singleLength), ids1d({70})}, 1);
+        const double single = maxDifference(model.forward(singleIds, pixels.narrow(0, 0, 3)),
+                                            reference.tensor("single_logits"));
+        const double text =
+            maxDifference(model.forward(ids1d({1, 5, 9, 13, 200})), reference.tensor("text_logits"));
+        // The images must matter: other pixels give other logits.
+        const double otherPixels =
+            maxDifference(model.forward(ids, pixels.flip(0)), reference.tensor("logits"));
+        VERIFY2(otherPixels > 1e-3, str(otherPixels));
+        info(format("%s: max |logit diff| two images %.3g, one image %.3g, text %.3g", fixture.name.c_str(),
+                    both, single, text));
+        VERIFY2(both < kLogitTolerance, str(both));
+        VERIFY2(single < kLogitTolerance, str(single));
+        VERIFY2(text < kLogitTolerance, str(text));
+    }
 }
 
 TEST_CASE(greedyGenerationMatchesTransformers)
 {
-    for (const std::string variant : kVariants)
-        for (const std::string layout : kLayouts) {
-            Row row(variant + layout);
-            const std::string folder = g_dir->filePath(variant + layout);
-            VisionLanguageModel model(openVisionLanguageModel(folder));
-            SafetensorsFile reference(folder + "/reference.safetensors");
-            const torch::Tensor ids = reference.tensor("input_ids");
-            const std::vector<int64_t> prompt(ids.data_ptr<int64_t>(), ids.data_ptr<int64_t>() + ids.numel());
-            const torch::Tensor expected = reference.tensor("generated");
-            GenerationOptions options;
-            options.maxNewTokens = expected.numel();
-            const GenerationResult result = model.generate(prompt, reference.tensor("pixel_values"), options);
-            const std::vector<int64_t> wanted(expected.data_ptr<int64_t>(),
-                                              expected.data_ptr<int64_t>() + expected.numel());
-            COMPARE(nlohmann::json(result.tokens).dump(), nlohmann::json(wanted).dump());
-        }
+    for (const Fixture &fixture : allFixtures()) {
+        Row row(fixture.name);
+        VisionLanguageModel model(openVisionLanguageModel(fixture.folder));
+        SafetensorsFile reference(fixture.folder + "/reference.safetensors");
+        const torch::Tensor ids = reference.tensor("input_ids");
+        const std::vector<int64_t> prompt(ids.data_ptr<int64_t>(), ids.data_ptr<int64_t>() + ids.numel());
+        const torch::Tensor expected = reference.tensor("generated");
+        GenerationOptions options;
+        options.maxNewTokens = expected.numel();
+        const GenerationResult result = model.generate(prompt, reference.tensor("pixel_values"), options);
+        const std::vector<int64_t> wanted(expected.data_ptr<int64_t>(),
+                                          expected.data_ptr<int64_t>() + expected.numel());
+        COMPARE(nlohmann::json(result.tokens).dump(), nlohmann::json(wanted).dump());
+    }
 }
 
 TEST_CASE(imageTokenCountMismatchIsRefused)

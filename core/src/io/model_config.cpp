@@ -225,6 +225,27 @@ std::string supportedModelTypes()
     return list;
 }
 
+bool isVisionLanguageConfig(const nlohmann::json &config)
+{
+    if (!config.is_object())
+        return false;
+    if (config.contains("vision_config") || config.contains("llm_config") || config.contains("visual"))
+        return true;
+    const auto modelType = config.find("model_type");
+    if (modelType != config.end() && modelType->is_string() &&
+        modelType->get<std::string>().find("internvl") == 0)
+        return true;
+    const auto architectures = config.find("architectures");
+    if (architectures == config.end() || !architectures->is_array() || architectures->empty() ||
+        !architectures->front().is_string())
+        return false;
+    const std::string architecture = architectures->front().get<std::string>();
+    for (const char *marker : {"VL", "Vision", "Llava"})
+        if (architecture.find(marker) != std::string::npos)
+            return true;
+    return false;
+}
+
 ModelConfig parseModelConfig(const nlohmann::json &config, const std::string &sourceName)
 {
     if (!config.is_object())

@@ -153,11 +153,11 @@ ModelFiles openModelFolder(const std::string &path)
     const nlohmann::json rawConfig = optionalFolderJson(path, "config.json");
     // A vision-language checkpoint holds a language model too, but running it as text would drop its
     // vision tower without a word (and an export would write half a model).
-    if (rawConfig.contains("vision_config") || rawConfig.contains("llm_config"))
+    if (isVisionLanguageConfig(rawConfig))
         throw Error("the folder '" + path +
-                    "' holds a vision-language model (its config.json has a vision_config); fine-tuning, "
-                    "generation and export take text models only so far (`emloc info` describes "
-                    "vision-language models)");
+                    "' holds a vision-language model (its config.json describes one); fine-tuning "
+                    "and export take text models only so far (`emloc info`, `emloc generate --image` and "
+                    "`emloc data inspect` take vision-language models)");
     files.config = parseModelConfig(rawConfig, configPath);
     auto weights = std::make_shared<SafetensorsWeightSource>(path);
     checkWeightsMatchConfig(path, files.config, *weights);

@@ -125,8 +125,14 @@ torch::Tensor CausalLM::lmHead(const torch::Tensor &normedHidden) const
 torch::Tensor CausalLM::forwardHidden(const torch::Tensor &ids, const torch::Tensor &attentionMask,
                                       KVCache *cache, const LinearInputObserver &observer)
 {
-    auto hidden = embed(ids);
-    auto inputs = prepareInputs(ids.size(0), ids.size(1), attentionMask, cache);
+    return forwardEmbeddings(embed(ids), attentionMask, cache, observer);
+}
+
+torch::Tensor CausalLM::forwardEmbeddings(const torch::Tensor &embeddings, const torch::Tensor &attentionMask,
+                                          KVCache *cache, const LinearInputObserver &observer)
+{
+    torch::Tensor hidden = embeddings;
+    const LayerInputs inputs = prepareInputs(embeddings.size(0), embeddings.size(1), attentionMask, cache);
     for (int64_t i = 0; i < m_config.numLayers; ++i)
         hidden = runLayer(i, hidden, inputs, cache, observer);
     return finalNorm(hidden);

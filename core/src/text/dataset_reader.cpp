@@ -113,6 +113,14 @@ std::string joined(const std::vector<std::string> &items)
 
 } // namespace
 
+size_t countImagePlaceholders(const DatasetRecord &record)
+{
+    size_t count = countImagePlaceholders(record.alpacaInput);
+    for (const ChatMessage &message : record.messages)
+        count += countImagePlaceholders(message.content);
+    return count;
+}
+
 RecordFormat parseRecordFormat(const std::string &name)
 {
     if (const std::optional<RecordFormat> format = choiceFromName(kRecordFormatChoices, name))
@@ -529,9 +537,7 @@ void DatasetReader::readRecordImages(const nlohmann::json &value, const std::str
         return;
     for (std::string &image : record.images)
         image = resolveImage(image, where);
-    size_t placeholders = countImagePlaceholders(record.alpacaInput);
-    for (const ChatMessage &message : record.messages)
-        placeholders += countImagePlaceholders(message.content);
+    const size_t placeholders = countImagePlaceholders(record);
     if (placeholders == 0) {
         const auto user = std::find_if(record.messages.begin(), record.messages.end(),
                                        [](const ChatMessage &message) { return message.role == "user"; });

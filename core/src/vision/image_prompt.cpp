@@ -101,9 +101,7 @@ std::vector<int64_t> expandRecordImages(DatasetRecord &record, const std::string
                                         const TilingSettings &tiling, int64_t tokensPerTile,
                                         const ImageLimits &limits)
 {
-    size_t placeholders = countImagePlaceholders(record.alpacaInput);
-    for (const ChatMessage &message : record.messages)
-        placeholders += countImagePlaceholders(message.content);
+    const size_t placeholders = countImagePlaceholders(record);
     if (placeholders != record.images.size())
         throw Error(datasetPath + ": record " + std::to_string(record.number) + " has " +
                     std::to_string(placeholders) + " " + kImagePlaceholder + " placeholder(s) for " +

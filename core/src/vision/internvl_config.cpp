@@ -217,19 +217,6 @@ bool isInternVLConfig(const nlohmann::json &config)
            architecture == "InternVLForConditionalGeneration";
 }
 
-bool isVisionLanguageConfig(const nlohmann::json &config)
-{
-    if (!config.is_object())
-        return false;
-    if (isInternVLConfig(config) || config.contains("vision_config") || config.contains("visual"))
-        return true;
-    const std::string architecture = architectureOf(config);
-    for (const char *marker : {"ForConditionalGeneration", "VL", "Vision", "Llava"})
-        if (architecture.find(marker) != std::string::npos)
-            return true;
-    return false;
-}
-
 std::string supportedVisionLanguageModels()
 {
     return "InternVL 2.5, 3 and 3.5 (InternVLChatModel, or InternVLForConditionalGeneration from the -hf "

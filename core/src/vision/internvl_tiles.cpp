@@ -68,11 +68,11 @@ std::array<float, 3> channelTriple(const nlohmann::json &object, const char *key
 
 } // namespace
 
-TilingSettings tilingSettingsFromFolder(const std::string &folder)
+TilingSettings tilingSettingsFromFolder(const std::string &folder, const nlohmann::json *parsedConfig)
 {
     const std::string configPath = folder + "/config.json";
     const std::string preprocessorPath = folder + "/preprocessor_config.json";
-    const nlohmann::json config = readJsonObject(configPath);
+    const nlohmann::json config = parsedConfig ? *parsedConfig : readJsonObject(configPath);
     const nlohmann::json preprocessor = readJsonObject(preprocessorPath);
     TilingSettings settings;
     // The tile size: the original layout's force_image_size, else the -hf processor's "size", else the
@@ -154,8 +154,8 @@ std::vector<RgbImage> tileImage(const RgbImage &image, const TilingSettings &set
     for (int64_t row = 0; row < rows; ++row)
         for (int64_t column = 0; column < columns; ++column)
             tiles.push_back(cropImage(resized, column * size, row * size, size, size));
-    if (settings.thumbnail && tiles.size() != 1)
-        tiles.push_back(resizeBicubic(image, size, size));
+    if (static_cast<int64_t>(tiles.size()) < tileCount(image.width, image.height, settings))
+        tiles.push_back(resizeBicubic(image, size, size)); // the thumbnail
     return tiles;
 }
 

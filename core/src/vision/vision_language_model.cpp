@@ -69,8 +69,9 @@ VisionLanguageFiles openVisionLanguageModel(const std::string &path)
                     "config.json, preprocessor_config.json and its safetensors weights");
     VisionLanguageFiles files;
     files.path = path;
-    files.config = parseInternVLConfig(optionalFolderJson(path, "config.json"), configPath);
-    files.tiling = tilingSettingsFromFolder(path);
+    const nlohmann::json rawConfig = optionalFolderJson(path, "config.json");
+    files.config = parseInternVLConfig(rawConfig, configPath);
+    files.tiling = tilingSettingsFromFolder(path, &rawConfig);
     if (files.tiling.tileSize % (files.config.vision.patchSize * files.config.unshuffleFactor) != 0)
         throw Error(path + ": the tile size " + std::to_string(files.tiling.tileSize) +
                     " is not a multiple of the patch size times the downsample factor (" +
@@ -131,11 +132,9 @@ torch::Tensor VisionLanguageModel::embed(const torch::Tensor &ids, const torch::
 torch::Tensor VisionLanguageModel::forwardHidden(const torch::Tensor &ids, const torch::Tensor &pixelValues,
                                                  const torch::Tensor &attentionMask, KVCache *cache)
 {
-    torch::Tensor hidden = embed(ids, pixelValues.defined() ? imageEmbeddings(pixelValues) : torch::Tensor());
-    const LayerInputs inputs = m_language.prepareInputs(ids.size(0), ids.size(1), attentionMask, cache);
-    for (int64_t i = 0; i < m_language.numLayers(); ++i)
-        hidden = m_language.runLayer(i, hidden, inputs, cache);
-    return m_language.finalNorm(hidden);
+    return m_language.forwardEmbeddings(
+        embed(ids, pixelValues.defined() ? imageEmbeddings(pixelValues) : torch::Tensor()), attentionMask,
+        cache);
 }
 
 torch::Tensor VisionLanguageModel::forward(const torch::Tensor &ids, const torch::Tensor &pixelValues,

@@ -54,6 +54,10 @@ struct ModelConfig
 // The model types the engine runs, for error messages: "llama, mistral, qwen2, qwen3".
 std::string supportedModelTypes();
 
+// A config.json of a vision-language model (InternVL or another family: a vision part, or a name that
+// says so). Such a folder is opened by vision/vision_language_model.h, never as a text model.
+bool isVisionLanguageConfig(const nlohmann::json &config);
+
 // Parses a config.json object; Error names `sourceName` and the field that is missing, mistyped or
 // unsupported (an unsupported model_type lists the supported ones).
 ModelConfig parseModelConfig(const nlohmann::json &config, const std::string &sourceName);

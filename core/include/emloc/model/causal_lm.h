@@ -46,6 +46,10 @@ public:
     // The same up to the final norm: [B, T, hidden].
     torch::Tensor forwardHidden(const torch::Tensor &ids, const torch::Tensor &attentionMask = {},
                                 KVCache *cache = nullptr, const LinearInputObserver &observer = {});
+    // forwardHidden() from given input embeddings [B, T, hidden] (a vision-language model's, with its
+    // images' rows in them) instead of the tokens'.
+    torch::Tensor forwardEmbeddings(const torch::Tensor &embeddings, const torch::Tensor &attentionMask = {},
+                                    KVCache *cache = nullptr, const LinearInputObserver &observer = {});
     std::unique_ptr<KVCache> makeCache() const { return std::make_unique<KVCache>(m_config.numLayers); }
 
     // The pieces of forward(), for running the model one layer at a time.

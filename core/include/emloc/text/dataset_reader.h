@@ -45,6 +45,9 @@ struct DatasetRecord
     std::vector<std::string> images;
 };
 
+// The "<image>" placeholders in a record's text (its messages and Alpaca input).
+size_t countImagePlaceholders(const DatasetRecord &record);
+
 struct DatasetReadOptions
 {
     RecordFormat format = RecordFormat::Auto;

@@ -48,8 +48,6 @@ struct InternVLConfig
 
 // A config.json of an InternVL checkpoint in either layout.
 bool isInternVLConfig(const nlohmann::json &config);
-// A config.json of some vision-language model (InternVL or another family): it has a vision part.
-bool isVisionLanguageConfig(const nlohmann::json &config);
 // The model families the vision-language path runs, for messages.
 std::string supportedVisionLanguageModels();
 

@@ -7,6 +7,8 @@
 
 #include <torch/torch.h>
 
+#include <nlohmann/json.hpp>
+
 #include <array>
 #include <string>
 #include <utility>
@@ -28,7 +30,8 @@ struct TilingSettings
 // `vision_config.image_size`, `min_dynamic_patch`, `max_dynamic_patch`, `use_thumbnail`,
 // `dynamic_image_size`), mean and deviation from preprocessor_config.json (`image_mean`, `image_std`),
 // which must be there: no checkpoint's statistics are assumed. Error names the file and the key.
-TilingSettings tilingSettingsFromFolder(const std::string &folder);
+// `config`: the folder's config.json when the caller has parsed it already (null: read here).
+TilingSettings tilingSettingsFromFolder(const std::string &folder, const nlohmann::json *config = nullptr);
 
 // The grid (columns, rows) InternVL chooses for a width x height image.
 std::pair<int64_t, int64_t> tileGrid(int64_t width, int64_t height, const TilingSettings &settings);
