@@ -10,6 +10,7 @@
 #include "emloc/text/model_text.h"
 #include "emloc/text/tokenizer.h"
 #include "emloc/vision/image_prompt.h"
+#include "emloc/vision/image_rows.h"
 #include "emloc/vision/vision_language_model.h"
 
 #include <algorithm>
@@ -137,10 +138,7 @@ void inspect(CommandOutput &output, CliContext &context, const InspectOptions &o
     prepare.keepExamples = false; // statistics only: a large file streams through in constant memory
     prepare.requireUsable = false;
     if (vision)
-        prepare.expandImages = [&](core::DatasetRecord &record) {
-            return core::expandRecordImages(record, options.data, vision->tiling,
-                                            vision->config.tokensPerTile(vision->tiling.tileSize));
-        };
+        prepare.images = core::datasetImageTokens(*vision, options.data);
     core::PreparedDataset prepared =
         core::prepareDataset(options.data, text.chatTemplate, *text.tokenizer, prepare, &feedback);
     if (context.json) {

@@ -12,6 +12,7 @@
 #include "emloc/stages/emulator_build.h"
 #include "emloc/stages/pipeline.h"
 #include "emloc/util/memory.h"
+#include "emloc/vision/vision_language_model.h"
 
 #include <cmath>
 #include <cstdio>
@@ -254,8 +255,18 @@ void runBuild(CommandOutput &output, CliContext &context, BuildArguments &args, 
     for (const auto &text : args.overrides)
         options.overrides.push_back(core::parseModuleRule(text));
     core::rankForRatio(options.ratio, 1, 1);
-    const core::ModelFiles files = core::openModel(args.model);
-    const core::CalibrationSet calibration = core::loadCalibrationSet(files, options.calibration, &feedback);
+    // A vision-language model: its language model's emulator, calibrated on the records' images too.
+    std::optional<core::VisionLanguageFiles> vision;
+    if (core::isVisionLanguageFolder(args.model))
+        vision = core::openVisionLanguageModel(args.model);
+    const core::ModelFiles files = vision ? vision->language : core::openModel(args.model);
+    core::MemoryMeter imageMeter(options.device); // the tower's run on the images, before the build
+    imageMeter.reset();
+    const core::CalibrationSet calibration =
+        vision ? core::loadCalibrationSet(*vision, options.calibration, core::emulatorBuildPlacement(options),
+                                          &feedback)
+               : core::loadCalibrationSet(files, options.calibration, &feedback);
+    const int64_t imagePeakBytes = vision ? imageMeter.read().peakBytes : 0;
     if (args.budgetGb > 0) {
         // The decision `emloc run` makes for the same budget: a run with this stage's settings and the
         // default training settings (batch, LoRA rank, checkpointing).
@@ -278,6 +289,10 @@ void runBuild(CommandOutput &output, CliContext &context, BuildArguments &args, 
     const core::MemoryPlan plan =
         core::planMemory(core::plannableConfig(files.config), settings, options.ratio);
     const core::EmulatorBuildResult result = core::buildEmulator(files, calibration, options, feedback);
+    const int64_t peakBytes = std::max(result.peakMemoryBytes, imagePeakBytes);
+    const nlohmann::json &calibrationJson = result.manifest["calibration"];
+    const int64_t images = calibrationJson.value("images", int64_t(0));
+    const int64_t imageTokens = calibrationJson.value("image_tokens", int64_t(0));
 
     double retained = 0;
     int64_t factorized = 0;
@@ -298,8 +313,11 @@ void runBuild(CommandOutput &output, CliContext &context, BuildArguments &args, 
                         {"mean_retained_energy", meanRetained},
                         {"calibration_samples", calibration.sequences.size()},
                         {"calibration_tokens", result.calibrationTokens},
+                        {"calibration_images", images},
+                        {"calibration_image_tokens", imageTokens},
                         {"seconds", result.seconds},
-                        {"peak_memory_bytes", result.peakMemoryBytes},
+                        {"peak_memory_bytes", peakBytes},
+                        {"image_encoding_peak_bytes", imagePeakBytes},
                         {"predicted_peak_bytes", plan.construction.totalBytes()},
                         {"predicted_inference_bytes", plan.inference.totalBytes()}});
         return;
@@ -316,13 +334,18 @@ void runBuild(CommandOutput &output, CliContext &context, BuildArguments &args, 
                   100.0 * double(result.emulatorParameters) /
                       double(std::max<int64_t>(1, result.originalParameters)),
                   static_cast<long long>(factorized), meanRetained);
-    output.printf("Calibration   %zu samples, %lld tokens\n", calibration.sequences.size(),
+    output.printf("Calibration   %zu samples, %lld tokens", calibration.sequences.size(),
                   static_cast<long long>(result.calibrationTokens));
+    if (vision)
+        output.printf(", %lld images (%lld of the tokens; the vision tower is kept, not compressed)",
+                      static_cast<long long>(images), static_cast<long long>(imageTokens));
+    output.printf("\n");
     output.printf("Time          %.1f s\n", result.seconds);
-    output.printf("Peak memory   %s measured (planner: %s; inference of the full model: %s)\n",
-                  core::formatBytes(result.peakMemoryBytes).c_str(),
+    output.printf("Peak memory   %s measured (planner: %s; inference of the full model: %s%s)\n",
+                  core::formatBytes(peakBytes).c_str(),
                   core::formatBytes(plan.construction.totalBytes()).c_str(),
-                  core::formatBytes(plan.inference.totalBytes()).c_str());
+                  core::formatBytes(plan.inference.totalBytes()).c_str(),
+                  vision ? "; the planner counts the language model only" : "");
 }
 
 void addCalibrationOptions(CLI::App *command, core::CalibrationOptions &calibration)

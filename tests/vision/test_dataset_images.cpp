@@ -181,7 +181,7 @@ TEST_CASE(preparationSkipsOrExpandsImageRecords)
     COMPARE(text.statistics.skipReasons.front().first, std::string("has images (the model reads text only)"));
     COMPARE(text.statistics.images, int64_t(0));
 
-    options.expandImages = [](DatasetRecord &record) {
+    options.images.expand = [](DatasetRecord &record) {
         return expandRecordImages(record, shipped("internvl.jsonl"), smallTiles(), 2);
     };
     const PreparedDataset vision = prepareDataset(shipped("internvl.jsonl"), chatml, tokenizer, options);

@@ -9,6 +9,7 @@
 #include "emloc/text/dataset_tokenize.h"
 #include "emloc/text/model_text.h"
 #include "emloc/text/tokenizer.h"
+#include "emloc/vision/image_rows.h"
 
 #include <algorithm>
 #include <numeric>
@@ -26,8 +27,10 @@ nlohmann::json CalibrationOptions::toJson() const
             {"system_prompt", systemPrompt}};
 }
 
-CalibrationSet loadCalibrationSet(const ModelFiles &files, const CalibrationOptions &options,
-                                  Feedback *feedback)
+namespace {
+
+CalibrationSet chooseCalibrationSamples(const ModelFiles &files, const CalibrationOptions &options,
+                                        const ImageTokens &imageTokens, Feedback *feedback)
 {
     if (options.samples < 1)
         throw Error("the calibration needs at least one sample (got " + std::to_string(options.samples) +
@@ -41,6 +44,7 @@ CalibrationSet loadCalibrationSet(const ModelFiles &files, const CalibrationOpti
     prepare.tokenize.maxLength = options.maxLength;
     prepare.tokenize.systemPrompt = options.systemPrompt;
     prepare.requireUsable = true;
+    prepare.images = imageTokens;
     PreparedDataset prepared =
         prepareDataset(options.dataPath, text.chatTemplate, *text.tokenizer, prepare, feedback);
 
@@ -63,6 +67,41 @@ CalibrationSet loadCalibrationSet(const ModelFiles &files, const CalibrationOpti
         set.tokens += static_cast<int64_t>(example.inputIds.size());
         set.recordNumbers.push_back(example.recordNumber);
         set.sequences.push_back(std::move(example.inputIds));
+        set.images += static_cast<int64_t>(example.images.size());
+        set.imageSources.push_back(std::move(example.images));
+    }
+    return set;
+}
+
+} // namespace
+
+CalibrationSet loadCalibrationSet(const ModelFiles &files, const CalibrationOptions &options,
+                                  Feedback *feedback)
+{
+    return chooseCalibrationSamples(files, options, {}, feedback);
+}
+
+CalibrationSet loadCalibrationSet(const VisionLanguageFiles &files, const CalibrationOptions &options,
+                                  const TensorPlacement &placement, Feedback *feedback)
+{
+    CalibrationSet set = chooseCalibrationSamples(files.language, options,
+                                                  datasetImageTokens(files, options.dataPath), feedback);
+    set.imageTokenId = files.config.imageTokenId;
+    set.imageRows.resize(set.sequences.size());
+    if (set.images == 0)
+        return set;
+    torch::NoGradGuard noGrad;
+    const ImageRowEncoder encoder(files, placement);
+    for (size_t i = 0; i < set.sequences.size(); ++i) {
+        if (feedback) {
+            feedback->checkpoint();
+            feedback->progress("images", static_cast<int64_t>(i), static_cast<int64_t>(set.sequences.size()));
+        }
+        // Kept on the CPU until their chunk is embedded: a device holds one chunk's at a time.
+        const torch::Tensor rows = encoder.rows(
+            set.imageSources[i], options.dataPath + ": record " + std::to_string(set.recordNumbers[i]));
+        if (rows.defined())
+            set.imageRows[i] = rows.to(torch::kCPU);
     }
     return set;
 }
@@ -93,6 +132,14 @@ std::vector<CalibrationChunk> calibrationChunks(const CalibrationSet &set, int64
         }
         if (padded)
             chunk.attentionMask = mask;
+        std::vector<torch::Tensor> imageRows; // row by row, as spliceImageRows reads them
+        for (int64_t row = 0; row < rows; ++row) {
+            const size_t sequence = order[start + static_cast<size_t>(row)];
+            if (sequence < set.imageRows.size() && set.imageRows[sequence].defined())
+                imageRows.push_back(set.imageRows[sequence]);
+        }
+        if (!imageRows.empty())
+            chunk.imageRows = torch::cat(imageRows, 0);
         chunks.push_back(std::move(chunk));
     }
     return chunks;

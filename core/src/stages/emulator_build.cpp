@@ -17,6 +17,7 @@
 #include "emloc/model/weight_loading.h"
 #include "emloc/util/memory.h"
 #include "emloc/util/torch_runtime.h"
+#include "emloc/vision/image_rows.h"
 #include "emulator_writer.h"
 
 #include <algorithm>
@@ -198,6 +199,24 @@ std::string layerPartName(int64_t index)
 }
 } // namespace
 
+TensorPlacement emulatorBuildPlacement(const EmulatorOptions &options)
+{
+    TensorPlacement placement;
+    placement.device = torch::Device(parseDevice(options.device).toString());
+    placement.dtype = stageComputeDtype(options.computeDtype, placement.device);
+    return placement;
+}
+
+EmulatorBuildResult buildEmulator(const VisionLanguageFiles &source, const EmulatorOptions &options,
+                                  Feedback &feedback)
+{
+    rankForRatio(options.ratio, 1, 1);
+    const CalibrationSet calibration =
+        loadCalibrationSet(source, options.calibration, emulatorBuildPlacement(options), &feedback);
+    releaseFreedMemory(); // the tower's
+    return buildEmulator(source.language, calibration, options, feedback);
+}
+
 EmulatorBuildResult buildEmulator(const ModelFiles &source, const EmulatorOptions &options,
                                   Feedback &feedback)
 {
@@ -233,9 +252,7 @@ EmulatorBuildResult buildEmulator(const ModelFiles &source, const CalibrationSet
 
     const ModelConfig &config = source.config;
     const WeightSource &weights = *source.weights;
-    TensorPlacement placement;
-    placement.device = torch::Device(parseDevice(options.device).toString());
-    placement.dtype = stageComputeDtype(options.computeDtype, placement.device);
+    const TensorPlacement placement = emulatorBuildPlacement(options);
     const torch::ScalarType mathDtype =
         options.gramFloat64 || placement.dtype == torch::kFloat64 ? torch::kFloat64 : torch::kFloat32;
     const torch::ScalarType outputDtype = outputDtypeFor(options.outputDtype, config, placement.dtype);
@@ -280,7 +297,10 @@ EmulatorBuildResult buildEmulator(const ModelFiles &source, const CalibrationSet
                 throw Error("a calibration token id is outside the model's vocabulary [0, " +
                             std::to_string(config.vocabSize) +
                             "): the tokenizer does not belong to this model");
-            hidden.push_back(torch::embedding(embedding, ids));
+            torch::Tensor embedded = torch::embedding(embedding, ids);
+            if (calibration.imageTokenId >= 0) // a vision-language model: its images at their tokens
+                embedded = spliceImageRows(embedded, ids, chunks[c].imageRows, calibration.imageTokenId);
+            hidden.push_back(embedded);
         }
         feedback.stageProgress(Stage::Calibrate, static_cast<int64_t>(chunks.size()),
                                static_cast<int64_t>(chunks.size()));
@@ -503,6 +523,13 @@ EmulatorBuildResult buildEmulator(const ModelFiles &source, const CalibrationSet
     calibrationJson["gram_dtype"] = hfDtypeName(mathDtype);
     calibrationJson["whitening_epsilon"] = options.whiteningEpsilon;
     calibrationJson["clamped_eigenvalues"] = clampedEigenvalues;
+    if (calibration.imageTokenId >= 0) {
+        int64_t imageTokens = 0;
+        for (const torch::Tensor &rows : calibration.imageRows)
+            imageTokens += rows.defined() ? rows.size(0) : 0;
+        calibrationJson["images"] = calibration.images;
+        calibrationJson["image_tokens"] = imageTokens;
+    }
     nlohmann::json overrides = nlohmann::json::array();
     for (const auto &rule : options.overrides)
         overrides.push_back(rule.text());
@@ -530,6 +557,10 @@ EmulatorBuildResult buildEmulator(const ModelFiles &source, const CalibrationSet
         {"build",
          {{"device", options.device}, {"seconds", result.seconds}, {"peak_memory_bytes", reading.peakBytes}}},
         {"modules", modules}};
+    // A vision-language model's emulator is its language model's: the tower and the projector are not
+    // compressed, and the later stages read them from the source.
+    if (calibration.imageTokenId >= 0)
+        result.manifest["vision_tower"] = "the source's, not compressed";
     writeFileAtomically((stagingPath / "emulator.json").string(), result.manifest.dump(2) + "\n");
 
     // Into place: an existing folder is replaced only now that the new one is complete.

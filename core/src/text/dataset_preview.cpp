@@ -83,6 +83,31 @@ std::vector<RenderedSegment> renderedSegments(const TokenizedExample &example, c
     return segments;
 }
 
+namespace {
+// A record keeps its images only whole: a max_length that cuts into an image's tokens would leave the
+// model rows it cannot place, so the record is skipped, saying what would make it fit.
+void keepWholeImages(TokenizeResult &result, const DatasetRecord &record, const std::vector<int64_t> &tiles,
+                     const ImageTokens &images)
+{
+    result.example.images = record.images;
+    if (images.contextTokenId < 0)
+        return;
+    int64_t expected = 0;
+    for (int64_t count : tiles)
+        expected += count * images.tokensPerTile;
+    const auto &ids = result.example.inputIds;
+    const auto found = std::count(ids.begin(), ids.end(), images.contextTokenId);
+    if (found == expected)
+        return;
+    result.ok = false;
+    result.skipReason = "images cut by max_length";
+    result.detail = "record " + std::to_string(record.number) + ": its images take " +
+                    std::to_string(expected) + " tokens and max_length keeps " + std::to_string(found) +
+                    " of them (the record has " + std::to_string(result.example.untruncatedLength) +
+                    " tokens); raise max_length, or allow fewer tiles per image (max_dynamic_patch)";
+}
+} // namespace
+
 PreparedDataset prepareDataset(const std::string &path, const ChatTemplate &chatTemplate,
                                const Tokenizer &tokenizer, const PrepareOptions &options, Feedback *feedback)
 {
@@ -107,16 +132,18 @@ PreparedDataset prepareDataset(const std::string &path, const ChatTemplate &chat
         TokenizeResult result;
         if (!record.images.empty()) {
             ++stats.recordsWithImages;
-            if (options.expandImages)
-                tiles = options.expandImages(record);
+            if (options.images.expand)
+                tiles = options.images.expand(record);
         }
-        if (!record.images.empty() && !options.expandImages) {
+        if (!record.images.empty() && !options.images.expand) {
             result.skipReason = "has images (the model reads text only)";
             result.detail = "record " + std::to_string(record.number) + " has " +
                             std::to_string(record.images.size()) +
                             " image(s); train a vision-language model on it, or remove its images";
         } else {
             result = tokenizeRecord(record, chatTemplate, tokenizer, options.tokenize);
+            if (result.ok && !tiles.empty())
+                keepWholeImages(result, record, tiles, options.images);
         }
         if (!result.ok) {
             ++stats.skipped;

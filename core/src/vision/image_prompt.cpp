@@ -69,7 +69,7 @@ std::string expandImagePlaceholders(const std::string &text, const std::vector<i
         result += text.substr(from, at - from);
         result += "<img>";
         for (int64_t i = 0; i < tiles * tokensPerTile; ++i)
-            result += "<IMG_CONTEXT>";
+            result += kImageContextToken;
         result += "</img>";
         from = at + std::string(kImagePlaceholder).size();
     }
@@ -83,9 +83,14 @@ namespace emloc::core {
 RgbImage readRecordImage(const DatasetRecord &record, size_t index, const std::string &datasetPath,
                          const ImageLimits &limits)
 {
-    const std::string &source = record.images.at(index);
-    const std::string name =
-        datasetPath + ": record " + std::to_string(record.number) + ", image " + std::to_string(index + 1);
+    return readImageSource(record.images.at(index),
+                           datasetPath + ": record " + std::to_string(record.number) + ", image " +
+                               std::to_string(index + 1),
+                           limits);
+}
+
+RgbImage readImageSource(const std::string &source, const std::string &name, const ImageLimits &limits)
+{
     if (source.rfind("data:", 0) != 0)
         return readImageFile(source, limits);
     const size_t comma = source.find(',');

@@ -3,6 +3,8 @@
 #include "emloc/api/error.h"
 #include "emloc/io/safetensors_weights.h"
 #include "emloc/model/prefilled_generation.h"
+#include "emloc/vision/image_prompt.h"
+#include "emloc/vision/image_rows.h"
 #include "emloc/vision/internvl_weights.h"
 
 #include <sys/stat.h>
@@ -10,8 +12,6 @@
 namespace emloc::core {
 
 namespace {
-
-const char *const kImageContextToken = "<IMG_CONTEXT>";
 
 // The original layout keeps the image context token's id in its tokenizer only: tokenizer.json's
 // added_tokens, or tokenizer_config.json's added_tokens_decoder (sentencepiece checkpoints).
@@ -108,25 +108,9 @@ torch::Tensor VisionLanguageModel::imageEmbeddings(const torch::Tensor &pixelVal
 
 torch::Tensor VisionLanguageModel::embed(const torch::Tensor &ids, const torch::Tensor &imageEmbeddings) const
 {
-    torch::Tensor embeddings = m_language.embed(ids);
-    const int64_t rows = imageEmbeddings.defined() ? imageEmbeddings.size(0) * imageEmbeddings.size(1) : 0;
-    if (m_config.imageTokenId < 0) {
-        if (rows == 0)
-            return embeddings;
-        throw Error("the model's tokenizer has no " + std::string(kImageContextToken) +
-                    " token, so images cannot be placed in the prompt; restore tokenizer.json or "
-                    "tokenizer_config.json from the original checkpoint");
-    }
-    const torch::Tensor slots = ids.to(embeddings.device()) == m_config.imageTokenId;
-    const int64_t count = slots.sum().item<int64_t>();
-    if (count != rows)
-        throw Error("the prompt has " + std::to_string(count) + " image tokens but its images give " +
-                    std::to_string(rows) + " (" + std::to_string(m_config.imageTokenId) +
-                    " is the image token); each image needs its tiles x tokens per tile context tokens");
-    if (rows == 0)
-        return embeddings;
-    const torch::Tensor values = imageEmbeddings.reshape({rows, -1}).to(embeddings.dtype());
-    return embeddings.masked_scatter(slots.unsqueeze(-1), values);
+    const torch::Tensor rows =
+        imageEmbeddings.defined() ? imageEmbeddings.reshape({-1, imageEmbeddings.size(-1)}) : torch::Tensor();
+    return spliceImageRows(m_language.embed(ids), ids, rows, m_config.imageTokenId);
 }
 
 torch::Tensor VisionLanguageModel::forwardHidden(const torch::Tensor &ids, const torch::Tensor &pixelValues,

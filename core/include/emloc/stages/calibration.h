@@ -4,6 +4,7 @@
 #include "emloc/api/run_defaults.h"
 #include "emloc/io/model_files.h"
 #include "emloc/model/decoder_layer.h"
+#include "emloc/vision/vision_language_model.h"
 
 #include <torch/torch.h>
 
@@ -36,15 +37,26 @@ struct CalibrationOptions
 struct CalibrationSet
 {
     std::vector<std::vector<int64_t>> sequences;
-    std::vector<int64_t> recordNumbers; // 1-based records of the data file
-    int64_t tokens = 0;                 // real tokens in all sequences
-    int64_t recordsAvailable = 0;       // usable records in the file
+    std::vector<int64_t> recordNumbers;                 // 1-based records of the data file
+    int64_t tokens = 0;                                 // real tokens in all sequences
+    int64_t recordsAvailable = 0;                       // usable records in the file
+    std::vector<std::vector<std::string>> imageSources; // each sequence's images (TokenizedExample::images)
+    // A vision-language model's samples: each sequence's image rows [n, hidden] (undefined when it has
+    // no image), placed into its embeddings at imageTokenId (vision/image_rows.h); -1 for a text model.
+    std::vector<torch::Tensor> imageRows;
+    int64_t imageTokenId = -1;
+    int64_t images = 0; // in the chosen samples
 };
 
 // Reads, renders and tokenizes the data file with the model's tokenizer and template, then picks the
 // samples. Error when the model has no tokenizer, the file cannot be read, or no record yields tokens.
 CalibrationSet loadCalibrationSet(const ModelFiles &files, const CalibrationOptions &options,
                                   Feedback *feedback = nullptr);
+// The same for a vision-language model: its records with images are kept whole (the images' tokens
+// uncut) and each sample's image rows are computed once by the tower and the projector at `placement`,
+// which are resident during this call only.
+CalibrationSet loadCalibrationSet(const VisionLanguageFiles &files, const CalibrationOptions &options,
+                                  const TensorPlacement &placement, Feedback *feedback = nullptr);
 
 // A few sequences run through a layer together: right-padded to the longest of them.
 struct CalibrationChunk
@@ -52,6 +64,7 @@ struct CalibrationChunk
     torch::Tensor ids;           // [B, T] int64
     torch::Tensor attentionMask; // [B, T] int64, 1 = token; undefined when no row is padded
     int64_t tokens = 0;          // real tokens
+    torch::Tensor imageRows;     // the rows' image rows in reading order (undefined: none)
 };
 
 // Sequences grouped `chunkSize` at a time, longest first (so padding stays small). padId fills padding.

@@ -71,9 +71,17 @@ struct EmulatorBuildResult
 // any failure or cancel nothing is left at options.outputPath (an existing folder stays intact).
 EmulatorBuildResult buildEmulator(const ModelFiles &source, const EmulatorOptions &options,
                                   Feedback &feedback);
+// A vision-language model's: its language model's emulator, calibrated on the records' text and images
+// (the tower and the projector run once on the chosen samples' images, then are freed). They are not
+// compressed: the manifest's "vision_tower" says the later stages read them from the source.
+EmulatorBuildResult buildEmulator(const VisionLanguageFiles &source, const EmulatorOptions &options,
+                                  Feedback &feedback);
 // The same with the calibration samples already chosen (tests, the GUI's preview).
 EmulatorBuildResult buildEmulator(const ModelFiles &source, const CalibrationSet &calibration,
                                   const EmulatorOptions &options, Feedback &feedback);
+
+// Where the build's forward runs: options.device, options.computeDtype.
+TensorPlacement emulatorBuildPlacement(const EmulatorOptions &options);
 
 // The planner's settings for this build (stage 1 items: calibration tokens, chunk, Gram dtype).
 PlanSettings constructionPlanSettings(const EmulatorOptions &options, const CalibrationSet &calibration);

@@ -61,18 +61,24 @@ struct DatasetStatistics
     nlohmann::json toJson() const;
 };
 
-// For a vision-language model: replaces a record's image placeholders with its images' tokens (in
-// place) and returns each image's tile count (vision/image_prompt.h's expandRecordImages).
-using ImageExpander = std::function<std::vector<int64_t>(DatasetRecord &record)>;
+// How a vision-language model's records become tokens (vision/image_dataset.h makes one for a model).
+struct ImageTokens
+{
+    // Replaces a record's image placeholders with its images' tokens (in place) and returns each
+    // image's tile count (vision/image_prompt.h's expandRecordImages).
+    std::function<std::vector<int64_t>(DatasetRecord &record)> expand;
+    int64_t contextTokenId = -1; // the token that stands for one image row (-1: not checked)
+    int64_t tokensPerTile = 0;
+};
 
 struct PrepareOptions
 {
     DatasetReadOptions read;
     TokenizeOptions tokenize;
     int histogramBins = 10;
-    bool keepExamples = true;   // false: statistics only, memory stays flat however large the file
-    bool requireUsable = true;  // throw Error when no record can be trained on
-    ImageExpander expandImages; // unset: records with images are skipped (a text model cannot see them)
+    bool keepExamples = true;  // false: statistics only, memory stays flat however large the file
+    bool requireUsable = true; // throw Error when no record can be trained on
+    ImageTokens images;        // expand unset: records with images are skipped (a text model cannot see them)
 };
 
 struct PreparedDataset

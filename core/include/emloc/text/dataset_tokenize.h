@@ -31,6 +31,8 @@ struct TokenizedExample
     std::vector<int64_t> labels;
     int64_t untruncatedLength = 0;
     bool truncated = false;
+    // The record's images (DatasetRecord::images), in the order of their tokens in inputIds.
+    std::vector<std::string> images;
 };
 
 // The outcome of tokenizing one record: an example, or the reason it cannot be trained on.
@@ -83,6 +85,7 @@ struct Batch
     int64_t tokens = 0; // non-padding tokens
     int64_t trainedTokens = 0;                    // labels that count in the loss (after the shift)
     std::vector<std::vector<size_t>> exampleRows; // the examples of each row, in order
+    std::vector<std::string> images;              // the examples' images in reading order, row by row
 };
 
 struct BatchOptions

@@ -14,6 +14,9 @@
 
 namespace emloc::core {
 
+// The token each of an image's rows stands on in the language model's input.
+constexpr const char *kImageContextToken = "<IMG_CONTEXT>";
+
 struct PromptImages
 {
     torch::Tensor pixelValues; // [all tiles, 3, S, S], the images' tiles in order
@@ -32,6 +35,9 @@ std::string expandImagePlaceholders(const std::string &text, const std::vector<i
 // record and the image.
 RgbImage readRecordImage(const DatasetRecord &record, size_t index, const std::string &datasetPath,
                          const ImageLimits &limits = {});
+
+// An image given as a file path or a data: URL, decoded. Error names the file, or `name` for a data: URL.
+RgbImage readImageSource(const std::string &source, const std::string &name, const ImageLimits &limits = {});
 
 // Expands the record's placeholders in place (its messages' text, in order) with its images' tokens;
 // returns each image's tile count. The images are decoded to learn their sizes.
