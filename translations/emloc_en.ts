@@ -44,7 +44,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>This is a vision-language model (InternVL, language model %1). The Studio cannot fine-tune vision-language models yet. On the command line, &quot;emloc generate --image&quot; runs it and &quot;emloc data inspect&quot; shows what it sees of an image dataset.</source>
+        <source>This is a vision-language model (InternVL, language model %1). The Studio cannot fine-tune vision-language models yet. On the command line, &quot;emloc build-emulator&quot;, &quot;emloc train&quot; and &quot;emloc correct&quot; run the three stages on an image dataset, &quot;emloc generate --image&quot; runs the model and &quot;emloc data inspect&quot; shows what it sees of the dataset.</source>
         <translation type="unfinished"></translation>
     </message>
 </context>

@@ -44,8 +44,8 @@
         <translation>，另加一張縮圖</translation>
     </message>
     <message>
-        <source>This is a vision-language model (InternVL, language model %1). The Studio cannot fine-tune vision-language models yet. On the command line, &quot;emloc generate --image&quot; runs it and &quot;emloc data inspect&quot; shows what it sees of an image dataset.</source>
-        <translation>這是視覺語言模型（InternVL，語言模型 %1）。Studio 目前還無法微調視覺語言模型。在命令列中，&quot;emloc generate --image&quot; 可執行它，&quot;emloc data inspect&quot; 可顯示它從圖像資料集中看到的內容。</translation>
+        <source>This is a vision-language model (InternVL, language model %1). The Studio cannot fine-tune vision-language models yet. On the command line, &quot;emloc build-emulator&quot;, &quot;emloc train&quot; and &quot;emloc correct&quot; run the three stages on an image dataset, &quot;emloc generate --image&quot; runs the model and &quot;emloc data inspect&quot; shows what it sees of the dataset.</source>
+        <translation>這是視覺語言模型（InternVL，語言模型 %1）。Studio 目前還無法微調視覺語言模型。在命令列中，&quot;emloc build-emulator&quot;、&quot;emloc train&quot; 與 &quot;emloc correct&quot; 可在圖像資料集上執行三個階段，&quot;emloc generate --image&quot; 可執行模型，&quot;emloc data inspect&quot; 可顯示它從資料集中看到的內容。</translation>
     </message>
 </context>
 <context>

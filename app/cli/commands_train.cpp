@@ -6,6 +6,7 @@
 #include "emloc/api/device.h"
 #include "emloc/api/error.h"
 #include "emloc/model/causal_lm.h"
+#include "emloc/stages/image_inputs.h"
 #include "emloc/stages/layer_drop.h"
 #include "emloc/stages/lora_training.h"
 #include "emloc/stages/pipeline.h"
@@ -18,6 +19,7 @@
 
 #include <cstdio>
 #include <memory>
+#include <optional>
 
 namespace emloc::cli {
 
@@ -51,8 +53,20 @@ void printSummary(CommandOutput &output, const core::TrainResult &result, const 
 
 void runTrain(CommandOutput &output, CliContext &context, TrainCommand &command, core::Feedback &feedback)
 {
-    core::ModelFiles files = core::openModel(command.model);
+    // A vision-language model, or the emulator of one's language model: trained on the records' images
+    // too, through the model's own (frozen) vision tower.
+    std::optional<core::VisionLanguageFiles> vision;
+    if (core::isVisionLanguageFolder(command.model))
+        vision = core::openVisionLanguageModel(command.model);
+    else
+        vision = core::visionSourceOfEmulator(command.model);
+    core::ModelFiles files =
+        vision && vision->path == command.model ? vision->language : core::openModel(command.model);
     const core::ModelText text = core::openModelText(files, command.chatTemplate, &feedback);
+    if (vision && vision->path != command.model)
+        feedback.log(core::LogLevel::Info, "The emulator of " + vision->path +
+                                               "'s language model: its images go "
+                                               "through that model's vision tower.");
 
     core::LoraTrainingData data;
     data.path = command.data;
@@ -79,8 +93,8 @@ void runTrain(CommandOutput &output, CliContext &context, TrainCommand &command,
         files = core::layerDropModel(files, kept);
     }
 
-    const core::TrainResult result =
-        core::trainLora(files, text, data, options, context.device, command.dtype, feedback);
+    const core::TrainResult result = core::trainLora(files, text, data, options, context.device,
+                                                     command.dtype, feedback, vision ? &*vision : nullptr);
     if (context.json)
         output.setJson(result.toJson());
     else if (!context.quiet)

@@ -70,8 +70,9 @@ void describeVisionParts(const core::VisionLanguageFiles &vision, ui::ModelSumma
     summary.error =
         QObject::tr("This is a vision-language model (InternVL, language model %1). The Studio "
                     "cannot fine-tune vision-language models yet. On the command line, \"emloc "
-                    "generate --image\" runs it and \"emloc data inspect\" shows what it sees of an "
-                    "image dataset.")
+                    "build-emulator\", \"emloc train\" and \"emloc correct\" run the three stages on "
+                    "an image dataset, \"emloc generate --image\" runs the model and \"emloc data "
+                    "inspect\" shows what it sees of the dataset.")
             .arg(QString::fromStdString(vision.config.languageFamily));
 }
 

@@ -5,6 +5,7 @@
 #include "internvl_fixtures.h"
 
 #include <algorithm>
+#include <cmath>
 
 using namespace emloc::test;
 
@@ -112,4 +113,51 @@ TEST_CASE(dataInspectCountsImagesAndTiles)
         if (segment["trained"].get<bool>())
             trained += segment["text"].get<std::string>();
     COMPARE(trained, std::string("A red square.<|im_end|>\n"));
+}
+
+// `emloc build-emulator` on an InternVL model calibrates on the records' images too and writes the
+// language model's emulator, which the CLI then reads as a text model.
+TEST_CASE(buildEmulatorCalibratesOnImages)
+{
+    const std::string out = g_dir->filePath("cli_emulator");
+    const auto result =
+        runCli({"--json", "build-emulator", g_dir->filePath("qwen2_original"), "--data",
+                testDataDir() + "/datasets/vision/internvl.jsonl", "--ratio", "0.5", "--out", out});
+    VERIFY2(result.exitCode == 0, describe(result));
+    const nlohmann::json summary = nlohmann::json::parse(result.out);
+    COMPARE(summary["calibration_samples"].get<int64_t>(), int64_t(4));
+    COMPARE(summary["calibration_images"].get<int64_t>(), int64_t(g_summary["_internvl_jsonl_tiles"].size()));
+    VERIFY(summary["calibration_image_tokens"].get<int64_t>() > 0);
+    VERIFY(summary["peak_memory_bytes"].get<int64_t>() >=
+           summary["image_encoding_peak_bytes"].get<int64_t>());
+    const nlohmann::json manifest = nlohmann::json::parse(readFile(out + "/emulator.json"));
+    COMPARE(manifest["vision_tower"].get<std::string>(), std::string("the source's, not compressed"));
+    const auto info = runCli({"--json", "info", out});
+    VERIFY2(info.exitCode == 0, describe(info));
+
+    const auto text = runCli({"build-emulator", g_dir->filePath("qwen2_original"), "--data",
+                              testDataDir() + "/datasets/vision/internvl.jsonl", "--ratio", "0.5", "--out",
+                              g_dir->filePath("cli_emulator_text"), "--overwrite"});
+    VERIFY2(text.exitCode == 0, describe(text));
+    VERIFY2(contains(text.out, "4 images") && contains(text.out, "vision tower is kept"), text.out);
+
+    // Stage 2 on that emulator: every record kept (none skipped for its images), through the source's
+    // tower.
+    const auto trained = runCli({"--json", "train", out, "--data",
+                                 testDataDir() + "/datasets/vision/internvl.jsonl", "--steps", "2", "--batch",
+                                 "2", "--validation-fraction", "0", "--out", g_dir->filePath("cli_adapter")});
+    VERIFY2(trained.exitCode == 0, describe(trained));
+    VERIFY2(contains(trained.err, "4 training and 0 validation examples") &&
+                contains(trained.err, "vision tower"),
+            trained.err);
+    const nlohmann::json training = nlohmann::json::parse(trained.out);
+    COMPARE(training["steps"].get<int64_t>(), int64_t(2));
+    VERIFY(std::isfinite(training["final_train_loss"].get<double>()));
+
+    // Stage 3: the adapter corrected for the InternVL model's own language model.
+    const auto corrected =
+        runCli({"--json", "correct", "--model", g_dir->filePath("qwen2_original"), "--emulator", out,
+                "--adapter", g_dir->filePath("cli_adapter"), "--out", g_dir->filePath("cli_corrected")});
+    VERIFY2(corrected.exitCode == 0, describe(corrected));
+    VERIFY(nlohmann::json::parse(corrected.out)["modules"].size() > 0);
 }

@@ -10,3 +10,5 @@ emloc_add_core_test(test_dataset_images SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_d
     LABELS unit TIMEOUT 120 CORE_LIBS emloc_vision)
 emloc_add_core_test(test_internvl_cli SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_internvl_cli.cpp
     LABELS cli reference TIMEOUT 600 CORE_LIBS emloc_vision)
+emloc_add_core_test(test_internvl_stages SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_internvl_stages.cpp
+    LABELS reference TIMEOUT 600 CORE_LIBS emloc_stages)

@@ -4,6 +4,7 @@
 #include "emloc/api/stages.h"
 #include "emloc/math/lora_correction.h"
 #include "emloc/util/memory.h"
+#include "emloc/vision/vision_language_model.h"
 
 #include <chrono>
 
@@ -122,7 +123,10 @@ CorrectionReport runCorrection(const CorrectionOptions &options, Feedback *feedb
 {
     if (options.outDir.empty())
         throw Error("No output folder given for the corrected adapter.");
-    ModelFiles model = openModel(options.modelPath);
+    // A vision-language model's adapter sits on its language model, which its emulator emulates.
+    ModelFiles model = isVisionLanguageFolder(options.modelPath)
+                           ? openVisionLanguageModel(options.modelPath).language
+                           : openModel(options.modelPath);
     PeftAdapter adapter = readPeftAdapter(options.adapterPath);
     validatePeftAdapter(adapter, *model.weights, options.modelPath);
     auto emulator = openEmulatorWeights(options.emulatorPath, model.weights);

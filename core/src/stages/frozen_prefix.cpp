@@ -1,12 +1,13 @@
 #include "frozen_prefix.h"
 
 #include "emloc/api/error.h"
+#include "emloc/stages/image_inputs.h"
 
 namespace emloc::core {
 
 FrozenPrefix::FrozenPrefix(CausalLM &model, const std::vector<TokenizedExample> &examples, int64_t layers,
-                           int64_t maxBytes)
-    : m_model(model), m_examples(examples), m_layers(layers), m_maxBytes(maxBytes)
+                           int64_t maxBytes, const ImageInputs *images)
+    : m_model(model), m_examples(examples), m_images(images), m_layers(layers), m_maxBytes(maxBytes)
 {
     if (layers < 1 || layers > model.numLayers())
         throw Error("a frozen prefix needs 1 to " + std::to_string(model.numLayers()) + " layers, got " +
@@ -16,10 +17,11 @@ FrozenPrefix::FrozenPrefix(CausalLM &model, const std::vector<TokenizedExample> 
 torch::Tensor FrozenPrefix::compute(size_t example) const
 {
     torch::NoGradGuard noGrad;
-    const auto &ids = m_examples.at(example).inputIds;
+    const TokenizedExample &source = m_examples.at(example);
+    const auto &ids = source.inputIds;
     const auto length = static_cast<int64_t>(ids.size());
     auto tokens = torch::tensor(ids, torch::kInt64).view({1, length}).to(m_model.placement().device);
-    auto hidden = m_model.embed(tokens);
+    auto hidden = m_images ? m_images->embed(m_model, tokens, source.images) : m_model.embed(tokens);
     const LayerInputs inputs = m_model.prepareInputs(1, length);
     for (int64_t layer = 0; layer < m_layers; ++layer)
         hidden = m_model.runLayer(layer, hidden, inputs);

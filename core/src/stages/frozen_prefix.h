@@ -12,13 +12,16 @@
 
 namespace emloc::core {
 
+class ImageInputs;
+
 class FrozenPrefix
 {
 public:
     // Layers [0, layers) of `model` are frozen; at most `maxBytes` of their outputs are kept (the examples
-    // met first; the others are computed again each time they come).
+    // met first; the others are computed again each time they come). `images`: a vision-language model's
+    // examples start from their embeddings with their images in them.
     FrozenPrefix(CausalLM &model, const std::vector<TokenizedExample> &examples, int64_t layers,
-                 int64_t maxBytes);
+                 int64_t maxBytes, const ImageInputs *images = nullptr);
 
     int64_t layers() const { return m_layers; }
     // [rows, length, hidden] after the frozen layers for a batch collated from the examples (padding zero).
@@ -30,6 +33,7 @@ private:
 
     CausalLM &m_model;
     const std::vector<TokenizedExample> &m_examples;
+    const ImageInputs *m_images = nullptr;
     int64_t m_layers = 0;
     int64_t m_maxBytes = 0;
     int64_t m_bytes = 0;

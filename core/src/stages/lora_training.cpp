@@ -2,6 +2,9 @@
 
 #include "emloc/api/device.h"
 #include "emloc/model/causal_lm.h"
+#include "emloc/stages/image_inputs.h"
+
+#include <optional>
 
 namespace emloc::core {
 
@@ -15,9 +18,12 @@ DatasetSplit prepareTrainingSplit(const LoraTrainingData &data, const ModelText 
 
 TrainResult trainLora(const ModelFiles &model, const ModelText &text, const LoraTrainingData &data,
                       TrainOptions options, const std::string &device, const std::string &dtype,
-                      Feedback &feedback)
+                      Feedback &feedback, const VisionLanguageFiles *vision)
 {
-    const DatasetSplit split = prepareTrainingSplit(data, text, options.seed, feedback);
+    LoraTrainingData read = data;
+    if (vision)
+        read.prepare.images = datasetImageTokens(*vision, data.path);
+    const DatasetSplit split = prepareTrainingSplit(read, text, options.seed, feedback);
     feedback.log(LogLevel::Info, std::to_string(split.train.size()) + " training and " +
                                      std::to_string(split.validation.size()) + " validation examples.");
     if (options.packing && options.packLength == 0)
@@ -27,6 +33,11 @@ TrainResult trainLora(const ModelFiles &model, const ModelText &text, const Lora
     modelOptions.placement.dtype = parseComputeDtype(dtype, modelOptions.placement.device);
     CausalLM lm(model, modelOptions, &feedback);
     LoraTrainer trainer(lm, std::move(options));
+    std::optional<ImageInputs> images;
+    if (vision) {
+        images.emplace(*vision, modelOptions.placement);
+        trainer.setImageInputs(&*images);
+    }
     return trainer.run(split.train, split.validation, feedback);
 }
 

@@ -6,6 +6,7 @@
 #include "emloc/api/error.h"
 #include "emloc/io/atomic_file.h"
 #include "emloc/plan/memory_plan.h"
+#include "emloc/stages/image_inputs.h"
 #include "emloc/stages/train_loop.h"
 #include "emloc/util/memory.h"
 
@@ -77,7 +78,8 @@ private:
 // The outputs of the layers before the first one with LoRA, kept per example (none when LoRA starts at
 // layer 0 or the option is off).
 std::unique_ptr<FrozenPrefix> frozenPrefixFor(CausalLM &model, const TrainOptions &options,
-                                              const std::vector<TokenizedExample> &train, Feedback &feedback)
+                                              const std::vector<TokenizedExample> &train,
+                                              const ImageInputs *images, Feedback &feedback)
 {
     if (options.loraLayers.empty() || options.frozenPrefixBytes == 0)
         return nullptr;
@@ -91,7 +93,7 @@ std::unique_ptr<FrozenPrefix> frozenPrefixFor(CausalLM &model, const TrainOption
     feedback.log(LogLevel::Info, "Layers 0-" + std::to_string(first - 1) +
                                      " are frozen: their outputs are computed once per example (up to " +
                                      formatBytes(maxBytes) + " kept).");
-    return std::make_unique<FrozenPrefix>(model, train, first, maxBytes);
+    return std::make_unique<FrozenPrefix>(model, train, first, maxBytes, images);
 }
 
 // The endless stream of micro-batches: epoch after epoch of planBatches, each epoch shuffled by the seed.
@@ -226,7 +228,7 @@ TrainResult LoraTrainer::run(const std::vector<TokenizedExample> &train,
     batchOptions.shuffle = true;
     batchOptions.seed = m_options.seed;
     BatchStream stream(train, batchOptions);
-    std::unique_ptr<FrozenPrefix> prefix = frozenPrefixFor(m_model, m_options, train, feedback);
+    std::unique_ptr<FrozenPrefix> prefix = frozenPrefixFor(m_model, m_options, train, m_images, feedback);
     const int64_t totalSteps =
         m_options.steps > 0
             ? m_options.steps
@@ -347,7 +349,8 @@ TrainResult LoraTrainer::run(const std::vector<TokenizedExample> &train,
         int64_t tokens = 0;
         for (const auto &rows : planBatches(validation, options)) {
             safePoint();
-            auto loss = batchLossSum(m_model, collateBatch(validation, rows, options), &m_attachment, false);
+            auto loss = batchLossSum(m_model, collateBatch(validation, rows, options), &m_attachment, false,
+                                     nullptr, m_images);
             sum += loss.sum.item<double>();
             tokens += loss.tokens;
         }
@@ -383,7 +386,7 @@ TrainResult LoraTrainer::run(const std::vector<TokenizedExample> &train,
                     {
                         AutocastScope autocast(useAutocast);
                         loss = batchLossSum(m_model, window[i], &m_attachment,
-                                            m_options.gradientCheckpointing, prefix.get());
+                                            m_options.gradientCheckpointing, prefix.get(), m_images);
                     }
                     // Mean over every trained token of the window, whatever micro-batch it sits in.
                     (loss.sum / static_cast<double>(std::max<int64_t>(1, windowTokens))).backward();

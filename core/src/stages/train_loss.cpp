@@ -2,6 +2,7 @@
 
 #include "emloc/api/error.h"
 #include "emloc/model/throughput.h"
+#include "emloc/stages/image_inputs.h"
 #include "emloc/stages/train_loop.h"
 
 namespace emloc::core {
@@ -32,7 +33,7 @@ LayerInputs packedLayerInputs(const CausalLM &model, const Batch &batch)
 }
 
 LossSum batchLossSum(CausalLM &model, const Batch &batch, const LoraAttachment *lora, bool checkpointing,
-                     FrozenPrefix *prefix)
+                     FrozenPrefix *prefix, const ImageInputs *images)
 {
     const auto device = model.placement().device;
     const int64_t rows = batch.inputIds.size(0);
@@ -40,7 +41,9 @@ LossSum batchLossSum(CausalLM &model, const Batch &batch, const LoraAttachment *
     if (length < 2)
         throw Error("a training batch needs at least two tokens per row");
     auto ids = batch.inputIds.to(device);
-    auto hidden = prefix ? prefix->hidden(batch) : model.embed(ids);
+    auto hidden = prefix   ? prefix->hidden(batch)
+                  : images ? images->embed(model, ids, batch.images)
+                           : model.embed(ids);
     const bool packed = batch.documentIds.defined() && batch.documentIds.max().item<int64_t>() > 0;
     LayerInputs inputs = packed ? packedLayerInputs(model, batch)
                                 : model.prepareInputs(rows, length, batch.attentionMask.to(device));

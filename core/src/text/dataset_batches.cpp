@@ -133,6 +133,7 @@ Batch collateBatch(const std::vector<TokenizedExample> &examples,
                 ++offset;
             }
             batch.tokens += static_cast<int64_t>(example.inputIds.size());
+            batch.images.insert(batch.images.end(), example.images.begin(), example.images.end());
             ++document;
         }
     }

@@ -9,6 +9,7 @@
 #include "emloc/text/dataset_preview.h"
 #include "emloc/text/dataset_tokenize.h"
 #include "emloc/text/model_text.h"
+#include "emloc/vision/vision_language_model.h"
 
 #include <string>
 
@@ -28,8 +29,10 @@ DatasetSplit prepareTrainingSplit(const LoraTrainingData &data, const ModelText 
 
 // LoRA on `model` with `options` on `device` (`dtype` "auto": fp32 on the CPU, bf16 on CUDA), on the
 // split of prepareTrainingSplit (logged). A packing length of 0 becomes the data's maximum length.
+// With `vision` (the vision-language model `model` is the language model or its emulator of), records
+// keep their images: their tokens are expanded and each batch's images run through its frozen tower.
 TrainResult trainLora(const ModelFiles &model, const ModelText &text, const LoraTrainingData &data,
                       TrainOptions options, const std::string &device, const std::string &dtype,
-                      Feedback &feedback);
+                      Feedback &feedback, const VisionLanguageFiles *vision = nullptr);
 
 } // namespace emloc::core

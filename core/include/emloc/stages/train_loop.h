@@ -79,6 +79,7 @@ struct TrainResult
 // (and one per validation), pause/cancel between micro-batches through feedback.checkpoint(): a cancel
 // writes a checkpoint of the last completed step and ends with CancelledError. Writes the PEFT adapter
 // into outputDir at the end. Out-of-memory on CUDA becomes an Error with the planner's itemisation.
+class ImageInputs;
 class LoraTrainer
 {
 public:
@@ -91,11 +92,15 @@ public:
 
     const LoraAttachment &attachment() const { return m_attachment; }
     const TrainOptions &options() const { return m_options; }
+    // A vision-language model's: every batch starts from its embeddings with its images in them. Must
+    // outlive run().
+    void setImageInputs(const ImageInputs *images) { m_images = images; }
 
 private:
     CausalLM &m_model;
     TrainOptions m_options;
     LoraAttachment m_attachment;
+    const ImageInputs *m_images = nullptr;
     int64_t m_denseLinearParameters = 0;
 };
 
@@ -107,10 +112,12 @@ struct LossSum
     torch::Tensor sum;
     int64_t tokens = 0;
 };
-// With `prefix`, the batch starts from its cached outputs of the frozen first layers.
+// With `prefix`, the batch starts from its cached outputs of the frozen first layers; with `images` (a
+// vision-language model's), from its embeddings with the batch's images in them.
 class FrozenPrefix;
+class ImageInputs;
 LossSum batchLossSum(CausalLM &model, const Batch &batch, const LoraAttachment *lora, bool checkpointing,
-                     FrozenPrefix *prefix = nullptr);
+                     FrozenPrefix *prefix = nullptr, const ImageInputs *images = nullptr);
 
 // Runs decoder layer `index` without keeping its activations, and re-runs it with grad during backward
 // (the default generators' states are restored for the re-run, so dropout draws the same masks, and CUDA

@@ -1,0 +1,229 @@
+// Stages 1 and 2 on InternVL models (tests/reference/internvl_make_fixtures.py). Stage 1: the calibration
+// samples keep their images, whose rows (the tower and projector's output) stand in the language model's
+// input at the image tokens exactly where the model's own forward puts them; max_length never cuts an
+// image; the emulator built from them is the language model's, with the tower left to the source.
+// Stage 2: a training batch's loss is the model's own loss on the same records with their images.
+#include "emloc/api/error.h"
+#include "emloc/io/model_files.h"
+#include "emloc/stages/calibration.h"
+#include "emloc/stages/emulator_build.h"
+#include "emloc/stages/image_inputs.h"
+#include "emloc/stages/lora_training.h"
+#include "emloc/text/model_text.h"
+#include "emloc/util/torch_runtime.h"
+#include "emloc/vision/image_prompt.h"
+#include "emloc/vision/image_rows.h"
+#include "emloc/vision/vision_language_model.h"
+
+#include "internvl_fixtures.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <optional>
+
+using namespace emloc::core;
+using namespace emloc::test;
+
+namespace {
+TempDir *g_dir = nullptr;
+nlohmann::json g_summary;
+
+std::string shippedImages()
+{
+    return testDataDir() + "/datasets/vision/internvl.jsonl";
+}
+
+CalibrationOptions calibrationOn(const std::string &data, int64_t maxLength = 4096)
+{
+    CalibrationOptions options;
+    options.dataPath = data;
+    options.maxLength = maxLength;
+    options.samples = 16;
+    return options;
+}
+
+TensorPlacement cpuFloat32()
+{
+    TensorPlacement placement;
+    placement.device = torch::kCPU;
+    placement.dtype = torch::kFloat32;
+    return placement;
+}
+} // namespace
+
+SUITE_SETUP()
+{
+    configureThreads(0); // OMP_NUM_THREADS: ctest runs two suites at once
+    makeInternVLFixtures();
+    g_dir = internVLFixtures().dir.get();
+    g_summary = internVLFixtures().summary;
+}
+
+// Each chunk's first-layer input: the token embeddings with the chunk's image rows spliced in must equal
+// the model's own embedding of the same ids with the images read, tiled and encoded as `generate` does.
+TEST_CASE(calibrationInputsAreTheModelsOwn)
+{
+    torch::NoGradGuard noGrad;
+    for (const std::string folder : {"qwen2_hf", "internlm2_original"}) {
+        Row row(folder);
+        const VisionLanguageFiles files = openVisionLanguageModel(g_dir->filePath(folder));
+        const CalibrationSet set = loadCalibrationSet(files, calibrationOn(shippedImages()), cpuFloat32());
+        COMPARE(int(set.sequences.size()), 4);
+        COMPARE(set.images, int64_t(g_summary["_internvl_jsonl_tiles"].size()));
+        COMPARE(set.imageTokenId, files.config.imageTokenId);
+        const int64_t perTile = files.config.tokensPerTile(files.tiling.tileSize);
+        int64_t tiles = 0;
+        for (const nlohmann::json &count : g_summary["_internvl_jsonl_tiles"])
+            tiles += count.get<int64_t>();
+        int64_t rows = 0;
+        for (const torch::Tensor &imageRows : set.imageRows)
+            rows += imageRows.defined() ? imageRows.size(0) : 0;
+        COMPARE(rows, tiles * perTile);
+
+        VisionLanguageModel model(files);
+        for (const CalibrationChunk &chunk : calibrationChunks(set, 3)) {
+            // The chunk's images in reading order: its rows' records, row by row.
+            std::vector<std::string> images;
+            for (int64_t r = 0; r < chunk.ids.size(0); ++r)
+                for (size_t s = 0; s < set.sequences.size(); ++s)
+                    if (int64_t(set.sequences[s].size()) <= chunk.ids.size(1) &&
+                        torch::equal(chunk.ids[r].narrow(0, 0, int64_t(set.sequences[s].size())),
+                                     torch::tensor(set.sequences[s], torch::kInt64)))
+                        images.insert(images.end(), set.imageSources[s].begin(), set.imageSources[s].end());
+            const PromptImages prompt = loadPromptImages(images, files.tiling);
+            const torch::Tensor expected = model.embed(
+                chunk.ids,
+                prompt.pixelValues.defined() ? model.imageEmbeddings(prompt.pixelValues) : torch::Tensor());
+            const torch::Tensor tokens = torch::embedding(
+                files.language.weights->tensor("model.embed_tokens.weight").to(torch::kFloat32), chunk.ids);
+            const torch::Tensor ours = spliceImageRows(tokens, chunk.ids, chunk.imageRows, set.imageTokenId);
+            COMPARE((ours - expected).abs().max().item<double>(), 0.0);
+        }
+    }
+}
+
+// A max_length that would cut into an image's tokens skips the record, saying what to raise, even when
+// the answer before the image is kept; one token more keeps it.
+TEST_CASE(maxLengthNeverCutsAnImage)
+{
+    const VisionLanguageFiles files = openVisionLanguageModel(g_dir->filePath("qwen2_hf"));
+    const std::string image = testDataDir() + "/datasets/vision/images/red_square.png";
+    const nlohmann::json twoTurns = {{"image", image},
+                                     {"conversations",
+                                      {{{"from", "human"}, {"value", "Hi."}},
+                                       {{"from", "gpt"}, {"value", "Hello."}},
+                                       {{"from", "human"}, {"value", "<image>\nWhat is shown?"}},
+                                       {{"from", "gpt"}, {"value", "A red square."}}}}};
+    const nlohmann::json textOnly = {
+        {"conversations",
+         {{{"from", "human"}, {"value", "Name a colour."}}, {{"from", "gpt"}, {"value", "Red."}}}}};
+    const std::string data = g_dir->filePath("late_image.jsonl");
+    writeFile(data, twoTurns.dump() + "\n" + textOnly.dump() + "\n");
+    const std::string imageOnly = g_dir->filePath("late_image_only.jsonl");
+    writeFile(imageOnly, twoTurns.dump() + "\n");
+
+    const CalibrationSet whole = loadCalibrationSet(files, calibrationOn(data), cpuFloat32());
+    COMPARE(whole.images, int64_t(1));
+    const std::vector<int64_t> &ids = whole.sequences[0];
+    const int64_t lastImageToken =
+        int64_t(std::find(ids.rbegin(), ids.rend(), files.config.imageTokenId).base() - ids.begin()) - 1;
+    VERIFY(lastImageToken > 0);
+
+    // Up to the last image token but not it: the first answer fits, the image does not.
+    const CalibrationSet cut = loadCalibrationSet(files, calibrationOn(data, lastImageToken), cpuFloat32());
+    COMPARE(cut.images, int64_t(0));
+    COMPARE(int(cut.sequences.size()), 1);
+    COMPARE(cut.recordNumbers.front(), int64_t(2));
+    const CalibrationSet fits =
+        loadCalibrationSet(files, calibrationOn(data, lastImageToken + 1), cpuFloat32());
+    COMPARE(fits.images, int64_t(1));
+    try {
+        loadCalibrationSet(files, calibrationOn(imageOnly, lastImageToken), cpuFloat32());
+        FAIL("a record whose image max_length cuts was calibrated on");
+    } catch (const Error &error) {
+        VERIFY2(contains(error.what(), "images cut by max_length") &&
+                    contains(error.what(), "raise max_length"),
+                error.what());
+    }
+}
+
+// The emulator of an InternVL model is its language model's, readable as a text model; its manifest
+// counts the calibration images and says the tower stays the source's.
+TEST_CASE(emulatorOfTheLanguageModel)
+{
+    const VisionLanguageFiles files = openVisionLanguageModel(g_dir->filePath("internlm2_original"));
+    EmulatorOptions options;
+    options.calibration = calibrationOn(shippedImages());
+    options.ratio = 0.5;
+    options.outputPath = g_dir->filePath("internlm2_emulator");
+    Feedback feedback;
+    const EmulatorBuildResult result = buildEmulator(files, options, feedback);
+    COMPARE(result.manifest["vision_tower"].get<std::string>(), std::string("the source's, not compressed"));
+    COMPARE(result.manifest["calibration"]["images"].get<int64_t>(),
+            int64_t(g_summary["_internvl_jsonl_tiles"].size()));
+    VERIFY(result.manifest["calibration"]["image_tokens"].get<int64_t>() > 0);
+    const ModelFiles emulator = openModel(options.outputPath);
+    COMPARE(emulator.config.numLayers, files.config.language.numLayers);
+    VERIFY(result.emulatorParameters < result.originalParameters);
+
+    // Stage 2 finds the source's tower through the manifest; a source gone is an error saying what to do.
+    const std::optional<VisionLanguageFiles> source = visionSourceOfEmulator(options.outputPath);
+    VERIFY(source.has_value());
+    COMPARE(source->path, files.path);
+    VERIFY(!visionSourceOfEmulator(g_dir->filePath("internlm2_original")).has_value()); // not an emulator
+    nlohmann::json moved = result.manifest;
+    moved["source"]["path"] = g_dir->filePath("moved_away");
+    writeFile(options.outputPath + "/emulator.json", moved.dump(2));
+    try {
+        visionSourceOfEmulator(options.outputPath);
+        FAIL("an emulator whose vision-language source is gone was accepted");
+    } catch (const Error &error) {
+        VERIFY2(contains(error.what(), "emulator.json") && contains(error.what(), "moved_away") &&
+                    contains(error.what(), "build the emulator again"),
+                error.what());
+    }
+}
+
+// The summed loss of a padded batch of the shipped records, images spliced in by the training path,
+// equals the sum of the model's own per-record losses from its logits (the images read as `generate`
+// reads them).
+TEST_CASE(trainingLossIsTheModelsOwn)
+{
+    torch::NoGradGuard noGrad;
+    const VisionLanguageFiles files = openVisionLanguageModel(g_dir->filePath("internlm2_hf"));
+    LoraTrainingData data;
+    data.path = shippedImages();
+    data.prepare.images = datasetImageTokens(files, data.path);
+    Feedback feedback;
+    const DatasetSplit split = prepareTrainingSplit(data, openModelText(files.language), 0, feedback);
+    COMPARE(int(split.train.size()), 4);
+
+    CausalLM language(files.language);
+    const ImageInputs images(files, cpuFloat32());
+    const Batch batch = collateBatch(split.train, {{0}, {1}, {2}, {3}}, BatchOptions{});
+    COMPARE(int(batch.images.size()), int(g_summary["_internvl_jsonl_tiles"].size()));
+    const LossSum ours = batchLossSum(language, batch, nullptr, false, nullptr, &images);
+
+    VisionLanguageModel model(files);
+    double expected = 0;
+    int64_t tokens = 0;
+    for (const TokenizedExample &example : split.train) {
+        const int64_t length = int64_t(example.inputIds.size());
+        const torch::Tensor ids = torch::tensor(example.inputIds, torch::kInt64).view({1, length});
+        const PromptImages prompt = loadPromptImages(example.images, files.tiling);
+        const torch::Tensor logits = model.forward(ids, prompt.pixelValues).squeeze(0).to(torch::kFloat64);
+        const torch::Tensor labels = torch::tensor(example.labels, torch::kInt64);
+        const torch::Tensor trained = labels.narrow(0, 1, length - 1) != kIgnoreLabel;
+        const torch::Tensor logProbabilities = torch::log_softmax(logits.narrow(0, 0, length - 1), -1);
+        expected -= logProbabilities.index({trained})
+                        .gather(1, labels.narrow(0, 1, length - 1).index({trained}).unsqueeze(1))
+                        .sum()
+                        .item<double>();
+        tokens += trained.sum().item<int64_t>();
+    }
+    COMPARE(ours.tokens, tokens);
+    const double difference = std::abs(ours.sum.item<double>() - expected);
+    info(format("batch loss sum %.6f, the model's own %.6f", ours.sum.item<double>(), expected));
+    VERIFY2(difference < 1e-4 * std::max(1.0, std::abs(expected)), str(difference));
+}
