@@ -14,6 +14,7 @@
 #include "emloc/text/tokenizer.h"
 #include "emloc/util/memory.h"
 #include "emloc/vision/image_prompt.h"
+#include "emloc/vision/internvl_adapter.h"
 #include "emloc/vision/internvl_weights.h"
 #include "emloc/vision/vision_language_model.h"
 
@@ -290,12 +291,11 @@ core::CausalLMOptions modelOptionsFor(const CliContext &context, const GenerateC
 void runGenerateWithImages(CommandOutput &output, CliContext &context, const GenerateCommand &command,
                            core::Feedback &feedback)
 {
-    if (!command.adapter.empty())
-        throw core::Error("--adapter is not supported with a vision-language model yet; generate with the "
-                          "model alone");
     core::MemoryMeter meter(context.device);
     meter.reset();
-    const core::VisionLanguageFiles files = core::openVisionLanguageModel(command.model);
+    core::VisionLanguageFiles files = core::openVisionLanguageModel(command.model);
+    if (!command.adapter.empty())
+        core::mergeInternVLAdapterFolder(files, command.adapter); // in memory, as for a text model
     const auto tokenizer = core::openModelText(files.language).tokenizer;
     const core::PromptImages images = core::loadPromptImages(command.images, files.tiling);
     const std::string question = core::withImagePlaceholders(command.prompt, command.images.size());

@@ -160,4 +160,15 @@ TEST_CASE(buildEmulatorCalibratesOnImages)
                 "--adapter", g_dir->filePath("cli_adapter"), "--out", g_dir->filePath("cli_corrected")});
     VERIFY2(corrected.exitCode == 0, describe(corrected));
     VERIFY(nlohmann::json::parse(corrected.out)["modules"].size() > 0);
+    // Under the original checkpoint's names, peft's target_modules one expression over them.
+    const nlohmann::json adapterConfig =
+        nlohmann::json::parse(readFile(g_dir->filePath("cli_corrected") + "/adapter_config.json"));
+    VERIFY2(
+        contains(adapterConfig["target_modules"].get<std::string>(), "language_model\\.model\\.layers\\."),
+        adapterConfig.dump());
+    // And the model answers with it.
+    const auto answered = runCli({"--json", "generate", g_dir->filePath("qwen2_original"), "--image",
+                                  g_dir->filePath("wide.png"), "--prompt", "What is it?", "--max-new-tokens",
+                                  "3", "--adapter", g_dir->filePath("cli_corrected")});
+    VERIFY2(answered.exitCode == 0, describe(answered));
 }

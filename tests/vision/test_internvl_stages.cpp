@@ -3,8 +3,12 @@
 // input at the image tokens exactly where the model's own forward puts them; max_length never cuts an
 // image; the emulator built from them is the language model's, with the tower left to the source.
 // Stage 2: a training batch's loss is the model's own loss on the same records with their images.
+// Stage 3: the adapter is named for the checkpoint, and peft loads it and agrees with us.
 #include "emloc/api/error.h"
 #include "emloc/io/model_files.h"
+#include "emloc/io/peft_adapter.h"
+#include "emloc/io/safetensors.h"
+#include "emloc/io/safetensors_weights.h"
 #include "emloc/stages/calibration.h"
 #include "emloc/stages/emulator_build.h"
 #include "emloc/stages/image_inputs.h"
@@ -13,6 +17,7 @@
 #include "emloc/util/torch_runtime.h"
 #include "emloc/vision/image_prompt.h"
 #include "emloc/vision/image_rows.h"
+#include "emloc/vision/internvl_adapter.h"
 #include "emloc/vision/vision_language_model.h"
 
 #include "internvl_fixtures.h"
@@ -226,4 +231,73 @@ TEST_CASE(trainingLossIsTheModelsOwn)
     const double difference = std::abs(ours.sum.item<double>() - expected);
     info(format("batch loss sum %.6f, the model's own %.6f", ours.sum.item<double>(), expected));
     VERIFY2(difference < 1e-4 * std::max(1.0, std::abs(expected)), str(difference));
+}
+
+// Stage 3's adapter for an InternVL model is written under the checkpoint's names: peft loads the -hf
+// one onto transformers' InternVLForConditionalGeneration (LoRA on the language model's projections
+// only, not the tower's of the same names) and gives our merged logits; the original layout's names are
+// its checkpoint's; an original InternLM2 model's fused wqkv is refused by name.
+TEST_CASE(adapterForTheCheckpointLoadsInPeft)
+{
+    torch::NoGradGuard noGrad;
+    const VisionLanguageFiles hf = openVisionLanguageModel(g_dir->filePath("qwen2_hf"));
+    torch::manual_seed(7);
+    PeftAdapter adapter;
+    adapter.config.r = 4;
+    adapter.config.loraAlpha = 8;
+    for (int64_t layer = 0; layer < hf.config.language.numLayers; ++layer)
+        for (const char *local : {"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj",
+                                  "self_attn.o_proj", "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj"}) {
+            const std::string module = "model.layers." + std::to_string(layer) + "." + local;
+            const std::vector<int64_t> shape = hf.language.weights->shape(module + ".weight");
+            adapter.modules.push_back(
+                {module, torch::randn({4, shape[1]}) * 0.2, torch::randn({shape[0], 4}) * 0.2});
+        }
+    const PeftAdapter renamed = toInternVLAdapter(adapter, hf.config);
+    COMPARE(renamed.modules.front().module, std::string("model.language_model.layers.0.self_attn.q_proj"));
+    const std::string folder = g_dir->filePath("peft_adapter_hf");
+    PeftWriteOptions write;
+    write.targetModules = internVLTargetModules(renamed);
+    writePeftAdapter(renamed, folder, write);
+
+    const std::string peftLogits = g_dir->filePath("peft_logits.safetensors");
+    const auto result = runPythonScript("internvl_peft_logits.py", {hf.path, folder, peftLogits}, 600000);
+    VERIFY2(result.exitCode == 0, result.err);
+    const nlohmann::json adapted = nlohmann::json::parse(lastLine(result.out))["lora_modules"];
+    COMPARE(int(adapted.size()), int(adapter.modules.size()));
+    for (const nlohmann::json &name : adapted)
+        VERIFY2(contains(name.get<std::string>(), "model.language_model.layers."), name.dump());
+
+    SafetensorsFile reference(hf.path + "/reference.safetensors");
+    const torch::Tensor ids = reference.tensor("input_ids");
+    const torch::Tensor pixels = reference.tensor("pixel_values");
+    VisionLanguageFiles merged = hf;
+    mergeInternVLAdapterFolder(merged, folder);
+    const torch::Tensor ours = VisionLanguageModel(merged).forward(ids, pixels);
+    const torch::Tensor theirs = SafetensorsFile(peftLogits).tensor("logits");
+    const double difference = (ours - theirs).abs().max().item<double>();
+    const double moved = (theirs - reference.tensor("logits")).abs().max().item<double>();
+    info(format("peft against ours: max |logit diff| %.3g; the adapter moves the logits by %.3g", difference,
+                moved));
+    VERIFY2(difference < 1e-4, str(difference));
+    VERIFY2(moved > 1e-2, str(moved));
+
+    // The original layout: the same adapter under its checkpoint's names, giving the same logits.
+    const VisionLanguageFiles original = openVisionLanguageModel(g_dir->filePath("qwen2_original"));
+    const PeftAdapter forOriginal = toInternVLAdapter(adapter, original.config);
+    const auto checkpoint = openSafetensorsWeights(original.path);
+    for (const PeftLoraModule &module : forOriginal.modules)
+        VERIFY2(checkpoint->contains(module.module + ".weight"), module.module);
+    writePeftAdapter(forOriginal, g_dir->filePath("peft_adapter_original"));
+    VisionLanguageFiles mergedOriginal = original;
+    mergeInternVLAdapterFolder(mergedOriginal, g_dir->filePath("peft_adapter_original"));
+    COMPARE((VisionLanguageModel(mergedOriginal).forward(ids, pixels) - ours).abs().max().item<double>(),
+            0.0);
+
+    try {
+        toInternVLAdapter(adapter, openVisionLanguageModel(g_dir->filePath("internlm2_original")).config);
+        FAIL("an adapter was named for a fused wqkv projection");
+    } catch (const Error &error) {
+        VERIFY2(contains(error.what(), "fused wqkv") && contains(error.what(), "-hf"), error.what());
+    }
 }

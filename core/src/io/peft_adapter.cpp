@@ -341,7 +341,9 @@ void writePeftAdapter(const PeftAdapter &adapter, const std::string &folder, con
         {"lora_alpha", alpha},
         {"lora_dropout", adapter.config.raw.value("lora_dropout", 0.0)},
         {"use_rslora", adapter.config.useRslora},
-        {"target_modules", std::vector<std::string>(targets.begin(), targets.end())},
+        {"target_modules", options.targetModules.empty()
+                               ? nlohmann::json(std::vector<std::string>(targets.begin(), targets.end()))
+                               : nlohmann::json(options.targetModules)},
         {"base_model_name_or_path", adapter.config.baseModelNameOrPath},
         {"bias", "none"},
         {"fan_in_fan_out", false},

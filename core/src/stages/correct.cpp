@@ -4,9 +4,11 @@
 #include "emloc/api/stages.h"
 #include "emloc/math/lora_correction.h"
 #include "emloc/util/memory.h"
+#include "emloc/vision/internvl_adapter.h"
 #include "emloc/vision/vision_language_model.h"
 
 #include <chrono>
+#include <optional>
 
 namespace emloc::core {
 
@@ -123,10 +125,15 @@ CorrectionReport runCorrection(const CorrectionOptions &options, Feedback *feedb
 {
     if (options.outDir.empty())
         throw Error("No output folder given for the corrected adapter.");
-    // A vision-language model's adapter sits on its language model, which its emulator emulates.
-    ModelFiles model = isVisionLanguageFolder(options.modelPath)
-                           ? openVisionLanguageModel(options.modelPath).language
-                           : openModel(options.modelPath);
+    // A vision-language model's adapter sits on its language model, which its emulator emulates; it is
+    // written under the checkpoint's own names, for peft.
+    std::optional<VisionLanguageFiles> vision;
+    if (isVisionLanguageFolder(options.modelPath)) {
+        vision = openVisionLanguageModel(options.modelPath);
+        toInternVLAdapter(PeftAdapter{},
+                          vision->config); // a layout no adapter can name fails before the work
+    }
+    ModelFiles model = vision ? vision->language : openModel(options.modelPath);
     PeftAdapter adapter = readPeftAdapter(options.adapterPath);
     validatePeftAdapter(adapter, *model.weights, options.modelPath);
     auto emulator = openEmulatorWeights(options.emulatorPath, model.weights);
@@ -146,6 +153,10 @@ CorrectionReport runCorrection(const CorrectionOptions &options, Feedback *feedb
     reportJson["emulator"] = options.emulatorPath;
     reportJson["adapter"] = options.adapterPath;
     PeftWriteOptions writeOptions;
+    if (vision) {
+        corrected = toInternVLAdapter(std::move(corrected), vision->config);
+        writeOptions.targetModules = internVLTargetModules(corrected);
+    }
     writeOptions.overwrite = options.overwrite;
     writeOptions.extraFiles = options.extraFiles;
     writeOptions.extraFiles[kCorrectionReportFile] = reportJson.dump(2) + "\n";

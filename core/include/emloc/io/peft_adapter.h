@@ -67,6 +67,10 @@ struct PeftWriteOptions
     torch::ScalarType dtype = torch::kFloat32;
     // Extra files (name -> content) written into the same staged folder, e.g. a report.
     std::map<std::string, std::string> extraFiles;
+    // PEFT's target_modules as one regular expression over whole module names (a vision-language
+    // model's, so its tower's projections of the same local names are not targeted); empty: the local
+    // names of the adapter's modules.
+    std::string targetModules;
 };
 
 // Writes `folder` as PEFT writes it (task_type CAUSAL_LM, peft_type LORA, the rank taken from the

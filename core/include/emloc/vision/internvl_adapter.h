@@ -1,0 +1,33 @@
+#pragma once
+// A LoRA adapter on an InternVL model's language model, under the names of the checkpoint the user has,
+// so peft loads it onto that model: transformers' InternVLForConditionalGeneration ("-hf" layout:
+// model.language_model.layers.N...) or OpenGVLab's InternVLChatModel (original layout:
+// language_model.model.layers.N...). The engine itself works under the language model's own names
+// (model.layers.N...; internvl_weights.h).
+
+#include "emloc/io/peft_adapter.h"
+#include "emloc/vision/internvl_config.h"
+#include "emloc/vision/vision_language_model.h"
+
+#include <string>
+
+namespace emloc::core {
+
+// The adapter renamed for the checkpoint. Error for an original-layout InternLM2 language model, whose
+// fused wqkv projection no separate q/k/v LoRA names (its -hf conversion has them apart).
+PeftAdapter toInternVLAdapter(PeftAdapter adapter, const InternVLConfig &config);
+
+// Back to the language model's names: an adapter named for the checkpoint (or already under the
+// language model's names) as the engine applies it. Error names a module that is not the language
+// model's (a LoRA on the vision tower, which the engine does not train).
+PeftAdapter toLanguageModelAdapter(PeftAdapter adapter);
+
+// `files` with the adapter in `folder` (under either naming) merged into its language model's weights,
+// as `generate --adapter` runs a text model. Errors name the folder and what does not fit.
+void mergeInternVLAdapterFolder(VisionLanguageFiles &files, const std::string &folder);
+
+// PEFT's target_modules for the renamed adapter: one regular expression PEFT matches against whole
+// module names, so the vision tower's own q_proj, k_proj, ... stay without LoRA.
+std::string internVLTargetModules(const PeftAdapter &renamed);
+
+} // namespace emloc::core
