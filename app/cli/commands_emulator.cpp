@@ -13,6 +13,7 @@
 #include "emloc/stages/pipeline.h"
 #include "emloc/util/memory.h"
 #include "emloc/vision/vision_language_model.h"
+#include "emloc/vision/vision_plan.h"
 
 #include <cmath>
 #include <cstdio>
@@ -192,18 +193,25 @@ void runPlan(CommandOutput &output, CliContext &context, PlanArguments &args, co
     }
     // The model's shape: from its files, from a config.json alone, or from the catalog.
     std::optional<core::ModelFiles> files;
+    std::optional<core::VisionLanguageFiles>
+        vision; // its tower and projector planned beside the language model
     core::ModelConfig modelConfig;
     if (!args.catalog.empty())
         modelConfig = core::catalogModel(args.catalog).config;
     else if (!args.configFile.empty())
         modelConfig = core::loadModelConfig(args.configFile);
     else {
-        files = core::openModel(args.model);
+        if (core::isVisionLanguageFolder(args.model))
+            vision = core::openVisionLanguageModel(args.model);
+        files = vision ? vision->language : core::openModel(args.model);
         modelConfig = files->config;
     }
     // The decision `emloc run` makes for this budget (and the Studio's preview shows), with values of the
     // size --dtype asks for.
-    const core::RatioChoice choice = core::choosePipelineRatio(run, modelConfig, catalogPlanSettings(args));
+    core::PlanSettings settings = catalogPlanSettings(args);
+    if (vision)
+        core::addVisionToPlan(settings, *vision);
+    const core::RatioChoice choice = core::choosePipelineRatio(run, modelConfig, settings);
     nlohmann::json measured;
     if (!args.data.empty()) {
         if (!files)
@@ -213,9 +221,14 @@ void runPlan(CommandOutput &output, CliContext &context, PlanArguments &args, co
         core::EmulatorOptions options = run.emulator;
         options.calibration.dataPath = args.data;
         options.calibration.maxLength = run.maxLength;
-        const core::CalibrationSet set = core::loadCalibrationSet(*files, options.calibration, &feedback);
-        const core::MemoryPlan plan = core::planMemory(
-            core::plannableConfig(files->config), core::constructionPlanSettings(options, set), choice.ratio);
+        const core::CalibrationSet set =
+            vision ? core::loadCalibrationSet(*vision, options.calibration, nullptr, &feedback)
+                   : core::loadCalibrationSet(*files, options.calibration, &feedback);
+        core::PlanSettings construction = core::constructionPlanSettings(options, set);
+        if (vision)
+            core::addVisionToPlan(construction, *vision);
+        const core::MemoryPlan plan =
+            core::planMemory(core::plannableConfig(files->config), construction, choice.ratio);
         measured = {{"calibration_samples", set.sequences.size()},
                     {"construction_bytes", plan.construction.totalBytes()}};
     }
@@ -262,9 +275,9 @@ void runBuild(CommandOutput &output, CliContext &context, BuildArguments &args, 
     const core::ModelFiles files = vision ? vision->language : core::openModel(args.model);
     core::MemoryMeter imageMeter(options.device); // the tower's run on the images, before the build
     imageMeter.reset();
+    const core::TensorPlacement placement = core::emulatorBuildPlacement(options);
     const core::CalibrationSet calibration =
-        vision ? core::loadCalibrationSet(*vision, options.calibration, core::emulatorBuildPlacement(options),
-                                          &feedback)
+        vision ? core::loadCalibrationSet(*vision, options.calibration, &placement, &feedback)
                : core::loadCalibrationSet(files, options.calibration, &feedback);
     const int64_t imagePeakBytes = vision ? imageMeter.read().peakBytes : 0;
     if (args.budgetGb > 0) {
@@ -275,7 +288,10 @@ void runBuild(CommandOutput &output, CliContext &context, BuildArguments &args, 
         run.maxLength = options.calibration.maxLength;
         run.emulator = options;
         run.budgetBytes = gigabytes(args.budgetGb);
-        const core::RatioChoice choice = core::choosePipelineRatio(run, files.config);
+        core::PlanSettings runSettings = core::pipelinePlanSettings(run);
+        if (vision)
+            core::addVisionToPlan(runSettings, *vision);
+        const core::RatioChoice choice = core::choosePipelineRatio(run, files.config, runSettings);
         if (!choice.fits)
             throw core::Error(choice.advice);
         options.ratio = choice.ratio;
@@ -285,7 +301,9 @@ void runBuild(CommandOutput &output, CliContext &context, BuildArguments &args, 
                                                " with the default training settings");
     }
     // Stage 1's own prediction, from the calibration samples actually drawn.
-    const core::PlanSettings settings = core::constructionPlanSettings(options, calibration);
+    core::PlanSettings settings = core::constructionPlanSettings(options, calibration);
+    if (vision)
+        core::addVisionToPlan(settings, *vision);
     const core::MemoryPlan plan =
         core::planMemory(core::plannableConfig(files.config), settings, options.ratio);
     const core::EmulatorBuildResult result = core::buildEmulator(files, calibration, options, feedback);
@@ -341,11 +359,10 @@ void runBuild(CommandOutput &output, CliContext &context, BuildArguments &args, 
                       static_cast<long long>(images), static_cast<long long>(imageTokens));
     output.printf("\n");
     output.printf("Time          %.1f s\n", result.seconds);
-    output.printf("Peak memory   %s measured (planner: %s; inference of the full model: %s%s)\n",
+    output.printf("Peak memory   %s measured (planner: %s; inference of the full model: %s)\n",
                   core::formatBytes(peakBytes).c_str(),
                   core::formatBytes(plan.construction.totalBytes()).c_str(),
-                  core::formatBytes(plan.inference.totalBytes()).c_str(),
-                  vision ? "; the planner counts the language model only" : "");
+                  core::formatBytes(plan.inference.totalBytes()).c_str());
 }
 
 void addCalibrationOptions(CLI::App *command, core::CalibrationOptions &calibration)

@@ -130,6 +130,7 @@ TEST_CASE(buildEmulatorCalibratesOnImages)
     VERIFY(summary["calibration_image_tokens"].get<int64_t>() > 0);
     VERIFY(summary["peak_memory_bytes"].get<int64_t>() >=
            summary["image_encoding_peak_bytes"].get<int64_t>());
+    VERIFY(summary["predicted_peak_bytes"].get<int64_t>() > 0);
     const nlohmann::json manifest = nlohmann::json::parse(readFile(out + "/emulator.json"));
     COMPARE(manifest["vision_tower"].get<std::string>(), std::string("the source's, not compressed"));
     const auto info = runCli({"--json", "info", out});
@@ -171,4 +172,15 @@ TEST_CASE(buildEmulatorCalibratesOnImages)
                                   g_dir->filePath("wide.png"), "--prompt", "What is it?", "--max-new-tokens",
                                   "3", "--adapter", g_dir->filePath("cli_corrected")});
     VERIFY2(answered.exitCode == 0, describe(answered));
+}
+
+// `emloc plan` on an InternVL model: every stage carries the tower and projector.
+TEST_CASE(planCountsTheVisionTower)
+{
+    const auto result = runCli({"--json", "plan", g_dir->filePath("qwen2_original"), "--data",
+                                testDataDir() + "/datasets/vision/internvl.jsonl"});
+    VERIFY2(result.exitCode == 0, describe(result));
+    const nlohmann::json plan = nlohmann::json::parse(result.out);
+    VERIFY2(contains(plan.dump(), "vision tower and projector"), plan.dump());
+    COMPARE(plan["measured_calibration"]["calibration_samples"].get<int64_t>(), int64_t(4));
 }

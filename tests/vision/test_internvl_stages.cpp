@@ -3,7 +3,8 @@
 // input at the image tokens exactly where the model's own forward puts them; max_length never cuts an
 // image; the emulator built from them is the language model's, with the tower left to the source.
 // Stage 2: a training batch's loss is the model's own loss on the same records with their images.
-// Stage 3: the adapter is named for the checkpoint, and peft loads it and agrees with us.
+// Stage 3: the adapter is named for the checkpoint, and peft loads it and agrees with us. The planner
+// counts the tower.
 #include "emloc/api/error.h"
 #include "emloc/io/model_files.h"
 #include "emloc/io/peft_adapter.h"
@@ -18,7 +19,9 @@
 #include "emloc/vision/image_prompt.h"
 #include "emloc/vision/image_rows.h"
 #include "emloc/vision/internvl_adapter.h"
+#include "emloc/vision/internvl_weights.h"
 #include "emloc/vision/vision_language_model.h"
+#include "emloc/vision/vision_plan.h"
 
 #include "internvl_fixtures.h"
 
@@ -26,6 +29,7 @@
 
 #include <algorithm>
 #include <optional>
+#include <tuple>
 
 using namespace emloc::core;
 using namespace emloc::test;
@@ -48,13 +52,8 @@ CalibrationOptions calibrationOn(const std::string &data, int64_t maxLength = 40
     return options;
 }
 
-TensorPlacement cpuFloat32()
-{
-    TensorPlacement placement;
-    placement.device = torch::kCPU;
-    placement.dtype = torch::kFloat32;
-    return placement;
-}
+// The calibration's and the trainer's placement in these tests.
+const TensorPlacement kCpuFloat32{torch::kCPU, torch::kFloat32};
 } // namespace
 
 SUITE_SETUP()
@@ -73,7 +72,7 @@ TEST_CASE(calibrationInputsAreTheModelsOwn)
     for (const std::string folder : {"qwen2_hf", "internlm2_original"}) {
         Row row(folder);
         const VisionLanguageFiles files = openVisionLanguageModel(g_dir->filePath(folder));
-        const CalibrationSet set = loadCalibrationSet(files, calibrationOn(shippedImages()), cpuFloat32());
+        const CalibrationSet set = loadCalibrationSet(files, calibrationOn(shippedImages()), &kCpuFloat32);
         COMPARE(int(set.sequences.size()), 4);
         COMPARE(set.images, int64_t(g_summary["_internvl_jsonl_tiles"].size()));
         COMPARE(set.imageTokenId, files.config.imageTokenId);
@@ -128,7 +127,7 @@ TEST_CASE(maxLengthNeverCutsAnImage)
     const std::string imageOnly = g_dir->filePath("late_image_only.jsonl");
     writeFile(imageOnly, twoTurns.dump() + "\n");
 
-    const CalibrationSet whole = loadCalibrationSet(files, calibrationOn(data), cpuFloat32());
+    const CalibrationSet whole = loadCalibrationSet(files, calibrationOn(data), &kCpuFloat32);
     COMPARE(whole.images, int64_t(1));
     const std::vector<int64_t> &ids = whole.sequences[0];
     const int64_t lastImageToken =
@@ -136,15 +135,15 @@ TEST_CASE(maxLengthNeverCutsAnImage)
     VERIFY(lastImageToken > 0);
 
     // Up to the last image token but not it: the first answer fits, the image does not.
-    const CalibrationSet cut = loadCalibrationSet(files, calibrationOn(data, lastImageToken), cpuFloat32());
+    const CalibrationSet cut = loadCalibrationSet(files, calibrationOn(data, lastImageToken), &kCpuFloat32);
     COMPARE(cut.images, int64_t(0));
     COMPARE(int(cut.sequences.size()), 1);
     COMPARE(cut.recordNumbers.front(), int64_t(2));
     const CalibrationSet fits =
-        loadCalibrationSet(files, calibrationOn(data, lastImageToken + 1), cpuFloat32());
+        loadCalibrationSet(files, calibrationOn(data, lastImageToken + 1), &kCpuFloat32);
     COMPARE(fits.images, int64_t(1));
     try {
-        loadCalibrationSet(files, calibrationOn(imageOnly, lastImageToken), cpuFloat32());
+        loadCalibrationSet(files, calibrationOn(imageOnly, lastImageToken), &kCpuFloat32);
         FAIL("a record whose image max_length cuts was calibrated on");
     } catch (const Error &error) {
         VERIFY2(contains(error.what(), "images cut by max_length") &&
@@ -205,7 +204,7 @@ TEST_CASE(trainingLossIsTheModelsOwn)
     COMPARE(int(split.train.size()), 4);
 
     CausalLM language(files.language);
-    const ImageInputs images(files, cpuFloat32());
+    const ImageInputs images(files, kCpuFloat32);
     const Batch batch = collateBatch(split.train, {{0}, {1}, {2}, {3}}, BatchOptions{});
     COMPARE(int(batch.images.size()), int(g_summary["_internvl_jsonl_tiles"].size()));
     const LossSum ours = batchLossSum(language, batch, nullptr, false, nullptr, &images);
@@ -300,4 +299,35 @@ TEST_CASE(adapterForTheCheckpointLoadsInPeft)
     } catch (const Error &error) {
         VERIFY2(contains(error.what(), "fused wqkv") && contains(error.what(), "-hf"), error.what());
     }
+}
+
+// The planner counts the tower and projector in inference and every training stage (and in stage 1,
+// where they run first): their parameters are the checkpoint's, and a plan with them exceeds the
+// language model's by at least their weights.
+TEST_CASE(plannerCountsTheVisionTower)
+{
+    const VisionLanguageFiles files = openVisionLanguageModel(g_dir->filePath("internlm2_hf"));
+    PlanSettings text;
+    PlanSettings vision = text;
+    addVisionToPlan(vision, files);
+    const VisionParameterCounts counts = countVisionParameters(*files.weights);
+    COMPARE(vision.visionParameters, counts.tower + counts.projector);
+    VERIFY(vision.visionActivationBytes > 0);
+    const ModelConfig config = plannableConfig(files.language.config);
+    const MemoryPlan without = planMemory(config, text, 0.5);
+    const MemoryPlan with = planMemory(config, vision, 0.5);
+    const int64_t weights = vision.visionParameters * valueBytesOf(vision);
+    for (const auto &[name, before, after] :
+         {std::tuple{"inference", &without.inference, &with.inference},
+          std::tuple{"fine-tuning", &without.fineTuning, &with.fineTuning},
+          std::tuple{"full LoRA", &without.fullLora, &with.fullLora}}) {
+        Row row(name);
+        COMPARE(after->totalBytes() - before->totalBytes(), weights + vision.visionActivationBytes);
+    }
+    VERIFY(with.construction.totalBytes() >= without.construction.totalBytes());
+    // A tower larger than anything else in stage 1 is its peak.
+    PlanSettings huge = vision;
+    huge.visionParameters = int64_t(1) << 32;
+    COMPARE(planMemory(config, huge, 0.5).construction.items.front().name,
+            std::string("vision tower and projector"));
 }

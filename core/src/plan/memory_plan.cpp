@@ -81,6 +81,16 @@ int64_t logitsBytes(const ModelConfig &c, int64_t tokens, bool training)
 
 // LoRA training with `trainedLayers` decoder layers (the last ones) in the backward pass; the layers
 // before them are frozen and keep nothing for it.
+// The tower and projector stay resident; their activations are counted beside the language model's
+// although the tower runs first, a margin smaller than a layer's activations.
+void addVisionItems(StageEstimate &estimate, const PlanSettings &s)
+{
+    if (s.visionParameters <= 0)
+        return;
+    estimate.items.push_back({"vision tower and projector", s.visionParameters * valueBytesOf(s)});
+    estimate.items.push_back({"vision activations", s.visionActivationBytes});
+}
+
 StageEstimate trainingEstimate(const std::string &stage, const ModelConfig &c, const PlanSettings &s,
                                int64_t weightParameters, int64_t lowRankWidth, int64_t loraParameters,
                                int64_t trainedLayers)
@@ -104,6 +114,7 @@ StageEstimate trainingEstimate(const std::string &stage, const ModelConfig &c, c
                {"activations", activations},
                {"logits", logitsBytes(c, tokens, true)},
                {"runtime overhead", overheadBytes(s)}};
+    addVisionItems(e, s);
     return e;
 }
 
@@ -172,6 +183,7 @@ MemoryPlan planMemory(const ModelConfig &c, const PlanSettings &s, double ratio)
          {"activations", layerActivationBytes(c, s.batchSize, s.sequenceLength, bytesPerValue, false, 0, 0)},
          {"logits", logitsBytes(c, tokens, false)},
          {"runtime overhead", overheadBytes(s)}}};
+    addVisionItems(plan.inference, s);
 
     // Stage 1 holds the calibration hidden states (each chunk's output replaces its input, so one copy plus
     // one chunk's activations), the Grams, one layer in float32 with its factors, and the SVD workspace.
@@ -197,7 +209,14 @@ MemoryPlan planMemory(const ModelConfig &c, const PlanSettings &s, double ratio)
         embeddingBytes + std::max(c.tieWordEmbeddings ? 0 : embeddingBytes, hiddenStates);
     const int64_t layerPhase =
         hiddenStates + gramBytes + layerBytes + std::max(svdWorkspace, chunkActivations);
-    if (embeddingPhase > layerPhase)
+    // A vision-language model's tower runs on the calibration images first, in float32, and is freed.
+    const int64_t visionPhase = s.visionParameters * 4 + s.visionActivationBytes;
+    if (visionPhase > std::max(embeddingPhase, layerPhase))
+        plan.construction = {"construction",
+                             {{"vision tower and projector", s.visionParameters * 4},
+                              {"vision activations", s.visionActivationBytes},
+                              {"runtime overhead", overheadBytes(s)}}};
+    else if (embeddingPhase > layerPhase)
         plan.construction = {"construction",
                              {{"embeddings", embeddingPhase - hiddenStates},
                               {"calibration hidden states", hiddenStates},

@@ -82,16 +82,16 @@ CalibrationSet loadCalibrationSet(const ModelFiles &files, const CalibrationOpti
 }
 
 CalibrationSet loadCalibrationSet(const VisionLanguageFiles &files, const CalibrationOptions &options,
-                                  const TensorPlacement &placement, Feedback *feedback)
+                                  const TensorPlacement *placement, Feedback *feedback)
 {
     CalibrationSet set = chooseCalibrationSamples(files.language, options,
                                                   datasetImageTokens(files, options.dataPath), feedback);
     set.imageTokenId = files.config.imageTokenId;
     set.imageRows.resize(set.sequences.size());
-    if (set.images == 0)
+    if (set.images == 0 || !placement)
         return set;
     torch::NoGradGuard noGrad;
-    const ImageRowEncoder encoder(files, placement);
+    const ImageRowEncoder encoder(files, *placement);
     for (size_t i = 0; i < set.sequences.size(); ++i) {
         if (feedback) {
             feedback->checkpoint();

@@ -211,8 +211,8 @@ EmulatorBuildResult buildEmulator(const VisionLanguageFiles &source, const Emula
                                   Feedback &feedback)
 {
     rankForRatio(options.ratio, 1, 1);
-    const CalibrationSet calibration =
-        loadCalibrationSet(source, options.calibration, emulatorBuildPlacement(options), &feedback);
+    const TensorPlacement placement = emulatorBuildPlacement(options);
+    const CalibrationSet calibration = loadCalibrationSet(source, options.calibration, &placement, &feedback);
     releaseFreedMemory(); // the tower's
     return buildEmulator(source.language, calibration, options, feedback);
 }

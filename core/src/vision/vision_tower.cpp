@@ -8,8 +8,6 @@ namespace emloc::core {
 namespace {
 // nn.LayerNorm's default epsilon, which both layouts' projector norm keeps.
 constexpr double kProjectorNormEps = 1e-5;
-// Tiles encoded together: bounds the attention's memory for images of many tiles.
-constexpr int64_t kTilesPerChunk = 4;
 } // namespace
 
 InternVisionTower::InternVisionTower(const InternVLConfig &config, const WeightSource &weights,

@@ -30,6 +30,10 @@ struct PlanSettings
     // Refinement keeps the outputs of its frozen layers per example (TrainOptions::frozenPrefixBytes):
     // -1 plans the trainer's default, a quarter of the weights.
     int64_t frozenPrefixBytes = -1;
+    // A vision-language model's vision tower and projector (vision/vision_plan.h): resident beside the
+    // language model in inference and every training stage, run before the layers stream in stage 1.
+    int64_t visionParameters = 0;
+    int64_t visionActivationBytes = 0; // the tower's peak on one chunk of tiles
     // Memory the runtime takes before any tensor: the CUDA context or LibTorch's own RSS on the CPU.
     // Negative: the planner's default for the device.
     int64_t runtimeOverheadBytes = -1;

@@ -54,9 +54,10 @@ CalibrationSet loadCalibrationSet(const ModelFiles &files, const CalibrationOpti
                                   Feedback *feedback = nullptr);
 // The same for a vision-language model: its records with images are kept whole (the images' tokens
 // uncut) and each sample's image rows are computed once by the tower and the projector at `placement`,
-// which are resident during this call only.
+// which are resident during this call only. Without a placement the rows are not computed (a plan needs
+// the samples' lengths only).
 CalibrationSet loadCalibrationSet(const VisionLanguageFiles &files, const CalibrationOptions &options,
-                                  const TensorPlacement &placement, Feedback *feedback = nullptr);
+                                  const TensorPlacement *placement, Feedback *feedback = nullptr);
 
 // A few sequences run through a layer together: right-padded to the longest of them.
 struct CalibrationChunk

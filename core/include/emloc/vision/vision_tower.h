@@ -14,6 +14,9 @@
 
 namespace emloc::core {
 
+// Tiles encoded together: bounds the attention's memory for images of many tiles.
+constexpr int64_t kTilesPerChunk = 4;
+
 class InternVisionTower
 {
 public:
