@@ -55,18 +55,16 @@ void runTrain(CommandOutput &output, CliContext &context, TrainCommand &command,
 {
     // A vision-language model, or the emulator of one's language model: trained on the records' images
     // too, through the model's own (frozen) vision tower.
-    std::optional<core::VisionLanguageFiles> vision;
-    if (core::isVisionLanguageFolder(command.model))
-        vision = core::openVisionLanguageModel(command.model);
-    else
-        vision = core::visionSourceOfEmulator(command.model);
-    core::ModelFiles files =
-        vision && vision->path == command.model ? vision->language : core::openModel(command.model);
+    const bool visionFolder = core::isVisionLanguageFolder(command.model);
+    const std::optional<core::VisionLanguageFiles> vision = visionFolder
+                                                                ? core::openVisionLanguageModel(command.model)
+                                                                : core::visionSourceOfEmulator(command.model);
+    core::ModelFiles files = visionFolder ? vision->language : core::openModel(command.model);
     const core::ModelText text = core::openModelText(files, command.chatTemplate, &feedback);
-    if (vision && vision->path != command.model)
+    if (vision && !visionFolder)
         feedback.log(core::LogLevel::Info, "The emulator of " + vision->path +
-                                               "'s language model: its images go "
-                                               "through that model's vision tower.");
+                                               "'s language model: its images go through that model's vision "
+                                               "tower.");
 
     core::LoraTrainingData data;
     data.path = command.data;

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <tuple>
 
 using namespace emloc::test;
 
@@ -183,4 +184,48 @@ TEST_CASE(planCountsTheVisionTower)
     const nlohmann::json plan = nlohmann::json::parse(result.out);
     VERIFY2(contains(plan.dump(), "vision tower and projector"), plan.dump());
     COMPARE(plan["measured_calibration"]["calibration_samples"].get<int64_t>(), int64_t(4));
+}
+
+// Bad images in a dataset the stages read: the run stops before writing, names the dataset's record and
+// the image, and leaves no output folder behind.
+TEST_CASE(stagesRefuseBadImagesCleanly)
+{
+    const std::string image = testDataDir() + "/datasets/vision/images/red_square.png";
+    writeFile(g_dir->filePath("truncated.png"), readFile(image).substr(0, 60));
+    writeFile(g_dir->filePath("not_an_image.png"), "plain text, not pixels");
+    const auto record = [](const std::string &path) {
+        return nlohmann::json{{"image", path},
+                              {"conversations",
+                               {{{"from", "human"}, {"value", "<image>\nWhat is it?"}},
+                                {{"from", "gpt"}, {"value", "A square."}}}}}
+                   .dump() +
+               "\n";
+    };
+    for (const auto &[name, line, expected] :
+         {std::tuple{"truncated", record("truncated.png"), "truncated.png"},
+          std::tuple{"not an image", record("not_an_image.png"), "not_an_image.png"},
+          std::tuple{"missing", record("gone.png"), "gone.png"},
+          std::tuple{"two placeholders, one image",
+                     nlohmann::json{{"image", "truncated.png"},
+                                    {"conversations",
+                                     {{{"from", "human"}, {"value", "<image><image>\nWhat?"}},
+                                      {{"from", "gpt"}, {"value", "A."}}}}}
+                             .dump() +
+                         "\n",
+                     "placeholder"}}) {
+        Row row(name);
+        const std::string data = g_dir->filePath("bad_images.jsonl");
+        writeFile(data, line);
+        const std::string out = g_dir->filePath("bad_images_emulator");
+        const auto built = runCli(
+            {"build-emulator", g_dir->filePath("qwen2_hf"), "--data", data, "--ratio", "0.5", "--out", out});
+        VERIFY2(built.exitCode == 1, describe(built));
+        VERIFY2(contains(built.err, expected) && contains(built.err, "record 1"), built.err);
+        VERIFY2(!fileExists(out), out);
+        const auto trained = runCli({"train", g_dir->filePath("qwen2_hf"), "--data", data, "--steps", "1",
+                                     "--out", g_dir->filePath("bad_images_adapter")});
+        VERIFY2(trained.exitCode == 1 && contains(trained.err, expected), describe(trained));
+        VERIFY2(!fileExists(g_dir->filePath("bad_images_adapter") + "/adapter_model.safetensors"),
+                "an adapter was written");
+    }
 }

@@ -104,7 +104,8 @@ void keepWholeImages(TokenizeResult &result, const DatasetRecord &record, const 
     result.detail = "record " + std::to_string(record.number) + ": its images take " +
                     std::to_string(expected) + " tokens and max_length keeps " + std::to_string(found) +
                     " of them (the record has " + std::to_string(result.example.untruncatedLength) +
-                    " tokens); raise max_length, or allow fewer tiles per image (max_dynamic_patch)";
+                    " tokens); raise max_length, or allow fewer tiles per image (max_dynamic_patch in "
+                    "config.json, max_patches in preprocessor_config.json)";
 }
 } // namespace
 

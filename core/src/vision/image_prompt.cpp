@@ -91,8 +91,13 @@ RgbImage readRecordImage(const DatasetRecord &record, size_t index, const std::s
 
 RgbImage readImageSource(const std::string &source, const std::string &name, const ImageLimits &limits)
 {
-    if (source.rfind("data:", 0) != 0)
-        return readImageFile(source, limits);
+    if (source.rfind("data:", 0) != 0) {
+        try {
+            return readImageFile(source, limits);
+        } catch (const Error &error) { // it names the file; the record is named here
+            throw Error(name + ": " + error.what());
+        }
+    }
     const size_t comma = source.find(',');
     const std::string header = source.substr(0, comma == std::string::npos ? 0 : comma);
     std::string bytes;

@@ -36,7 +36,8 @@ std::string expandImagePlaceholders(const std::string &text, const std::vector<i
 RgbImage readRecordImage(const DatasetRecord &record, size_t index, const std::string &datasetPath,
                          const ImageLimits &limits = {});
 
-// An image given as a file path or a data: URL, decoded. Error names the file, or `name` for a data: URL.
+// An image given as a file path or a data: URL, decoded. Error names `name` (the record and image) and
+// the file.
 RgbImage readImageSource(const std::string &source, const std::string &name, const ImageLimits &limits = {});
 
 // Expands the record's placeholders in place (its messages' text, in order) with its images' tokens;
