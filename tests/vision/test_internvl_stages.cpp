@@ -176,6 +176,15 @@ TEST_CASE(emulatorOfTheLanguageModel)
     VERIFY(source.has_value());
     COMPARE(source->path, files.path);
     VERIFY(!visionSourceOfEmulator(g_dir->filePath("internlm2_original")).has_value()); // not an emulator
+    nlohmann::json changed = result.manifest;
+    changed["source"]["fingerprint"] = "0123";
+    writeFile(options.outputPath + "/emulator.json", changed.dump(2));
+    try {
+        visionSourceOfEmulator(options.outputPath);
+        FAIL("an emulator whose source changed since its build was accepted");
+    } catch (const Error &error) {
+        VERIFY2(contains(error.what(), "changed since this emulator was built"), error.what());
+    }
     nlohmann::json moved = result.manifest;
     moved["source"]["path"] = g_dir->filePath("moved_away");
     writeFile(options.outputPath + "/emulator.json", moved.dump(2));

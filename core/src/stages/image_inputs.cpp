@@ -2,6 +2,7 @@
 
 #include "emloc/api/error.h"
 #include "emloc/io/atomic_file.h"
+#include "emloc/stages/emulator_build.h"
 
 #include <nlohmann/json.hpp>
 
@@ -39,6 +40,12 @@ std::optional<VisionLanguageFiles> visionSourceOfEmulator(const std::string &pat
         throw Error(manifestPath.string() + ": the emulator stands for the vision-language model '" + source +
                     "', whose vision tower it uses, but that folder is gone or no longer holds one; put "
                     "the model back there, or build the emulator again from where it is now");
+    // Its tower's rows must be the ones the emulator was calibrated with.
+    const std::string fingerprint = manifest["source"].value("fingerprint", "");
+    if (!fingerprint.empty() && fingerprint != modelFingerprint(source))
+        throw Error(manifestPath.string() + ": the vision-language model '" + source +
+                    "' changed since this emulator was built from it (its config.json or weights differ); "
+                    "build the emulator again");
     return openVisionLanguageModel(source);
 }
 

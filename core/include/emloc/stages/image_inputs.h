@@ -32,7 +32,8 @@ private:
 
 // The vision-language model an emulator stands for, when `path` is an emulator of one's language model
 // (its emulator.json says the tower is the source's): opened from the source recorded there. Error when
-// that source is gone or is not a vision-language model; nullopt for any other model.
+// that source is gone, is not a vision-language model, or changed since the build; nullopt for any other
+// model.
 std::optional<VisionLanguageFiles> visionSourceOfEmulator(const std::string &path);
 
 } // namespace emloc::core
