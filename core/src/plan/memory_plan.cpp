@@ -79,8 +79,6 @@ int64_t logitsBytes(const ModelConfig &c, int64_t tokens, bool training)
     return tokens * c.vocabSize * 4 * (training ? 3 : 1);
 }
 
-// LoRA training with `trainedLayers` decoder layers (the last ones) in the backward pass; the layers
-// before them are frozen and keep nothing for it.
 // The tower and projector stay resident; their activations are counted beside the language model's
 // although the tower runs first, a margin smaller than a layer's activations.
 void addVisionItems(StageEstimate &estimate, const PlanSettings &s)
@@ -91,6 +89,8 @@ void addVisionItems(StageEstimate &estimate, const PlanSettings &s)
     estimate.items.push_back({"vision activations", s.visionActivationBytes});
 }
 
+// LoRA training with `trainedLayers` decoder layers (the last ones) in the backward pass; the layers
+// before them are frozen and keep nothing for it.
 StageEstimate trainingEstimate(const std::string &stage, const ModelConfig &c, const PlanSettings &s,
                                int64_t weightParameters, int64_t lowRankWidth, int64_t loraParameters,
                                int64_t trainedLayers)

@@ -130,8 +130,8 @@ CorrectionReport runCorrection(const CorrectionOptions &options, Feedback *feedb
     std::optional<VisionLanguageFiles> vision;
     if (isVisionLanguageFolder(options.modelPath)) {
         vision = openVisionLanguageModel(options.modelPath);
-        toInternVLAdapter(PeftAdapter{},
-                          vision->config); // a layout no adapter can name fails before the work
+        // A layout no adapter can name fails before the work.
+        toInternVLAdapter(PeftAdapter{}, vision->config);
     }
     ModelFiles model = vision ? vision->language : openModel(options.modelPath);
     PeftAdapter adapter = readPeftAdapter(options.adapterPath);
