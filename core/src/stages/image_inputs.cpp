@@ -1,7 +1,6 @@
 #include "emloc/stages/image_inputs.h"
 
 #include "emloc/api/error.h"
-#include "emloc/io/atomic_file.h"
 #include "emloc/stages/emulator_build.h"
 
 #include <nlohmann/json.hpp>
@@ -30,10 +29,9 @@ std::optional<VisionLanguageFiles> visionSourceOfEmulator(const std::string &pat
     const std::filesystem::path manifestPath = std::filesystem::path(path) / "emulator.json";
     std::error_code error;
     if (!std::filesystem::is_regular_file(manifestPath, error))
-        return std::nullopt;
-    const nlohmann::json manifest =
-        nlohmann::json::parse(readTextFile(manifestPath.string()), nullptr, /*allow_exceptions=*/false);
-    if (!manifest.is_object() || !manifest.contains("vision_tower"))
+        return std::nullopt; // not an emulator
+    const nlohmann::json manifest = readEmulatorManifest(path);
+    if (!manifest.contains("vision_tower"))
         return std::nullopt;
     const std::string source = manifest.value("source", nlohmann::json::object()).value("path", "");
     if (source.empty() || !isVisionLanguageFolder(source))
