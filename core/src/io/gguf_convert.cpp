@@ -4,7 +4,7 @@
 #include "emloc/io/atomic_file.h"
 #include "emloc/io/dtype.h"
 #include "emloc/io/gguf_file.h"
-#include "emloc/io/safetensors.h"
+#include "emloc/io/safetensors_folder.h"
 #include "emloc/io/staging_folder.h"
 
 #include <filesystem>
@@ -13,22 +13,12 @@ namespace emloc::core {
 
 namespace {
 
-constexpr uint64_t kShardBytes =
-    2ull << 30; // shards of at most 2 GiB, as transformers' default 5 GB would be unwieldy
-
 torch::ScalarType parseTorchDtype(const std::string &dtype)
 {
     const std::optional<torch::ScalarType> type = floatDtypeFromName(dtype);
     if (type == torch::kFloat32 || type == torch::kFloat16 || type == torch::kBFloat16)
         return *type;
     throw Error("Unknown dtype '" + dtype + "' for the converted weights; use float32, float16 or bfloat16.");
-}
-
-std::string shardName(size_t index, size_t count)
-{
-    char name[64];
-    std::snprintf(name, sizeof name, "model-%05zu-of-%05zu.safetensors", index + 1, count);
-    return name;
 }
 
 } // namespace
@@ -56,47 +46,20 @@ void convertToHuggingFace(const ModelFiles &model, const std::string &outDir, co
     config.torchDtype = hfDtypeName(targetType);
     writeFileAtomically((folder / "config.json").string(), modelConfigToJson(config).dump(2) + "\n");
 
-    // Shard plan from the shapes alone, so only one shard's tensors are in memory at a time.
     std::vector<std::string> names = model.weights->names();
     if (config.tieWordEmbeddings)
         names.erase(std::remove(names.begin(), names.end(), std::string("lm_head.weight")), names.end());
-    const int64_t elementBytes = targetType == torch::kFloat32 ? 4 : 2;
-    std::vector<std::vector<std::string>> shards(1);
-    uint64_t shardBytes = 0, totalBytes = 0;
-    for (const auto &name : names) {
-        int64_t elements = 1;
+    const uint64_t elementBytes = targetType == torch::kFloat32 ? 4 : 2;
+    SafetensorsFolderInput weights;
+    weights.names = names;
+    weights.bytesOf = [&](const std::string &name) {
+        uint64_t elements = 1;
         for (int64_t d : model.weights->shape(name))
-            elements *= d;
-        const uint64_t bytes = static_cast<uint64_t>(elements * elementBytes);
-        if (shardBytes > 0 && shardBytes + bytes > kShardBytes) {
-            shards.emplace_back();
-            shardBytes = 0;
-        }
-        shards.back().push_back(name);
-        shardBytes += bytes;
-        totalBytes += bytes;
-    }
-
-    nlohmann::json weightMap = nlohmann::json::object();
-    size_t done = 0;
-    for (size_t s = 0; s < shards.size(); ++s) {
-        const std::string fileName = shards.size() == 1 ? "model.safetensors" : shardName(s, shards.size());
-        std::vector<std::pair<std::string, torch::Tensor>> tensors;
-        for (const auto &name : shards[s]) {
-            if (feedback) {
-                feedback->checkpoint();
-                feedback->progress("convert", static_cast<int64_t>(done), static_cast<int64_t>(names.size()));
-            }
-            tensors.emplace_back(name, model.weights->tensor(name).to(targetType).contiguous());
-            weightMap[name] = fileName;
-            ++done;
-        }
-        writeSafetensors((folder / fileName).string(), tensors, {{"format", "pt"}});
-    }
-    if (shards.size() > 1) {
-        nlohmann::json index = {{"metadata", {{"total_size", totalBytes}}}, {"weight_map", weightMap}};
-        writeFileAtomically((folder / "model.safetensors.index.json").string(), index.dump(2) + "\n");
-    }
+            elements *= static_cast<uint64_t>(d);
+        return elements * elementBytes;
+    };
+    weights.tensorOf = [&](const std::string &name) { return model.weights->tensor(name).to(targetType); };
+    writeSafetensorsFolder(folder.string(), weights, feedback);
 
     if (model.tokenizerJson.is_object() && !model.tokenizerJson.empty())
         writeFileAtomically((folder / "tokenizer.json").string(), model.tokenizerJson.dump(2) + "\n");
