@@ -31,6 +31,7 @@ DEBIAN_PACKAGES=(
     nlohmann-json3-dev libcli11-dev libpcre2-dev libicu-dev libpng-dev libturbojpeg0-dev libwebp-dev
     xvfb xauth imagemagick clang-format clang libclang-rt-14-dev
     file desktop-file-utils appstream
+    golang-go # the tests execute an Ollama Modelfile's TEMPLATE with Go's text/template, as Ollama does
 )
 missing=()
 for package in "${DEBIAN_PACKAGES[@]}"; do

@@ -9,7 +9,6 @@
 #include "emloc/text/dataset_preview.h"
 #include "emloc/text/model_text.h"
 #include "emloc/text/tokenizer.h"
-#include "emloc/vision/image_prompt.h"
 #include "emloc/vision/image_rows.h"
 #include "emloc/vision/vision_language_model.h"
 
@@ -49,22 +48,6 @@ void printHistogram(CommandOutput &output, const core::TokenLengthHistogram &his
                       static_cast<long long>(histogram.edges[i + 1] - 1), kBarWidth,
                       std::string(filled, '#').c_str(), static_cast<long long>(histogram.counts[i]));
     }
-}
-
-// An image's hundreds of context tokens shown as one "<IMG_CONTEXT> x N".
-std::string collapseImageTokens(const std::string &text)
-{
-    const std::string token = "<IMG_CONTEXT>";
-    std::string out;
-    size_t from = 0;
-    for (size_t at = text.find(token); at != std::string::npos; at = text.find(token, from)) {
-        out += text.substr(from, at - from);
-        size_t count = 0;
-        for (from = at; text.compare(from, token.size(), token) == 0; from += token.size())
-            ++count;
-        out += token + (count > 1 ? " x " + std::to_string(count) : std::string());
-    }
-    return out + text.substr(from);
 }
 
 void printStatistics(CommandOutput &output, const core::DatasetStatistics &stats)
@@ -107,8 +90,7 @@ void printStatistics(CommandOutput &output, const core::DatasetStatistics &stats
                   colour ? "masked text dim, trained text bright"
                          : "trained text between [train] and [/train]");
     std::string out;
-    for (auto segment : stats.exampleSegments) {
-        segment.text = collapseImageTokens(segment.text);
+    for (const auto &segment : stats.exampleSegments) {
         if (colour)
             out += (segment.trained ? "\x1b[1m" : "\x1b[2m") + segment.text + "\x1b[0m";
         else

@@ -205,12 +205,11 @@ void runPlan(CommandOutput &output, CliContext &context, PlanArguments &args, co
             vision = core::openVisionLanguageModel(args.model);
         files = vision ? vision->language : core::openModel(args.model);
         modelConfig = files->config;
+        run.model = args.model; // a vision-language model's tower is planned with it
     }
     // The decision `emloc run` makes for this budget (and the Studio's preview shows), with values of the
     // size --dtype asks for.
-    core::PlanSettings settings = catalogPlanSettings(args);
-    if (vision)
-        core::addVisionToPlan(settings, *vision);
+    const core::PlanSettings settings = catalogPlanSettings(args);
     const core::RatioChoice choice = core::choosePipelineRatio(run, modelConfig, settings);
     nlohmann::json measured;
     if (!args.data.empty()) {
@@ -288,10 +287,8 @@ void runBuild(CommandOutput &output, CliContext &context, BuildArguments &args, 
         run.maxLength = options.calibration.maxLength;
         run.emulator = options;
         run.budgetBytes = gigabytes(args.budgetGb);
-        core::PlanSettings runSettings = core::pipelinePlanSettings(run);
-        if (vision)
-            core::addVisionToPlan(runSettings, *vision);
-        const core::RatioChoice choice = core::choosePipelineRatio(run, files.config, runSettings);
+        run.model = args.model;
+        const core::RatioChoice choice = core::choosePipelineRatio(run, files.config);
         if (!choice.fits)
             throw core::Error(choice.advice);
         options.ratio = choice.ratio;

@@ -13,9 +13,12 @@
 #include "emloc/text/model_text.h"
 #include "emloc/text/tokenizer.h"
 #include "emloc/util/memory.h"
+#include "emloc/vision/image_rows.h"
+#include "emloc/vision/vision_language_model.h"
 
 #include <cstdio>
 #include <memory>
+#include <optional>
 
 namespace emloc::cli {
 
@@ -30,7 +33,11 @@ struct RefineCommand
 
 void runRefine(CommandOutput &output, CliContext &context, RefineCommand &command, core::Feedback &feedback)
 {
-    core::ModelFiles files = core::openModel(command.options.modelPath);
+    // A vision-language model: its language model is refined, the records keep their images.
+    std::optional<core::VisionLanguageFiles> vision;
+    if (core::isVisionLanguageFolder(command.options.modelPath))
+        vision = core::openVisionLanguageModel(command.options.modelPath);
+    const core::ModelFiles files = vision ? vision->language : core::openModel(command.options.modelPath);
     const core::ModelText text = core::openModelText(files, command.chatTemplate, &feedback);
     core::LoraTrainingData data;
     data.path = command.data;
@@ -38,6 +45,8 @@ void runRefine(CommandOutput &output, CliContext &context, RefineCommand &comman
     data.prepare.tokenize.maxLength = command.maxLength;
     data.prepare.tokenize.systemPrompt = command.system;
     data.validationFraction = command.validationFraction;
+    if (vision)
+        data.prepare.images = core::datasetImageTokens(*vision, command.data);
     const core::DatasetSplit split =
         core::prepareTrainingSplit(data, text, command.options.train.seed, feedback);
 

@@ -159,16 +159,22 @@ void registerStage3Commands(CLI::App &app, CliContext &context)
     auto *exportCommand = app.add_subcommand(
         "export",
         "Export a (corrected) adapter: a PEFT adapter, a merged Hugging Face model, a llama.cpp GGUF "
-        "LoRA adapter or a merged GGUF model; each is read back and checked");
+        "LoRA adapter, a merged GGUF model or an Ollama folder (Modelfile); each is read back and checked");
     exportCommand->add_option("--model", exportArgs->options.modelPath, "The ORIGINAL model")->required();
     exportCommand
         ->add_option("--adapter", exportArgs->options.adapterPath, "The adapter (normally corrected)")
         ->required();
-    exportCommand->add_option("--format", exportArgs->format, "peft, merged, gguf-lora or gguf-merged")
+    exportCommand
+        ->add_option("--format", exportArgs->format, "peft, merged, gguf-lora, gguf-merged or ollama")
         ->required()
         ->check(namedChoice(core::kExportFormatChoices));
-    exportCommand->add_option("--out", exportArgs->options.outPath, "Folder (peft, merged) or .gguf file")
+    exportCommand
+        ->add_option("--out", exportArgs->options.outPath, "Folder (peft, merged, ollama) or .gguf file")
         ->required();
+    exportCommand->add_option("--chat-template", exportArgs->options.chatTemplate,
+                              "ollama: the template the adapter was trained with (auto: the model's)");
+    exportCommand->add_option("--system", exportArgs->options.systemPrompt,
+                              "ollama: the system prompt it was trained with (SYSTEM in the Modelfile)");
     exportCommand->add_option("--dtype", exportArgs->options.dtype,
                               "auto; merged: float32/float16/bfloat16; GGUF: F32/F16/BF16/Q8_0");
     exportCommand->add_flag("--overwrite", exportArgs->options.overwrite, "Replace an existing output");

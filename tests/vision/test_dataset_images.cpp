@@ -132,6 +132,11 @@ TEST_CASE(recordImagesExpandToTheirTilesTokens)
     COMPARE(nlohmann::json(two).dump(), std::string("[7,3]"));
     COMPARE(int64_t(countImagePlaceholders(records[1].messages[0].content)), int64_t(0));
 
+    // Shown to people, a run of context tokens reads as one with its count.
+    COMPARE(collapseTokenRuns(records[0].messages[0].content, "<IMG_CONTEXT>"),
+            std::string("<img><IMG_CONTEXT> x 7</img>\nWhat shape is shown?"));
+    COMPARE(collapseTokenRuns("a <T> b <T><T> c", "<T>"), std::string("a <T> b <T> x 2 c"));
+
     std::vector<DatasetRecord> openAI = readDataset(shipped("openai_images.jsonl"));
     COMPARE(
         nlohmann::json(expandRecordImages(openAI[1], shipped("openai_images.jsonl"), tiling, 2)).dump(),

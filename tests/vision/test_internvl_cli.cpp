@@ -2,10 +2,13 @@
 // projector and tiles; `emloc generate --image` gives transformers' prompt ids and greedy tokens end to end
 // (images decoded and tiled, chat template, placeholders expanded, tokenized); `emloc data inspect`
 // counts the images and tiles of the shipped image dataset as InternVL's published rule does.
+#include "emloc/io/safetensors.h"
+
 #include "internvl_fixtures.h"
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <tuple>
 
 using namespace emloc::test;
@@ -173,6 +176,88 @@ TEST_CASE(buildEmulatorCalibratesOnImages)
                                   g_dir->filePath("wide.png"), "--prompt", "What is it?", "--max-new-tokens",
                                   "3", "--adapter", g_dir->filePath("cli_corrected")});
     VERIFY2(answered.exitCode == 0, describe(answered));
+
+    // Held-out evaluation with the records' images: the original, the emulator with its LoRA, the
+    // original with it uncorrected and corrected, every image record generated for.
+    const auto evaluated =
+        runCli({"--json", "evaluate", "--model", g_dir->filePath("qwen2_original"), "--emulator", out,
+                "--adapter", g_dir->filePath("cli_adapter"), "--corrected", g_dir->filePath("cli_corrected"),
+                "--data", testDataDir() + "/datasets/vision/internvl.jsonl", "--max-new-tokens", "3"});
+    VERIFY2(evaluated.exitCode == 0, describe(evaluated));
+    const nlohmann::json evaluation = nlohmann::json::parse(evaluated.out);
+    COMPARE(int(evaluation["models"].size()), 4);
+    for (const nlohmann::json &model : evaluation["models"]) {
+        COMPARE(model["examples"].get<int64_t>(), int64_t(4));
+        COMPARE(model["generated"].get<int64_t>(), int64_t(4));
+    }
+}
+
+// The corrected adapter exported for the -hf checkpoint (its names were the original layout's): transformers
+// loads the merged model, peft the adapter, and both give the same logits on a prompt with two images. The
+// merged model in the original layout answers as the model with the adapter does.
+TEST_CASE(exportsLoadInTransformersAndPeft)
+{
+    const std::string adapter = g_dir->filePath("cli_corrected");
+    VERIFY2(std::filesystem::exists(adapter + "/adapter_config.json"),
+            "buildEmulatorCalibratesOnImages makes the corrected adapter");
+    const std::string hf = g_dir->filePath("qwen2_hf"), original = g_dir->filePath("qwen2_original");
+    for (const char *format : {"peft", "merged"}) {
+        const auto exported = runCli({"--json", "export", "--model", hf, "--adapter", adapter, "--format",
+                                      format, "--out", g_dir->filePath(std::string("export_") + format)});
+        VERIFY2(exported.exitCode == 0, describe(exported));
+    }
+    const std::string logits = g_dir->filePath("export_logits.safetensors");
+    const auto loaded = runPythonScript(
+        "internvl_peft_logits.py",
+        {hf, g_dir->filePath("export_peft"), logits, g_dir->filePath("export_merged")}, 600000);
+    VERIFY2(loaded.exitCode == 0, describe(loaded));
+    emloc::core::SafetensorsFile results(logits), reference(hf + "/reference.safetensors");
+    const torch::Tensor peft = results.tensor("logits"), merged = results.tensor("merged_logits");
+    const double difference = (merged - peft).abs().max().item<double>();
+    const double moved = (peft - reference.tensor("logits")).abs().max().item<double>();
+    info(
+        format("transformers on the merged model against peft: max |logit diff| %.3g (the adapter moves them "
+               "by %.3g)",
+               difference, moved));
+    VERIFY2(difference < 1e-4, str(difference));
+    VERIFY2(moved > 1e-2, str(moved));
+
+    // The original layout keeps its own names and files, so its own loader reads it.
+    const std::string mergedOriginal = g_dir->filePath("export_merged_original");
+    const auto exported = runCli(
+        {"export", "--model", original, "--adapter", adapter, "--format", "merged", "--out", mergedOriginal});
+    VERIFY2(exported.exitCode == 0, describe(exported));
+    VERIFY(std::filesystem::exists(mergedOriginal + "/preprocessor_config.json"));
+    const auto answer = [&](const std::vector<std::string> &extra) {
+        std::vector<std::string> args{"--json", "generate"};
+        args.insert(args.end(), extra.begin(), extra.end());
+        args.insert(args.end(), {"--image", g_dir->filePath("wide.png"), "--prompt", "What is it?",
+                                 "--max-new-tokens", "6"});
+        const auto result = runCli(args);
+        VERIFY2(result.exitCode == 0, describe(result));
+        return nlohmann::json::parse(result.out)["new_tokens"];
+    };
+    COMPARE(answer({mergedOriginal}).dump(), answer({original, "--adapter", adapter}).dump());
+}
+
+// What a run cannot do with a vision-language model is refused before any stage starts: an Ollama folder
+// (no mmproj yet), and an original-layout InternLM2 model, whose fused wqkv no adapter can name.
+TEST_CASE(runRefusesWhatItCannotFinishBeforeItStarts)
+{
+    const auto refused = [&](const std::string &model, const nlohmann::json &exports,
+                             const std::string &why) {
+        const std::string output = g_dir->filePath("refused_run");
+        const nlohmann::json config = {{"model", model},
+                                       {"output", output},
+                                       {"data", {{"train", testDataDir() + "/datasets/vision/shapes.jsonl"}}},
+                                       {"export", exports}};
+        writeFile(g_dir->filePath("refused.json"), config.dump());
+        const auto run = runCli({"run", g_dir->filePath("refused.json")});
+        VERIFY2(run.exitCode == 1 && contains(run.err, why), describe(run));
+        VERIFY2(!std::filesystem::exists(output + "/emulator"), "a stage ran before the refusal");
+    };
+    refused(g_dir->filePath("qwen2_hf"), {"peft", "ollama"}, "Ollama folder");
+    refused(g_dir->filePath("internlm2_original"), {"peft"}, "-hf conversion");
 }
 
 // `emloc plan` on an InternVL model: every stage carries the tower and projector.

@@ -321,7 +321,7 @@ TEST_CASE(plannerCountsTheVisionTower)
     addVisionToPlan(vision, files);
     const VisionParameterCounts counts = countVisionParameters(*files.weights);
     COMPARE(vision.visionParameters, counts.tower + counts.projector);
-    VERIFY(vision.visionActivationBytes > 0);
+    VERIFY(vision.visionActivationValues > 0);
     const ModelConfig config = plannableConfig(files.language.config);
     const MemoryPlan without = planMemory(config, text, 0.5);
     const MemoryPlan with = planMemory(config, vision, 0.5);
@@ -331,7 +331,8 @@ TEST_CASE(plannerCountsTheVisionTower)
           std::tuple{"fine-tuning", &without.fineTuning, &with.fineTuning},
           std::tuple{"full LoRA", &without.fullLora, &with.fullLora}}) {
         Row row(name);
-        COMPARE(after->totalBytes() - before->totalBytes(), weights + vision.visionActivationBytes);
+        COMPARE(after->totalBytes() - before->totalBytes(),
+                weights + vision.visionActivationValues * valueBytesOf(vision));
     }
     VERIFY(with.construction.totalBytes() >= without.construction.totalBytes());
     // A tower larger than anything else in stage 1 is its peak.

@@ -86,7 +86,7 @@ void addVisionItems(StageEstimate &estimate, const PlanSettings &s)
     if (s.visionParameters <= 0)
         return;
     estimate.items.push_back({"vision tower and projector", s.visionParameters * valueBytesOf(s)});
-    estimate.items.push_back({"vision activations", s.visionActivationBytes});
+    estimate.items.push_back({"vision activations", s.visionActivationValues * valueBytesOf(s)});
 }
 
 // LoRA training with `trainedLayers` decoder layers (the last ones) in the backward pass; the layers
@@ -210,11 +210,11 @@ MemoryPlan planMemory(const ModelConfig &c, const PlanSettings &s, double ratio)
     const int64_t layerPhase =
         hiddenStates + gramBytes + layerBytes + std::max(svdWorkspace, chunkActivations);
     // A vision-language model's tower runs on the calibration images first, in float32, and is freed.
-    const int64_t visionPhase = s.visionParameters * 4 + s.visionActivationBytes;
+    const int64_t visionPhase = (s.visionParameters + s.visionActivationValues) * 4;
     if (visionPhase > std::max(embeddingPhase, layerPhase))
         plan.construction = {"construction",
                              {{"vision tower and projector", s.visionParameters * 4},
-                              {"vision activations", s.visionActivationBytes},
+                              {"vision activations", s.visionActivationValues * 4},
                               {"runtime overhead", overheadBytes(s)}}};
     else if (embeddingPhase > layerPhase)
         plan.construction = {"construction",

@@ -130,8 +130,7 @@ CorrectionReport runCorrection(const CorrectionOptions &options, Feedback *feedb
     std::optional<VisionLanguageFiles> vision;
     if (isVisionLanguageFolder(options.modelPath)) {
         vision = openVisionLanguageModel(options.modelPath);
-        // A layout no adapter can name fails before the work.
-        toInternVLAdapter(PeftAdapter{}, vision->config);
+        requireAdaptableInternVL(vision->config); // before the work
     }
     ModelFiles model = vision ? vision->language : openModel(options.modelPath);
     PeftAdapter adapter = readPeftAdapter(options.adapterPath);

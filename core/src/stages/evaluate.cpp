@@ -4,13 +4,18 @@
 #include "emloc/api/stages.h"
 #include "emloc/io/peft_adapter.h"
 #include "emloc/model/generation.h"
+#include "emloc/model/prefilled_generation.h"
 #include "emloc/stages/correct.h"
+#include "emloc/stages/image_inputs.h"
 #include "emloc/stages/refine.h"
 #include "emloc/text/chat_template.h"
 #include "emloc/text/dataset_reader.h"
 #include "emloc/text/model_text.h"
 #include "emloc/text/tokenizer.h"
 #include "emloc/util/memory.h"
+#include "emloc/vision/image_rows.h"
+#include "emloc/vision/internvl_adapter.h"
+#include "emloc/vision/vision_language_model.h"
 
 #include <algorithm>
 #include <chrono>
@@ -180,7 +185,7 @@ int64_t generationBatchRows(const ModelConfig &config, int64_t requested, int64_
 ModelEvaluation evaluateModel(CausalLM &model, const std::string &name,
                               const std::vector<HeldOutExample> &examples, const Tokenizer &tokenizer,
                               const std::vector<int64_t> &stopTokens, const EvaluationOptions &options,
-                              Feedback *feedback)
+                              Feedback *feedback, const ImageInputs *images)
 {
     torch::InferenceMode inference;
     const auto start = std::chrono::steady_clock::now();
@@ -221,7 +226,18 @@ ModelEvaluation evaluateModel(CausalLM &model, const std::string &name,
         // Token t predicts label t + 1, as transformers shifts them. Only the positions with a label go
         // through the LM head, a few at a time: the logits of a prompt are never needed, and over the
         // vocabulary the logits are the largest tensor of the pass.
-        torch::Tensor hidden = model.forwardHidden(ids.to(device), mask.to(device));
+        std::vector<std::string> batchImages; // reading order, row by row
+        for (size_t i = first; i < last; ++i)
+            batchImages.insert(batchImages.end(), examples[i].tokens.images.begin(),
+                               examples[i].tokens.images.end());
+        torch::Tensor hidden =
+            images ? model.forwardEmbeddings(
+                         images->embed(model, ids.to(device), batchImages,
+                                       "held-out records " +
+                                           std::to_string(examples[first].tokens.recordNumber) + " to " +
+                                           std::to_string(examples[last - 1].tokens.recordNumber)),
+                         mask.to(device))
+                   : model.forwardHidden(ids.to(device), mask.to(device));
         torch::Tensor shiftedLabels = labels.narrow(1, 1, length - 1).reshape({-1});
         torch::Tensor counted = (shiftedLabels != kIgnoreLabel).nonzero().squeeze(1);
         torch::Tensor countedHidden = hidden.narrow(1, 0, length - 1)
@@ -263,6 +279,31 @@ ModelEvaluation evaluateModel(CausalLM &model, const std::string &name,
             model.config(), options.generationBatch,
             static_cast<int64_t>(examples[order.back()].promptIds.size()) + options.maxNewTokens);
         std::vector<std::optional<GenerationResult>> outputs(examples.size());
+        // A prompt with images runs its first step through the tower (one prompt at a time); the others
+        // are generated in batches.
+        if (images) {
+            std::vector<size_t> textOnly;
+            for (size_t i : order) {
+                if (examples[i].tokens.images.empty()) {
+                    textOnly.push_back(i);
+                    continue;
+                }
+                if (feedback) {
+                    feedback->checkpoint();
+                    feedback->stageProgress(Stage::Evaluate, work, totalWork, name);
+                }
+                const std::string where =
+                    "held-out record " + std::to_string(examples[i].tokens.recordNumber);
+                const PrefillStep prefill = [&](const torch::Tensor &ids, KVCache &cache) {
+                    return model.forwardEmbeddings(
+                        images->embed(model, ids, examples[i].tokens.images, where), {}, &cache);
+                };
+                outputs[i] =
+                    generateWithPrefill(model, examples[i].promptIds, prefill, generation, {}, feedback);
+                ++work;
+            }
+            order = std::move(textOnly);
+        }
         for (size_t first = 0; first < order.size(); first += static_cast<size_t>(rows)) {
             if (feedback) {
                 feedback->checkpoint();
@@ -307,6 +348,7 @@ namespace {
 
 struct OriginalModel
 {
+    std::optional<VisionLanguageFiles> vision; // a vision-language original; `files` is its language model
     ModelFiles files;
     std::shared_ptr<Tokenizer> tokenizer;
     ChatTemplate chatTemplate;
@@ -314,9 +356,24 @@ struct OriginalModel
 
 OriginalModel openOriginal(const EvaluationOptions &options, Feedback *feedback)
 {
-    ModelFiles files = openModel(options.modelPath);
+    std::optional<VisionLanguageFiles> vision;
+    if (isVisionLanguageFolder(options.modelPath))
+        vision = openVisionLanguageModel(options.modelPath);
+    ModelFiles files = vision ? vision->language : openModel(options.modelPath);
     ModelText text = openModelText(files, options.chatTemplate, feedback);
-    return {std::move(files), std::move(text.tokenizer), std::move(text.chatTemplate)};
+    return {std::move(vision), std::move(files), std::move(text.tokenizer), std::move(text.chatTemplate)};
+}
+
+// An adapter as the evaluated model applies it: under the language model's names for a vision-language
+// original (its corrected adapter is named for the checkpoint), checked against the weights.
+PeftAdapter readCandidateAdapter(const std::string &path, const OriginalModel &original,
+                                 const std::string &modelPath)
+{
+    PeftAdapter adapter = readPeftAdapter(path);
+    if (original.vision)
+        adapter = toLanguageModelAdapter(std::move(adapter));
+    validatePeftAdapter(adapter, *original.files.weights, modelPath);
+    return adapter;
 }
 
 EvaluationResult evaluateCandidates(const EvaluationOptions &options, const OriginalModel &original,
@@ -333,10 +390,8 @@ EvaluationResult evaluateCandidates(const EvaluationOptions &options, const Orig
     if (options.includeOriginal)
         candidates.emplace_back("original", files.weights);
     std::optional<PeftAdapter> adapter;
-    if (!options.adapterPath.empty()) {
-        adapter = readPeftAdapter(options.adapterPath);
-        validatePeftAdapter(*adapter, *files.weights, options.modelPath);
-    }
+    if (!options.adapterPath.empty())
+        adapter = readCandidateAdapter(options.adapterPath, original, options.modelPath);
     if (!options.emulatorPath.empty()) {
         // The emulator runs as stage 2 trained it, on its factors: its evaluation peak is its own size.
         auto emulator = openEmulatorWeights(options.emulatorPath, files.weights, EmulatorView::Factored);
@@ -348,8 +403,7 @@ EvaluationResult evaluateCandidates(const EvaluationOptions &options, const Orig
     if (adapter)
         candidates.emplace_back("original+lora", mergeAdapterWeights(files.weights, *adapter));
     if (!options.correctedPath.empty()) {
-        PeftAdapter corrected = readPeftAdapter(options.correctedPath);
-        validatePeftAdapter(corrected, *files.weights, options.modelPath);
+        PeftAdapter corrected = readCandidateAdapter(options.correctedPath, original, options.modelPath);
         candidates.emplace_back("original+corrected",
                                 mergeAdapterWeights(files.weights, std::move(corrected)));
     }
@@ -367,6 +421,10 @@ EvaluationResult evaluateCandidates(const EvaluationOptions &options, const Orig
     result.source = source;
     result.stopTokens = stopTokens;
     result.correctedRefined = isRefinedAdapter(options.correctedPath);
+    // The tower and projector stay resident across the models, as they are in the model's inference.
+    std::optional<ImageInputs> images;
+    if (original.vision)
+        images.emplace(*original.vision, modelOptions.placement);
     for (const auto &[name, weights] : candidates) {
         if (feedback)
             feedback->log(LogLevel::Info, "Evaluating " + name + " on " + source);
@@ -374,8 +432,8 @@ EvaluationResult evaluateCandidates(const EvaluationOptions &options, const Orig
         MemoryMeter meter(options.device);
         meter.reset();
         CausalLM model(files.config, weights, modelOptions, feedback);
-        result.models.push_back(
-            evaluateModel(model, name, examples, *original.tokenizer, stopTokens, options, feedback));
+        result.models.push_back(evaluateModel(model, name, examples, *original.tokenizer, stopTokens, options,
+                                              feedback, images ? &*images : nullptr));
         result.models.back().peakMemoryBytes = meter.read().peakBytes;
     }
     return result;
@@ -395,6 +453,16 @@ EvaluationResult runEvaluation(const EvaluationOptions &options, Feedback *feedb
     TokenizeOptions tokenizeOptions;
     tokenizeOptions.maxLength = options.maxLength;
     tokenizeOptions.systemPrompt = options.systemPrompt;
+    if (original.vision) {
+        // Records with images, read as training reads them: each placeholder expanded to its image's tokens.
+        PrepareOptions prepare;
+        prepare.read = readOptions;
+        prepare.tokenize = tokenizeOptions;
+        prepare.images = datasetImageTokens(*original.vision, options.dataPath);
+        PreparedDataset prepared =
+            prepareDataset(options.dataPath, original.chatTemplate, *original.tokenizer, prepare, feedback);
+        return evaluateCandidates(options, original, prepared.examples, options.dataPath, feedback);
+    }
     std::vector<TokenizedExample> tokenized;
     int64_t skipped = 0;
     for (const DatasetRecord &record : readDataset(options.dataPath, readOptions)) {

@@ -11,11 +11,16 @@
 #include "emloc/io/staging_folder.h"
 #include "emloc/stages/correct.h"
 #include "emloc/stages/refine.h"
+#include "emloc/vision/internvl_adapter.h"
+#include "emloc/vision/vision_language_model.h"
+#include "internvl_export.h"
+#include "ollama_export.h"
 
 #include <chrono>
 #include <filesystem>
 #include <limits>
 #include <map>
+#include <optional>
 
 namespace emloc::core {
 
@@ -88,11 +93,17 @@ double relativeTolerance(GgmlType type)
     }
 }
 
-ExportResult exportPeft(const ExportOptions &options, const ModelFiles &model, PeftAdapter adapter)
+// `vision`: the adapter (under the language model's names) is written under the checkpoint's, targeting
+// its language model alone, so peft loads it onto the vision-language model.
+ExportResult exportPeft(const ExportOptions &options, PeftAdapter adapter, const VisionLanguageFiles *vision)
 {
     adapter.config.baseModelNameOrPath = options.modelPath;
     PeftWriteOptions write;
     write.overwrite = options.overwrite;
+    if (vision) {
+        adapter = toInternVLAdapter(std::move(adapter), vision->config);
+        write.targetModules = internVLTargetModules(adapter);
+    }
     // The adapter's provenance travels with it: how it was corrected and, when it was, refined.
     for (const char *name : {kCorrectionReportFile, kRefineReportFile}) {
         const fs::path report = fs::path(options.adapterPath) / name;
@@ -103,7 +114,6 @@ ExportResult exportPeft(const ExportOptions &options, const ModelFiles &model, P
     writePeftAdapter(adapter, options.outPath, write); // reads back and compares before publishing
     ExportResult result;
     result.tensorsChecked = static_cast<int64_t>(2 * adapter.modules.size());
-    (void)model;
     return result;
 }
 
@@ -235,23 +245,39 @@ ExportResult runExport(const ExportOptions &options, Feedback *feedback)
     const auto start = std::chrono::steady_clock::now();
     if (options.outPath.empty())
         throw Error("No output path given for the export.");
-    ModelFiles model = openModel(options.modelPath);
+    // A vision-language model: the adapter sits on its language model (under either naming). The llama.cpp
+    // exports are its language model's, which llama.cpp runs beside the source's unchanged mmproj.
+    std::optional<VisionLanguageFiles> vision;
+    if (isVisionLanguageFolder(options.modelPath))
+        vision = openVisionLanguageModel(options.modelPath);
+    ModelFiles model = vision ? vision->language : openModel(options.modelPath);
     PeftAdapter adapter = readPeftAdapter(options.adapterPath);
+    if (vision)
+        adapter = toLanguageModelAdapter(std::move(adapter));
     validatePeftAdapter(adapter, *model.weights, options.modelPath);
 
     ExportResult result;
     switch (options.format) {
     case ExportFormat::Peft:
-        result = exportPeft(options, model, adapter);
+        result = exportPeft(options, adapter, vision ? &*vision : nullptr);
         break;
     case ExportFormat::Merged:
-        result = exportMerged(options, model, adapter, feedback);
+        result = vision ? exportMergedInternVL(options, *vision, adapter, feedback)
+                        : exportMerged(options, model, adapter, feedback);
         break;
     case ExportFormat::GgufLora:
         result = exportGgufLora(options, model, adapter, feedback);
         break;
     case ExportFormat::GgufMerged:
         result = exportGgufMerged(options, model, adapter, feedback);
+        break;
+    case ExportFormat::Ollama:
+        if (vision)
+            throw Error(
+                "An Ollama folder for a vision-language model needs its vision projector as an mmproj "
+                "GGUF, which is not written yet; export peft or merged (transformers), or gguf-lora "
+                "for llama.cpp beside the model's published mmproj.");
+        result = exportOllama(options, model, feedback);
         break;
     }
     result.format = exportFormatName(options.format);

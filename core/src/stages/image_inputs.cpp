@@ -14,12 +14,12 @@ ImageInputs::ImageInputs(const VisionLanguageFiles &files, const TensorPlacement
 {}
 
 torch::Tensor ImageInputs::embed(const CausalLM &model, const torch::Tensor &ids,
-                                 const std::vector<std::string> &images) const
+                                 const std::vector<std::string> &images, const std::string &where) const
 {
     torch::Tensor rows;
     if (!images.empty()) {
         torch::NoGradGuard noGrad;
-        rows = m_encoder.rows(images, "a training batch");
+        rows = m_encoder.rows(images, where);
     }
     return spliceImageRows(model.embed(ids), ids, rows, m_imageTokenId);
 }

@@ -19,7 +19,12 @@
 #include "emloc/text/tokenizer.h"
 #include "emloc/util/memory.h"
 #include "emloc/util/torch_runtime.h"
+#include "emloc/vision/image_rows.h"
+#include "emloc/vision/internvl_adapter.h"
+#include "emloc/vision/vision_language_model.h"
+#include "emloc/vision/vision_plan.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -189,6 +194,9 @@ struct PipelineRun
 {
     const PipelineConfig &config;
     Feedback &feedback;
+    // A vision-language original: the stages run its language model (`original`), with the records'
+    // images put in through its frozen tower.
+    std::optional<VisionLanguageFiles> vision;
     ModelFiles original;
     PipelineResult result;
     std::string emulatorDir, trainDir, correctedDir, refinedDir;
@@ -213,6 +221,8 @@ struct PipelineRun
         data.prepare.tokenize.maxLength = config.maxLength;
         data.prepare.tokenize.systemPrompt = config.systemPrompt;
         data.validationFraction = config.validationFraction;
+        if (vision)
+            data.prepare.images = datasetImageTokens(*vision, config.trainData);
         return data;
     }
 
@@ -243,7 +253,8 @@ struct PipelineRun
             return key;
         }
         StageTimer timer(Stage::Emulator, config.device, feedback);
-        const EmulatorBuildResult build = buildEmulator(original, options, feedback);
+        const EmulatorBuildResult build =
+            vision ? buildEmulator(*vision, options, feedback) : buildEmulator(original, options, feedback);
         StageReport report = timer.finish(emulatorDir, {});
         report.details = stageDetails(report, {{"ratio", result.ratio},
                                                {"original_parameters", build.originalParameters},
@@ -280,8 +291,8 @@ struct PipelineRun
         StageTimer timer(Stage::Train, config.device, feedback);
         // The emulator has the original's vocabulary; its text comes from the original's files.
         const ModelText text = openModelText(original, config.chatTemplate, &feedback);
-        const TrainResult trained =
-            trainLora(openModel(emulatorDir), text, trainingData(), options, config.device, "auto", feedback);
+        const TrainResult trained = trainLora(openModel(emulatorDir), text, trainingData(), options,
+                                              config.device, "auto", feedback, vision ? &*vision : nullptr);
         StageReport report = timer.finish(trainDir, {});
         report.details = stageDetails(report, trained.toJson());
         writeStamp(trainDir, key, true, report.details);
@@ -449,6 +460,9 @@ PlanSettings pipelinePlanSettings(const PipelineConfig &config)
     settings.gramFloat64 = config.emulator.gramFloat64;
     settings.keepLastDownProjDense = config.emulator.keepLastDownProjDense;
     settings.refineLayers = config.refine.layers;
+    // A vision-language model's tower and projector run in every stage beside its language model.
+    if (isVisionLanguageFolder(config.model))
+        addVisionToPlan(settings, openVisionLanguageModel(config.model));
     return settings;
 }
 
@@ -481,6 +495,8 @@ std::string pipelineExportName(ExportFormat format)
         return "adapter.gguf";
     case ExportFormat::GgufMerged:
         return "merged-model.gguf";
+    case ExportFormat::Ollama:
+        return "ollama";
     }
     return "export";
 }
@@ -497,6 +513,8 @@ std::vector<ExportResult> exportPipelineRun(const PipelineConfig &config, const 
         options.adapterPath = adapterDir;
         options.format = format;
         options.overwrite = true;
+        options.chatTemplate = config.chatTemplate;
+        options.systemPrompt = config.systemPrompt;
         options.outPath = (exportDir / pipelineExportName(format)).string();
         feedback.checkpoint();
         feedback.stageProgress(Stage::Export, static_cast<int64_t>(exports.size()),
@@ -636,7 +654,19 @@ PipelineResult runPipeline(const PipelineConfig &config, Feedback &feedback)
     } catch (const Error &error) {
         throw Error(std::string(error.what()) + " (\"device\" in the run configuration)");
     }
-    PipelineRun run{config, feedback, openModel(config.model), {}, {}, {}, {}};
+    std::optional<VisionLanguageFiles> vision;
+    if (isVisionLanguageFolder(config.model)) {
+        vision = openVisionLanguageModel(config.model);
+        requireAdaptableInternVL(vision->config); // before any stage, not at the correction
+        if (std::find(config.exports.begin(), config.exports.end(), ExportFormat::Ollama) !=
+            config.exports.end())
+            throw Error(
+                "\"export\" asks for an Ollama folder, which a vision-language model does not have yet "
+                "(its projector as an mmproj GGUF is not written); remove \"ollama\" from \"export\" "
+                "in the run configuration");
+    }
+    ModelFiles original = vision ? vision->language : openModel(config.model);
+    PipelineRun run{config, feedback, std::move(vision), std::move(original), {}, {}, {}, {}};
     requireTokenizer(run.original); // before any stage runs
     if (!fs::is_regular_file(config.trainData))
         throw Error("the training data '" + config.trainData +

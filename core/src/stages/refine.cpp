@@ -7,9 +7,12 @@
 #include "emloc/model/causal_lm.h"
 #include "emloc/model/lora_adapter.h"
 #include "emloc/stages/correct.h"
+#include "emloc/stages/image_inputs.h"
+#include "emloc/vision/internvl_adapter.h"
 
 #include <algorithm>
 #include <filesystem>
+#include <optional>
 #include <set>
 
 namespace emloc::core {
@@ -34,8 +37,15 @@ RefineResult refineAdapter(const RefineOptions &options, const std::vector<Token
     if (options.layers < 1)
         throw Error("refine: give at least one decoder layer to refine (it is " +
                     std::to_string(options.layers) + ")");
-    ModelFiles files = openModel(options.modelPath);
-    const PeftAdapter corrected = readPeftAdapter(options.adapterPath);
+    // A vision-language model's language model is refined, the records' images put in through its tower;
+    // its adapter is named for the checkpoint and read back under the language model's names.
+    std::optional<VisionLanguageFiles> vision;
+    if (isVisionLanguageFolder(options.modelPath))
+        vision = openVisionLanguageModel(options.modelPath);
+    ModelFiles files = vision ? vision->language : openModel(options.modelPath);
+    PeftAdapter corrected = readPeftAdapter(options.adapterPath);
+    if (vision)
+        corrected = toLanguageModelAdapter(std::move(corrected));
     validatePeftAdapter(corrected, *files.weights, options.modelPath);
     const int64_t numLayers = files.config.numLayers;
     const int64_t first = std::max<int64_t>(0, numLayers - options.layers);
@@ -84,6 +94,11 @@ RefineResult refineAdapter(const RefineOptions &options, const std::vector<Token
     CausalLM model(files.config, mergeAdapterWeights(files.weights, early), modelOptions, &feedback);
     LoraTrainer trainer(model, trainOptions);
     loadAdapterInto(late, trainer.attachment());
+    std::optional<ImageInputs> images;
+    if (vision) {
+        images.emplace(*vision, modelOptions.placement);
+        trainer.setImageInputs(&*images);
+    }
 
     RefineResult result;
     result.layers = trainOptions.loraLayers;
@@ -104,6 +119,10 @@ RefineResult refineAdapter(const RefineOptions &options, const std::vector<Token
     report["adapter"] = options.adapterPath;
     PeftWriteOptions writeOptions;
     writeOptions.overwrite = options.overwrite;
+    if (vision) {
+        output = toInternVLAdapter(std::move(output), vision->config);
+        writeOptions.targetModules = internVLTargetModules(output);
+    }
     writeOptions.extraFiles[kRefineReportFile] = report.dump(2) + "\n";
     // The correction's report travels on: the refined adapter is the corrected one, refined.
     const std::filesystem::path correction =

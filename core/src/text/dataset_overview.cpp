@@ -30,6 +30,7 @@ DatasetOverview::Preview previewOf(const DatasetRecord &record)
 {
     DatasetOverview::Preview preview;
     preview.record = record.number;
+    preview.images = record.images;
     if (record.format == RecordFormat::Text) {
         preview.input = simplified(record.text);
         return preview;

@@ -1,6 +1,7 @@
 // A dataset run through the whole text pipeline, with the statistics people check before training.
 #include "emloc/text/dataset_preview.h"
 #include "emloc/text/dataset_overview.h"
+#include "emloc/text/image_placeholders.h"
 
 #include "emloc/api/error.h"
 
@@ -176,6 +177,11 @@ PreparedDataset prepareDataset(const std::string &path, const ChatTemplate &chat
             haveExample = true;
             stats.exampleRecord = example.recordNumber;
             stats.exampleSegments = renderedSegments(example, tokenizer);
+            // An image's context tokens, hundreds of the same token, read as one with its count.
+            if (options.images.contextTokenId >= 0)
+                for (RenderedSegment &segment : stats.exampleSegments)
+                    segment.text =
+                        collapseTokenRuns(segment.text, tokenizer.idToToken(options.images.contextTokenId));
         }
         if (options.keepExamples)
             prepared.examples.push_back(std::move(example));

@@ -23,4 +23,20 @@ std::string withImagePlaceholders(const std::string &text, size_t images)
     return prefix + text;
 }
 
+std::string collapseTokenRuns(const std::string &text, const std::string &token)
+{
+    if (token.empty())
+        return text;
+    std::string out;
+    size_t from = 0;
+    for (size_t at = text.find(token); at != std::string::npos; at = text.find(token, from)) {
+        out += text.substr(from, at - from);
+        size_t count = 0;
+        for (from = at; text.compare(from, token.size(), token) == 0; from += token.size())
+            ++count;
+        out += token + (count > 1 ? " x " + std::to_string(count) : std::string());
+    }
+    return out + text.substr(from);
+}
+
 } // namespace emloc::core

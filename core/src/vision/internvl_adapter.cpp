@@ -22,6 +22,15 @@ std::string checkpointPrefix(const InternVLConfig &config)
     return "language_model.model.layers.";
 }
 
+} // namespace
+
+void requireAdaptableInternVL(const InternVLConfig &config)
+{
+    checkpointPrefix(config);
+}
+
+namespace {
+
 bool startsWith(const std::string &text, const std::string &prefix)
 {
     return text.rfind(prefix, 0) == 0;

@@ -92,6 +92,15 @@ public:
         return m_checkpoint->storedType(find(name).stored);
     }
 
+    std::string storedName(const std::string &name) const
+    {
+        const Entry &entry = find(name);
+        if (entry.split.kind != RowSplit::Kind::Whole)
+            throw Error("'" + name + "' is a part of the checkpoint's fused tensor '" + entry.stored +
+                        "', not a tensor of its own");
+        return entry.stored;
+    }
+
 private:
     const Entry &find(const std::string &name) const
     {
@@ -252,6 +261,14 @@ std::shared_ptr<WeightSource> internVLWeights(std::shared_ptr<WeightSource> chec
                                               const InternVLConfig &config, InternVLParts parts)
 {
     return std::make_shared<InternVLWeightSource>(std::move(checkpoint), config, parts);
+}
+
+std::string internVLStoredName(const WeightSource &view, const std::string &name)
+{
+    const auto *internVL = dynamic_cast<const InternVLWeightSource *>(&view);
+    if (!internVL)
+        throw Error("internal: '" + name + "' was asked of weights that are not an InternVL checkpoint's");
+    return internVL->storedName(name);
 }
 
 } // namespace emloc::core

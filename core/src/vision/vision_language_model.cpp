@@ -45,6 +45,11 @@ void requireTensor(const WeightSource &weights, const std::string &name, const s
 
 } // namespace
 
+ModelFiles openLanguageModel(const std::string &path)
+{
+    return isVisionLanguageFolder(path) ? openVisionLanguageModel(path).language : openModel(path);
+}
+
 bool isVisionLanguageFolder(const std::string &path)
 {
     struct stat pathStat

@@ -17,7 +17,7 @@ void addVisionToPlan(PlanSettings &settings, const VisionLanguageFiles &files)
     const int64_t tokens = side * side + 1; // the patches and the class token
     const int64_t perTile =
         tokens * (6 * vision.hiddenSize + vision.intermediateSize) + vision.numHeads * tokens * tokens;
-    settings.visionActivationBytes = kTilesPerChunk * perTile * valueBytesOf(settings);
+    settings.visionActivationValues = kTilesPerChunk * perTile;
 }
 
 } // namespace emloc::core

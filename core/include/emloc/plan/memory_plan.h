@@ -33,7 +33,8 @@ struct PlanSettings
     // A vision-language model's vision tower and projector (vision/vision_plan.h): resident beside the
     // language model in inference and every training stage, run before the layers stream in stage 1.
     int64_t visionParameters = 0;
-    int64_t visionActivationBytes = 0; // the tower's peak on one chunk of tiles
+    // The tower's peak on one chunk of tiles, in values: bytes at whatever value size the stage plans.
+    int64_t visionActivationValues = 0;
     // Memory the runtime takes before any tensor: the CUDA context or LibTorch's own RSS on the CPU.
     // Negative: the planner's default for the device.
     int64_t runtimeOverheadBytes = -1;

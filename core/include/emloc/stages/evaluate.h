@@ -16,6 +16,7 @@
 
 namespace emloc::core {
 
+class ImageInputs;
 class Tokenizer;
 
 // One held-out example: the teacher-forced tokens and labels, and for generation the prompt (the
@@ -111,14 +112,17 @@ int64_t generationBatchRows(const ModelConfig &config, int64_t requested, int64_
 // Loss, perplexity and (optionally) greedy generation metrics of one model on held-out examples.
 // Progress "evaluate"; cancellable between batches and generated tokens.
 // `stopTokens` ends each answer (stopTokensFor: the model's end tokens and its template's end of turn).
+// `images`: a vision-language model's tower, which puts the examples' images in (their prompts are
+// generated one at a time; text prompts in batches).
 ModelEvaluation evaluateModel(CausalLM &model, const std::string &name,
                               const std::vector<HeldOutExample> &examples, const Tokenizer &tokenizer,
                               const std::vector<int64_t> &stopTokens, const EvaluationOptions &options,
-                              Feedback *feedback = nullptr);
+                              Feedback *feedback = nullptr, const ImageInputs *images = nullptr);
 
 // Reads and tokenizes the data with the original model's tokenizer and template, then evaluates every
 // model the options make available (the original unless includeOriginal is false). Error names a missing
-// input, or says there is nothing to evaluate.
+// input, or says there is nothing to evaluate. A vision-language original (InternVL) is evaluated with
+// the records' images, its tower resident beside each model; its adapters may carry either naming.
 EvaluationResult runEvaluation(const EvaluationOptions &options, Feedback *feedback = nullptr);
 // The same on examples already tokenized with the original model's tokenizer and template (a held-out
 // share of the training data); `source` says what they are. options.dataPath is not read.

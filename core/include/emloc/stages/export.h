@@ -1,7 +1,8 @@
 #pragma once
-// The four ways a corrected adapter leaves the program: a PEFT adapter, a merged Hugging Face model
-// folder, a llama.cpp GGUF LoRA adapter and a merged GGUF model. Each is written atomically, read back
-// and checked before the export reports success; merging is streamed one tensor at a time.
+// The ways a corrected adapter leaves the program: a PEFT adapter, a merged Hugging Face model folder, a
+// llama.cpp GGUF LoRA adapter, a merged GGUF model, and an Ollama folder (Modelfile, base GGUF, GGUF
+// LoRA). Each is written atomically, read back and checked before the export reports success; merging is
+// streamed one tensor at a time.
 
 #include "emloc/api/job.h"
 #include "emloc/api/run_choices.h"
@@ -12,7 +13,7 @@
 
 namespace emloc::core {
 
-// "peft", "merged", "gguf-lora", "gguf-merged"; Error listing them otherwise.
+// "peft", "merged", "gguf-lora", "gguf-merged", "ollama"; Error listing them otherwise.
 ExportFormat parseExportFormat(const std::string &name);
 std::string exportFormatName(ExportFormat format);
 
@@ -21,11 +22,15 @@ struct ExportOptions
     std::string modelPath;   // the ORIGINAL model (HF folder or GGUF)
     std::string adapterPath; // a PEFT adapter for it (normally the corrected one)
     ExportFormat format = ExportFormat::Peft;
-    std::string outPath; // folder (peft, merged) or .gguf file (gguf-lora, gguf-merged)
+    std::string outPath; // folder (peft, merged, ollama) or .gguf file (gguf-lora, gguf-merged)
     // Stored precision. merged: "auto" (the original's), float32, float16, bfloat16; gguf-merged: "auto"
     // (F32 for float32 originals, F16 otherwise), F32, F16, BF16, Q8_0; gguf-lora: "auto" (F32), F32, F16.
     std::string dtype = "auto";
     bool overwrite = false; // replace an existing output (else Error)
+    // ollama: the chat template the adapter was trained with (ChatTemplate::fromModel's choice), which the
+    // Modelfile's TEMPLATE reproduces, and the run's system prompt (SYSTEM; empty: the template's own).
+    std::string chatTemplate = "auto";
+    std::string systemPrompt;
 };
 
 struct ExportResult

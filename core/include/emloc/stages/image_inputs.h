@@ -21,9 +21,10 @@ public:
     ImageInputs(const VisionLanguageFiles &files, const TensorPlacement &placement);
 
     // model.embed(ids) with `images` (a batch's or an example's, in reading order) at the image tokens.
-    // The rows carry no gradient: the tower is not trained.
+    // The rows carry no gradient: the tower is not trained. `where` names the inputs in errors.
     torch::Tensor embed(const CausalLM &model, const torch::Tensor &ids,
-                        const std::vector<std::string> &images) const;
+                        const std::vector<std::string> &images,
+                        const std::string &where = "a training batch") const;
 
 private:
     ImageRowEncoder m_encoder;

@@ -17,6 +17,7 @@ struct DatasetOverview
         int64_t record = 0;
         std::string input;  // the prompt side: user turns, instruction and input, prompt, or the text
         std::string target; // the trained side: the last assistant turn, output or completion
+        std::vector<std::string> images; // the record's images (file paths or data: URLs), in order
     };
 
     std::string fileType; // "jsonl", "json", "csv", "tsv", "text"

@@ -16,4 +16,8 @@ size_t countImagePlaceholders(const std::string &text);
 // line per image before a question about several. Text that already holds placeholders is returned as is.
 std::string withImagePlaceholders(const std::string &text, size_t images);
 
+// Each run of `token` in the text shown once, with its count: an image's hundreds of context tokens
+// read as "<IMG_CONTEXT> x 256".
+std::string collapseTokenRuns(const std::string &text, const std::string &token);
+
 } // namespace emloc::core

@@ -17,6 +17,10 @@ namespace emloc::core {
 // fused wqkv projection no separate q/k/v LoRA names (its -hf conversion has them apart).
 PeftAdapter toInternVLAdapter(PeftAdapter adapter, const InternVLConfig &config);
 
+// Error (toInternVLAdapter's) when no adapter can be written for the model, so a run fails before its
+// work rather than at its end.
+void requireAdaptableInternVL(const InternVLConfig &config);
+
 // Back to the language model's names: an adapter named for the checkpoint (or already under the
 // language model's names) as the engine applies it. Error names a module that is not the language
 // model's (a LoRA on the vision tower, which the engine does not train).

@@ -30,4 +30,8 @@ std::shared_ptr<WeightSource> internVLWeights(std::shared_ptr<WeightSource> chec
                                               const InternVLConfig &config,
                                               InternVLParts parts = InternVLParts::All);
 
+// The checkpoint's own name of the tensor an internVLWeights() view gives as `name`. Error when the view
+// splits it out of a fused tensor (InternViT's qkv, InternLM2's wqkv).
+std::string internVLStoredName(const WeightSource &view, const std::string &name);
+
 } // namespace emloc::core

@@ -31,6 +31,10 @@ struct VisionLanguageFiles
 // A folder whose config.json describes a vision-language model (InternVL or another family).
 bool isVisionLanguageFolder(const std::string &path);
 
+// What the text stages read of the model at `path`: a text model (openModel), or a vision-language
+// model's language model with its tokenizer.
+ModelFiles openLanguageModel(const std::string &path);
+
 // Opens an InternVL folder in either layout. Error names the folder, the file and the field; a
 // vision-language model of another family is refused naming the supported ones.
 VisionLanguageFiles openVisionLanguageModel(const std::string &path);

@@ -7,8 +7,7 @@
 
 namespace emloc::core {
 
-// Sets settings.visionParameters and settings.visionActivationBytes for `files` (at the value size
-// the settings plan: valueBytesOf).
+// Sets settings.visionParameters and settings.visionActivationValues for `files`.
 void addVisionToPlan(PlanSettings &settings, const VisionLanguageFiles &files);
 
 } // namespace emloc::core
