@@ -44,7 +44,11 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>This is a vision-language model (InternVL, language model %1). The Studio cannot fine-tune vision-language models yet. On the command line, &quot;emloc build-emulator&quot;, &quot;emloc train&quot; and &quot;emloc correct&quot; run the three stages on an image dataset, &quot;emloc generate --image&quot; runs the model and &quot;emloc data inspect&quot; shows what it sees of the dataset.</source>
+        <source>an image in the record (%1 x %2)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 (%2 x %3)</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -588,6 +592,30 @@
         <source>With the EMLoC adapter (the one Export writes)</source>
         <translation type="unfinished"></translation>
     </message>
+    <message>
+        <source>&amp;Image…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No image</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Image to ask about</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Images (*.png *.jpg *.jpeg *.webp);;All files (*)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No image: the prompt alone is asked.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>With the image %1</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>emloc::ui::DataPage</name>
@@ -718,6 +746,10 @@
         <source>%1 test records.</source>
         <translation type="unfinished"></translation>
     </message>
+    <message>
+        <source>Images</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>emloc::ui::DatasetInspector</name>
@@ -842,6 +874,14 @@
     </message>
     <message>
         <source>The folder exists; the export is written to %1, beside what is already there.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Ollama model folder</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>A Modelfile with the base model as GGUF and the adapter: in that folder, &quot;ollama create NAME -f Modelfile&quot; makes the model Ollama runs.</source>
         <translation type="unfinished"></translation>
     </message>
 </context>

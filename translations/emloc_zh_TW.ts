@@ -44,8 +44,12 @@
         <translation>，另加一張縮圖</translation>
     </message>
     <message>
-        <source>This is a vision-language model (InternVL, language model %1). The Studio cannot fine-tune vision-language models yet. On the command line, &quot;emloc build-emulator&quot;, &quot;emloc train&quot; and &quot;emloc correct&quot; run the three stages on an image dataset, &quot;emloc generate --image&quot; runs the model and &quot;emloc data inspect&quot; shows what it sees of the dataset.</source>
-        <translation>這是視覺語言模型（InternVL，語言模型 %1）。Studio 目前還無法微調視覺語言模型。在命令列中，&quot;emloc build-emulator&quot;、&quot;emloc train&quot; 與 &quot;emloc correct&quot; 可在圖像資料集上執行三個階段，&quot;emloc generate --image&quot; 可執行模型，&quot;emloc data inspect&quot; 可顯示它從資料集中看到的內容。</translation>
+        <source>an image in the record (%1 x %2)</source>
+        <translation>記錄中的圖片（%1 x %2）</translation>
+    </message>
+    <message>
+        <source>%1 (%2 x %3)</source>
+        <translation>%1（%2 x %3）</translation>
     </message>
 </context>
 <context>
@@ -589,6 +593,30 @@
         <source>With the EMLoC adapter (the one Export writes)</source>
         <translation>套用 EMLoC 轉接器（即匯出的那一個）</translation>
     </message>
+    <message>
+        <source>&amp;Image…</source>
+        <translation>圖片(&amp;I)…</translation>
+    </message>
+    <message>
+        <source>No image</source>
+        <translation>不附圖片</translation>
+    </message>
+    <message>
+        <source>Image to ask about</source>
+        <translation>要詢問的圖片</translation>
+    </message>
+    <message>
+        <source>Images (*.png *.jpg *.jpeg *.webp);;All files (*)</source>
+        <translation>圖片 (*.png *.jpg *.jpeg *.webp);;所有檔案 (*)</translation>
+    </message>
+    <message>
+        <source>No image: the prompt alone is asked.</source>
+        <translation>未附圖片：只詢問提示文字。</translation>
+    </message>
+    <message>
+        <source>With the image %1</source>
+        <translation>附上圖片 %1</translation>
+    </message>
 </context>
 <context>
     <name>emloc::ui::DataPage</name>
@@ -718,6 +746,10 @@
         <source>%1 test records.</source>
         <translation>%1 筆測試紀錄。</translation>
     </message>
+    <message>
+        <source>Images</source>
+        <translation>圖片</translation>
+    </message>
 </context>
 <context>
     <name>emloc::ui::DatasetInspector</name>
@@ -843,6 +875,14 @@
     <message>
         <source>The folder exists; the export is written to %1, beside what is already there.</source>
         <translation>資料夾已存在；匯出會寫入 %1，與既有內容並存。</translation>
+    </message>
+    <message>
+        <source>&amp;Ollama model folder</source>
+        <translation>&amp;Ollama 模型資料夾</translation>
+    </message>
+    <message>
+        <source>A Modelfile with the base model as GGUF and the adapter: in that folder, &quot;ollama create NAME -f Modelfile&quot; makes the model Ollama runs.</source>
+        <translation>Modelfile 連同 GGUF 格式的基礎模型與轉接器：在該資料夾執行 &quot;ollama create NAME -f Modelfile&quot;，即建立 Ollama 可執行的模型。</translation>
     </message>
 </context>
 <context>

@@ -716,6 +716,7 @@ void MainWindow::updatePlanPreview()
     if (m_planProvider)
         m_budgetPage->setPlanPreview(m_planProvider(project));
     m_resultsPage->chatPanel()->setProject(project);
+    m_resultsPage->chatPanel()->setAcceptsImages(!m_modelPage->summary().visionTower.isEmpty());
     updateDatasetStats();
 }
 

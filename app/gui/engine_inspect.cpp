@@ -3,6 +3,8 @@
 #include "emloc/io/model_files.h"
 #include "emloc/model/model_summary.h"
 #include "emloc/text/dataset_overview.h"
+#include "emloc/vision/image_prompt.h"
+#include "emloc/vision/internvl_adapter.h"
 #include "emloc/vision/internvl_weights.h"
 #include "emloc/vision/vision_language_model.h"
 
@@ -43,7 +45,33 @@ void weightFilesOn(const std::filesystem::path &path, ui::ModelSummary &summary)
     }
 }
 
-// The vision tower, projector and tiling in words, and why the Studio cannot fine-tune the model yet.
+// A record's image as the Data page shows it: decoded by the engine's own decoders (what training reads),
+// scaled down; an image that cannot be read says why.
+ui::DatasetSummary::Image thumbnailOf(const std::string &source, const std::string &name)
+{
+    constexpr int kThumbnailHeight = 64;
+    ui::DatasetSummary::Image shown;
+    try {
+        const core::RgbImage image = core::readImageSource(source, name);
+        const QImage pixels(image.pixels.data(), static_cast<int>(image.width),
+                            static_cast<int>(image.height), static_cast<qsizetype>(image.width * 3),
+                            QImage::Format_RGB888);
+        // copy(): scaled() to the size it already has returns the same image, still on `image`'s pixels.
+        shown.thumbnail = pixels.copy().scaled(kThumbnailHeight * 2, kThumbnailHeight, Qt::KeepAspectRatio,
+                                               Qt::SmoothTransformation);
+        shown.note = source.rfind("data:", 0) == 0
+                         ? QObject::tr("an image in the record (%1 x %2)").arg(image.width).arg(image.height)
+                         : QObject::tr("%1 (%2 x %3)")
+                               .arg(QString::fromStdString(std::filesystem::path(source).filename().string()))
+                               .arg(image.width)
+                               .arg(image.height);
+    } catch (const std::exception &error) {
+        shown.note = sentence(error);
+    }
+    return shown;
+}
+
+// The vision tower, projector and tiling in words.
 void describeVisionParts(const core::VisionLanguageFiles &vision, ui::ModelSummary &summary)
 {
     const core::VisionTowerConfig &tower = vision.config.vision;
@@ -67,13 +95,11 @@ void describeVisionParts(const core::VisionLanguageFiles &vision, ui::ModelSumma
                              .arg(vision.tiling.thumbnail ? QObject::tr(" plus a thumbnail") : QString())
                              .arg(vision.config.tokensPerTile(vision.tiling.tileSize));
     summary.parameters += counts.tower + counts.projector;
-    summary.error =
-        QObject::tr("This is a vision-language model (InternVL, language model %1). The Studio "
-                    "cannot fine-tune vision-language models yet. On the command line, \"emloc "
-                    "build-emulator\", \"emloc train\" and \"emloc correct\" run the three stages on "
-                    "an image dataset, \"emloc generate --image\" runs the model and \"emloc data "
-                    "inspect\" shows what it sees of the dataset.")
-            .arg(QString::fromStdString(vision.config.languageFamily));
+    try {
+        core::requireAdaptableInternVL(vision.config); // the one layout the Studio cannot fine-tune
+    } catch (const std::exception &error) {
+        summary.error = sentence(error);
+    }
 }
 
 } // namespace
@@ -134,9 +160,15 @@ ui::DatasetSummary EngineInspection::dataset(const QString &path)
         summary.records = overview.records;
         summary.recordsEstimated = overview.recordsEstimated;
         summary.sizeBytes = overview.sizeBytes;
-        for (const auto &record : overview.preview)
-            summary.preview.push_back(
-                {QString::fromStdString(record.input), QString::fromStdString(record.target)});
+        for (const auto &record : overview.preview) {
+            ui::DatasetSummary::Record shown{
+                QString::fromStdString(record.input), QString::fromStdString(record.target), {}};
+            for (size_t i = 0; i < record.images.size(); ++i)
+                shown.images.push_back(thumbnailOf(record.images[i], path.toStdString() + ": record " +
+                                                                         std::to_string(record.record) +
+                                                                         ", image " + std::to_string(i + 1)));
+            summary.preview.push_back(std::move(shown));
+        }
     } catch (const std::exception &error) {
         summary = {};
         summary.error = sentence(error);

@@ -15,9 +15,15 @@
 #include "emloc/text/model_text.h"
 #include "emloc/text/tokenizer.h"
 #include "emloc/util/engine_job.h"
+#include "emloc/vision/image_prompt.h"
+#include "emloc/vision/image_rows.h"
+#include "emloc/vision/internvl_adapter.h"
+#include "emloc/vision/vision_language_model.h"
 
 #include <QDir>
 #include <QFileInfo>
+
+#include <optional>
 
 namespace emloc::gui {
 
@@ -40,7 +46,7 @@ ui::PlanPreview PipelineJobs::plan(const ui::Project &project)
     }
     try {
         const core::PipelineConfig config = pipelineConfig(project, core::RunPaths::Optional);
-        const core::ModelConfig original = core::openModel(config.model).config;
+        const core::ModelConfig original = core::openLanguageModel(config.model).config;
         const core::PlanSettings settings = core::pipelinePlanSettings(config);
         for (const core::MemoryPlan &plan :
              core::memoryCurve(core::plannableConfig(original), settings, 0.05, 1.0, 20))
@@ -66,8 +72,10 @@ ui::CatalogFits PipelineJobs::catalogFits(const ui::Project &project, const ui::
 {
     ui::CatalogFits fits;
     try {
-        core::PlanSettings settings =
-            core::pipelinePlanSettings(pipelineConfig(project, core::RunPaths::Optional));
+        // The run's settings for the catalog's models, not the project's model (its vision tower).
+        core::PipelineConfig config = pipelineConfig(project, core::RunPaths::Optional);
+        config.model.clear();
+        core::PlanSettings settings = core::pipelinePlanSettings(config);
         settings.cuda = query.cuda;
         settings.valueBytes = query.valueBytes;
         settings.sequenceLength = query.sequenceLength;
@@ -104,9 +112,15 @@ ui::DatasetStats PipelineJobs::datasetStats(const ui::Project &project)
         return stats;
     }
     try {
-        const core::ModelFiles files = core::openModel(text(project.modelPath));
+        // A vision-language model sees each record's images as their tokens.
+        std::optional<core::VisionLanguageFiles> vision;
+        if (core::isVisionLanguageFolder(text(project.modelPath)))
+            vision = core::openVisionLanguageModel(text(project.modelPath));
+        const core::ModelFiles files = vision ? vision->language : core::openModel(text(project.modelPath));
         const core::ModelText modelText = core::openModelText(files);
         core::PrepareOptions options;
+        if (vision)
+            options.images = core::datasetImageTokens(*vision, text(project.data.trainingPath));
         options.tokenize.maxLength = project.training.maxLength;
         options.keepExamples = false;
         options.requireUsable = false;
@@ -135,27 +149,23 @@ ui::DatasetStats PipelineJobs::datasetStats(const ui::Project &project)
     return stats;
 }
 
-void PipelineJobs::chat(const ui::Project &project, const QString &which, const QString &prompt,
-                        const std::function<bool(const QString &piece)> &onText)
+namespace {
+
+// The adapter the chat's "corrected" answer uses: what the last run ships.
+std::string chatAdapter(const ui::Project &project)
 {
-    core::ModelFiles files = core::openModel(text(project.modelPath));
-    const core::ModelText modelText = core::openModelText(files);
-    if (which == QLatin1String("corrected")) {
-        const std::string adapter = core::pipelineShippedAdapter(text(project.runFolder()));
-        if (adapter.empty())
-            throw core::Error("no corrected adapter yet: run the three stages first");
-        files.weights = core::mergeAdapterWeights(files.weights, core::readPeftAdapter(adapter));
-    }
-    const std::string rendered = modelText.chatTemplate.render({{"user", text(prompt)}}, true);
-    const core::Tokenizer &tokenizer = *modelText.tokenizer;
-    core::CausalLM model(files);
-    core::GenerationOptions options;
-    options.maxNewTokens = 128;
-    options.stopTokenIds = core::stopTokensFor(files);
-    // Decoding the whole answer each time and sending what is new keeps multi-byte characters whole.
-    std::vector<int64_t> tokens;
-    std::string sent;
-    core::generate(model, tokenizer.encode(rendered), options, [&](int64_t token) {
+    const std::string adapter = core::pipelineShippedAdapter(text(project.runFolder()));
+    if (adapter.empty())
+        throw core::Error("no corrected adapter yet: run the three stages first");
+    return adapter;
+}
+
+// Passes on what each new token adds to the answer: decoding the whole answer each time keeps
+// multi-byte characters whole.
+core::TokenCallback streamAnswer(const core::Tokenizer &tokenizer, std::vector<int64_t> &tokens,
+                                 std::string &sent, const std::function<bool(const QString &piece)> &onText)
+{
+    return [&tokenizer, &tokens, &sent, &onText](int64_t token) {
         tokens.push_back(token);
         const std::string answer = tokenizer.decode(tokens, true);
         if (answer.size() > sent.size() && answer.compare(0, sent.size(), sent) == 0) {
@@ -164,7 +174,58 @@ void PipelineJobs::chat(const ui::Project &project, const QString &which, const 
             return onText(QString::fromStdString(piece));
         }
         return true;
-    });
+    };
+}
+
+// A vision-language model's answer: the image's tiles through its tower, in the prompt as InternVL's chat
+// places them (`emloc generate --image` builds the same prompt).
+void chatWithImage(const ui::Project &project, const QString &which, const QString &prompt,
+                   const QString &image, const std::function<bool(const QString &piece)> &onText)
+{
+    core::VisionLanguageFiles files = core::openVisionLanguageModel(text(project.modelPath));
+    if (which == QLatin1String("corrected"))
+        core::mergeInternVLAdapterFolder(files, chatAdapter(project));
+    const core::ModelText modelText = core::openModelText(files.language);
+    std::vector<std::string> images;
+    if (!image.isEmpty())
+        images.push_back(text(image));
+    const core::PromptImages tiles = core::loadPromptImages(images, files.tiling);
+    const std::string question = core::withImagePlaceholders(text(prompt), images.size());
+    const std::string expanded =
+        core::expandImagePlaceholders(modelText.chatTemplate.render({{"user", question}}, true),
+                                      tiles.tilesPerImage, files.config.tokensPerTile(files.tiling.tileSize));
+    core::VisionLanguageModel model(files);
+    core::GenerationOptions options;
+    options.maxNewTokens = 128;
+    options.stopTokenIds = core::stopTokensFor(files.language);
+    std::vector<int64_t> tokens;
+    std::string sent;
+    model.generate(modelText.tokenizer->encode(expanded, /*addSpecialTokens=*/false), tiles.pixelValues,
+                   options, streamAnswer(*modelText.tokenizer, tokens, sent, onText));
+}
+
+} // namespace
+
+void PipelineJobs::chat(const ui::Project &project, const QString &which, const QString &prompt,
+                        const QString &image, const std::function<bool(const QString &piece)> &onText)
+{
+    if (core::isVisionLanguageFolder(text(project.modelPath)))
+        return chatWithImage(project, which, prompt, image, onText);
+    if (!image.isEmpty())
+        throw core::Error("an image needs a vision-language model; this project's model is a text model");
+    core::ModelFiles files = core::openModel(text(project.modelPath));
+    const core::ModelText modelText = core::openModelText(files);
+    if (which == QLatin1String("corrected"))
+        files.weights = core::mergeAdapterWeights(files.weights, core::readPeftAdapter(chatAdapter(project)));
+    const std::string rendered = modelText.chatTemplate.render({{"user", text(prompt)}}, true);
+    const core::Tokenizer &tokenizer = *modelText.tokenizer;
+    core::CausalLM model(files);
+    core::GenerationOptions options;
+    options.maxNewTokens = 128;
+    options.stopTokenIds = core::stopTokensFor(files);
+    std::vector<int64_t> tokens;
+    std::string sent;
+    core::generate(model, tokenizer.encode(rendered), options, streamAnswer(tokenizer, tokens, sent, onText));
 }
 
 ui::JobFunction PipelineJobs::training(const ui::Project &project)

@@ -22,7 +22,7 @@ struct PipelineJobs
     static ui::DatasetStats datasetStats(const ui::Project &project);
     // The Results page's chat: the original model, or it with the last run's corrected adapter merged.
     static void chat(const ui::Project &project, const QString &which, const QString &prompt,
-                     const std::function<bool(const QString &piece)> &onText);
+                     const QString &image, const std::function<bool(const QString &piece)> &onText);
 };
 
 } // namespace emloc::gui

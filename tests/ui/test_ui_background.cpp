@@ -10,6 +10,7 @@
 #include "pages/results_page.h"
 #include "widgets/chat_panel.h"
 
+#include <QLabel>
 #include <QPlainTextEdit>
 #include <QSignalSpy>
 #include <QTest>
@@ -17,6 +18,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <mutex>
 #include <thread>
 
 using namespace emloc::ui;
@@ -112,7 +114,7 @@ private Q_SLOTS:
     {
         ChatPanel panel;
         const int pieces = 300;
-        panel.setGenerator([](const Project &, const QString &which, const QString &,
+        panel.setGenerator([](const Project &, const QString &which, const QString &, const QString &,
                               const std::function<bool(const QString &)> &onText) {
             for (int i = 0; i < pieces; ++i) {
                 if (!onText(which.left(1) + QString::number(i) + QLatin1Char(' ')))
@@ -140,7 +142,7 @@ private Q_SLOTS:
     {
         ChatPanel panel;
         std::atomic<int> calls{0};
-        panel.setGenerator([&calls](const Project &, const QString &, const QString &,
+        panel.setGenerator([&calls](const Project &, const QString &, const QString &, const QString &,
                                     const std::function<bool(const QString &)> &onText) {
             ++calls;
             while (onText(QStringLiteral("x"))) // until Stop
@@ -158,7 +160,7 @@ private Q_SLOTS:
     void chatErrorIsShownInTheAnswer()
     {
         ChatPanel panel;
-        panel.setGenerator([](const Project &, const QString &which, const QString &,
+        panel.setGenerator([](const Project &, const QString &which, const QString &, const QString &,
                               const std::function<bool(const QString &)> &onText) {
             if (which == QLatin1String("corrected"))
                 throw std::runtime_error("no adapter yet: run the pipeline first");
@@ -169,6 +171,37 @@ private Q_SLOTS:
         QVERIFY(finished.wait(10000));
         QCOMPARE(panel.originalAnswer()->toPlainText(), QStringLiteral("fine"));
         QVERIFY(panel.correctedAnswer()->toPlainText().contains(QLatin1String("no adapter yet")));
+    }
+
+    // A vision-language model's chat: the chosen image goes with the prompt to both models; a text
+    // model's hides the image row and sends none.
+    void chatSendsTheChosenImage()
+    {
+        ChatPanel panel;
+        QStringList seen;
+        std::mutex seenMutex;
+        panel.setGenerator([&](const Project &, const QString &which, const QString &, const QString &image,
+                               const std::function<bool(const QString &)> &onText) {
+            const std::lock_guard<std::mutex> lock(seenMutex);
+            seen << which + QLatin1Char(':') + image;
+            onText(QStringLiteral("ok"));
+        });
+        panel.setAcceptsImages(true);
+        panel.setImage(QStringLiteral("/pictures/receipt.png"));
+        QVERIFY(panel.findChild<QLabel *>(QStringLiteral("chatImageName"))
+                    ->text()
+                    .contains(QLatin1String("receipt.png")));
+        QSignalSpy finished(&panel, &ChatPanel::finished);
+        panel.ask(QStringLiteral("What is the total?"));
+        QVERIFY(finished.wait(10000));
+        QCOMPARE(seen, (QStringList{QStringLiteral("original:/pictures/receipt.png"),
+                                    QStringLiteral("corrected:/pictures/receipt.png")}));
+        panel.setAcceptsImages(false);
+        QVERIFY(panel.image().isEmpty());
+        seen.clear();
+        panel.ask(QStringLiteral("Hello"));
+        QVERIFY(finished.wait(10000));
+        QCOMPARE(seen, (QStringList{QStringLiteral("original:"), QStringLiteral("corrected:")}));
     }
 
     void devicesAreListedInTheBackground()

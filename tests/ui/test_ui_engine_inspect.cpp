@@ -17,6 +17,7 @@
 #include <QJsonObject>
 #include <QLabel>
 #include <QLineEdit>
+#include <QPixmap>
 #include <QTableWidget>
 #include <QTemporaryDir>
 #include <QTest>
@@ -172,6 +173,50 @@ private Q_SLOTS:
         }
     }
 
+    // An image dataset: the preview gets a first column with each record's images as the engine decodes
+    // them (JPEG, PNG and WebP alike); a text-only record has none; an image that cannot be read is a
+    // crossed box whose tooltip names the record and the file.
+    void dataPageShowsImageThumbnails()
+    {
+        DataPage *page = m_window.dataPage();
+        page->readFrom(withTraining(test::testDataDir() + "/datasets/vision/internvl.jsonl"));
+        QVERIFY2(page->summary().ok(), qPrintable(page->summary().error));
+        const auto &preview = page->summary().preview;
+        QCOMPARE(int(preview.size()), 4);
+        QCOMPARE(int(preview[1].images.size()), 2); // blue_circle.jpg and green_triangle.webp
+        for (const auto &image : preview[1].images)
+            QVERIFY2(!image.thumbnail.isNull(), qPrintable(image.note));
+        QVERIFY(preview[1].images[0].note.startsWith(QStringLiteral("blue_circle.jpg (48 x 64)")));
+        // The pixels are the image's, also when the thumbnail keeps its size (48 x 64 fits as it is).
+        const QImage &circle = preview[1].images[0].thumbnail;
+        const QColor centre = circle.pixelColor(circle.width() / 2, circle.height() / 2);
+        QVERIFY2(centre.blue() > 150 && centre.red() < 100 && centre.green() < 100,
+                 qPrintable(centre.name()));
+        QVERIFY(preview[3].images.empty());
+        QTableWidget *table = page->preview();
+        QCOMPARE(table->columnCount(), 3);
+        QCOMPARE(table->horizontalHeaderItem(0)->text(), QStringLiteral("Images"));
+        QVERIFY(!table->item(1, 0)->data(Qt::DecorationRole).value<QPixmap>().isNull());
+        QCOMPARE(table->item(0, 2)->text(), QStringLiteral("A red square."));
+
+        QTemporaryDir dir;
+        writeText(dir.filePath("broken.png"), "not a picture");
+        const QString data = dir.filePath("broken.jsonl");
+        writeText(data, "{\"image\": \"broken.png\", \"conversations\": [{\"from\": \"human\", \"value\": "
+                        "\"<image>\\nWhat is it?\"}, {\"from\": \"gpt\", \"value\": \"A box.\"}]}\n");
+        page->readFrom(withTraining(data));
+        const auto &broken = page->summary().preview.at(0).images.at(0);
+        QVERIFY(broken.thumbnail.isNull());
+        QVERIFY2(broken.note.contains(QStringLiteral("record 1")) &&
+                     broken.note.contains(QStringLiteral("broken.png")),
+                 qPrintable(broken.note));
+        QVERIFY(page->preview()->item(0, 0)->toolTip().contains(QStringLiteral("broken.png")));
+
+        // A text dataset afterwards: two columns again.
+        page->readFrom(withTraining(test::testDataDir() + "/datasets/sharegpt.jsonl"));
+        QCOMPARE(page->preview()->columnCount(), 2);
+    }
+
     void largeFilesAreEstimatedPastTheScannedPart()
     {
         QTemporaryDir dir;
@@ -253,8 +298,9 @@ private Q_SLOTS:
         QVERIFY(page->problem().isEmpty());
     }
 
-    // An InternVL folder: its facts and its vision parts are shown as `emloc info` gives them, and the
-    // page refuses it for fine-tuning, saying what runs it today.
+    // An InternVL folder: its facts and its vision parts are shown as `emloc info` gives them. The page
+    // refuses the one layout no adapter can name (original InternLM2, fused wqkv), pointing to its -hf
+    // conversion, and accepts the others.
     void modelPageDescribesAVisionLanguageModel()
     {
         const auto made = test::runPythonScript("internvl_make_fixtures.py", {m_dir.filePath("internvl")});
@@ -266,8 +312,7 @@ private Q_SLOTS:
         QVERIFY(summary.read());
         QVERIFY(!summary.ok());
         QCOMPARE(page->validation()->state(), ValidationLabel::State::Error);
-        QVERIFY2(page->problem().contains(QStringLiteral("cannot fine-tune vision-language models yet")),
-                 qPrintable(page->problem()));
+        QVERIFY2(page->problem().contains(QStringLiteral("-hf conversion")), qPrintable(page->problem()));
         QCOMPARE(summary.architecture, QStringLiteral("InternVLChatModel"));
         const QJsonObject info = cliJson({"--json", "info", path});
         const QJsonObject vision = info["vision"].toObject();
@@ -292,6 +337,12 @@ private Q_SLOTS:
             if (label->text().startsWith(summary.visionTower))
                 towerRow = label;
         QVERIFY(towerRow && !towerRow->isHidden());
+
+        for (const char *layout : {"internlm2_hf", "qwen2_original"}) {
+            page->readFrom(withModel(m_dir.filePath(QStringLiteral("internvl/") + QLatin1String(layout))));
+            QVERIFY2(page->summary().ok(), qPrintable(page->summary().error));
+            QVERIFY2(page->problem().isEmpty(), qPrintable(page->problem()));
+        }
 
         // A text model afterwards hides the vision rows again.
         page->readFrom(withModel(m_dir.filePath("model")));

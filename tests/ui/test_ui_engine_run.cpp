@@ -2,6 +2,7 @@
 // the three stages on the worker thread while the loss plot fills and the event loop keeps turning, the
 // Results page shows the held-out comparison, Export writes verified files, and a second run can be
 // cancelled.
+#include "engine_inspect.h"
 #include "engine_jobs.h"
 #include "engine_run_record.h"
 #include "gui_test_support.h"
@@ -9,6 +10,7 @@
 #include "main_window.h"
 #include "pages/budget_page.h"
 #include "pages/data_page.h"
+#include "pages/model_page.h"
 #include "pages/results_page.h"
 #include "pages/run_page.h"
 #include "test_support.h"
@@ -232,6 +234,74 @@ private Q_SLOTS:
         QVERIFY(!chat->originalAnswer()->toPlainText().isEmpty());
         QVERIFY(!chat->correctedAnswer()->toPlainText().isEmpty());
         QVERIFY(!chat->correctedAnswer()->toPlainText().startsWith("\n["));
+    }
+
+    // A vision-language model from the Studio (the random-weight InternVL fixture, an image dataset
+    // shipped for the tests): the Model page accepts it, the Budget page plans its tower, the Data page
+    // shows the records' thumbnails and their image tokens, Run runs the stages on the images, Results
+    // compares the four models, Export writes the adapter peft loads and the merged model, and the chat
+    // answers with an image.
+    void visionLanguageRunFromTheStudio()
+    {
+        const auto made = test::runPythonScript("internvl_make_fixtures.py", {m_dir.filePath("internvl")});
+        QVERIFY2(made.exitCode == 0, qPrintable(test::describe(made)));
+        const QString images = test::testDataDir() + "/datasets/vision/";
+        Project p = project(8, QStringLiteral("vision-run"));
+        p.modelPath = m_dir.filePath("internvl/qwen2_hf");
+        p.data.trainingPath = images + "shapes.jsonl";
+        p.data.validationPath.clear();
+        p.data.validationFraction = 0.25;
+        p.training.maxLength = 256;
+        p.exportSettings.ggufAdapter = false;
+        p.exportSettings.mergedModel = true;
+
+        MainWindow window;
+        window.setInspectors(&gui::EngineInspection::model, &gui::EngineInspection::dataset);
+        window.setPlanProvider(&gui::PipelineJobs::plan);
+        window.setDatasetStatsProvider(&gui::PipelineJobs::datasetStats);
+        window.setTrainingJobFactory(&gui::PipelineJobs::training);
+        window.setExportJobFactory(&gui::PipelineJobs::exporting);
+        window.setRunRecordReader(&gui::readRunRecord);
+        window.setChatGenerator(&gui::PipelineJobs::chat);
+        window.setProject(p);
+        window.show();
+        QVERIFY2(window.modelPage()->problem().isEmpty(), qPrintable(window.modelPage()->problem()));
+        QTRY_COMPARE(window.budgetPage()->tradeOffPlot()->pointCount(), 20);
+        QVERIFY(window.budgetPage()->planPreview().error.isEmpty());
+        QTRY_VERIFY_WITH_TIMEOUT(window.dataPage()->stats().used > 0, 60000);
+        QCOMPARE(window.dataPage()->stats().used, qint64(16)); // none skipped for its images
+        QVERIFY2(window.dataPage()->renderedExample()->toPlainText().contains("<IMG_CONTEXT> x "),
+                 qPrintable(window.dataPage()->renderedExample()->toPlainText()));
+        QVERIFY(!window.dataPage()->summary().preview.at(0).images.at(0).thumbnail.isNull());
+
+        QSignalSpy finished(window.jobController(), &JobController::finished);
+        window.startTraining();
+        QVERIFY(finished.wait(600000));
+        const JobOutcome outcome = finished.last().at(0).value<JobOutcome>();
+        QVERIFY2(outcome.status == JobOutcome::Status::Succeeded, qPrintable(outcome.message));
+        QStringList stages;
+        for (const RunSummary::StageSummary &stage : window.resultsPage()->summary().stages)
+            stages << stage.stage;
+        QCOMPARE(stages, (QStringList{"build", "train", "correct", "refine"}));
+        QCOMPARE(window.resultsPage()->evaluationTable()->topLevelItemCount(), 4);
+
+        window.startExport();
+        QVERIFY(finished.wait(120000));
+        const JobOutcome exported = finished.last().at(0).value<JobOutcome>();
+        QVERIFY2(exported.status == JobOutcome::Status::Succeeded, qPrintable(exported.message));
+        const QString run = m_dir.filePath("vision-run/export/");
+        QVERIFY(QFile::exists(run + "peft-adapter/adapter_config.json"));
+        QVERIFY(QFile::exists(run + "merged-model/preprocessor_config.json"));
+
+        ChatPanel *chat = window.resultsPage()->chatPanel();
+        QTRY_VERIFY(chat->findChild<QWidget *>(QStringLiteral("chatChooseImage"))->isVisibleTo(chat));
+        chat->setImage(images + "images/red_square.png");
+        QSignalSpy answered(chat, &ChatPanel::finished);
+        chat->ask("What shape is shown?");
+        QVERIFY(answered.wait(120000));
+        for (QPlainTextEdit *answer : {chat->originalAnswer(), chat->correctedAnswer()})
+            QVERIFY2(!answer->toPlainText().isEmpty() && !answer->toPlainText().contains("\n["),
+                     qPrintable(answer->toPlainText()));
     }
 
     void cancelStopsTheRun()

@@ -5,6 +5,9 @@
 // page that run when it has finished, with the held-out table of the last full demo run
 // (runs/demo/summary.json). Run it under Xvfb:
 //   xvfb-run -s "-screen 0 1400x900x24" emloc_ui_screenshots docs/screenshots [--lang zh_TW]
+// With --internvl FOLDER (an InternVL model, e.g. tests/reference/internvl_make_fixtures.py's qwen2_hf) it
+// renders the vision-language pages instead: the Data page with the shipped image dataset's thumbnails
+// (data-images.png) and, after a short run, the chat answering about an image (chat-image.png).
 #include "about_dialog.h"
 #include "application_setup.h"
 #include "emloc/util/torch_runtime.h"
@@ -15,14 +18,17 @@
 #include "jobs/job_controller.h"
 #include "main_window.h"
 #include "pages/budget_page.h"
+#include "pages/data_page.h"
 #include "pages/results_page.h"
 #include "pages/run_page.h"
 #include "test_support.h"
 #include "widgets/catalog_fit_dialog.h"
+#include "widgets/chat_panel.h"
 
 #include <QApplication>
 #include <QDir>
 #include <QJsonObject>
+#include <QLineEdit>
 #include <QScrollArea>
 #include <QScrollBar>
 #include <QSettings>
@@ -47,6 +53,62 @@ bool save(QWidget *window, const QString &folder, const QString &name)
     return ok;
 }
 
+// The vision-language screenshots: a short real run on an InternVL model and the shipped image dataset.
+bool visionScreenshots(const QString &model, const QString &output, QTemporaryDir &work)
+{
+    const QString images = emloc::test::testDataDir() + QStringLiteral("/datasets/vision/");
+    Project project;
+    project.modelPath = model;
+    project.data.trainingPath = images + QStringLiteral("shapes.jsonl");
+    project.data.validationFraction = 0.25;
+    project.budget.device = QStringLiteral("cpu");
+    project.budget.calibrationSamples = 8;
+    project.training.maxLength = 256;
+    project.training.steps = 20;
+    project.training.batchSize = 2;
+    project.training.gradientAccumulation = 1;
+    project.training.learningRate = 1e-2;
+    project.exportSettings.outputFolder = work.filePath(QStringLiteral("shapes-lora"));
+
+    MainWindow window;
+    window.setPlanProvider(&emloc::gui::PipelineJobs::plan);
+    window.setDatasetStatsProvider(&emloc::gui::PipelineJobs::datasetStats);
+    window.setInspectors(&emloc::gui::EngineInspection::model, &emloc::gui::EngineInspection::dataset);
+    window.setTrainingJobFactory(&emloc::gui::PipelineJobs::training);
+    window.setRunRecordReader(&emloc::gui::readRunRecord);
+    window.setChatGenerator(&emloc::gui::PipelineJobs::chat);
+    window.setProject(project, work.filePath(QStringLiteral("shapes.emloc")));
+    window.resize(1200, 800);
+    window.show();
+    if (!QTest::qWaitForWindowExposed(&window))
+        std::fprintf(stderr, "the window was not exposed; the screenshots may be empty\n");
+    QTest::qWait(1500);
+    window.showPage(1);
+    // The first records with their thumbnails, at the bottom of the page.
+    if (auto *scroll = window.dataPage()->findChild<QScrollArea *>()) {
+        scroll->verticalScrollBar()->setValue(scroll->verticalScrollBar()->maximum());
+        QTest::qWait(200);
+    }
+    bool ok = save(&window, output, QStringLiteral("data-images"));
+    window.startTraining();
+    while (window.jobController()->isRunning())
+        QTest::qWait(50);
+    window.showPage(4);
+    ChatPanel *chat = window.resultsPage()->chatPanel();
+    chat->setImage(images + QStringLiteral("images/red_square.png"));
+    chat->promptEdit()->setText(QStringLiteral("What shape is shown?"));
+    chat->ask(chat->promptEdit()->text());
+    while (chat->isBusy())
+        QTest::qWait(50);
+    if (auto *scroll = window.resultsPage()->findChild<QScrollArea *>()) {
+        scroll->verticalScrollBar()->setValue(scroll->verticalScrollBar()->maximum());
+        QTest::qWait(200);
+    }
+    ok = save(&window, output, QStringLiteral("chat-image")) && ok;
+    window.setWindowModified(false);
+    return ok;
+}
+
 } // namespace
 
 int main(int argc, char *argv[])
@@ -68,6 +130,9 @@ int main(int argc, char *argv[])
     applyStyle(app);
 
     QTemporaryDir work;
+    const int internVLIndex = static_cast<int>(args.indexOf(QStringLiteral("--internvl")));
+    if (internVLIndex > 0 && internVLIndex + 1 < args.size())
+        return visionScreenshots(args.at(internVLIndex + 1), output, work) ? 0 : 1;
     const QString root = emloc::test::sourceDir();
     Project project;
     project.modelPath = root + QStringLiteral("/.cache/models/SmolLM2-135M-Instruct");

@@ -3,6 +3,7 @@
 // (app/gui/engine_inspect.cpp, with core's own readers), so the pages accept and refuse exactly what a
 // run and the CLI do.
 
+#include <QImage>
 #include <QString>
 #include <QStringList>
 
@@ -42,10 +43,16 @@ struct ModelSummary
 
 struct DatasetSummary
 {
+    struct Image
+    {
+        QImage thumbnail; // null when the image cannot be read
+        QString note;     // its file name, or why it cannot be read
+    };
     struct Record
     {
         QString input;
         QString target;
+        std::vector<Image> images; // a vision-language dataset's, in order
     };
 
     QString fileType; // core's names: "jsonl", "json", "csv", "tsv", "text"

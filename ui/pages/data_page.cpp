@@ -14,15 +14,51 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QLocale>
+#include <QPainter>
 #include <QTableWidget>
 #include <QTextBrowser>
 #include <QVBoxLayout>
+
+#include <algorithm>
 
 namespace emloc::ui {
 
 namespace {
 const QString kFilter = QStringLiteral("%1 (*.jsonl *.json);;%2 (*)");
+constexpr int kThumbnailGap = 4;
+
+// A record's images side by side, as one picture for its table cell; an image that cannot be read is a
+// box with a cross (its reason is in the cell's tooltip).
+QPixmap thumbnailStrip(const std::vector<DatasetSummary::Image> &images, int height)
+{
+    std::vector<QImage> scaled;
+    int width = 0;
+    for (const DatasetSummary::Image &image : images) {
+        scaled.push_back(image.thumbnail.isNull()
+                             ? QImage()
+                             : image.thumbnail.scaledToHeight(height, Qt::SmoothTransformation));
+        width += (scaled.back().isNull() ? height : scaled.back().width()) + kThumbnailGap;
+    }
+    QPixmap strip(std::max(1, width - kThumbnailGap), height);
+    strip.fill(Qt::transparent);
+    QPainter painter(&strip);
+    int x = 0;
+    for (const QImage &image : scaled) {
+        if (image.isNull()) {
+            const QRect box(x, 0, height - 1, height - 1);
+            painter.setPen(QPen(Qt::red, 2));
+            painter.drawRect(box);
+            painter.drawLine(box.topLeft(), box.bottomRight());
+            painter.drawLine(box.topRight(), box.bottomLeft());
+            x += height + kThumbnailGap;
+            continue;
+        }
+        painter.drawImage(x, 0, image);
+        x += image.width() + kThumbnailGap;
+    }
+    return strip;
 }
+} // namespace
 
 DataPage::DataPage(QWidget *parent)
     : ProjectPage(
@@ -234,15 +270,43 @@ void DataPage::inspectTraining(const QString &path)
                                          text);
     }
 
+    // Records with images (a vision-language dataset) get a first column with their thumbnails.
+    const bool images =
+        std::any_of(m_summary.preview.begin(), m_summary.preview.end(),
+                    [](const DatasetSummary::Record &record) { return !record.images.empty(); });
+    m_preview->clear();
+    m_preview->setColumnCount(images ? 3 : 2);
+    m_preview->setHorizontalHeaderLabels(images ? QStringList{tr("Images"), tr("Input"), tr("Target")}
+                                                : QStringList{tr("Input"), tr("Target")});
+    if (images)
+        m_preview->horizontalHeader()->setSectionResizeMode(0, QHeaderView::ResizeToContents);
+    const int thumbnailHeight = fontMetrics().height() * 3;
+    m_preview->setIconSize(QSize(thumbnailHeight * 8, thumbnailHeight));
     m_preview->setRowCount(static_cast<int>(m_summary.preview.size()));
     for (int row = 0; row < static_cast<int>(m_summary.preview.size()); ++row) {
         const DatasetSummary::Record &record = m_summary.preview[static_cast<std::size_t>(row)];
+        const int first = images ? 1 : 0;
         auto *input = new QTableWidgetItem(record.input);
         input->setToolTip(record.input.left(1000));
         auto *target = new QTableWidgetItem(record.target);
         target->setToolTip(record.target.left(1000));
-        m_preview->setItem(row, 0, input);
-        m_preview->setItem(row, 1, target);
+        m_preview->setItem(row, first, input);
+        m_preview->setItem(row, first + 1, target);
+        if (!images)
+            continue;
+        auto *pictures = new QTableWidgetItem;
+        QStringList notes;
+        for (const DatasetSummary::Image &image : record.images)
+            notes << image.note;
+        pictures->setToolTip(notes.join(QLatin1Char('\n')));
+        if (!record.images.empty()) {
+            const QPixmap strip = thumbnailStrip(record.images, thumbnailHeight);
+            pictures->setData(Qt::DecorationRole, strip);
+            pictures->setSizeHint(strip.size() + QSize(8, 8));
+        }
+        m_preview->setItem(row, 0, pictures);
+        m_preview->setRowHeight(row, record.images.empty() ? m_preview->verticalHeader()->defaultSectionSize()
+                                                           : thumbnailHeight + 8);
     }
     m_previewHint->setVisible(m_summary.preview.empty());
 }

@@ -64,6 +64,9 @@ ExportPage::ExportPage(QWidget *parent)
            "copy."));
     m_gguf = addFormat(formatsLayout, tr("&GGUF LoRA adapter"),
                        tr("For llama.cpp, Ollama and LM Studio, next to the original model's GGUF file."));
+    m_ollama = addFormat(formatsLayout, tr("&Ollama model folder"),
+                         tr("A Modelfile with the base model as GGUF and the adapter: in that folder, "
+                            "\"ollama create NAME -f Modelfile\" makes the model Ollama runs."));
     contentLayout()->addWidget(formats);
 
     auto *action = new QGroupBox(tr("Export"), this);
@@ -111,10 +114,12 @@ void ExportPage::readFrom(const Project &project)
     const QSignalBlocker blockPeft(m_peft);
     const QSignalBlocker blockMerged(m_merged);
     const QSignalBlocker blockGguf(m_gguf);
+    const QSignalBlocker blockOllama(m_ollama);
     m_folder->setPath(project.exportSettings.outputFolder);
     m_peft->setChecked(project.exportSettings.peftAdapter);
     m_merged->setChecked(project.exportSettings.mergedModel);
     m_gguf->setChecked(project.exportSettings.ggufAdapter);
+    m_ollama->setChecked(project.exportSettings.ollama);
     validateFolder();
     updateButton();
 }
@@ -125,6 +130,7 @@ void ExportPage::writeTo(Project &project) const
     project.exportSettings.peftAdapter = m_peft->isChecked();
     project.exportSettings.mergedModel = m_merged->isChecked();
     project.exportSettings.ggufAdapter = m_gguf->isChecked();
+    project.exportSettings.ollama = m_ollama->isChecked();
 }
 
 QString ExportPage::problem() const
@@ -133,7 +139,7 @@ QString ExportPage::problem() const
         return tr("Choose an output folder on the Export page.");
     if (m_folderValidation->state() == ValidationLabel::State::Error)
         return m_folderValidation->text();
-    if (!m_peft->isChecked() && !m_merged->isChecked() && !m_gguf->isChecked())
+    if (!m_peft->isChecked() && !m_merged->isChecked() && !m_gguf->isChecked() && !m_ollama->isChecked())
         return tr("Choose at least one format on the Export page.");
     return {};
 }

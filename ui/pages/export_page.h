@@ -46,6 +46,7 @@ private:
     QCheckBox *m_peft = nullptr;
     QCheckBox *m_merged = nullptr;
     QCheckBox *m_gguf = nullptr;
+    QCheckBox *m_ollama = nullptr;
     QPushButton *m_export = nullptr;
     QLabel *m_exportHint = nullptr;
     bool m_available = false;

@@ -68,6 +68,7 @@ struct ExportSettings
     bool peftAdapter = true;  // adapter_model.safetensors + adapter_config.json
     bool mergedModel = false; // the original model with the corrected LoRA merged in (safetensors)
     bool ggufAdapter = false; // a GGUF LoRA adapter for llama.cpp, Ollama, LM Studio
+    bool ollama = false;      // a folder `ollama create` reads: Modelfile, base GGUF, GGUF LoRA
 
     bool operator==(const ExportSettings &other) const;
     bool operator!=(const ExportSettings &other) const { return !(*this == other); }

@@ -70,6 +70,8 @@ QJsonObject Project::pageDocument(const QString &baseDir) const
         exports.append(exportName(core::ExportFormat::GgufLora));
     if (exportSettings.mergedModel)
         exports.append(exportName(core::ExportFormat::Merged));
+    if (exportSettings.ollama)
+        exports.append(exportName(core::ExportFormat::Ollama));
     const bool memoryBudget = budget.mode == BudgetSettings::Mode::MemoryBudget;
     return QJsonObject{
         {"model", relativePath(modelPath, baseDir)},
@@ -167,6 +169,7 @@ std::optional<Project> Project::fromRunDocument(const QJsonObject &run, const QS
         exports.peftAdapter = formats.contains(exportName(core::ExportFormat::Peft));
         exports.ggufAdapter = formats.contains(exportName(core::ExportFormat::GgufLora));
         exports.mergedModel = formats.contains(exportName(core::ExportFormat::Merged));
+        exports.ollama = formats.contains(exportName(core::ExportFormat::Ollama));
     }
     if (!problem.isEmpty()) {
         if (error)

@@ -2,9 +2,13 @@
 
 #include "widgets/validation_label.h"
 
+#include <QFileDialog>
+#include <QFileInfo>
 #include <QGridLayout>
+#include <QImage>
 #include <QLabel>
 #include <QLineEdit>
+#include <QPixmap>
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QThread>
@@ -34,15 +38,39 @@ ChatPanel::ChatPanel(QWidget *parent) : QWidget(parent)
     row->addWidget(m_send);
     row->addWidget(m_stop);
     layout->addLayout(row, 0, 0, 1, 2);
-    layout->addWidget(m_staleNote, 1, 0, 1, 2);
-    layout->addWidget(new QLabel(tr("Original model"), this), 2, 0);
-    layout->addWidget(new QLabel(tr("With the EMLoC adapter (the one Export writes)"), this), 2, 1);
-    layout->addWidget(m_original, 3, 0);
-    layout->addWidget(m_corrected, 3, 1);
+    m_imageRow = new QWidget(this);
+    auto *imageLayout = new QHBoxLayout(m_imageRow);
+    imageLayout->setContentsMargins(0, 0, 0, 0);
+    m_chooseImage = new QPushButton(tr("&Image…"), m_imageRow);
+    m_chooseImage->setObjectName(QStringLiteral("chatChooseImage"));
+    m_imageThumbnail = new QLabel(m_imageRow);
+    m_imageName = new QLabel(m_imageRow);
+    m_imageName->setObjectName(QStringLiteral("chatImageName"));
+    m_clearImage = new QPushButton(tr("No image"), m_imageRow);
+    imageLayout->addWidget(m_chooseImage);
+    imageLayout->addWidget(m_imageThumbnail);
+    imageLayout->addWidget(m_imageName, 1);
+    imageLayout->addWidget(m_clearImage);
+    layout->addWidget(m_imageRow, 1, 0, 1, 2);
+    m_imageRow->hide();
+    setImage({});
+    layout->addWidget(m_staleNote, 2, 0, 1, 2);
+    layout->addWidget(new QLabel(tr("Original model"), this), 3, 0);
+    layout->addWidget(new QLabel(tr("With the EMLoC adapter (the one Export writes)"), this), 3, 1);
+    layout->addWidget(m_original, 4, 0);
+    layout->addWidget(m_corrected, 4, 1);
 
     connect(m_send, &QPushButton::clicked, this, [this] { ask(m_prompt->text()); });
     connect(m_prompt, &QLineEdit::returnPressed, this, [this] { ask(m_prompt->text()); });
     connect(m_stop, &QPushButton::clicked, this, &ChatPanel::stop);
+    connect(m_chooseImage, &QPushButton::clicked, this, [this] {
+        const QString path = QFileDialog::getOpenFileName(
+            this, tr("Image to ask about"), m_image.isEmpty() ? QString() : QFileInfo(m_image).path(),
+            tr("Images (*.png *.jpg *.jpeg *.webp);;All files (*)"));
+        if (!path.isEmpty())
+            setImage(path);
+    });
+    connect(m_clearImage, &QPushButton::clicked, this, [this] { setImage({}); });
     m_drainTimer.setInterval(33);
     connect(&m_drainTimer, &QTimer::timeout, this, &ChatPanel::drainStream);
     updateButtons();
@@ -74,6 +102,29 @@ void ChatPanel::setStaleNote(const QString &note)
         m_staleNote->setMessage(ValidationLabel::State::Warning, note);
 }
 
+void ChatPanel::setAcceptsImages(bool accepts)
+{
+    m_imageRow->setVisible(accepts);
+    if (!accepts)
+        setImage({});
+}
+
+void ChatPanel::setImage(const QString &path)
+{
+    m_image = path;
+    m_imageName->setText(path.isEmpty() ? tr("No image: the prompt alone is asked.")
+                                        : tr("With the image %1").arg(QFileInfo(path).fileName()));
+    m_imageName->setToolTip(path);
+    m_clearImage->setEnabled(!path.isEmpty());
+    // A glance at the picture where Qt can decode it (the engine reads it either way, WebP included).
+    const QImage picture = path.isEmpty() ? QImage() : QImage(path);
+    m_imageThumbnail->setPixmap(picture.isNull()
+                                    ? QPixmap()
+                                    : QPixmap::fromImage(picture.scaledToHeight(fontMetrics().height() * 2,
+                                                                                Qt::SmoothTransformation)));
+    m_imageThumbnail->setVisible(!picture.isNull());
+}
+
 void ChatPanel::ask(const QString &prompt)
 {
     if (!m_generator || m_thread || prompt.trimmed().isEmpty())
@@ -89,8 +140,9 @@ void ChatPanel::ask(const QString &prompt)
     const auto stream = m_stream;
     const ChatGenerator generator = m_generator;
     const Project project = m_project;
+    const QString image = m_image;
     // Both answers on one worker thread, one model at a time (memory: only one model is resident).
-    m_thread = QThread::create([generator, project, prompt, stopRequested, stream] {
+    m_thread = QThread::create([generator, project, prompt, image, stopRequested, stream] {
         for (const QString which : {QStringLiteral("original"), QStringLiteral("corrected")}) {
             auto deliver = [&stream, &which](const QString &piece) {
                 stream->with([&](Stream &text) {
@@ -98,7 +150,7 @@ void ChatPanel::ask(const QString &prompt)
                 });
             };
             try {
-                generator(project, which, prompt, [&](const QString &piece) {
+                generator(project, which, prompt, image, [&](const QString &piece) {
                     deliver(piece);
                     return !stopRequested->load();
                 });

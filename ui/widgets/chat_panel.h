@@ -11,6 +11,7 @@
 #include <atomic>
 #include <memory>
 
+class QLabel;
 class QLineEdit;
 class QPlainTextEdit;
 class QPushButton;
@@ -36,6 +37,11 @@ public:
     // Non-empty: the corrected adapter on disk is not the last run's; shown above the answers and at the
     // head of each corrected answer.
     void setStaleNote(const QString &note);
+    // A vision-language model's chat takes an image with the prompt: the image row shows only then.
+    void setAcceptsImages(bool accepts);
+    // The image sent with the next prompts (empty: none).
+    void setImage(const QString &path);
+    QString image() const { return m_image; }
     ValidationLabel *staleNoteLabel() const { return m_staleNote; }
     void ask(const QString &prompt);
     void stop();
@@ -64,6 +70,12 @@ private:
     QLineEdit *m_prompt = nullptr;
     QPushButton *m_send = nullptr;
     QPushButton *m_stop = nullptr;
+    QWidget *m_imageRow = nullptr;
+    QLabel *m_imageThumbnail = nullptr;
+    QLabel *m_imageName = nullptr;
+    QPushButton *m_chooseImage = nullptr;
+    QPushButton *m_clearImage = nullptr;
+    QString m_image;
     QPlainTextEdit *m_original = nullptr;
     QPlainTextEdit *m_corrected = nullptr;
     ValidationLabel *m_staleNote = nullptr;
