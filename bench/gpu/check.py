@@ -10,6 +10,8 @@ For each model (randomly initialised by transformers from a real configuration, 
 For each InternVL shape (the -hf layout, random weights, a drawn image tiled at 448 pixels):
   generate     `emloc generate --image` against transformers' greedy tokens on the same prompt (fp32 and
                16-bit), with the peak memory and prefill rate of our inference
+  memory/time  peak of inference and of EMLoC stages 1, 2, 3 and LoRA on the full model on image records
+               (the picture and a question), the vision tower included
 
 Every step is timed and its failure recorded without stopping the others; results.json and results.md
 are rewritten after each step, so a run cut short still leaves what it measured.
@@ -329,6 +331,43 @@ def check_vision_model(check, name, spec, torch_device):
             del model
         return result
     check.step(name, "generate", generate)
+    check_vision_stages(check, name, folder)
+
+
+def make_image_dataset(folder, records=16):
+    """Questions about the model's drawn picture with short answers (InternVL's JSONL), in its folder."""
+    path = os.path.join(folder, "images.jsonl")
+    questions = [("What is shown in the picture?", "A colour gradient."), ("Which colour is at the top left?", "Black."),
+                 ("Is it a photograph?", "No."), ("Describe it in two words.", "Smooth gradient.")]
+    with open(path, "w") as f:
+        for i in range(records):
+            question, answer = questions[i % len(questions)]
+            f.write(json.dumps({"image": "picture.png", "conversations": [
+                {"from": "human", "value": "<image>\n" + question}, {"from": "gpt", "value": answer}]}) + "\n")
+    return path
+
+
+def check_vision_stages(check, name, folder):
+    """Peak memory of inference and of each EMLoC stage on the image records, beside LoRA on the whole
+    model: the paper's claim for InternVL (the stages within inference, LoRA far above it)."""
+    work = os.path.join(check.out, "work")
+    data = ["--data", make_image_dataset(folder), "--max-length", 2048]
+    train = ["--steps", check.steps, "--batch", check.batch, "--grad-accum", 1, "--lr", "1e-3",
+             "--validation-fraction", 0] + data
+    emulator, lora, full, corrected = (os.path.join(work, name + suffix) for suffix in
+                                       ("-emulator", "-lora", "-full-lora", "-corrected"))
+    for path in (lora, full):
+        shutil.rmtree(path, ignore_errors=True)
+    check.step(name, "inference", lambda: {"peak_memory_bytes": check.emloc(
+        "evaluate", "--model", folder, "--max-new-tokens", 8, "--batch-size", check.batch, *data)["models"][0][
+        "peak_memory_bytes"]})
+    check.step(name, "stage1", lambda: check.emloc("build-emulator", folder, "--out", emulator, "--ratio", 0.4,
+                                                   "--calibration-samples", 16, "--overwrite", *data))
+    check.step(name, "stage2", lambda: check.emloc("train", emulator, "--out", lora, *train))
+    check.step(name, "full_lora", lambda: check.emloc("train", folder, "--out", full, *train))
+    adapter = check.results["models"][name]["stage2"].get("adapter_dir") or os.path.join(lora, "adapter")
+    check.step(name, "stage3", lambda: check.emloc("correct", "--model", folder, "--emulator", emulator, "--adapter",
+                                                   adapter, "--out", corrected, "--overwrite"))
 
 
 def vision_markdown(results):
@@ -336,7 +375,7 @@ def vision_markdown(results):
     rows = [(n, m) for n, m in results["models"].items() if "generate" in m]
     if not rows:
         return []
-    lines = ["", "| InternVL shape | tiles, prompt tokens | greedy tokens equal, fp32 | 16-bit | peak of our inference"
+    lines = vision_stage_markdown(results) + ["", "| InternVL shape | tiles, prompt tokens | greedy tokens equal, fp32 | 16-bit | peak of our inference"
              " fp32 / 16-bit | transformers 16-bit | prefill tokens/s fp32 |", "|---|---|---|---|---|---|---|"]
     for name, m in rows:
         g = m["generate"]
@@ -352,6 +391,23 @@ def vision_markdown(results):
             name, g["tiles"], g["prompt_tokens"], equal(fp32), equal(other), peak(fp32), peak(other),
             peak(other, "transformers_peak_memory_bytes"), fp32.get("prefill_tokens_per_second", 0)))
     return lines
+
+
+def vision_stage_markdown(results):
+    gib = 1.0 / 2**30
+    rows = [(n, m) for n, m in results["models"].items() if "generate" in m]
+    lines = ["", "| InternVL shape, image records | inference | stage 1 | stage 2 | stage 3 | full LoRA |"
+             " stage 2 / full LoRA | step: emulator / full |", "|---|---|---|---|---|---|---|---|"]
+    for name, m in rows:
+        peak = lambda step: cell(m, step, "peak_memory_bytes", scale=gib, fmt="%.2f GiB")
+        ratio, steps = "-", "-"
+        if "peak_memory_bytes" in m.get("stage2", {}) and "peak_memory_bytes" in m.get("full_lora", {}):
+            ratio = "%.2f" % (m["stage2"]["peak_memory_bytes"] / m["full_lora"]["peak_memory_bytes"])
+        if "seconds_per_step" in m.get("stage2", {}) and "seconds_per_step" in m.get("full_lora", {}):
+            steps = "%.3f / %.3f s" % (m["stage2"]["seconds_per_step"], m["full_lora"]["seconds_per_step"])
+        lines.append("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            name, peak("inference"), peak("stage1"), peak("stage2"), peak("stage3"), peak("full_lora"), ratio, steps))
+    return lines if rows else []
 
 
 def cell(entry, *keys, scale=1.0, fmt="%.3g"):

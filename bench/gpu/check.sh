@@ -5,7 +5,8 @@
 # then runs bench/gpu/check.py: our logits against transformers', our PEFT export
 # loaded by PEFT, peak VRAM and step time of inference, EMLoC's three stages and full-model LoRA,
 # cuSOLVER against LibTorch per layer, and InternVL 2.5's 2B and 8B shapes answering about an image
-# (greedy tokens against transformers', peak VRAM of inference). Results: $OUT/results.md and
+# (greedy tokens against transformers', peak VRAM of inference, of EMLoC's stages and of full LoRA on
+# image records). Results: $OUT/results.md and
 # results.json (OUT defaults to bench/gpu/results). Meant to finish within 8 minutes on one data-centre
 # GPU with 16 cores (an estimate: no GPU has run it yet).
 #
