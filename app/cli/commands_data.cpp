@@ -104,10 +104,9 @@ void inspect(CommandOutput &output, CliContext &context, const InspectOptions &o
 {
     // A vision-language model's records with images are inspected as it would see them: each image's
     // placeholder expanded to its tiles' tokens.
-    std::optional<core::VisionLanguageFiles> vision;
-    if (core::isVisionLanguageFolder(options.model))
-        vision = core::openVisionLanguageModel(options.model);
-    const core::ModelFiles files = vision ? vision->language : core::openModel(options.model);
+    const core::StageModel model = core::openStageModel(options.model);
+    const std::optional<core::VisionLanguageFiles> &vision = model.vision;
+    const core::ModelFiles &files = model.files;
     const core::ModelText text = core::openModelText(files, options.chatTemplate, &feedback);
 
     core::PrepareOptions prepare;

@@ -201,9 +201,9 @@ void runPlan(CommandOutput &output, CliContext &context, PlanArguments &args, co
     else if (!args.configFile.empty())
         modelConfig = core::loadModelConfig(args.configFile);
     else {
-        if (core::isVisionLanguageFolder(args.model))
-            vision = core::openVisionLanguageModel(args.model);
-        files = vision ? vision->language : core::openModel(args.model);
+        core::StageModel model = core::openStageModel(args.model);
+        vision = std::move(model.vision);
+        files = std::move(model.files);
         modelConfig = files->config;
         run.model = args.model; // a vision-language model's tower is planned with it
     }
@@ -268,10 +268,9 @@ void runBuild(CommandOutput &output, CliContext &context, BuildArguments &args, 
         options.overrides.push_back(core::parseModuleRule(text));
     core::rankForRatio(options.ratio, 1, 1);
     // A vision-language model: its language model's emulator, calibrated on the records' images too.
-    std::optional<core::VisionLanguageFiles> vision;
-    if (core::isVisionLanguageFolder(args.model))
-        vision = core::openVisionLanguageModel(args.model);
-    const core::ModelFiles files = vision ? vision->language : core::openModel(args.model);
+    const core::StageModel model = core::openStageModel(args.model);
+    const std::optional<core::VisionLanguageFiles> &vision = model.vision;
+    const core::ModelFiles &files = model.files;
     core::MemoryMeter imageMeter(options.device); // the tower's run on the images, before the build
     imageMeter.reset();
     const core::TensorPlacement placement = core::emulatorBuildPlacement(options);

@@ -34,10 +34,9 @@ struct RefineCommand
 void runRefine(CommandOutput &output, CliContext &context, RefineCommand &command, core::Feedback &feedback)
 {
     // A vision-language model: its language model is refined, the records keep their images.
-    std::optional<core::VisionLanguageFiles> vision;
-    if (core::isVisionLanguageFolder(command.options.modelPath))
-        vision = core::openVisionLanguageModel(command.options.modelPath);
-    const core::ModelFiles files = vision ? vision->language : core::openModel(command.options.modelPath);
+    const core::StageModel model = core::openStageModel(command.options.modelPath);
+    const std::optional<core::VisionLanguageFiles> &vision = model.vision;
+    const core::ModelFiles &files = model.files;
     const core::ModelText text = core::openModelText(files, command.chatTemplate, &feedback);
     core::LoraTrainingData data;
     data.path = command.data;

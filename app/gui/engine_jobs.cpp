@@ -46,7 +46,7 @@ ui::PlanPreview PipelineJobs::plan(const ui::Project &project)
     }
     try {
         const core::PipelineConfig config = pipelineConfig(project, core::RunPaths::Optional);
-        const core::ModelConfig original = core::openLanguageModel(config.model).config;
+        const core::ModelConfig original = core::openStageModel(config.model).files.config;
         const core::PlanSettings settings = core::pipelinePlanSettings(config);
         for (const core::MemoryPlan &plan :
              core::memoryCurve(core::plannableConfig(original), settings, 0.05, 1.0, 20))
@@ -113,10 +113,9 @@ ui::DatasetStats PipelineJobs::datasetStats(const ui::Project &project)
     }
     try {
         // A vision-language model sees each record's images as their tokens.
-        std::optional<core::VisionLanguageFiles> vision;
-        if (core::isVisionLanguageFolder(text(project.modelPath)))
-            vision = core::openVisionLanguageModel(text(project.modelPath));
-        const core::ModelFiles files = vision ? vision->language : core::openModel(text(project.modelPath));
+        const core::StageModel model = core::openStageModel(text(project.modelPath));
+        const std::optional<core::VisionLanguageFiles> &vision = model.vision;
+        const core::ModelFiles &files = model.files;
         const core::ModelText modelText = core::openModelText(files);
         core::PrepareOptions options;
         if (vision)

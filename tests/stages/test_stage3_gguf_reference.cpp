@@ -24,16 +24,12 @@
 using namespace emloc;
 using namespace emloc::test;
 
-TEST_CASE(llamaCppLoadsTheGgufLora)
+namespace {
+// The demo model's configuration shrunk to two small layers: its vocabulary stays, since llama.cpp and
+// Ollama need a real tokenizer.
+core::ModelConfig tinyDemoConfig()
 {
-    const std::string demo = demoGgufPath();
-    VERIFY2(fileExists(demo), "the demo GGUF is missing: " + demo);
-    TempDir dir;
-    const std::string root = dir.path();
-
-    // A tiny random Llama with the demo model's tokenizer (llama.cpp needs a real vocabulary).
-    core::ModelFiles demoFiles = core::openModel(demo);
-    core::ModelConfig config = demoFiles.config;
+    core::ModelConfig config = core::openModel(demoGgufPath()).config;
     config.hiddenSize = 64;
     config.intermediateSize = 128;
     config.numLayers = 2;
@@ -43,11 +39,36 @@ TEST_CASE(llamaCppLoadsTheGgufLora)
     config.maxPositionEmbeddings = 128;
     config.ropeScaling = {};
     config.tieWordEmbeddings = true;
-    auto weights = randomWeights(config, 77);
+    return config;
+}
+
+auto tinyRandomWeights(uint64_t seed)
+{
+    return randomWeights(tinyDemoConfig(), seed);
+}
+
+// The demo model's files (tokenizer, chat template) with `weights` of the tiny configuration.
+core::ModelFiles withDemoTokenizer(std::shared_ptr<core::WeightSource> weights)
+{
+    core::ModelFiles files = core::openModel(demoGgufPath());
+    files.config = tinyDemoConfig();
+    files.weights = std::move(weights);
+    return files;
+}
+} // namespace
+
+TEST_CASE(llamaCppLoadsTheGgufLora)
+{
+    const std::string demo = demoGgufPath();
+    VERIFY2(fileExists(demo), "the demo GGUF is missing: " + demo);
+    TempDir dir;
+    const std::string root = dir.path();
+
+    // A tiny random Llama with the demo model's tokenizer (llama.cpp needs a real vocabulary).
+    auto weights = tinyRandomWeights(77);
     weights->tensors["model.embed_tokens.weight"] = 0.5 * weights->tensors["model.embed_tokens.weight"];
-    core::ModelFiles base = demoFiles;
-    base.config = config;
-    base.weights = weights;
+    const core::ModelFiles base = withDemoTokenizer(weights);
+    const core::ModelConfig &config = base.config;
     const std::string baseGguf = root + "/base.gguf";
     core::writeGgufModel(base, baseGguf, "F32");
 
@@ -106,19 +127,9 @@ TEST_CASE(ollamaFolderRendersTheTrainingTemplate)
     VERIFY2(fileExists(demo), "the demo GGUF is missing: " + demo);
     TempDir dir;
     const std::string root = dir.path();
-    core::ModelFiles base = core::openModel(demo);
-    core::ModelConfig config = base.config;
-    config.hiddenSize = 64;
-    config.intermediateSize = 128;
-    config.numLayers = 2;
-    config.numHeads = 4;
-    config.numKeyValueHeads = 2;
-    config.headDim = 16;
-    config.ropeScaling = {};
-    config.tieWordEmbeddings = true;
-    auto weights = randomWeights(config, 5);
-    base.config = config;
-    base.weights = weights;
+    auto weights = tinyRandomWeights(5);
+    const core::ModelFiles base = withDemoTokenizer(weights);
+    const core::ModelConfig &config = base.config;
     core::writeGgufModel(base, root + "/base.gguf", "F32");
     core::convertToHuggingFace(core::openModel(root + "/base.gguf"), root + "/base-hf", "float32");
     core::writePeftAdapter(randomAdapter(*weights, allModules(config), 4, 4.0, 3, 0.3), root + "/adapter");

@@ -127,12 +127,11 @@ CorrectionReport runCorrection(const CorrectionOptions &options, Feedback *feedb
         throw Error("No output folder given for the corrected adapter.");
     // A vision-language model's adapter sits on its language model, which its emulator emulates; it is
     // written under the checkpoint's own names, for peft.
-    std::optional<VisionLanguageFiles> vision;
-    if (isVisionLanguageFolder(options.modelPath)) {
-        vision = openVisionLanguageModel(options.modelPath);
+    const StageModel original = openStageModel(options.modelPath);
+    const std::optional<VisionLanguageFiles> &vision = original.vision;
+    if (vision)
         requireAdaptableInternVL(vision->config); // before the work
-    }
-    ModelFiles model = vision ? vision->language : openModel(options.modelPath);
+    ModelFiles model = original.files;
     PeftAdapter adapter = readPeftAdapter(options.adapterPath);
     validatePeftAdapter(adapter, *model.weights, options.modelPath);
     auto emulator = openEmulatorWeights(options.emulatorPath, model.weights);

@@ -348,39 +348,23 @@ namespace {
 
 struct OriginalModel
 {
-    std::optional<VisionLanguageFiles> vision; // a vision-language original; `files` is its language model
-    ModelFiles files;
+    StageModel model; // a vision-language original's language model, with its tower
     std::shared_ptr<Tokenizer> tokenizer;
     ChatTemplate chatTemplate;
 };
 
 OriginalModel openOriginal(const EvaluationOptions &options, Feedback *feedback)
 {
-    std::optional<VisionLanguageFiles> vision;
-    if (isVisionLanguageFolder(options.modelPath))
-        vision = openVisionLanguageModel(options.modelPath);
-    ModelFiles files = vision ? vision->language : openModel(options.modelPath);
-    ModelText text = openModelText(files, options.chatTemplate, feedback);
-    return {std::move(vision), std::move(files), std::move(text.tokenizer), std::move(text.chatTemplate)};
-}
-
-// An adapter as the evaluated model applies it: under the language model's names for a vision-language
-// original (its corrected adapter is named for the checkpoint), checked against the weights.
-PeftAdapter readCandidateAdapter(const std::string &path, const OriginalModel &original,
-                                 const std::string &modelPath)
-{
-    PeftAdapter adapter = readPeftAdapter(path);
-    if (original.vision)
-        adapter = toLanguageModelAdapter(std::move(adapter));
-    validatePeftAdapter(adapter, *original.files.weights, modelPath);
-    return adapter;
+    StageModel model = openStageModel(options.modelPath);
+    ModelText text = openModelText(model.files, options.chatTemplate, feedback);
+    return {std::move(model), std::move(text.tokenizer), std::move(text.chatTemplate)};
 }
 
 EvaluationResult evaluateCandidates(const EvaluationOptions &options, const OriginalModel &original,
                                     const std::vector<TokenizedExample> &tokenized, const std::string &source,
                                     Feedback *feedback)
 {
-    const ModelFiles &files = original.files;
+    const ModelFiles &files = original.model.files;
     const std::vector<HeldOutExample> examples = makeHeldOutExamples(tokenized, *original.tokenizer);
     const std::vector<int64_t> stopTokens = stopTokensFor(files, original.chatTemplate, *original.tokenizer);
 
@@ -391,7 +375,7 @@ EvaluationResult evaluateCandidates(const EvaluationOptions &options, const Orig
         candidates.emplace_back("original", files.weights);
     std::optional<PeftAdapter> adapter;
     if (!options.adapterPath.empty())
-        adapter = readCandidateAdapter(options.adapterPath, original, options.modelPath);
+        adapter = readStageAdapter(options.adapterPath, original.model, options.modelPath);
     if (!options.emulatorPath.empty()) {
         // The emulator runs as stage 2 trained it, on its factors: its evaluation peak is its own size.
         auto emulator = openEmulatorWeights(options.emulatorPath, files.weights, EmulatorView::Factored);
@@ -403,7 +387,7 @@ EvaluationResult evaluateCandidates(const EvaluationOptions &options, const Orig
     if (adapter)
         candidates.emplace_back("original+lora", mergeAdapterWeights(files.weights, *adapter));
     if (!options.correctedPath.empty()) {
-        PeftAdapter corrected = readCandidateAdapter(options.correctedPath, original, options.modelPath);
+        PeftAdapter corrected = readStageAdapter(options.correctedPath, original.model, options.modelPath);
         candidates.emplace_back("original+corrected",
                                 mergeAdapterWeights(files.weights, std::move(corrected)));
     }
@@ -423,8 +407,8 @@ EvaluationResult evaluateCandidates(const EvaluationOptions &options, const Orig
     result.correctedRefined = isRefinedAdapter(options.correctedPath);
     // The tower and projector stay resident across the models, as they are in the model's inference.
     std::optional<ImageInputs> images;
-    if (original.vision)
-        images.emplace(*original.vision, modelOptions.placement);
+    if (original.model.vision)
+        images.emplace(*original.model.vision, modelOptions.placement);
     for (const auto &[name, weights] : candidates) {
         if (feedback)
             feedback->log(LogLevel::Info, "Evaluating " + name + " on " + source);
@@ -453,12 +437,12 @@ EvaluationResult runEvaluation(const EvaluationOptions &options, Feedback *feedb
     TokenizeOptions tokenizeOptions;
     tokenizeOptions.maxLength = options.maxLength;
     tokenizeOptions.systemPrompt = options.systemPrompt;
-    if (original.vision) {
+    if (original.model.vision) {
         // Records with images, read as training reads them: each placeholder expanded to its image's tokens.
         PrepareOptions prepare;
         prepare.read = readOptions;
         prepare.tokenize = tokenizeOptions;
-        prepare.images = datasetImageTokens(*original.vision, options.dataPath);
+        prepare.images = datasetImageTokens(*original.model.vision, options.dataPath);
         PreparedDataset prepared =
             prepareDataset(options.dataPath, original.chatTemplate, *original.tokenizer, prepare, feedback);
         return evaluateCandidates(options, original, prepared.examples, options.dataPath, feedback);

@@ -247,14 +247,10 @@ ExportResult runExport(const ExportOptions &options, Feedback *feedback)
         throw Error("No output path given for the export.");
     // A vision-language model: the adapter sits on its language model (under either naming). The llama.cpp
     // exports are its language model's, which llama.cpp runs beside the source's unchanged mmproj.
-    std::optional<VisionLanguageFiles> vision;
-    if (isVisionLanguageFolder(options.modelPath))
-        vision = openVisionLanguageModel(options.modelPath);
-    ModelFiles model = vision ? vision->language : openModel(options.modelPath);
-    PeftAdapter adapter = readPeftAdapter(options.adapterPath);
-    if (vision)
-        adapter = toLanguageModelAdapter(std::move(adapter));
-    validatePeftAdapter(adapter, *model.weights, options.modelPath);
+    const StageModel original = openStageModel(options.modelPath);
+    const std::optional<VisionLanguageFiles> &vision = original.vision;
+    const ModelFiles &model = original.files;
+    const PeftAdapter adapter = readStageAdapter(options.adapterPath, original, options.modelPath);
 
     ExportResult result;
     switch (options.format) {

@@ -118,8 +118,8 @@ ExportResult exportOllama(const ExportOptions &options, const ModelFiles &model,
     std::string modelfile = "# Made by " + std::string(kProductName) + " " + kVersion + ": " +
                             options.modelPath + " with the adapter " + options.adapterPath + ".\n" +
                             "# In this folder: ollama create NAME -f Modelfile, then ollama run NAME\n" +
-                            "FROM " + from + "\nADAPTER ./adapter.gguf\nTEMPLATE " + tripleQuoted(goTemplate) +
-                            "\n";
+                            "FROM " + from + "\nADAPTER ./adapter.gguf\nTEMPLATE " +
+                            tripleQuoted(goTemplate) + "\n";
     if (!system.empty())
         modelfile += "SYSTEM " + tripleQuoted(system) + "\n";
     modelfile += stops;

@@ -654,10 +654,9 @@ PipelineResult runPipeline(const PipelineConfig &config, Feedback &feedback)
     } catch (const Error &error) {
         throw Error(std::string(error.what()) + " (\"device\" in the run configuration)");
     }
-    std::optional<VisionLanguageFiles> vision;
-    if (isVisionLanguageFolder(config.model)) {
-        vision = openVisionLanguageModel(config.model);
-        requireAdaptableInternVL(vision->config); // before any stage, not at the correction
+    StageModel original = openStageModel(config.model);
+    if (original.vision) {
+        requireAdaptableInternVL(original.vision->config); // before any stage, not at the correction
         if (std::find(config.exports.begin(), config.exports.end(), ExportFormat::Ollama) !=
             config.exports.end())
             throw Error(
@@ -665,8 +664,7 @@ PipelineResult runPipeline(const PipelineConfig &config, Feedback &feedback)
                 "(its projector as an mmproj GGUF is not written); remove \"ollama\" from \"export\" "
                 "in the run configuration");
     }
-    ModelFiles original = vision ? vision->language : openModel(config.model);
-    PipelineRun run{config, feedback, std::move(vision), std::move(original), {}, {}, {}, {}};
+    PipelineRun run{config, feedback, std::move(original.vision), std::move(original.files), {}, {}, {}, {}};
     requireTokenizer(run.original); // before any stage runs
     if (!fs::is_regular_file(config.trainData))
         throw Error("the training data '" + config.trainData +

@@ -39,14 +39,10 @@ RefineResult refineAdapter(const RefineOptions &options, const std::vector<Token
                     std::to_string(options.layers) + ")");
     // A vision-language model's language model is refined, the records' images put in through its tower;
     // its adapter is named for the checkpoint and read back under the language model's names.
-    std::optional<VisionLanguageFiles> vision;
-    if (isVisionLanguageFolder(options.modelPath))
-        vision = openVisionLanguageModel(options.modelPath);
-    ModelFiles files = vision ? vision->language : openModel(options.modelPath);
-    PeftAdapter corrected = readPeftAdapter(options.adapterPath);
-    if (vision)
-        corrected = toLanguageModelAdapter(std::move(corrected));
-    validatePeftAdapter(corrected, *files.weights, options.modelPath);
+    const StageModel original = openStageModel(options.modelPath);
+    const std::optional<VisionLanguageFiles> &vision = original.vision;
+    const ModelFiles &files = original.files;
+    const PeftAdapter corrected = readStageAdapter(options.adapterPath, original, options.modelPath);
     const int64_t numLayers = files.config.numLayers;
     const int64_t first = std::max<int64_t>(0, numLayers - options.layers);
 

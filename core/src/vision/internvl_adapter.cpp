@@ -123,4 +123,13 @@ std::string internVLTargetModules(const PeftAdapter &renamed)
     return alternatives(prefixes) + "\\d+\\." + alternatives(locals);
 }
 
+PeftAdapter readStageAdapter(const std::string &folder, const StageModel &model, const std::string &modelPath)
+{
+    PeftAdapter adapter = readPeftAdapter(folder);
+    if (model.vision)
+        adapter = toLanguageModelAdapter(std::move(adapter));
+    validatePeftAdapter(adapter, *model.files.weights, modelPath);
+    return adapter;
+}
+
 } // namespace emloc::core

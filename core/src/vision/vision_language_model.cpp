@@ -45,9 +45,13 @@ void requireTensor(const WeightSource &weights, const std::string &name, const s
 
 } // namespace
 
-ModelFiles openLanguageModel(const std::string &path)
+StageModel openStageModel(const std::string &path)
 {
-    return isVisionLanguageFolder(path) ? openVisionLanguageModel(path).language : openModel(path);
+    StageModel model;
+    if (isVisionLanguageFolder(path))
+        model.vision = openVisionLanguageModel(path);
+    model.files = model.vision ? model.vision->language : openModel(path);
+    return model;
 }
 
 bool isVisionLanguageFolder(const std::string &path)

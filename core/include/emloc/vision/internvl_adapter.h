@@ -21,6 +21,12 @@ PeftAdapter toInternVLAdapter(PeftAdapter adapter, const InternVLConfig &config)
 // work rather than at its end.
 void requireAdaptableInternVL(const InternVLConfig &config);
 
+// The adapter in `folder` as the engine applies it to `model`: under the language model's names (a
+// vision-language model's may be named for its checkpoint), checked against the weights (Error naming
+// `modelPath` and the module that does not fit).
+PeftAdapter readStageAdapter(const std::string &folder, const StageModel &model,
+                             const std::string &modelPath);
+
 // Back to the language model's names: an adapter named for the checkpoint (or already under the
 // language model's names) as the engine applies it. Error names a module that is not the language
 // model's (a LoRA on the vision tower, which the engine does not train).

@@ -12,6 +12,7 @@
 #include "emloc/vision/vision_tower.h"
 
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace emloc::core {
@@ -31,9 +32,14 @@ struct VisionLanguageFiles
 // A folder whose config.json describes a vision-language model (InternVL or another family).
 bool isVisionLanguageFolder(const std::string &path);
 
-// What the text stages read of the model at `path`: a text model (openModel), or a vision-language
-// model's language model with its tokenizer.
-ModelFiles openLanguageModel(const std::string &path);
+// A model as the stages run it: a text model's files, or a vision-language model's language model
+// (`files`, with its tokenizer) beside the whole model (`vision`), whose tower puts the images in.
+struct StageModel
+{
+    std::optional<VisionLanguageFiles> vision;
+    ModelFiles files;
+};
+StageModel openStageModel(const std::string &path);
 
 // Opens an InternVL folder in either layout. Error names the folder, the file and the field; a
 // vision-language model of another family is refused naming the supported ones.
