@@ -120,6 +120,8 @@ RunPage::RunPage(JobController *controller, QWidget *parent)
     m_state = new QLabel(this);
     m_state->setObjectName(QStringLiteral("runState"));
     m_state->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    // A recorded run's state is a long sentence: wrapped, so it never sets the window's width.
+    m_state->setWordWrap(true);
     buttons->addWidget(m_start);
     buttons->addWidget(m_pause);
     buttons->addWidget(m_resume);
