@@ -881,7 +881,15 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>A Modelfile with the base model as GGUF and the adapter: in that folder, &quot;ollama create NAME -f Modelfile&quot; makes the model Ollama runs.</source>
+        <source>A Modelfile with the base model as GGUF (with a vision-language model&apos;s projector) and the adapter: in that folder, &quot;ollama create NAME -f Modelfile&quot; makes the model Ollama runs.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Vision projector (mmproj GGUF)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Vision-language models: the vision tower and projector for llama.cpp (llama-mtmd-cli, llama-server --mmproj), beside the language model&apos;s GGUF.</source>
         <translation type="unfinished"></translation>
     </message>
 </context>

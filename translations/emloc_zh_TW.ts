@@ -881,8 +881,16 @@
         <translation>&amp;Ollama 模型資料夾</translation>
     </message>
     <message>
-        <source>A Modelfile with the base model as GGUF and the adapter: in that folder, &quot;ollama create NAME -f Modelfile&quot; makes the model Ollama runs.</source>
-        <translation>Modelfile 連同 GGUF 格式的基礎模型與轉接器：在該資料夾執行 &quot;ollama create NAME -f Modelfile&quot;，即建立 Ollama 可執行的模型。</translation>
+        <source>A Modelfile with the base model as GGUF (with a vision-language model&apos;s projector) and the adapter: in that folder, &quot;ollama create NAME -f Modelfile&quot; makes the model Ollama runs.</source>
+        <translation>含有 GGUF 格式基礎模型（視覺語言模型另含其投影器）與轉接器的 Modelfile：在該資料夾執行 &quot;ollama create NAME -f Modelfile&quot; 即建立 Ollama 可執行的模型。</translation>
+    </message>
+    <message>
+        <source>&amp;Vision projector (mmproj GGUF)</source>
+        <translation>&amp;視覺投影器（mmproj GGUF）</translation>
+    </message>
+    <message>
+        <source>Vision-language models: the vision tower and projector for llama.cpp (llama-mtmd-cli, llama-server --mmproj), beside the language model&apos;s GGUF.</source>
+        <translation>視覺語言模型：供 llama.cpp（llama-mtmd-cli、llama-server --mmproj）使用的視覺塔與投影器，搭配語言模型的 GGUF。</translation>
     </message>
 </context>
 <context>

@@ -716,7 +716,9 @@ void MainWindow::updatePlanPreview()
     if (m_planProvider)
         m_budgetPage->setPlanPreview(m_planProvider(project));
     m_resultsPage->chatPanel()->setProject(project);
-    m_resultsPage->chatPanel()->setAcceptsImages(!m_modelPage->summary().visionTower.isEmpty());
+    const bool visionLanguage = !m_modelPage->summary().visionTower.isEmpty();
+    m_resultsPage->chatPanel()->setAcceptsImages(visionLanguage);
+    m_exportPage->setVisionLanguage(visionLanguage);
     updateDatasetStats();
 }
 

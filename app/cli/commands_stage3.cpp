@@ -159,13 +159,14 @@ void registerStage3Commands(CLI::App &app, CliContext &context)
     auto *exportCommand = app.add_subcommand(
         "export",
         "Export a (corrected) adapter: a PEFT adapter, a merged Hugging Face model, a llama.cpp GGUF "
-        "LoRA adapter, a merged GGUF model or an Ollama folder (Modelfile); each is read back and checked");
+        "LoRA adapter, a merged GGUF model or an Ollama folder (Modelfile); or a vision-language model's "
+        "vision tower as llama.cpp's mmproj GGUF (gguf-mmproj, no adapter); each is read back and checked");
     exportCommand->add_option("--model", exportArgs->options.modelPath, "The ORIGINAL model")->required();
+    exportCommand->add_option("--adapter", exportArgs->options.adapterPath,
+                              "The adapter (normally corrected); every format but gguf-mmproj");
     exportCommand
-        ->add_option("--adapter", exportArgs->options.adapterPath, "The adapter (normally corrected)")
-        ->required();
-    exportCommand
-        ->add_option("--format", exportArgs->format, "peft, merged, gguf-lora, gguf-merged or ollama")
+        ->add_option("--format", exportArgs->format,
+                     "peft, merged, gguf-lora, gguf-merged, gguf-mmproj or ollama")
         ->required()
         ->check(namedChoice(core::kExportFormatChoices));
     exportCommand

@@ -260,6 +260,10 @@ private Q_SLOTS:
         add("export/missing-adapter",
             "export,--model,@/model,--adapter,@/nowhere,--format,peft,--out,@/out/p", kError,
             "@/nowhere|" + missing);
+        add("export/no-adapter", "export,--model,@/model,--format,peft,--out,@/out/p", kError,
+            "peft export needs the adapter (--adapter)");
+        add("export/mmproj-of-text-model", "export,--model,@/model,--format,gguf-mmproj,--out,@/out/m.gguf",
+            kError, "@/model|is a text model|vision-language");
         add("run/missing-config", "run,@/nowhere.json", kError, "@/nowhere.json");
         add("run/missing-data", "run,@/run-missing-data.json", kError,
             "nowhere.jsonl|" + missing + "|data.train");

@@ -251,7 +251,8 @@ def main():
     generator = torch.Generator().manual_seed(1234)
     summary = {}
     tokenizer = make_tokenizer()
-    images = {"wide.png": picture(100, 60, 1), "tall.png": picture(40, 90, 2)}
+    # tile.png is one tile exactly: what llama.cpp and transformers read of it is the same pixels.
+    images = {"wide.png": picture(100, 60, 1), "tall.png": picture(40, 90, 2), "tile.png": picture(TILE, TILE, 3)}
     for file, image in images.items():
         image.save(os.path.join(out, file), format="PNG")
     for name, family, tied, qk_norm, norm_type, feature_layer, grid_size in VARIANTS:

@@ -5,6 +5,10 @@ its published `dynamic_preprocess` + `build_transform` define them (restated her
 aspect ratio between min and max tiles, ties to more tiles when the image fills more than half of them;
 bicubic resize; crop; a thumbnail when there are several tiles; ToTensor then Normalize in float32).
 
+The -hf checkpoints' own processor, transformers' GotOcr2ImageProcessor (its Pillow backend, which it uses
+without torchvision), is checked to give these same tiles bit for bit, so the engine's tiles (compared with
+these by test_image_reference) are also what transformers feeds an -hf model.
+
 usage: vision_reference.py OUT_DIR   (writes images, raw pixels and manifest.json there)
 """
 import json
@@ -47,6 +51,11 @@ def tiles_of(image, tile, min_tiles, max_tiles, thumbnail):
     return (cols, rows), np.stack(values).astype(np.float32)
 
 
+def hf_processor(tile):
+    from transformers.models.got_ocr2.image_processing_pil_got_ocr2 import GotOcr2ImageProcessorPil
+    return GotOcr2ImageProcessorPil(size={"height": tile, "width": tile}, image_mean=list(MEAN), image_std=list(STD))
+
+
 def main():
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
@@ -69,6 +78,11 @@ def main():
             f.write(decoded.tobytes())
         grid, values = tiles_of(decoded, tile, min_tiles, max_tiles, thumbnail)
         values.tofile(path + ".tiles")
+        if thumbnail:  # GotOcr2's crop_to_patches always adds the thumbnail
+            given = hf_processor(tile)(images=[decoded], crop_to_patches=True, min_patches=min_tiles,
+                                       max_patches=max_tiles, return_tensors="np")["pixel_values"]
+            if not np.array_equal(np.asarray(given), values):
+                raise SystemExit(f"{name}: transformers' -hf processor gives other tiles than InternVL's rule")
         cases.append({"file": name, "width": decoded.width, "height": decoded.height, "tile": tile,
                       "min_tiles": min_tiles, "max_tiles": max_tiles, "thumbnail": thumbnail,
                       "grid": list(grid), "tiles": int(values.shape[0])})

@@ -10,6 +10,7 @@
 #include "main_window.h"
 #include "pages/budget_page.h"
 #include "pages/data_page.h"
+#include "pages/export_page.h"
 #include "pages/model_page.h"
 #include "pages/results_page.h"
 #include "pages/run_page.h"
@@ -23,6 +24,7 @@
 #include "emloc/io/peft_adapter.h"
 #include "emloc/stages/pipeline.h"
 
+#include <QCheckBox>
 #include <QDir>
 #include <QElapsedTimer>
 #include <QPlainTextEdit>
@@ -254,6 +256,7 @@ private Q_SLOTS:
         p.training.maxLength = 256;
         p.exportSettings.ggufAdapter = false;
         p.exportSettings.mergedModel = true;
+        p.exportSettings.visionProjector = true;
 
         MainWindow window;
         window.setInspectors(&gui::EngineInspection::model, &gui::EngineInspection::dataset);
@@ -273,6 +276,11 @@ private Q_SLOTS:
         QVERIFY2(window.dataPage()->renderedExample()->toPlainText().contains("<IMG_CONTEXT> x "),
                  qPrintable(window.dataPage()->renderedExample()->toPlainText()));
         QVERIFY(!window.dataPage()->summary().preview.at(0).images.at(0).thumbnail.isNull());
+        // The projector is offered for a vision-language model (and kept chosen).
+        auto *projector =
+            window.exportPage()->findChild<QCheckBox *>(QStringLiteral("visionProjectorFormat"));
+        QTRY_VERIFY(projector->isEnabled());
+        QVERIFY(projector->isChecked());
 
         QSignalSpy finished(window.jobController(), &JobController::finished);
         window.startTraining();
@@ -292,6 +300,7 @@ private Q_SLOTS:
         const QString run = m_dir.filePath("vision-run/export/");
         QVERIFY(QFile::exists(run + "peft-adapter/adapter_config.json"));
         QVERIFY(QFile::exists(run + "merged-model/preprocessor_config.json"));
+        QVERIFY(QFile::exists(run + "mmproj.gguf"));
 
         ChatPanel *chat = window.resultsPage()->chatPanel();
         QTRY_VERIFY(chat->findChild<QWidget *>(QStringLiteral("chatChooseImage"))->isVisibleTo(chat));

@@ -2,6 +2,7 @@
 // projector and tiles; `emloc generate --image` gives transformers' prompt ids and greedy tokens end to end
 // (images decoded and tiled, chat template, placeholders expanded, tokenized); `emloc data inspect`
 // counts the images and tiles of the shipped image dataset as InternVL's published rule does.
+#include "emloc/io/gguf_file.h"
 #include "emloc/io/safetensors.h"
 
 #include "internvl_fixtures.h"
@@ -240,8 +241,102 @@ TEST_CASE(exportsLoadInTransformersAndPeft)
     COMPARE(answer({mergedOriginal}).dump(), answer({original, "--adapter", adapter}).dump());
 }
 
-// What a run cannot do with a vision-language model is refused before any stage starts: an Ollama folder
-// (no mmproj yet), and an original-layout InternLM2 model, whose fused wqkv no adapter can name.
+// The vision tower for llama.cpp. The mmproj GGUF is what llama.cpp's converter writes (every tensor's name,
+// shape, type and value, and the keys), from either layout and as F16. llama.cpp's multimodal library runs
+// it beside the merged language model's GGUF: the image's embeddings, the prompt's last logits and the
+// greedy answer are transformers' with peft's adapter on the same tokens, once llama.cpp's own deviation
+// from the model (where it puts the class token) is restated on transformers' side.
+TEST_CASE(mmprojRunsInLlamaCppBesideTheLanguageModel)
+{
+    const std::string adapter = g_dir->filePath("cli_corrected");
+    VERIFY2(std::filesystem::exists(adapter + "/adapter_config.json"),
+            "buildEmulatorCalibratesOnImages makes the corrected adapter");
+    const std::string hf = g_dir->filePath("qwen2_hf");
+    const auto exportMmproj = [&](const std::string &model, const std::string &out,
+                                  const std::vector<std::string> &extra) {
+        std::vector<std::string> args{"--json",   "export",      "--model", model,
+                                      "--format", "gguf-mmproj", "--out",   out};
+        args.insert(args.end(), extra.begin(), extra.end());
+        const auto exported = runCli(args);
+        VERIFY2(exported.exitCode == 0, describe(exported));
+        COMPARE(nlohmann::json::parse(exported.out)["tensors_checked"].get<int64_t>(), int64_t(64));
+        const auto compared = runPythonScript("internvl_mmproj_reference.py", {model, out}, 300000);
+        VERIFY2(compared.exitCode == 0, describe(compared));
+    };
+    for (const std::string layout : kLayouts)
+        exportMmproj(g_dir->filePath("qwen2" + layout), g_dir->filePath("mmproj" + layout + ".gguf"), {});
+    exportMmproj(hf, g_dir->filePath("mmproj_f16.gguf"), {"--dtype", "F16"});
+
+    const std::string language = g_dir->filePath("language_merged.gguf");
+    const std::string peft = g_dir->filePath("mmproj_peft"); // the adapter under the -hf names
+    for (const auto &[format, out] : {std::pair{"gguf-merged", language}, std::pair{"peft", peft}}) {
+        const auto exported =
+            runCli({"export", "--model", hf, "--adapter", adapter, "--format", format, "--out", out});
+        VERIFY2(exported.exitCode == 0, describe(exported));
+    }
+    const auto ran = runPythonScript(
+        "internvl_mmproj_reference.py",
+        {hf, g_dir->filePath("mmproj_hf.gguf"), language, g_dir->filePath("tile.png"), hf, peft}, 600000);
+    VERIFY2(ran.exitCode == 0, describe(ran));
+    const nlohmann::json result = nlohmann::json::parse(lastLine(ran.out));
+    COMPARE(result["image_tokens"].get<int64_t>(), int64_t(4)); // one tile, no thumbnail
+    // llama.cpp's graph puts the class token after the patches (as its issue 25814 reports of its LLaVA
+    // graph): with that restated, the differences are rounding (ggml's GELU is a float16 table); against
+    // transformers' own model, they are that deviation, reported.
+    const nlohmann::json &same = result["as_llama_cpp_graph"], &model = result["transformers"];
+    info(format(
+        "llama.cpp against transformers + peft with its class token restated: image embeddings %.3g "
+        "(largest %.3g), last logits %.3g (largest %.3g); against transformers' own model: %.3g, %.3g; "
+        "greedy %s",
+        same["embedding_max_diff"].get<double>(), same["embedding_max"].get<double>(),
+        same["logits_max_diff"].get<double>(), same["logits_max"].get<double>(),
+        model["embedding_max_diff"].get<double>(), model["logits_max_diff"].get<double>(),
+        result["greedy"].dump().c_str()));
+    VERIFY2(same["embedding_max_diff"].get<double>() < 2e-3 * same["embedding_max"].get<double>(),
+            result.dump());
+    VERIFY2(same["logits_max_diff"].get<double>() < 5e-3 * same["logits_max"].get<double>(), result.dump());
+    COMPARE(result["greedy"].dump(), same["greedy"].dump());
+    VERIFY2(model["embedding_max_diff"].get<double>() < 0.2 * model["embedding_max"].get<double>(),
+            result.dump());
+
+    // A text model has no projector; the refusal says so.
+    const auto text = runCli({"export", "--model", language, "--format", "gguf-mmproj", "--out",
+                              g_dir->filePath("text_mmproj.gguf")});
+    VERIFY2(text.exitCode != 0 && contains(text.err, "text model"), describe(text));
+    VERIFY(!std::filesystem::exists(g_dir->filePath("text_mmproj.gguf")));
+}
+
+// The Ollama folder of a vision-language model: the language model and its projector as two FROM lines, the
+// adapter, and a TEMPLATE that Go's text/template renders as the model's chat template does.
+TEST_CASE(ollamaFolderHoldsTheProjector)
+{
+    const std::string out = g_dir->filePath("ollama_vl");
+    const auto exported = runCli({"export", "--model", g_dir->filePath("qwen2_hf"), "--adapter",
+                                  g_dir->filePath("cli_corrected"), "--format", "ollama", "--out", out});
+    VERIFY2(exported.exitCode == 0, describe(exported));
+    const std::string conversations = g_dir->filePath("ollama_conversations.json");
+    writeFile(conversations, R"([[{"role": "user", "content": "What is shown?"}]])");
+    ProcessOptions go;
+    go.environment["GOCACHE"] = g_dir->filePath("gocache");
+    const auto parsed = runProcess(
+        "go", {"run", sourceDir() + "/tests/reference/ollama_template.go", out + "/Modelfile", conversations},
+        go);
+    VERIFY2(parsed.exitCode == 0, describe(parsed));
+    const nlohmann::json result = nlohmann::json::parse(lastLine(parsed.out));
+    std::vector<std::string> from;
+    for (const nlohmann::json &instruction : result["instructions"])
+        if (instruction[0] == "from")
+            from.push_back(instruction[1].get<std::string>());
+    COMPARE(nlohmann::json(from).dump(), std::string(R"(["./model.gguf","./mmproj.gguf"])"));
+    COMPARE(emloc::core::GgufFile(out + "/mmproj.gguf").string("general.architecture"), std::string("clip"));
+    COMPARE(emloc::core::GgufFile(out + "/model.gguf").string("general.architecture"), std::string("qwen2"));
+    COMPARE(result["rendered"][0].get<std::string>(),
+            std::string("<|im_start|>user\nWhat is shown?<|im_end|>\n<|im_start|>assistant\n"));
+}
+
+// What a run cannot do with a vision-language model is refused before any stage starts: a projector llama.cpp
+// cannot run (for gguf-mmproj and the Ollama folder, which holds it), and an original-layout InternLM2 model,
+// whose fused wqkv no adapter can name.
 TEST_CASE(runRefusesWhatItCannotFinishBeforeItStarts)
 {
     const auto refused = [&](const std::string &model, const nlohmann::json &exports,
@@ -256,7 +351,9 @@ TEST_CASE(runRefusesWhatItCannotFinishBeforeItStarts)
         VERIFY2(run.exitCode == 1 && contains(run.err, why), describe(run));
         VERIFY2(!std::filesystem::exists(output + "/emulator"), "a stage ran before the refusal");
     };
-    refused(g_dir->filePath("qwen2_hf"), {"peft", "ollama"}, "Ollama folder");
+    // llama.cpp runs the tower at its position embedding's size; this one is interpolated to the tiles.
+    refused(g_dir->filePath("qwen2_interpolated_hf"), {"peft", "gguf-mmproj"}, "position embedding");
+    refused(g_dir->filePath("qwen2_interpolated_original"), {"ollama"}, "mmproj GGUF");
     refused(g_dir->filePath("internlm2_original"), {"peft"}, "-hf conversion");
 }
 

@@ -64,9 +64,16 @@ ExportPage::ExportPage(QWidget *parent)
            "copy."));
     m_gguf = addFormat(formatsLayout, tr("&GGUF LoRA adapter"),
                        tr("For llama.cpp, Ollama and LM Studio, next to the original model's GGUF file."));
-    m_ollama = addFormat(formatsLayout, tr("&Ollama model folder"),
-                         tr("A Modelfile with the base model as GGUF and the adapter: in that folder, "
-                            "\"ollama create NAME -f Modelfile\" makes the model Ollama runs."));
+    m_ollama = addFormat(
+        formatsLayout, tr("&Ollama model folder"),
+        tr("A Modelfile with the base model as GGUF (with a vision-language model's projector) and the "
+           "adapter: in that folder, "
+           "\"ollama create NAME -f Modelfile\" makes the model Ollama runs."));
+    m_mmproj = addFormat(formatsLayout, tr("&Vision projector (mmproj GGUF)"),
+                         tr("Vision-language models: the vision tower and projector for llama.cpp "
+                            "(llama-mtmd-cli, llama-server --mmproj), beside the language model's GGUF."));
+    m_mmproj->setObjectName(QStringLiteral("visionProjectorFormat"));
+    m_mmproj->setEnabled(false);
     contentLayout()->addWidget(formats);
 
     auto *action = new QGroupBox(tr("Export"), this);
@@ -115,11 +122,13 @@ void ExportPage::readFrom(const Project &project)
     const QSignalBlocker blockMerged(m_merged);
     const QSignalBlocker blockGguf(m_gguf);
     const QSignalBlocker blockOllama(m_ollama);
+    const QSignalBlocker blockProjector(m_mmproj);
     m_folder->setPath(project.exportSettings.outputFolder);
     m_peft->setChecked(project.exportSettings.peftAdapter);
     m_merged->setChecked(project.exportSettings.mergedModel);
     m_gguf->setChecked(project.exportSettings.ggufAdapter);
     m_ollama->setChecked(project.exportSettings.ollama);
+    m_mmproj->setChecked(project.exportSettings.visionProjector);
     validateFolder();
     updateButton();
 }
@@ -131,6 +140,7 @@ void ExportPage::writeTo(Project &project) const
     project.exportSettings.mergedModel = m_merged->isChecked();
     project.exportSettings.ggufAdapter = m_gguf->isChecked();
     project.exportSettings.ollama = m_ollama->isChecked();
+    project.exportSettings.visionProjector = m_mmproj->isChecked();
 }
 
 QString ExportPage::problem() const
@@ -139,9 +149,17 @@ QString ExportPage::problem() const
         return tr("Choose an output folder on the Export page.");
     if (m_folderValidation->state() == ValidationLabel::State::Error)
         return m_folderValidation->text();
-    if (!m_peft->isChecked() && !m_merged->isChecked() && !m_gguf->isChecked() && !m_ollama->isChecked())
+    if (!m_peft->isChecked() && !m_merged->isChecked() && !m_gguf->isChecked() && !m_ollama->isChecked() &&
+        !m_mmproj->isChecked())
         return tr("Choose at least one format on the Export page.");
     return {};
+}
+
+void ExportPage::setVisionLanguage(bool visionLanguage)
+{
+    m_mmproj->setEnabled(visionLanguage);
+    if (!visionLanguage && m_mmproj->isChecked())
+        m_mmproj->setChecked(false); // a text model has no projector: the run would refuse it
 }
 
 void ExportPage::setExportAvailable(bool available, const QString &reason)

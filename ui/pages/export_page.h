@@ -28,6 +28,8 @@ public:
     PathField *folderField() const { return m_folder; }
     ValidationLabel *folderValidation() const { return m_folderValidation; }
     QPushButton *exportButton() const { return m_export; }
+    // The vision projector is a format of vision-language models only: offered for them alone.
+    void setVisionLanguage(bool visionLanguage);
 
 Q_SIGNALS:
     void exportRequested();
@@ -47,6 +49,7 @@ private:
     QCheckBox *m_merged = nullptr;
     QCheckBox *m_gguf = nullptr;
     QCheckBox *m_ollama = nullptr;
+    QCheckBox *m_mmproj = nullptr;
     QPushButton *m_export = nullptr;
     QLabel *m_exportHint = nullptr;
     bool m_available = false;

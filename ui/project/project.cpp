@@ -60,7 +60,7 @@ bool DataSettings::operator==(const DataSettings &o) const
 bool ExportSettings::operator==(const ExportSettings &o) const
 {
     return outputFolder == o.outputFolder && peftAdapter == o.peftAdapter && mergedModel == o.mergedModel &&
-           ggufAdapter == o.ggufAdapter && ollama == o.ollama;
+           ggufAdapter == o.ggufAdapter && ollama == o.ollama && visionProjector == o.visionProjector;
 }
 
 bool Project::operator==(const Project &o) const

@@ -65,10 +65,11 @@ struct DataSettings
 struct ExportSettings
 {
     QString outputFolder;
-    bool peftAdapter = true;  // adapter_model.safetensors + adapter_config.json
-    bool mergedModel = false; // the original model with the corrected LoRA merged in (safetensors)
-    bool ggufAdapter = false; // a GGUF LoRA adapter for llama.cpp, Ollama, LM Studio
-    bool ollama = false;      // a folder `ollama create` reads: Modelfile, base GGUF, GGUF LoRA
+    bool peftAdapter = true;      // adapter_model.safetensors + adapter_config.json
+    bool mergedModel = false;     // the original model with the corrected LoRA merged in (safetensors)
+    bool ggufAdapter = false;     // a GGUF LoRA adapter for llama.cpp, Ollama, LM Studio
+    bool ollama = false;          // a folder `ollama create` reads: Modelfile, base GGUF, GGUF LoRA
+    bool visionProjector = false; // a vision-language model's tower as llama.cpp's mmproj GGUF
 
     bool operator==(const ExportSettings &other) const;
     bool operator!=(const ExportSettings &other) const { return !(*this == other); }

@@ -72,6 +72,8 @@ QJsonObject Project::pageDocument(const QString &baseDir) const
         exports.append(exportName(core::ExportFormat::Merged));
     if (exportSettings.ollama)
         exports.append(exportName(core::ExportFormat::Ollama));
+    if (exportSettings.visionProjector)
+        exports.append(exportName(core::ExportFormat::GgufMmproj));
     const bool memoryBudget = budget.mode == BudgetSettings::Mode::MemoryBudget;
     return QJsonObject{
         {"model", relativePath(modelPath, baseDir)},
@@ -170,6 +172,7 @@ std::optional<Project> Project::fromRunDocument(const QJsonObject &run, const QS
         exports.ggufAdapter = formats.contains(exportName(core::ExportFormat::GgufLora));
         exports.mergedModel = formats.contains(exportName(core::ExportFormat::Merged));
         exports.ollama = formats.contains(exportName(core::ExportFormat::Ollama));
+        exports.visionProjector = formats.contains(exportName(core::ExportFormat::GgufMmproj));
     }
     if (!problem.isEmpty()) {
         if (error)

@@ -12,6 +12,7 @@
 #include "emloc/stages/correct.h"
 #include "emloc/stages/refine.h"
 #include "emloc/vision/internvl_adapter.h"
+#include "emloc/vision/internvl_mmproj.h"
 #include "emloc/vision/vision_language_model.h"
 #include "internvl_export.h"
 #include "ollama_export.h"
@@ -215,6 +216,34 @@ ExportResult exportGgufMerged(const ExportOptions &options, ModelFiles model, co
     return result;
 }
 
+// The vision tower and projector as llama.cpp's mmproj GGUF, read back and compared tensor by tensor.
+ExportResult exportGgufMmproj(const ExportOptions &options, const VisionLanguageFiles &model,
+                              Feedback *feedback)
+{
+    checkFileDestination(options.outPath, options.overwrite);
+    const GgmlType type = parseGgmlType(resolveGgufDtype(options.dtype, model.language.config, false));
+    writeInternVLMmproj(model, options.outPath, type, feedback);
+    ExportResult result;
+    try {
+        GgufFile file(options.outPath);
+        for (const auto &[name, gguf] : internVLMmprojTensorNames(model)) {
+            const torch::Tensor got = file.tensor(gguf);
+            const torch::Tensor want = model.weights->tensor(name).reshape(got.sizes());
+            const double difference = maxDifference(got, want);
+            result.maxVerifyError = std::max(result.maxVerifyError, difference);
+            ++result.tensorsChecked;
+            if (difference > relativeTolerance(file.tensorInfo(gguf).type) * want.abs().max().item<double>())
+                throw Error("tensor '" + gguf + "' does not hold '" + name + "'");
+        }
+    } catch (const Error &e) {
+        std::error_code ignored;
+        fs::remove(options.outPath, ignored);
+        throw Error("Verification of the mmproj GGUF '" + options.outPath + "' failed (" + e.what() +
+                    "); the file was removed.");
+    }
+    return result;
+}
+
 } // namespace
 
 ExportFormat parseExportFormat(const std::string &name)
@@ -246,35 +275,40 @@ ExportResult runExport(const ExportOptions &options, Feedback *feedback)
     if (options.outPath.empty())
         throw Error("No output path given for the export.");
     // A vision-language model: the adapter sits on its language model (under either naming). The llama.cpp
-    // exports are its language model's, which llama.cpp runs beside the source's unchanged mmproj.
+    // exports are its language model's, which llama.cpp runs beside the mmproj of its unchanged tower.
     const StageModel original = openStageModel(options.modelPath);
     const std::optional<VisionLanguageFiles> &vision = original.vision;
     const ModelFiles &model = original.files;
-    const PeftAdapter adapter = readStageAdapter(options.adapterPath, original, options.modelPath);
-
     ExportResult result;
-    switch (options.format) {
-    case ExportFormat::Peft:
-        result = exportPeft(options, adapter, vision ? &*vision : nullptr);
-        break;
-    case ExportFormat::Merged:
-        result = vision ? exportMergedInternVL(options, *vision, adapter, feedback)
-                        : exportMerged(options, model, adapter, feedback);
-        break;
-    case ExportFormat::GgufLora:
-        result = exportGgufLora(options, model, adapter, feedback);
-        break;
-    case ExportFormat::GgufMerged:
-        result = exportGgufMerged(options, model, adapter, feedback);
-        break;
-    case ExportFormat::Ollama:
-        if (vision)
-            throw Error(
-                "An Ollama folder for a vision-language model needs its vision projector as an mmproj "
-                "GGUF, which is not written yet; export peft or merged (transformers), or gguf-lora "
-                "for llama.cpp beside the model's published mmproj.");
-        result = exportOllama(options, model, feedback);
-        break;
+    if (options.format == ExportFormat::GgufMmproj) { // the frozen tower: no adapter touches it
+        if (!vision)
+            throw Error("'" + options.modelPath +
+                        "' is a text model; gguf-mmproj is the vision projector of a vision-language model.");
+        result = exportGgufMmproj(options, *vision, feedback);
+    } else {
+        if (options.adapterPath.empty())
+            throw Error("The " + exportFormatName(options.format) + " export needs the adapter (--adapter).");
+        const PeftAdapter adapter = readStageAdapter(options.adapterPath, original, options.modelPath);
+        switch (options.format) {
+        case ExportFormat::Peft:
+            result = exportPeft(options, adapter, vision ? &*vision : nullptr);
+            break;
+        case ExportFormat::Merged:
+            result = vision ? exportMergedInternVL(options, *vision, adapter, feedback)
+                            : exportMerged(options, model, adapter, feedback);
+            break;
+        case ExportFormat::GgufLora:
+            result = exportGgufLora(options, model, adapter, feedback);
+            break;
+        case ExportFormat::GgufMerged:
+            result = exportGgufMerged(options, model, adapter, feedback);
+            break;
+        case ExportFormat::GgufMmproj:
+            break;
+        case ExportFormat::Ollama:
+            result = exportOllama(options, model, vision ? &*vision : nullptr, feedback);
+            break;
+        }
     }
     result.format = exportFormatName(options.format);
     result.path = fs::absolute(options.outPath).lexically_normal().string();

@@ -76,7 +76,8 @@ std::string ollamaTemplate(const ChatTemplate &chatTemplate, std::string &defaul
         "write the Modelfile's TEMPLATE by hand");
 }
 
-ExportResult exportOllama(const ExportOptions &options, const ModelFiles &model, Feedback *feedback)
+ExportResult exportOllama(const ExportOptions &options, const ModelFiles &model,
+                          const VisionLanguageFiles *vision, Feedback *feedback)
 {
     const ModelText text = openModelText(model, options.chatTemplate, feedback);
     std::string system;
@@ -113,6 +114,15 @@ ExportResult exportOllama(const ExportOptions &options, const ModelFiles &model,
                 "was saved to '" +
                 options.outPath + "'.");
         from = "./model.gguf";
+    }
+    if (vision) { // Ollama takes a projector as a second FROM (a GGUF of architecture "clip")
+        ExportOptions projector = options;
+        projector.format = ExportFormat::GgufMmproj;
+        projector.outPath = staging.file("mmproj.gguf");
+        projector.dtype = model.config.torchDtype == "float32" ? "F32" : "F16";
+        projector.overwrite = true;
+        runExport(projector, feedback);
+        from += "\nFROM ./mmproj.gguf";
     }
 
     std::string modelfile = "# Made by " + std::string(kProductName) + " " + kVersion + ": " +

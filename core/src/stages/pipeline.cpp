@@ -21,6 +21,7 @@
 #include "emloc/util/torch_runtime.h"
 #include "emloc/vision/image_rows.h"
 #include "emloc/vision/internvl_adapter.h"
+#include "emloc/vision/internvl_mmproj.h"
 #include "emloc/vision/vision_language_model.h"
 #include "emloc/vision/vision_plan.h"
 
@@ -495,6 +496,8 @@ std::string pipelineExportName(ExportFormat format)
         return "adapter.gguf";
     case ExportFormat::GgufMerged:
         return "merged-model.gguf";
+    case ExportFormat::GgufMmproj:
+        return "mmproj.gguf";
     case ExportFormat::Ollama:
         return "ollama";
     }
@@ -655,14 +658,17 @@ PipelineResult runPipeline(const PipelineConfig &config, Feedback &feedback)
         throw Error(std::string(error.what()) + " (\"device\" in the run configuration)");
     }
     StageModel original = openStageModel(config.model);
+    const auto exports = [&config](ExportFormat format) {
+        return std::find(config.exports.begin(), config.exports.end(), format) != config.exports.end();
+    };
     if (original.vision) {
         requireAdaptableInternVL(original.vision->config); // before any stage, not at the correction
-        if (std::find(config.exports.begin(), config.exports.end(), ExportFormat::Ollama) !=
-            config.exports.end())
-            throw Error(
-                "\"export\" asks for an Ollama folder, which a vision-language model does not have yet "
-                "(its projector as an mmproj GGUF is not written); remove \"ollama\" from \"export\" "
-                "in the run configuration");
+        if (exports(ExportFormat::GgufMmproj) || exports(ExportFormat::Ollama))
+            internVLMmprojTensorNames(*original.vision); // a tower llama.cpp cannot run is refused now
+    } else if (exports(ExportFormat::GgufMmproj)) {
+        throw Error("\"export\" asks for \"gguf-mmproj\", the vision projector of a vision-language model, "
+                    "but '" +
+                    config.model + "' is a text model; remove it from \"export\"");
     }
     PipelineRun run{config, feedback, std::move(original.vision), std::move(original.files), {}, {}, {}, {}};
     requireTokenizer(run.original); // before any stage runs

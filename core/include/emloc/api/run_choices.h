@@ -16,7 +16,7 @@ enum class RecordFormat { Auto, Alpaca, Messages, ShareGpt, PromptCompletion, Te
 enum class TemplateKind { Jinja, ChatML, Llama3, Llama2, Alpaca, Plain };
 enum class LrSchedule { Cosine, Linear, Constant };
 enum class MatchMetric { Exact, Contains };
-enum class ExportFormat { Peft, Merged, GgufLora, GgufMerged, Ollama };
+enum class ExportFormat { Peft, Merged, GgufLora, GgufMerged, GgufMmproj, Ollama };
 
 template <class Value> struct NamedChoice
 {
@@ -55,11 +55,12 @@ inline constexpr std::array<NamedChoice<MatchMetric>, 2> kMatchMetricChoices{{
     {MatchMetric::Contains, "contains"},
 }};
 
-inline constexpr std::array<NamedChoice<ExportFormat>, 5> kExportFormatChoices{{
+inline constexpr std::array<NamedChoice<ExportFormat>, 6> kExportFormatChoices{{
     {ExportFormat::Peft, "peft"},
     {ExportFormat::Merged, "merged"},
     {ExportFormat::GgufLora, "gguf-lora"},
     {ExportFormat::GgufMerged, "gguf-merged"},
+    {ExportFormat::GgufMmproj, "gguf-mmproj"},
     {ExportFormat::Ollama, "ollama"},
 }};
 
