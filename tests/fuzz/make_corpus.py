@@ -73,6 +73,25 @@ def tokenizer_seeds():
     metaspace.save(str(out / "metaspace_byte_fallback.json"))
 
 
+def sentencepiece_seeds():
+    import os
+    import tempfile
+    import sentencepiece as spm
+    out = folder("fuzz_sentencepiece")
+    text = "hello world, hello tokens\n你好 世界\nnumbers 123 456\n" * 20
+    with tempfile.TemporaryDirectory() as work:
+        corpus = os.path.join(work, "corpus.txt")
+        with open(corpus, "w", encoding="utf-8") as f:
+            f.write(text)
+        for name, kind, extra in (("bpe_dummy_prefix", "bpe", {}), ("bpe_no_prefix", "bpe", {"add_dummy_prefix": False}),
+                                  ("unigram", "unigram", {})):
+            spm.SentencePieceTrainer.train(
+                input=corpus, model_prefix=os.path.join(work, name), model_type=kind, vocab_size=300 if kind == "bpe" else 30,
+                byte_fallback=kind == "bpe", normalization_rule_name="identity", remove_extra_whitespaces=False,
+                user_defined_symbols=["<|im_start|>"], minloglevel=2, **extra)
+            (out / (name + ".model")).write_bytes(pathlib.Path(work, name + ".model").read_bytes())
+
+
 def config_seeds():
     out = folder("fuzz_model_config")
     base = {"hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2, "num_attention_heads": 4,
@@ -131,6 +150,7 @@ if __name__ == "__main__":
     safetensors_seeds()
     gguf_seeds()
     tokenizer_seeds()
+    sentencepiece_seeds()
     config_seeds()
     dataset_seeds()
     chat_template_seeds()

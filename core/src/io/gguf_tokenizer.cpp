@@ -107,6 +107,8 @@ std::vector<double> numberArray(const GgufFile &file, const std::string &key)
 
 // transformers' generate_merges(vocab, vocab_scores): every split of every token into two known
 // pieces, ranked by the token's score (then piece lengths), best first; ties keep file order.
+} // namespace
+
 nlohmann::json mergesFromScores(const std::vector<std::string> &tokens, const std::vector<double> &scores,
                                 const std::unordered_map<std::string, int64_t> &vocab)
 {
@@ -161,6 +163,8 @@ nlohmann::json addedToken(int64_t id, const std::string &content, bool special)
             {"rstrip", false}, {"normalized", false}, {"special", special}};
 }
 
+namespace {
+
 std::string specialTokenString(const GgufFile &file, const std::vector<std::string> &tokens, const char *key)
 {
     if (!file.has(key))
@@ -178,6 +182,8 @@ bool addBosToken(const GgufFile &file)
     return file.booleanOr("tokenizer.ggml.add_bos_token",
                           file.stringOr("tokenizer.ggml.model", "") == "llama");
 }
+
+} // namespace
 
 nlohmann::json templateProcessing(const std::string &bos, int64_t bosId, bool addBos, const std::string &eos,
                                   int64_t eosId, bool addEos)
@@ -208,8 +214,6 @@ nlohmann::json templateProcessing(const std::string &bos, int64_t bosId, bool ad
         specials[eos] = {{"id", eos}, {"ids", {eosId}}, {"tokens", {eos}}};
     return {{"type", "TemplateProcessing"}, {"single", single}, {"pair", pair}, {"special_tokens", specials}};
 }
-
-} // namespace
 
 nlohmann::json ggufTokenizerJson(const GgufFile &file)
 {

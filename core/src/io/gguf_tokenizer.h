@@ -7,6 +7,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <string>
+#include <unordered_map>
+#include <vector>
+
 namespace emloc::core {
 
 // tokenizer.json rebuilt from the file's tokenizer.ggml.* metadata ("gpt2": byte-level BPE with the
@@ -24,6 +28,16 @@ nlohmann::json ggufGenerationConfig(const GgufFile &file);
 void addGgufTokenizerMetadata(GgufWriter &writer, const nlohmann::json &tokenizerJson,
                               const nlohmann::json &tokenizerConfig, int64_t vocabSize,
                               const std::string &sourceName);
+
+// Pieces shared with the SentencePiece conversion (sentencepiece_tokenizer.cpp):
+// BPE merges ranked by the merged token's score, as transformers' SentencePieceExtractor ranks them;
+nlohmann::json mergesFromScores(const std::vector<std::string> &tokens, const std::vector<double> &scores,
+                                const std::unordered_map<std::string, int64_t> &vocab);
+// one added_tokens entry;
+nlohmann::json addedToken(int64_t id, const std::string &content, bool special);
+// a TemplateProcessing post-processor putting BOS / EOS around the text.
+nlohmann::json templateProcessing(const std::string &bos, int64_t bosId, bool addBos, const std::string &eos,
+                                  int64_t eosId, bool addEos);
 
 // Copies every tokenizer.* key of an existing GGUF verbatim.
 void copyGgufTokenizerMetadata(GgufWriter &writer, const GgufFile &source);

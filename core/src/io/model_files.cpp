@@ -4,6 +4,7 @@
 #include "emloc/io/atomic_file.h"
 #include "emloc/io/safetensors.h"
 #include "emloc/io/safetensors_weights.h"
+#include "emloc/io/sentencepiece_tokenizer.h"
 #include "gguf_model.h"
 
 #include <algorithm>
@@ -162,8 +163,8 @@ ModelFiles openModelFolder(const std::string &path)
     auto weights = std::make_shared<SafetensorsWeightSource>(path);
     checkWeightsMatchConfig(path, files.config, *weights);
     files.weights = weights;
-    files.tokenizerJson = optionalFolderJson(path, "tokenizer.json");
     files.tokenizerConfig = optionalFolderJson(path, "tokenizer_config.json");
+    files.tokenizerJson = folderTokenizerJson(path, files.tokenizerConfig); // or from tokenizer.model
     files.generationConfig = optionalFolderJson(path, "generation_config.json");
     return files;
 }

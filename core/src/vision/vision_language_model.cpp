@@ -2,6 +2,7 @@
 
 #include "emloc/api/error.h"
 #include "emloc/io/safetensors_weights.h"
+#include "emloc/io/sentencepiece_tokenizer.h"
 #include "emloc/model/prefilled_generation.h"
 #include "emloc/vision/image_prompt.h"
 #include "emloc/vision/image_rows.h"
@@ -96,8 +97,8 @@ VisionLanguageFiles openVisionLanguageModel(const std::string &path)
     requireTensor(*files.weights, "model.embed_tokens.weight", path);
     requireTensor(*files.weights, "vision_tower.embeddings.cls_token", path);
     requireTensor(*files.weights, "multi_modal_projector.linear_1.weight", path);
-    language.tokenizerJson = optionalFolderJson(path, "tokenizer.json");
     language.tokenizerConfig = optionalFolderJson(path, "tokenizer_config.json");
+    language.tokenizerJson = folderTokenizerJson(path, language.tokenizerConfig); // or from tokenizer.model
     language.generationConfig = optionalFolderJson(path, "generation_config.json");
     if (files.config.imageTokenId < 0)
         files.config.imageTokenId = imageContextTokenId(language);
