@@ -95,11 +95,6 @@ void describeVisionParts(const core::VisionLanguageFiles &vision, ui::ModelSumma
                              .arg(vision.tiling.thumbnail ? QObject::tr(" plus a thumbnail") : QString())
                              .arg(vision.config.tokensPerTile(vision.tiling.tileSize));
     summary.parameters += counts.tower + counts.projector;
-    try {
-        core::requireAdaptableInternVL(vision.config); // the one layout the Studio cannot fine-tune
-    } catch (const std::exception &error) {
-        summary.error = sentence(error);
-    }
 }
 
 } // namespace

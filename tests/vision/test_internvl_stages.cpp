@@ -12,6 +12,7 @@
 #include "emloc/io/safetensors_weights.h"
 #include "emloc/stages/calibration.h"
 #include "emloc/stages/emulator_build.h"
+#include "emloc/stages/export.h"
 #include "emloc/stages/image_inputs.h"
 #include "emloc/stages/lora_training.h"
 #include "emloc/text/model_text.h"
@@ -50,6 +51,24 @@ CalibrationOptions calibrationOn(const std::string &data, int64_t maxLength = 40
     options.maxLength = maxLength;
     options.samples = 16;
     return options;
+}
+
+// A random rank-4 LoRA (alpha 8) on every projection of the model's language model, seeded.
+PeftAdapter randomLanguageAdapter(const VisionLanguageFiles &model, uint64_t seed)
+{
+    torch::manual_seed(seed);
+    PeftAdapter adapter;
+    adapter.config.r = 4;
+    adapter.config.loraAlpha = 8;
+    for (int64_t layer = 0; layer < model.config.language.numLayers; ++layer)
+        for (const char *local : {"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj",
+                                  "self_attn.o_proj", "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj"}) {
+            const std::string module = "model.layers." + std::to_string(layer) + "." + local;
+            const std::vector<int64_t> shape = model.language.weights->shape(module + ".weight");
+            adapter.modules.push_back(
+                {module, torch::randn({4, shape[1]}) * 0.2, torch::randn({shape[0], 4}) * 0.2});
+        }
+    return adapter;
 }
 
 // The calibration's and the trainer's placement in these tests.
@@ -244,23 +263,12 @@ TEST_CASE(trainingLossIsTheModelsOwn)
 // Stage 3's adapter for an InternVL model is written under the checkpoint's names: peft loads the -hf
 // one onto transformers' InternVLForConditionalGeneration (LoRA on the language model's projections
 // only, not the tower's of the same names) and gives our merged logits; the original layout's names are
-// its checkpoint's; an original InternLM2 model's fused wqkv is refused by name.
+// its checkpoint's.
 TEST_CASE(adapterForTheCheckpointLoadsInPeft)
 {
     torch::NoGradGuard noGrad;
     const VisionLanguageFiles hf = openVisionLanguageModel(g_dir->filePath("qwen2_hf"));
-    torch::manual_seed(7);
-    PeftAdapter adapter;
-    adapter.config.r = 4;
-    adapter.config.loraAlpha = 8;
-    for (int64_t layer = 0; layer < hf.config.language.numLayers; ++layer)
-        for (const char *local : {"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj",
-                                  "self_attn.o_proj", "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj"}) {
-            const std::string module = "model.layers." + std::to_string(layer) + "." + local;
-            const std::vector<int64_t> shape = hf.language.weights->shape(module + ".weight");
-            adapter.modules.push_back(
-                {module, torch::randn({4, shape[1]}) * 0.2, torch::randn({shape[0], 4}) * 0.2});
-        }
+    const PeftAdapter adapter = randomLanguageAdapter(hf, 7);
     const PeftAdapter renamed = toInternVLAdapter(adapter, hf.config);
     COMPARE(renamed.modules.front().module, std::string("model.language_model.layers.0.self_attn.q_proj"));
     const std::string folder = g_dir->filePath("peft_adapter_hf");
@@ -301,12 +309,76 @@ TEST_CASE(adapterForTheCheckpointLoadsInPeft)
     mergeInternVLAdapterFolder(mergedOriginal, g_dir->filePath("peft_adapter_original"));
     COMPARE((VisionLanguageModel(mergedOriginal).forward(ids, pixels) - ours).abs().max().item<double>(),
             0.0);
+}
 
-    try {
-        toInternVLAdapter(adapter, openVisionLanguageModel(g_dir->filePath("internlm2_original")).config);
-        FAIL("an adapter was named for a fused wqkv projection");
-    } catch (const Error &error) {
-        VERIFY2(contains(error.what(), "fused wqkv") && contains(error.what(), "-hf"), error.what());
+// An original InternLM2 checkpoint fuses q, k and v into one wqkv. Its adapter is one LoRA on wqkv (A
+// stacked, B in wqkv's rows) and InternLM2's names for the other projections: peft places it on exactly those
+// and, merged, it equals transformers' -hf model with the same adapter apart, carried into the original
+// layout by the fixture script's own conversion. Read back, it is the adapter it came from, at its own ranks.
+TEST_CASE(fusedInternLM2AdapterIsPeftsOwn)
+{
+    const VisionLanguageFiles hf = openVisionLanguageModel(g_dir->filePath("internlm2_hf"));
+    const VisionLanguageFiles original = openVisionLanguageModel(g_dir->filePath("internlm2_original"));
+    const PeftAdapter adapter = randomLanguageAdapter(hf, 11);
+    const auto write = [&](const PeftAdapter &renamed, const std::string &name) {
+        PeftWriteOptions options;
+        options.targetModules = internVLTargetModules(renamed);
+        writePeftAdapter(renamed, g_dir->filePath(name), options);
+        return g_dir->filePath(name);
+    };
+    const std::string apart = write(toInternVLAdapter(adapter, hf.config), "internlm2_apart");
+    const PeftAdapter fused = toInternVLAdapter(adapter, original.config);
+    COMPARE(int(fused.modules.size()), int(5 * original.config.language.numLayers));
+    COMPARE(fused.modules.front().module, std::string("language_model.model.layers.0.attention.wqkv"));
+    COMPARE(fused.modules.front().a.size(0), int64_t(12)); // q, k and v at rank 4 each
+    const auto checkpoint = openSafetensorsWeights(original.path);
+    for (const PeftLoraModule &module : fused.modules)
+        VERIFY2(checkpoint->contains(module.module + ".weight"), module.module);
+    const std::string fusedFolder = write(fused, "internlm2_fused");
+
+    const auto result =
+        runPythonScript("internlm2_fused_peft.py", {hf.path, original.path, apart, fusedFolder}, 600000);
+    VERIFY2(result.exitCode == 0, result.err);
+    const nlohmann::json summary = nlohmann::json::parse(lastLine(result.out));
+    COMPARE(int(summary["lora_modules"].size()), int(fused.modules.size()));
+    for (const nlohmann::json &name : summary["lora_modules"])
+        VERIFY2(contains(name.get<std::string>(), "language_model.model.layers."), name.dump());
+    info(format(
+        "peft's merge of the fused adapter against the -hf model's, in the original layout: max |diff| "
+        "%.3g (the adapter moves the weights by %.3g)",
+        summary["max_difference"].get<double>(), summary["moved"].get<double>()));
+    VERIFY2(summary["max_difference"].get<double>() < 1e-5, summary.dump());
+    VERIFY2(summary["moved"].get<double>() > 1e-2, summary.dump());
+
+    // Merged into the checkpoint in its own layout (wqkv rebuilt from the merged q, k and v): its own loader
+    // reads the model the adapter makes.
+    ExportOptions merge;
+    merge.modelPath = original.path;
+    merge.adapterPath = fusedFolder;
+    merge.format = ExportFormat::Merged;
+    merge.outPath = g_dir->filePath("internlm2_merged");
+    runExport(merge);
+    SafetensorsFile reference(original.path + "/reference.safetensors");
+    const torch::Tensor ids = reference.tensor("input_ids"), pixels = reference.tensor("pixel_values");
+    VisionLanguageFiles withAdapter = original;
+    mergeInternVLAdapterFolder(withAdapter, fusedFolder);
+    torch::NoGradGuard noGrad;
+    const torch::Tensor expected = VisionLanguageModel(withAdapter).forward(ids, pixels);
+    const torch::Tensor got =
+        VisionLanguageModel(openVisionLanguageModel(merge.outPath)).forward(ids, pixels);
+    VERIFY2((got - expected).abs().max().item<double>() < 1e-5,
+            str((got - expected).abs().max().item<double>()));
+    VERIFY((expected - reference.tensor("logits")).abs().max().item<double>() > 1e-2);
+
+    // Read back for the engine: the same modules at rank 4 and the same deltas.
+    const PeftAdapter back = toLanguageModelAdapter(readPeftAdapter(fusedFolder), original.config);
+    COMPARE(int(back.modules.size()), int(adapter.modules.size()));
+    for (const PeftLoraModule &module : adapter.modules) {
+        const PeftLoraModule *found = back.find(module.module);
+        VERIFY2(found && found->a.size(0) == 4, module.module);
+        const torch::Tensor want = module.b.matmul(module.a) * adapter.scaleFor(module.module);
+        const torch::Tensor got = found->b.matmul(found->a) * back.scaleFor(module.module);
+        VERIFY2((want - got).abs().max().item<double>() < 1e-5, module.module);
     }
 }
 

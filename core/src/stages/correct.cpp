@@ -129,8 +129,6 @@ CorrectionReport runCorrection(const CorrectionOptions &options, Feedback *feedb
     // written under the checkpoint's own names, for peft.
     const StageModel original = openStageModel(options.modelPath);
     const std::optional<VisionLanguageFiles> &vision = original.vision;
-    if (vision)
-        requireAdaptableInternVL(vision->config); // before the work
     ModelFiles model = original.files;
     PeftAdapter adapter = readPeftAdapter(options.adapterPath);
     validatePeftAdapter(adapter, *model.weights, options.modelPath);
@@ -151,7 +149,7 @@ CorrectionReport runCorrection(const CorrectionOptions &options, Feedback *feedb
     reportJson["emulator"] = options.emulatorPath;
     reportJson["adapter"] = options.adapterPath;
     PeftWriteOptions writeOptions;
-    if (vision) {
+    if (vision && stageAdaptersNamedForCheckpoint(vision->config)) {
         corrected = toInternVLAdapter(std::move(corrected), vision->config);
         writeOptions.targetModules = internVLTargetModules(corrected);
     }

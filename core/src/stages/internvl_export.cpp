@@ -33,10 +33,17 @@ ExportResult exportMergedInternVL(const ExportOptions &options, const VisionLang
         throw Error("A merged vision-language model keeps each tensor's stored dtype (the tower's and the "
                     "language model's); leave the dtype 'auto' (it is '" +
                     options.dtype + "').");
-    // Checkpoint tensor -> the language model's name of the same weight.
-    std::map<std::string, std::string> mergedNames;
+    // Checkpoint tensor -> the language model's name of the same weight; a fused InternLM2 wqkv -> its
+    // layer's attention ("model.layers.N.self_attn."), rebuilt from the merged q, k and v.
+    std::map<std::string, std::string> mergedNames, fusedAttention;
     for (const PeftLoraModule &module : adapter.modules) {
         const std::string name = module.module + ".weight";
+        const std::string source = internVLSourceName(*model.language.weights, name);
+        if (model.config.languageFamily == "internlm2" && source.size() > 22 &&
+            source.compare(source.size() - 22, 22, ".attention.wqkv.weight") == 0) {
+            fusedAttention[source] = name.substr(0, name.rfind("self_attn.") + 10);
+            continue;
+        }
         try {
             mergedNames[internVLStoredName(*model.language.weights, name)] = name;
         } catch (const Error &error) {
@@ -62,6 +69,13 @@ ExportResult exportMergedInternVL(const ExportOptions &options, const VisionLang
     };
     weights.tensorOf = [&](const std::string &name) {
         torch::Tensor stored = checkpoint.tensor(name);
+        if (const auto fused = fusedAttention.find(name); fused != fusedAttention.end()) {
+            const std::string &attention = fused->second;
+            return fuseInternLM2Qkv(merged->tensor(attention + "q_proj.weight"),
+                                    merged->tensor(attention + "k_proj.weight"),
+                                    merged->tensor(attention + "v_proj.weight"), model.config.language)
+                .to(stored.scalar_type());
+        }
         const auto found = mergedNames.find(name);
         return found == mergedNames.end() ? stored : merged->tensor(found->second).to(stored.scalar_type());
     };
@@ -75,12 +89,13 @@ ExportResult exportMergedInternVL(const ExportOptions &options, const VisionLang
                     std::to_string(written.weights->names().size()) + " tensors, the source " +
                     std::to_string(model.weights->names().size()) + "; nothing was saved to '" +
                     options.outPath + "'.");
-    for (const auto &[name, languageName] : mergedNames) {
+    for (const PeftLoraModule &module : adapter.modules) {
+        const std::string languageName = module.module + ".weight";
         const torch::Tensor got = written.language.weights->tensor(languageName);
         const torch::Tensor want = merged->tensor(languageName).to(got.scalar_type());
         ++result.tensorsChecked;
         if (!got.sizes().equals(want.sizes()) || !torch::equal(got, want))
-            throw Error("Verification of the merged model failed at '" + name +
+            throw Error("Verification of the merged model failed at '" + languageName +
                         "': it did not read back as written; nothing was saved to '" + options.outPath +
                         "'.");
     }

@@ -662,7 +662,6 @@ PipelineResult runPipeline(const PipelineConfig &config, Feedback &feedback)
         return std::find(config.exports.begin(), config.exports.end(), format) != config.exports.end();
     };
     if (original.vision) {
-        requireAdaptableInternVL(original.vision->config); // before any stage, not at the correction
         if (exports(ExportFormat::GgufMmproj) || exports(ExportFormat::Ollama))
             internVLMmprojTensorNames(*original.vision); // a tower llama.cpp cannot run is refused now
     } else if (exports(ExportFormat::GgufMmproj)) {

@@ -115,7 +115,7 @@ RefineResult refineAdapter(const RefineOptions &options, const std::vector<Token
     report["adapter"] = options.adapterPath;
     PeftWriteOptions writeOptions;
     writeOptions.overwrite = options.overwrite;
-    if (vision) {
+    if (vision && stageAdaptersNamedForCheckpoint(vision->config)) {
         output = toInternVLAdapter(std::move(output), vision->config);
         writeOptions.targetModules = internVLTargetModules(output);
     }

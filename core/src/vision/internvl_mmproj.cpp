@@ -2,20 +2,13 @@
 
 #include "emloc/api/error.h"
 #include "emloc/api/version.h"
+#include "tensor_names.h"
 
 #include <optional>
 
 namespace emloc::core {
 
 namespace {
-
-bool consume(std::string &name, const std::string &prefix)
-{
-    if (name.rfind(prefix, 0) != 0)
-        return false;
-    name = name.substr(prefix.size());
-    return true;
-}
 
 // llama.cpp's name (gguf-py's TensorNameMap for MODEL_ARCH.MMPROJ) of one tower or projector tensor;
 // nullopt for a layer past the one that feeds the projector; Error for a tensor its graph has no place for.
@@ -26,17 +19,17 @@ std::optional<std::string> ggufName(std::string name, int64_t usedLayers)
         return "v.class_embd";
     if (name == "vision_tower.embeddings.position_embeddings")
         return "v.position_embd.weight";
-    if (consume(name, "vision_tower.embeddings.patch_embeddings.projection."))
+    if (consumePrefix(name, "vision_tower.embeddings.patch_embeddings.projection."))
         return "v.patch_embd." + name;
-    if (consume(name, "multi_modal_projector.")) {
+    if (consumePrefix(name, "multi_modal_projector.")) {
         static const std::vector<std::pair<std::string, std::string>> kProjector = {
             {"layer_norm.", "mm.model.mlp.0."},
             {"linear_1.", "mm.model.mlp.1."},
             {"linear_2.", "mm.model.mlp.3."}};
         for (const auto &[theirs, ours] : kProjector)
-            if (consume(name, theirs))
+            if (consumePrefix(name, theirs))
                 return ours + name;
-    } else if (consume(name, "vision_tower.encoder.layer.")) {
+    } else if (consumePrefix(name, "vision_tower.encoder.layer.")) {
         const size_t dot = name.find('.');
         const int64_t layer = std::stoll(name.substr(0, dot));
         if (layer >= usedLayers)
@@ -59,7 +52,7 @@ std::optional<std::string> ggufName(std::string name, int64_t usedLayers)
             {"mlp.fc1.", "ffn_up."},
             {"mlp.fc2.", "ffn_down."}};
         for (const auto &[theirs, ours] : kLayer)
-            if (consume(local, theirs))
+            if (consumePrefix(local, theirs))
                 return block + ours + local;
     }
     throw Error("the tensor '" + original +

@@ -1,6 +1,7 @@
 #include "emloc/vision/internvl_weights.h"
 
 #include "emloc/api/error.h"
+#include "tensor_names.h"
 
 #include <map>
 #include <optional>
@@ -10,14 +11,6 @@
 namespace emloc::core {
 
 namespace {
-
-bool consume(std::string &name, const std::string &prefix)
-{
-    if (name.rfind(prefix, 0) != 0)
-        return false;
-    name = name.substr(prefix.size());
-    return true;
-}
 
 // Which rows of a fused checkpoint tensor one canonical tensor is.
 struct RowSplit
@@ -92,6 +85,8 @@ public:
         return m_checkpoint->storedType(find(name).stored);
     }
 
+    std::string sourceName(const std::string &name) const { return find(name).stored; }
+
     std::string storedName(const std::string &name) const
     {
         const Entry &entry = find(name);
@@ -144,18 +139,18 @@ private:
     Translation translate(const std::string &stored) const
     {
         std::string name = stored;
-        if (consume(name, "language_model.model.") || consume(name, "model.language_model."))
+        if (consumePrefix(name, "language_model.model.") || consumePrefix(name, "model.language_model."))
             return translateLanguage("model." + name);
         if (name == "language_model.lm_head.weight" || name == "lm_head.weight")
             return whole("lm_head.weight");
         if (name == "language_model.output.weight")
             return whole("lm_head.weight");
-        consume(name, "model.");
+        consumePrefix(name, "model.");
         if (name.rfind("vision_tower.", 0) == 0 || name.rfind("multi_modal_projector.", 0) == 0)
             return whole(name);
-        if (consume(name, "vision_model."))
+        if (consumePrefix(name, "vision_model."))
             return translateInternViT(name);
-        if (consume(name, "mlp1."))
+        if (consumePrefix(name, "mlp1."))
             return translateProjector(name);
         return {};
     }
@@ -172,7 +167,7 @@ private:
         if (name == "model.tok_embeddings.weight")
             return whole("model.embed_tokens.weight");
         std::string rest = name;
-        if (!consume(rest, "model.layers."))
+        if (!consumePrefix(rest, "model.layers."))
             return whole(name);
         const size_t dot = rest.find('.');
         const std::string layer = "model.layers." + rest.substr(0, dot + 1);
@@ -193,9 +188,9 @@ private:
             return whole(tower + "embeddings.cls_token");
         if (name == "embeddings.position_embedding")
             return whole(tower + "embeddings.position_embeddings");
-        if (consume(name, "embeddings.patch_embedding."))
+        if (consumePrefix(name, "embeddings.patch_embedding."))
             return whole(tower + "embeddings.patch_embeddings.projection." + name);
-        if (!consume(name, "encoder.layers."))
+        if (!consumePrefix(name, "encoder.layers."))
             return {};
         const size_t dot = name.find('.');
         const std::string layer = tower + "encoder.layer." + name.substr(0, dot + 1);
@@ -261,6 +256,25 @@ std::shared_ptr<WeightSource> internVLWeights(std::shared_ptr<WeightSource> chec
                                               const InternVLConfig &config, InternVLParts parts)
 {
     return std::make_shared<InternVLWeightSource>(std::move(checkpoint), config, parts);
+}
+
+std::string internVLSourceName(const WeightSource &view, const std::string &name)
+{
+    const auto *internVL = dynamic_cast<const InternVLWeightSource *>(&view);
+    if (!internVL)
+        throw Error("internal: '" + name + "' was asked of weights that are not an InternVL checkpoint's");
+    return internVL->sourceName(name);
+}
+
+torch::Tensor fuseInternLM2Qkv(const torch::Tensor &q, const torch::Tensor &k, const torch::Tensor &v,
+                               const ModelConfig &language)
+{
+    const int64_t kvHeads = language.numKeyValueHeads, groups = language.numHeads / kvHeads;
+    const int64_t headDim = language.headDim, hidden = q.size(-1);
+    return torch::cat({q.reshape({kvHeads, groups, headDim, hidden}),
+                       k.reshape({kvHeads, 1, headDim, hidden}), v.reshape({kvHeads, 1, headDim, hidden})},
+                      1)
+        .reshape({-1, hidden});
 }
 
 std::string internVLStoredName(const WeightSource &view, const std::string &name)

@@ -13,13 +13,15 @@
 
 namespace emloc::core {
 
-// The adapter renamed for the checkpoint. Error for an original-layout InternLM2 language model, whose
-// fused wqkv projection no separate q/k/v LoRA names (its -hf conversion has them apart).
+// The adapter renamed for the checkpoint. An original-layout InternLM2 language model fuses q, k and v into
+// one wqkv: their LoRA becomes one LoRA on wqkv (A stacked, B in wqkv's rows, rank the sum, the scales kept
+// through alpha_pattern), exactly the same deltas, and the other projections take InternLM2's names.
 PeftAdapter toInternVLAdapter(PeftAdapter adapter, const InternVLConfig &config);
 
-// Error (toInternVLAdapter's) when no adapter can be written for the model, so a run fails before its
-// work rather than at its end.
-void requireAdaptableInternVL(const InternVLConfig &config);
+// Whether the stages write their adapters (corrected, refined) under the checkpoint's names. Not for a
+// fused InternLM2 checkpoint: a fused LoRA read back would train at the fused rank, so its stages keep
+// the language model's names and the peft export fuses.
+bool stageAdaptersNamedForCheckpoint(const InternVLConfig &config);
 
 // The adapter in `folder` as the engine applies it to `model`: under the language model's names (a
 // vision-language model's may be named for its checkpoint), checked against the weights (Error naming
@@ -28,9 +30,10 @@ PeftAdapter readStageAdapter(const std::string &folder, const StageModel &model,
                              const std::string &modelPath);
 
 // Back to the language model's names: an adapter named for the checkpoint (or already under the
-// language model's names) as the engine applies it. Error names a module that is not the language
-// model's (a LoRA on the vision tower, which the engine does not train).
-PeftAdapter toLanguageModelAdapter(PeftAdapter adapter);
+// language model's names) as the engine applies it; a LoRA on InternLM2's fused wqkv (ours, or one
+// InternVL's own fine-tuning trained) becomes LoRA on q, k and v with exactly its deltas. Error names a
+// module that is not the language model's (a LoRA on the vision tower, which the engine does not train).
+PeftAdapter toLanguageModelAdapter(PeftAdapter adapter, const InternVLConfig &config);
 
 // `files` with the adapter in `folder` (under either naming) merged into its language model's weights,
 // as `generate --adapter` runs a text model. Errors name the folder and what does not fit.

@@ -33,5 +33,11 @@ std::shared_ptr<WeightSource> internVLWeights(std::shared_ptr<WeightSource> chec
 // The checkpoint's own name of the tensor an internVLWeights() view gives as `name`. Error when the view
 // splits it out of a fused tensor (InternViT's qkv, InternLM2's wqkv).
 std::string internVLStoredName(const WeightSource &view, const std::string &name);
+// The checkpoint tensor that holds `name`, whole or as a part of a fused one.
+std::string internVLSourceName(const WeightSource &view, const std::string &name);
+// InternLM2's fused wqkv from a layer's q, k and v ([heads x head dim, hidden] each): per key/value head,
+// its query heads' rows, then its key head's, then its value head's (the inverse of the view's split).
+torch::Tensor fuseInternLM2Qkv(const torch::Tensor &q, const torch::Tensor &k, const torch::Tensor &v,
+                               const ModelConfig &language);
 
 } // namespace emloc::core
