@@ -4,6 +4,7 @@
 
 #include "emloc/io/gguf_file.h"
 #include "emloc/io/model_files.h"
+#include "emloc/vision/vision_language_model.h"
 
 #include <chrono>
 #include <cstdio>
@@ -59,7 +60,8 @@ void registerConvertCommands(CLI::App &app, CliContext &context)
     exportOptions->dtype = "F16";
     auto *exportGguf = app.add_subcommand(
         "export-gguf",
-        "Write a model (Hugging Face folder or .gguf) as a GGUF file llama.cpp, Ollama and LM Studio load");
+        "Write a model (Hugging Face folder or .gguf) as a GGUF file llama.cpp, Ollama and LM Studio load; "
+        "of a vision-language model, its language model (its vision tower: export --format gguf-mmproj)");
     exportGguf->add_option("MODEL", exportOptions->model, "A Hugging Face folder or a .gguf file")
         ->required();
     exportGguf->add_option("OUT", exportOptions->output, "The .gguf file to write")->required();
@@ -68,8 +70,12 @@ void registerConvertCommands(CLI::App &app, CliContext &context)
     exportGguf->callback([&context, exportOptions] {
         runCommand(context, [&context, exportOptions](core::Feedback &feedback, CommandOutput &output) {
             const auto start = std::chrono::steady_clock::now();
-            core::ModelFiles model = core::openModel(exportOptions->model);
-            core::writeGgufModel(model, exportOptions->output, exportOptions->dtype, &feedback);
+            const core::StageModel model = core::openStageModel(exportOptions->model);
+            core::writeGgufModel(model.files, exportOptions->output, exportOptions->dtype, &feedback);
+            if (model.vision && !context.quiet && !context.json)
+                output.printf("Wrote the language model; its vision tower and projector for llama.cpp: emloc "
+                              "export --model %s --format gguf-mmproj --out mmproj.gguf\n",
+                              exportOptions->model.c_str());
             report(output, context, "export-gguf", exportOptions->model, exportOptions->output,
                    exportOptions->dtype, secondsSince(start));
         });

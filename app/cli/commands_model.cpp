@@ -297,12 +297,14 @@ void runGenerateWithImages(CommandOutput &output, CliContext &context, const Gen
     if (!command.adapter.empty())
         core::mergeInternVLAdapterFolder(files, command.adapter); // in memory, as for a text model
     const auto tokenizer = core::openModelText(files.language).tokenizer;
-    const core::PromptImages images = core::loadPromptImages(command.images, files.tiling);
-    const std::string question = core::withImagePlaceholders(command.prompt, command.images.size());
-    const std::string text = command.chat ? renderChat(files.language, question, feedback) : question;
-    const std::string expanded = core::expandImagePlaceholders(
-        text, images.tilesPerImage, files.config.tokensPerTile(files.tiling.tileSize));
-    const auto promptIds = tokenizer->encode(expanded, /*addSpecialTokens=*/!command.chat);
+    std::function<std::string(const std::string &)> render;
+    if (command.chat)
+        render = [&](const std::string &question) { return renderChat(files.language, question, feedback); };
+    const core::ImagePrompt prompt =
+        core::buildImagePrompt(command.prompt, command.images, files.tiling,
+                               files.config.tokensPerTile(files.tiling.tileSize), render, *tokenizer,
+                               /*addSpecialTokens=*/!command.chat); // a rendered template holds its own
+    const core::PromptImages &images = prompt.images;
 
     nlohmann::json imagesJson = nlohmann::json::array();
     for (size_t i = 0; i < command.images.size(); ++i)
@@ -312,9 +314,9 @@ void runGenerateWithImages(CommandOutput &output, CliContext &context, const Gen
     core::GenerationOptions options = command.options;
     options.stopTokenIds = core::stopTokensFor(files.language);
     const GenerationRun run = [&](const core::TokenCallback &onToken) {
-        return model.generate(promptIds, images.pixelValues, options, onToken);
+        return model.generate(prompt.ids, images.pixelValues, options, onToken);
     };
-    streamGeneration(output, context, feedback, *tokenizer, text, run, meter, imagesJson);
+    streamGeneration(output, context, feedback, *tokenizer, prompt.rendered, run, meter, imagesJson);
 }
 
 void runGenerate(CommandOutput &output, CliContext &context, const GenerateCommand &command,

@@ -188,19 +188,20 @@ void chatWithImage(const ui::Project &project, const QString &which, const QStri
     std::vector<std::string> images;
     if (!image.isEmpty())
         images.push_back(text(image));
-    const core::PromptImages tiles = core::loadPromptImages(images, files.tiling);
-    const std::string question = core::withImagePlaceholders(text(prompt), images.size());
-    const std::string expanded =
-        core::expandImagePlaceholders(modelText.chatTemplate.render({{"user", question}}, true),
-                                      tiles.tilesPerImage, files.config.tokensPerTile(files.tiling.tileSize));
+    const core::ImagePrompt asked = core::buildImagePrompt(
+        text(prompt), images, files.tiling, files.config.tokensPerTile(files.tiling.tileSize),
+        [&](const std::string &question) {
+            return modelText.chatTemplate.render({{"user", question}}, true);
+        },
+        *modelText.tokenizer, /*addSpecialTokens=*/false);
     core::VisionLanguageModel model(files);
     core::GenerationOptions options;
     options.maxNewTokens = 128;
     options.stopTokenIds = core::stopTokensFor(files.language);
     std::vector<int64_t> tokens;
     std::string sent;
-    model.generate(modelText.tokenizer->encode(expanded, /*addSpecialTokens=*/false), tiles.pixelValues,
-                   options, streamAnswer(*modelText.tokenizer, tokens, sent, onText));
+    model.generate(asked.ids, asked.images.pixelValues, options,
+                   streamAnswer(*modelText.tokenizer, tokens, sent, onText));
 }
 
 } // namespace

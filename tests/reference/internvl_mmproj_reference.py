@@ -1,6 +1,6 @@
 """llama.cpp as the reference for an InternVL mmproj GGUF that EMLoC Studio wrote (test_internvl_cli).
 
-Usage: internvl_mmproj_reference.py CHECKPOINT MMPROJ [LM_GGUF IMAGE HF_DIR [ADAPTER_DIR]]
+Usage: internvl_mmproj_reference.py CHECKPOINT MMPROJ [LM_GGUF IMAGE HF_DIR [ADAPTER_DIR [BASE_GGUF LORA_GGUF]]]
 
 1. The file, against llama.cpp's converter. What `convert_hf_to_gguf.py --mmproj` writes for CHECKPOINT
    (class InternVisionModel: its tensor filter and renames, the fused qkv split in thirds, shapes squeezed,
@@ -13,6 +13,8 @@ Usage: internvl_mmproj_reference.py CHECKPOINT MMPROJ [LM_GGUF IMAGE HF_DIR [ADA
    same token ids, twice: as transformers computes the model, and with llama.cpp's known deviation (the
    class token after the patches) restated, which must then agree to rounding. IMAGE is one tile exactly
    (tile-sized), so both sides read the same pixels.
+3. With BASE_GGUF and LORA_GGUF: the language model unmerged with its GGUF LoRA, as llama.cpp applies an
+   adapter at load, against LM_GGUF (merged): the prompt's last logits.
 
 Prints one JSON line: what was compared and the largest differences; the caller judges the tolerances.
 """
@@ -156,11 +158,11 @@ def compare_file(checkpoint, mmproj):
     return {"tensors": len(want), "keys": len(keys), "file_type": int(file_type)}
 
 
-def run_llama_cpp(mmproj, lm_gguf, image, prompt, steps):
+def run_llama_cpp(mmproj, lm_gguf, image, prompt, steps, lora=None):
     import llama_cpp
     import llama_cpp.mtmd_cpp as mtmd
 
-    llm = llama_cpp.Llama(model_path=lm_gguf, n_ctx=512, n_batch=512, n_threads=2, verbose=False)
+    llm = llama_cpp.Llama(model_path=lm_gguf, n_ctx=512, n_batch=512, n_threads=2, verbose=False, lora_path=lora)
     params = mtmd.mtmd_context_params_default()
     params.use_gpu = False
     params.n_threads = 2
@@ -279,6 +281,10 @@ def main():
                 "greedy": reference_greedy,
             }
         summary.update({"token_ids": ids, "image_tokens": int(embeddings.shape[0]), "greedy": greedy})
+        if len(sys.argv) > 8:
+            _, _, lora_logits, lora_greedy = run_llama_cpp(mmproj, sys.argv[7], image, prompt, steps, sys.argv[8])
+            summary["gguf_lora"] = {"logits_max_diff_to_merged": float(np.abs(lora_logits - logits).max()),
+                                    "greedy": lora_greedy}
     print(json.dumps(summary))
 
 

@@ -75,6 +75,7 @@ bool visionScreenshots(const QString &model, const QString &output, QTemporaryDi
     window.setDatasetStatsProvider(&emloc::gui::PipelineJobs::datasetStats);
     window.setInspectors(&emloc::gui::EngineInspection::model, &emloc::gui::EngineInspection::dataset);
     window.setTrainingJobFactory(&emloc::gui::PipelineJobs::training);
+    window.setExportJobFactory(&emloc::gui::PipelineJobs::exporting); // as the application has it
     window.setRunRecordReader(&emloc::gui::readRunRecord);
     window.setChatGenerator(&emloc::gui::PipelineJobs::chat);
     window.setProject(project, work.filePath(QStringLiteral("shapes.emloc")));
@@ -158,6 +159,7 @@ int main(int argc, char *argv[])
     window.setCatalogFitProvider(&emloc::gui::PipelineJobs::catalogFits);
     window.setInspectors(&emloc::gui::EngineInspection::model, &emloc::gui::EngineInspection::dataset);
     window.setTrainingJobFactory(&emloc::gui::PipelineJobs::training);
+    window.setExportJobFactory(&emloc::gui::PipelineJobs::exporting); // as the application has it
     window.setRunRecordReader(&emloc::gui::readRunRecord);
     window.setProject(project, work.filePath(QStringLiteral("bookings.emloc")));
     window.resize(1200, 800);

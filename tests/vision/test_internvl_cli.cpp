@@ -269,14 +269,20 @@ TEST_CASE(mmprojRunsInLlamaCppBesideTheLanguageModel)
 
     const std::string language = g_dir->filePath("language_merged.gguf");
     const std::string peft = g_dir->filePath("mmproj_peft"); // the adapter under the -hf names
-    for (const auto &[format, out] : {std::pair{"gguf-merged", language}, std::pair{"peft", peft}}) {
+    const std::string base = g_dir->filePath("language_base.gguf"),
+                      lora = g_dir->filePath("language_lora.gguf");
+    const auto converted = runCli({"export-gguf", hf, base, "--dtype", "F32"});
+    VERIFY2(converted.exitCode == 0 && contains(converted.out, "gguf-mmproj"), describe(converted));
+    for (const auto &[format, out] :
+         {std::pair{"gguf-merged", language}, std::pair{"peft", peft}, std::pair{"gguf-lora", lora}}) {
         const auto exported =
             runCli({"export", "--model", hf, "--adapter", adapter, "--format", format, "--out", out});
         VERIFY2(exported.exitCode == 0, describe(exported));
     }
     const auto ran = runPythonScript(
         "internvl_mmproj_reference.py",
-        {hf, g_dir->filePath("mmproj_hf.gguf"), language, g_dir->filePath("tile.png"), hf, peft}, 600000);
+        {hf, g_dir->filePath("mmproj_hf.gguf"), language, g_dir->filePath("tile.png"), hf, peft, base, lora},
+        600000);
     VERIFY2(ran.exitCode == 0, describe(ran));
     const nlohmann::json result = nlohmann::json::parse(lastLine(ran.out));
     COMPARE(result["image_tokens"].get<int64_t>(), int64_t(4)); // one tile, no thumbnail
@@ -296,6 +302,13 @@ TEST_CASE(mmprojRunsInLlamaCppBesideTheLanguageModel)
             result.dump());
     VERIFY2(same["logits_max_diff"].get<double>() < 5e-3 * same["logits_max"].get<double>(), result.dump());
     COMPARE(result["greedy"].dump(), same["greedy"].dump());
+    // The base language model with the GGUF LoRA, as llama.cpp applies an adapter at load: the merged one's.
+    const nlohmann::json &applied = result["gguf_lora"];
+    info(format("base GGUF + GGUF LoRA against the merged GGUF in llama.cpp: last logits %.3g",
+                applied["logits_max_diff_to_merged"].get<double>()));
+    VERIFY2(applied["logits_max_diff_to_merged"].get<double>() < 1e-3 * same["logits_max"].get<double>(),
+            result.dump());
+    COMPARE(applied["greedy"].dump(), result["greedy"].dump());
     VERIFY2(model["embedding_max_diff"].get<double>() < 0.2 * model["embedding_max"].get<double>(),
             result.dump());
 

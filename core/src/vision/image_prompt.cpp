@@ -1,6 +1,7 @@
 #include "emloc/vision/image_prompt.h"
 
 #include "emloc/api/error.h"
+#include "emloc/text/tokenizer.h"
 
 namespace emloc::core {
 
@@ -74,6 +75,21 @@ std::string expandImagePlaceholders(const std::string &text, const std::vector<i
         from = at + std::string(kImagePlaceholder).size();
     }
     return result + text.substr(from);
+}
+
+ImagePrompt buildImagePrompt(const std::string &question, const std::vector<std::string> &imagePaths,
+                             const TilingSettings &tiling, int64_t tokensPerTile,
+                             const std::function<std::string(const std::string &)> &render,
+                             const Tokenizer &tokenizer, bool addSpecialTokens)
+{
+    ImagePrompt prompt;
+    prompt.images = loadPromptImages(imagePaths, tiling);
+    const std::string placed = withImagePlaceholders(question, imagePaths.size());
+    prompt.rendered = render ? render(placed) : placed;
+    prompt.ids =
+        tokenizer.encode(expandImagePlaceholders(prompt.rendered, prompt.images.tilesPerImage, tokensPerTile),
+                         addSpecialTokens);
+    return prompt;
 }
 
 } // namespace emloc::core

@@ -9,10 +9,13 @@
 
 #include <torch/torch.h>
 
+#include <functional>
 #include <string>
 #include <vector>
 
 namespace emloc::core {
+
+class Tokenizer;
 
 // The token each of an image's rows stands on in the language model's input.
 constexpr const char *kImageContextToken = "<IMG_CONTEXT>";
@@ -30,6 +33,20 @@ PromptImages loadPromptImages(const std::vector<std::string> &paths, const Tilin
 // Expands the placeholders in order. Error when their count differs from the images'.
 std::string expandImagePlaceholders(const std::string &text, const std::vector<int64_t> &tilesPerImage,
                                     int64_t tokensPerTile);
+
+// A question about image files as the model reads it (`emloc generate --image`, the Studio's chat): a
+// placeholder per image (before the text when it has none), `render` applied (a chat template; empty: as is),
+// each placeholder expanded to the image's tokens, tokenized.
+struct ImagePrompt
+{
+    std::string rendered; // before the placeholders are expanded: what a user reads
+    std::vector<int64_t> ids;
+    PromptImages images;
+};
+ImagePrompt buildImagePrompt(const std::string &question, const std::vector<std::string> &imagePaths,
+                             const TilingSettings &tiling, int64_t tokensPerTile,
+                             const std::function<std::string(const std::string &)> &render,
+                             const Tokenizer &tokenizer, bool addSpecialTokens);
 
 // A dataset record's image (DatasetRecord::images: a file path or a data: URL) decoded. Error names the
 // record and the image.
