@@ -105,10 +105,10 @@ std::vector<double> numberArray(const GgufFile &file, const std::string &key)
     return value.value.get<std::vector<double>>();
 }
 
-// transformers' generate_merges(vocab, vocab_scores): every split of every token into two known
-// pieces, ranked by the token's score (then piece lengths), best first; ties keep file order.
 } // namespace
 
+// transformers' generate_merges(vocab, vocab_scores): every split of every token into two known
+// pieces, ranked by the token's score (then piece lengths), best first; ties keep file order.
 nlohmann::json mergesFromScores(const std::vector<std::string> &tokens, const std::vector<double> &scores,
                                 const std::unordered_map<std::string, int64_t> &vocab)
 {

@@ -39,9 +39,10 @@ ExportResult exportMergedInternVL(const ExportOptions &options, const VisionLang
     for (const PeftLoraModule &module : adapter.modules) {
         const std::string name = module.module + ".weight";
         const std::string source = internVLSourceName(*model.language.weights, name);
-        if (model.config.languageFamily == "internlm2" && source.size() > 22 &&
-            source.compare(source.size() - 22, 22, ".attention.wqkv.weight") == 0) {
-            fusedAttention[source] = name.substr(0, name.rfind("self_attn.") + 10);
+        const std::string fusedQkv = ".attention.wqkv.weight", attention = "self_attn.";
+        if (source.size() > fusedQkv.size() &&
+            source.compare(source.size() - fusedQkv.size(), fusedQkv.size(), fusedQkv) == 0) {
+            fusedAttention[source] = name.substr(0, name.rfind(attention) + attention.size());
             continue;
         }
         try {

@@ -83,10 +83,6 @@ void renamePrefix(PeftAdapter &adapter, const std::string &from, const std::stri
     renameKeys(adapter.config.alphaPattern, from, to);
 }
 
-} // namespace
-
-namespace {
-
 // Every module's scale written out in alpha_pattern (and rank_pattern emptied), so a module whose rank
 // or name changes keeps the scale PEFT applies to it.
 void keepScales(PeftAdapter &adapter, const std::map<std::string, double> &scales)
