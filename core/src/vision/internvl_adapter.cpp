@@ -134,7 +134,9 @@ PeftAdapter fuseInternLM2Adapter(PeftAdapter adapter, const ModelConfig &lm)
     std::map<std::string, std::array<const PeftLoraModule *, 3>> parts; // layer -> q, k, v
     std::map<std::string, size_t> slot;                                 // layer -> its fused module in `out`
     for (const PeftLoraModule &module : adapter.modules) {
-        const auto [layer, local] = splitLayer(module.module);
+        // Not a structured binding: a C++17 lambda below cannot capture one.
+        const auto split = splitLayer(module.module);
+        const std::string &layer = split.first, &local = split.second;
         const auto qkv = std::find(std::begin(kQkv), std::end(kQkv), local);
         if (qkv != std::end(kQkv)) {
             if (!slot.count(layer)) {
@@ -194,7 +196,9 @@ PeftAdapter splitInternLM2Adapter(PeftAdapter adapter, const ModelConfig &lm)
     std::map<std::string, double> splitScales;
     std::vector<PeftLoraModule> out;
     for (const PeftLoraModule &module : adapter.modules) {
-        const auto [layer, local] = splitLayer(module.module);
+        // Not a structured binding: a C++17 lambda below cannot capture one.
+        const auto split = splitLayer(module.module);
+        const std::string &layer = split.first, &local = split.second;
         const double scale = scales.at(module.module);
         if (local == kFusedQkv) {
             const int64_t rank = module.a.size(0);
