@@ -4,12 +4,14 @@
 // image; the emulator built from them is the language model's, with the tower left to the source.
 // Stage 2: a training batch's loss is the model's own loss on the same records with their images.
 // Stage 3: the adapter is named for the checkpoint, and peft loads it and agrees with us. The planner
-// counts the tower.
+// counts the tower. With the tower compressed too (EmulatorOptions::visionRatio), its factors are the
+// activation-aware optimum on the original tower's activations, and the later stages run them.
 #include "emloc/api/error.h"
 #include "emloc/io/model_files.h"
 #include "emloc/io/peft_adapter.h"
 #include "emloc/io/safetensors.h"
 #include "emloc/io/safetensors_weights.h"
+#include "emloc/math/activation_svd.h"
 #include "emloc/stages/calibration.h"
 #include "emloc/stages/emulator_build.h"
 #include "emloc/stages/export.h"
@@ -20,15 +22,19 @@
 #include "emloc/vision/image_prompt.h"
 #include "emloc/vision/image_rows.h"
 #include "emloc/vision/internvl_adapter.h"
+#include "emloc/vision/internvl_tiles.h"
 #include "emloc/vision/internvl_weights.h"
 #include "emloc/vision/vision_language_model.h"
 #include "emloc/vision/vision_plan.h"
+#include "emloc/vision/vision_tower.h"
 
 #include "internvl_fixtures.h"
 
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <filesystem>
+#include <map>
 #include <optional>
 #include <tuple>
 
@@ -73,6 +79,48 @@ PeftAdapter randomLanguageAdapter(const VisionLanguageFiles &model, uint64_t see
 
 // The calibration's and the trainer's placement in these tests.
 const TensorPlacement kCpuFloat32{torch::kCPU, torch::kFloat32};
+const TensorPlacement kCpuFloat64{torch::kCPU, torch::kFloat64};
+
+double largestDifference(const torch::Tensor &a, const torch::Tensor &b)
+{
+    return (a - b).abs().max().item<double>();
+}
+
+// The tiles of a calibration set's images, read as stage 1 reads them.
+torch::Tensor calibrationTiles(const VisionLanguageFiles &files, const CalibrationSet &set)
+{
+    std::vector<torch::Tensor> tiles;
+    for (const std::vector<std::string> &images : set.imageSources)
+        for (const std::string &image : images)
+            tiles.push_back(
+                pixelValues(tileImage(readImageSource(image, image), files.tiling), files.tiling));
+    return torch::cat(tiles, 0);
+}
+
+// A model's weights with each factorized tower linear's ".weight" composed from an emulator's factors
+// (up x down): the compressed tower as a dense one, an independent reference for its forward.
+class ComposedTowerWeights : public WeightSource
+{
+public:
+    ComposedTowerWeights(std::shared_ptr<WeightSource> base, const std::string &factorsPath)
+        : m_base(std::move(base)), m_factors(factorsPath)
+    {}
+    std::vector<std::string> names() const override { return m_base->names(); }
+    bool contains(const std::string &name) const override { return m_base->contains(name); }
+    std::vector<int64_t> shape(const std::string &name) const override { return m_base->shape(name); }
+    torch::Tensor tensor(const std::string &name) const override
+    {
+        const std::string module = name.substr(0, name.size() - std::string(".weight").size());
+        if (name.size() > 7 && name.compare(name.size() - 7, 7, ".weight") == 0 &&
+            m_factors.contains(module + ".weight_u"))
+            return m_factors.tensor(module + ".weight_u").matmul(m_factors.tensor(module + ".weight_v"));
+        return m_base->tensor(name);
+    }
+
+private:
+    std::shared_ptr<WeightSource> m_base;
+    SafetensorsFile m_factors;
+};
 } // namespace
 
 SUITE_SETUP()
@@ -382,6 +430,139 @@ TEST_CASE(fusedInternLM2AdapterIsPeftsOwn)
     }
 }
 
+// Stage 1 with the tower compressed: each tower linear's recorded error is ||(W - Wu Wv) X^T||_F on the
+// original tower's activations X of the samples' tiles and equals the Eckart-Young optimum of W X^T at the
+// rule's rank (float64). The language model's emulator is the dense-tower build's (to float64 rounding):
+// its calibration sees the original tower. The later stages read the compressed tower through the manifest,
+// and its image rows are those of the tower with the composed factors as weights. The planner counts the
+// emulator's tower exactly.
+TEST_CASE(compressedTowerIsTheActivationAwareOptimum)
+{
+    const VisionLanguageFiles files = openVisionLanguageModel(g_dir->filePath("qwen2_hf"));
+    auto optionsFor = [&](const std::string &folder, double visionRatio) {
+        EmulatorOptions options;
+        options.calibration = calibrationOn(shippedImages());
+        options.ratio = 0.5;
+        options.visionRatio = visionRatio;
+        options.computeDtype = "fp64";
+        options.outputDtype = "fp64";
+        options.gramFloat64 = true;
+        options.outputPath = g_dir->filePath(folder);
+        return options;
+    };
+    Feedback feedback;
+    const EmulatorBuildResult built = buildEmulator(files, optionsFor("tower_emulator", 0.5), feedback);
+    const nlohmann::json &tower = built.manifest["vision_tower"];
+    COMPARE(tower["kind"].get<std::string>(), std::string("compressed"));
+    COMPARE(tower["clamped_eigenvalues"].get<int64_t>(), int64_t(0));
+    const int64_t layers = files.config.vision.usedLayers;
+    COMPARE(int64_t(tower["modules"].size()), layers * 6);
+    VERIFY(built.imageEncodingPeakBytes > 0 && built.peakMemoryBytes >= built.imageEncodingPeakBytes);
+
+    // The original tower's input to every linear, on the samples' tiles.
+    torch::NoGradGuard noGrad;
+    const CalibrationSet set = loadCalibrationSet(files, calibrationOn(shippedImages()), nullptr);
+    const InternVisionTower original(files.config, *files.weights, kCpuFloat64);
+    std::map<std::string, std::vector<torch::Tensor>> inputs;
+    const LinearInputObserver observe = [&](const std::vector<std::string> &names,
+                                            const torch::Tensor &rows) {
+        for (const std::string &name : names)
+            inputs[name].push_back(rows.clone());
+    };
+    torch::Tensor hidden = original.embedTiles(calibrationTiles(files, set).to(torch::kFloat64));
+    COMPARE(tower["calibration_tiles"].get<int64_t>(), hidden.size(0));
+    for (int64_t index = 0; index < layers; ++index)
+        hidden = original.runLayer(index, hidden, observe);
+    const std::string factorsPath = g_dir->filePath("tower_emulator") + "/vision_tower.safetensors";
+    SafetensorsFile factors(factorsPath);
+    int64_t kept = 0;
+    for (const auto &[name, record] : tower["modules"].items()) {
+        Row row(name);
+        COMPARE(record["kind"].get<std::string>(), std::string("low_rank"));
+        const int64_t out = record["out"].get<int64_t>(), in = record["in"].get<int64_t>();
+        const int64_t rank = record["rank"].get<int64_t>();
+        COMPARE(rank, rankForRatio(0.5, out, in));
+        kept += rank * (out + in);
+        const torch::Tensor weight = files.weights->tensor(name + ".weight").to(torch::kFloat64);
+        const torch::Tensor x = torch::cat(inputs.at(name), 0);
+        const torch::Tensor composed =
+            factors.tensor(name + ".weight_u").matmul(factors.tensor(name + ".weight_v"));
+        const double measured = (weight - composed).matmul(x.t()).norm().item<double>();
+        const double recorded = record["whitened_error"].get<double>();
+        VERIFY2(std::abs(recorded - measured) <= 1e-8 * measured,
+                emloc::test::str("recorded ", recorded, ", measured ", measured));
+        const torch::Tensor s = torch::linalg_svdvals(weight.matmul(x.t()));
+        const double optimum = s.slice(0, rank).square().sum().sqrt().item<double>();
+        VERIFY2(std::abs(recorded - optimum) <= 1e-8 * optimum,
+                emloc::test::str("recorded ", recorded, ", optimum ", optimum));
+    }
+    COMPARE(tower["parameters"].get<int64_t>(), kept);
+
+    // The language model's emulator is the one a dense-tower build makes.
+    buildEmulator(files, optionsFor("tower_dense", 0), feedback);
+    const SafetensorsFile withTower(g_dir->filePath("tower_emulator") + "/model.safetensors");
+    const SafetensorsFile withoutTower(g_dir->filePath("tower_dense") + "/model.safetensors");
+    COMPARE(withTower.names(), withoutTower.names());
+    for (const std::string &name : withTower.names()) {
+        if (name.size() > 9 && name.compare(name.size() - 9, 9, ".weight_v") == 0)
+            continue; // compared with its weight_u below: the factors' product, free of SVD's signs
+        torch::Tensor a = withTower.tensor(name), b = withoutTower.tensor(name);
+        if (name.size() > 9 && name.compare(name.size() - 9, 9, ".weight_u") == 0) {
+            const std::string down = name.substr(0, name.size() - 9) + ".weight_v";
+            a = a.matmul(withTower.tensor(down));
+            b = b.matmul(withoutTower.tensor(down));
+        }
+        // The same rows, batched differently (a sample's tiles together, not image by image): float64
+        // rounding apart.
+        VERIFY2(largestDifference(a, b) <= 1e-9 * b.abs().max().item<double>(),
+                emloc::test::str(name, ": ", largestDifference(a, b)));
+    }
+
+    // Stages 2 and the evaluation see the images through the compressed tower.
+    const std::optional<VisionLanguageFiles> emulated =
+        visionSourceOfEmulator(g_dir->filePath("tower_emulator"));
+    VERIFY(emulated.has_value());
+    VisionLanguageFiles reference = files;
+    reference.weights = std::make_shared<ComposedTowerWeights>(files.weights, factorsPath);
+    const std::vector<std::string> &images = set.imageSources[1];
+    VERIFY(!images.empty());
+    const torch::Tensor rows = ImageRowEncoder(*emulated, kCpuFloat64).rows(images, "record 2");
+    const torch::Tensor expected = ImageRowEncoder(reference, kCpuFloat64).rows(images, "record 2");
+    const torch::Tensor dense = ImageRowEncoder(files, kCpuFloat64).rows(images, "record 2");
+    VERIFY2(largestDifference(rows, expected) < 1e-10, emloc::test::str(largestDifference(rows, expected)));
+    VERIFY(largestDifference(rows, dense) > 1e-4); // compressed indeed
+
+    // The planner's emulator tower is the build's.
+    PlanSettings plan;
+    addVisionToPlan(plan, files, 0.5);
+    COMPARE(plan.visionEmulatorParameters,
+            plan.visionParameters -
+                (tower["linear_parameters"].get<int64_t>() - tower["parameters"].get<int64_t>()));
+
+    // Nothing to calibrate the tower on: said, and nothing written.
+    const std::string textOnly = g_dir->filePath("text_only.jsonl");
+    writeFile(textOnly, "{\"conversations\": [{\"from\": \"human\", \"value\": \"Hi?\"}, "
+                        "{\"from\": \"gpt\", \"value\": \"Hello.\"}]}\n");
+    EmulatorOptions noImages = optionsFor("tower_no_images", 0.5);
+    noImages.calibration = calibrationOn(textOnly);
+    try {
+        buildEmulator(files, noImages, feedback);
+        FAIL("a tower compressed on no images was accepted");
+    } catch (const Error &error) {
+        VERIFY2(contains(error.what(), "hold none") && contains(error.what(), "text_only.jsonl"),
+                error.what());
+    }
+    VERIFY(!std::filesystem::exists(noImages.outputPath));
+    // A text model has no tower.
+    EmulatorOptions textModel = optionsFor("text_tower", 0.5);
+    try {
+        buildEmulator(files.language, textModel, feedback);
+        FAIL("a vision ratio for a text model was accepted");
+    } catch (const Error &error) {
+        VERIFY2(contains(error.what(), "vision_ratio") && contains(error.what(), "text model"), error.what());
+    }
+}
+
 // The planner counts the tower and projector in inference and every training stage (and in stage 1,
 // where they run first): their parameters are the checkpoint's, and a plan with them exceeds the
 // language model's by at least their weights.
@@ -407,6 +588,19 @@ TEST_CASE(plannerCountsTheVisionTower)
                 weights + vision.visionActivationValues * valueBytesOf(vision));
     }
     VERIFY(with.construction.totalBytes() >= without.construction.totalBytes());
+    // A compressed tower: fine-tuning holds the emulator's, inference and full LoRA the original's, and
+    // stage 1 adds the compression's Grams.
+    PlanSettings compressed = text;
+    addVisionToPlan(compressed, files, 0.5);
+    VERIFY(compressed.visionEmulatorParameters > 0 &&
+           compressed.visionEmulatorParameters < compressed.visionParameters);
+    VERIFY(compressed.visionCompressionBytes > 0);
+    const MemoryPlan smaller = planMemory(config, compressed, 0.5);
+    COMPARE(with.fineTuning.totalBytes() - smaller.fineTuning.totalBytes(),
+            (compressed.visionParameters - compressed.visionEmulatorParameters) * valueBytesOf(compressed));
+    COMPARE(smaller.inference.totalBytes(), with.inference.totalBytes());
+    COMPARE(smaller.fullLora.totalBytes(), with.fullLora.totalBytes());
+    VERIFY(smaller.construction.totalBytes() >= with.construction.totalBytes());
     // A tower larger than anything else in stage 1 is its peak.
     PlanSettings huge = vision;
     huge.visionParameters = int64_t(1) << 32;

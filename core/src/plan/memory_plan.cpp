@@ -81,11 +81,13 @@ int64_t logitsBytes(const ModelConfig &c, int64_t tokens, bool training)
 
 // The tower and projector stay resident; their activations are counted beside the language model's
 // although the tower runs first, a margin smaller than a layer's activations.
-void addVisionItems(StageEstimate &estimate, const PlanSettings &s)
+void addVisionItems(StageEstimate &estimate, const PlanSettings &s, bool emulatorTower = false)
 {
     if (s.visionParameters <= 0)
         return;
-    estimate.items.push_back({"vision tower and projector", s.visionParameters * valueBytesOf(s)});
+    const int64_t parameters =
+        emulatorTower && s.visionEmulatorParameters > 0 ? s.visionEmulatorParameters : s.visionParameters;
+    estimate.items.push_back({"vision tower and projector", parameters * valueBytesOf(s)});
     estimate.items.push_back({"vision activations", s.visionActivationValues * valueBytesOf(s)});
 }
 
@@ -93,7 +95,7 @@ void addVisionItems(StageEstimate &estimate, const PlanSettings &s)
 // before them are frozen and keep nothing for it.
 StageEstimate trainingEstimate(const std::string &stage, const ModelConfig &c, const PlanSettings &s,
                                int64_t weightParameters, int64_t lowRankWidth, int64_t loraParameters,
-                               int64_t trainedLayers)
+                               int64_t trainedLayers, bool emulatorTower)
 {
     const int64_t bytesPerValue = valueBytesOf(s);
     const int64_t tokens = s.batchSize * s.sequenceLength;
@@ -114,7 +116,7 @@ StageEstimate trainingEstimate(const std::string &stage, const ModelConfig &c, c
                {"activations", activations},
                {"logits", logitsBytes(c, tokens, true)},
                {"runtime overhead", overheadBytes(s)}};
-    addVisionItems(e, s);
+    addVisionItems(e, s, emulatorTower);
     return e;
 }
 
@@ -209,14 +211,18 @@ MemoryPlan planMemory(const ModelConfig &c, const PlanSettings &s, double ratio)
         embeddingBytes + std::max(c.tieWordEmbeddings ? 0 : embeddingBytes, hiddenStates);
     const int64_t layerPhase =
         hiddenStates + gramBytes + layerBytes + std::max(svdWorkspace, chunkActivations);
-    // A vision-language model's tower runs on the calibration images first, in float32, and is freed.
-    const int64_t visionPhase = (s.visionParameters + s.visionActivationValues) * 4;
-    if (visionPhase > std::max(embeddingPhase, layerPhase))
+    // A vision-language model's tower runs on the calibration images first, in float32, and is freed;
+    // compressing it adds one tower layer's Grams and factorisation (and the tiles' states on the CPU).
+    const int64_t visionPhase =
+        (s.visionParameters + s.visionActivationValues) * 4 + s.visionCompressionBytes;
+    if (visionPhase > std::max(embeddingPhase, layerPhase)) {
         plan.construction = {"construction",
                              {{"vision tower and projector", s.visionParameters * 4},
                               {"vision activations", s.visionActivationValues * 4},
                               {"runtime overhead", overheadBytes(s)}}};
-    else if (embeddingPhase > layerPhase)
+        if (s.visionCompressionBytes > 0)
+            plan.construction.items.push_back({"vision tower compression", s.visionCompressionBytes});
+    } else if (embeddingPhase > layerPhase)
         plan.construction = {"construction",
                              {{"embeddings", embeddingPhase - hiddenStates},
                               {"calibration hidden states", hiddenStates},
@@ -230,14 +236,14 @@ MemoryPlan planMemory(const ModelConfig &c, const PlanSettings &s, double ratio)
                               {"runtime overhead", overheadBytes(s)}}};
 
     plan.fineTuning = trainingEstimate("fine-tuning", c, s, plan.emulatorParameters, lowRankWidth(c, ratio),
-                                       plan.loraParameters, c.numLayers);
+                                       plan.loraParameters, c.numLayers, true);
     plan.fullLora =
-        trainingEstimate("full LoRA", c, s, c.totalParameters(), 0, plan.loraParameters, c.numLayers);
+        trainingEstimate("full LoRA", c, s, c.totalParameters(), 0, plan.loraParameters, c.numLayers, false);
     if (s.refineLayers > 0) {
         const int64_t layers = std::min(s.refineLayers, c.numLayers);
         plan.refinement =
             trainingEstimate("refinement", c, s, c.totalParameters(), 0,
-                             plan.loraParameters / std::max<int64_t>(1, c.numLayers) * layers, layers);
+                             plan.loraParameters / std::max<int64_t>(1, c.numLayers) * layers, layers, false);
         if (layers < c.numLayers)
             plan.refinement.items.push_back({"frozen layers' outputs", frozenPrefixCapBytes(c, s)});
     }

@@ -61,6 +61,7 @@ CalibrationSet chooseCalibrationSamples(const ModelFiles &files, const Calibrati
     std::sort(order.begin(), order.end());
 
     CalibrationSet set;
+    set.dataPath = options.dataPath;
     set.recordsAvailable = static_cast<int64_t>(usable.size());
     for (size_t index : order) {
         auto &example = prepared.examples[usable[index]];
@@ -88,10 +89,19 @@ CalibrationSet loadCalibrationSet(const VisionLanguageFiles &files, const Calibr
                                                   datasetImageTokens(files, options.dataPath), feedback);
     set.imageTokenId = files.config.imageTokenId;
     set.imageRows.resize(set.sequences.size());
-    if (set.images == 0 || !placement)
-        return set;
+    if (placement)
+        encodeCalibrationImages(files, set, *placement, feedback);
+    return set;
+}
+
+void encodeCalibrationImages(const VisionLanguageFiles &files, CalibrationSet &set,
+                             const TensorPlacement &placement, Feedback *feedback)
+{
+    set.imageRows.resize(set.sequences.size());
+    if (set.images == 0)
+        return;
     torch::NoGradGuard noGrad;
-    const ImageRowEncoder encoder(files, *placement);
+    const ImageRowEncoder encoder(files, placement);
     for (size_t i = 0; i < set.sequences.size(); ++i) {
         if (feedback) {
             feedback->checkpoint();
@@ -99,11 +109,10 @@ CalibrationSet loadCalibrationSet(const VisionLanguageFiles &files, const Calibr
         }
         // Kept on the CPU until their chunk is embedded: a device holds one chunk's at a time.
         const torch::Tensor rows = encoder.rows(
-            set.imageSources[i], options.dataPath + ": record " + std::to_string(set.recordNumbers[i]));
+            set.imageSources[i], set.dataPath + ": record " + std::to_string(set.recordNumbers[i]));
         if (rows.defined())
             set.imageRows[i] = rows.to(torch::kCPU);
     }
-    return set;
 }
 
 std::vector<CalibrationChunk> calibrationChunks(const CalibrationSet &set, int64_t chunkSize, int64_t padId)

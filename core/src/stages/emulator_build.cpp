@@ -19,12 +19,15 @@
 #include "emloc/util/torch_runtime.h"
 #include "emloc/vision/image_rows.h"
 #include "emulator_writer.h"
+#include "module_plan.h"
+#include "vision_emulator.h"
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 
 namespace emloc::core {
 
@@ -52,57 +55,6 @@ torch::ScalarType outputDtypeFor(const std::string &text, const ModelConfig &con
     throw Error("unknown output dtype \"" + text + "\" (accepted: auto, fp32, bf16, fp16, fp64)");
 }
 
-// What the rules say one projection becomes.
-struct ModulePlan
-{
-    std::string name;
-    int64_t out = 0, in = 0;
-    bool dense = false;
-    int64_t rank = 0;       // when factorized
-    std::string rule;       // for emulator.json
-    bool ratioRule = false; // governed by the global ratio (rank allocation may change it)
-};
-
-ModulePlan planModule(const std::string &name, int64_t out, int64_t in, bool lastDown,
-                      const EmulatorOptions &options)
-{
-    ModulePlan plan{name, out, in};
-    ModuleRule::Kind kind = ModuleRule::Kind::Ratio;
-    double ratio = options.ratio;
-    int64_t rank = 0;
-    plan.rule = "ratio";
-    plan.ratioRule = true;
-    if (lastDown && options.keepLastDownProjDense) {
-        kind = ModuleRule::Kind::Dense;
-        plan.rule = "last block's down_proj stays dense";
-        plan.ratioRule = false;
-    }
-    for (const auto &rule : options.overrides) {
-        if (!rule.matches(name))
-            continue;
-        kind = rule.kind;
-        ratio = rule.ratio;
-        rank = rule.rank;
-        plan.rule = "override " + rule.text();
-        plan.ratioRule = false;
-    }
-    if (kind == ModuleRule::Kind::Dense) {
-        plan.dense = true;
-        return plan;
-    }
-    if (kind == ModuleRule::Kind::Rank) {
-        plan.rank = std::min({rank, out, in});
-        return plan;
-    }
-    plan.rank = rankForRatio(ratio, out, in);
-    // The planner's rule too: a factorisation as large as the layer saves nothing.
-    if (plan.rank * (out + in) >= out * in) {
-        plan.dense = true;
-        plan.rule += " (factors would not be smaller than the layer)";
-    }
-    return plan;
-}
-
 // Retained fraction of the energy at each ratio of energyCurveRatios().
 nlohmann::json energyCurve(const torch::Tensor &energies, int64_t out, int64_t in)
 {
@@ -115,18 +67,6 @@ nlohmann::json energyCurve(const torch::Tensor &energies, int64_t out, int64_t i
         curve.push_back(total > 0 ? values[rank - 1] / total : 1.0);
     }
     return curve;
-}
-
-// The stats emulator.json records for a factorized module at `rank` from its spectrum.
-void recordSpectrum(nlohmann::json &record, const torch::Tensor &energies, int64_t rank)
-{
-    const double total = energies.sum().item<double>();
-    const double discarded = energies.slice(0, rank).sum().item<double>();
-    record["rank"] = rank;
-    record["whitened_error"] = std::sqrt(std::max(0.0, discarded));
-    record["discarded_energy"] = discarded;
-    record["total_energy"] = total;
-    record["retained_energy"] = total > 0 ? 1.0 - discarded / total : 1.0;
 }
 
 struct AllocationCandidate
@@ -197,6 +137,29 @@ std::string layerPartName(int64_t index)
     std::snprintf(name, sizeof name, "layer-%05lld.safetensors", static_cast<long long>(index));
     return name;
 }
+
+// Before any work: an output folder is named, and is new unless it may be replaced.
+void requireOutputFolder(const EmulatorOptions &options)
+{
+    if (options.outputPath.empty())
+        throw Error("no output folder was given for the emulator");
+    const fs::path outputPath = fs::absolute(options.outputPath).lexically_normal();
+    std::error_code error;
+    if (fs::exists(outputPath, error) && !options.overwrite)
+        throw Error("the output folder '" + outputPath.string() +
+                    "' already exists; choose another folder or allow overwriting it");
+}
+
+torch::ScalarType gramDtypeFor(const EmulatorOptions &options, const TensorPlacement &placement)
+{
+    return options.gramFloat64 || placement.dtype == torch::kFloat64 ? torch::kFloat64 : torch::kFloat32;
+}
+
+// The language model's emulator from chosen samples; `tower`: a vision-language model's compressed tower,
+// written beside it.
+EmulatorBuildResult buildLanguageEmulator(const ModelFiles &source, const CalibrationSet &calibration,
+                                          const EmulatorOptions &options, Feedback &feedback,
+                                          const VisionTowerEmulator *tower);
 } // namespace
 
 TensorPlacement emulatorBuildPlacement(const EmulatorOptions &options)
@@ -210,11 +173,42 @@ TensorPlacement emulatorBuildPlacement(const EmulatorOptions &options)
 EmulatorBuildResult buildEmulator(const VisionLanguageFiles &source, const EmulatorOptions &options,
                                   Feedback &feedback)
 {
+    rankForRatio(options.ratio, 1, 1); // a bad ratio fails before the data is read
+    if (options.visionRatio > 0)
+        rankForRatio(options.visionRatio, 1, 1);
+    return buildEmulator(source, loadCalibrationSet(source, options.calibration, nullptr, &feedback), options,
+                         feedback);
+}
+
+EmulatorBuildResult buildEmulator(const VisionLanguageFiles &source, CalibrationSet calibration,
+                                  const EmulatorOptions &options, Feedback &feedback)
+{
+    const auto started = std::chrono::steady_clock::now();
     rankForRatio(options.ratio, 1, 1);
+    requireOutputFolder(options); // before the tower's run
     const TensorPlacement placement = emulatorBuildPlacement(options);
-    const CalibrationSet calibration = loadCalibrationSet(source, options.calibration, &placement, &feedback);
+    MemoryMeter meter(options.device);
+    meter.reset();
+    std::optional<VisionTowerEmulator> tower;
+    if (options.visionRatio > 0) { // compressed in the same pass that computes the samples' image rows
+        rankForRatio(options.visionRatio, 1, 1);
+        tower =
+            compressVisionTower(source, calibration, options, placement, gramDtypeFor(options, placement),
+                                outputDtypeFor(options.outputDtype, source.language.config, placement.dtype),
+                                *makeLinearAlgebra(options.device), feedback);
+    } else {
+        encodeCalibrationImages(source, calibration, placement, &feedback);
+    }
+    const int64_t towerPeak = meter.read().peakBytes;
+    const double towerSeconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     releaseFreedMemory(); // the tower's
-    return buildEmulator(source.language, calibration, options, feedback);
+    EmulatorBuildResult result =
+        buildLanguageEmulator(source.language, calibration, options, feedback, tower ? &*tower : nullptr);
+    result.imageEncodingPeakBytes = towerPeak;
+    result.peakMemoryBytes = std::max(result.peakMemoryBytes, towerPeak);
+    result.seconds += towerSeconds;
+    return result;
 }
 
 EmulatorBuildResult buildEmulator(const ModelFiles &source, const EmulatorOptions &options,
@@ -228,6 +222,15 @@ EmulatorBuildResult buildEmulator(const ModelFiles &source, const EmulatorOption
 EmulatorBuildResult buildEmulator(const ModelFiles &source, const CalibrationSet &calibration,
                                   const EmulatorOptions &options, Feedback &feedback)
 {
+    return buildLanguageEmulator(source, calibration, options, feedback, nullptr);
+}
+
+namespace {
+
+EmulatorBuildResult buildLanguageEmulator(const ModelFiles &source, const CalibrationSet &calibration,
+                                          const EmulatorOptions &options, Feedback &feedback,
+                                          const VisionTowerEmulator *tower)
+{
     const auto started = std::chrono::steady_clock::now();
     auto elapsed = [&] {
         return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -236,25 +239,23 @@ EmulatorBuildResult buildEmulator(const ModelFiles &source, const CalibrationSet
     meter.reset();
 
     rankForRatio(options.ratio, 1, 1);
-    if (options.outputPath.empty())
-        throw Error("no output folder was given for the emulator");
+    requireOutputFolder(options);
     if (options.chunkSize < 1)
         throw Error("the calibration chunk must hold at least one sequence");
+    if (options.visionRatio > 0 && !tower)
+        throw Error("emulator.vision_ratio compresses a vision-language model's vision tower, but '" +
+                    source.path + "' is a text model; leave vision_ratio at 0");
     if (calibration.sequences.empty() || calibration.tokens == 0)
         throw Error("the calibration set has no tokens: nothing to calibrate the emulator on");
     const fs::path outputPath = fs::absolute(options.outputPath).lexically_normal();
     std::error_code fsError;
-    if (fs::exists(outputPath, fsError) && !options.overwrite)
-        throw Error("the output folder '" + outputPath.string() +
-                    "' already exists; choose another folder or allow overwriting it");
     if (!source.weights)
         throw Error("the model '" + source.path + "' has no weights");
 
     const ModelConfig &config = source.config;
     const WeightSource &weights = *source.weights;
     const TensorPlacement placement = emulatorBuildPlacement(options);
-    const torch::ScalarType mathDtype =
-        options.gramFloat64 || placement.dtype == torch::kFloat64 ? torch::kFloat64 : torch::kFloat32;
+    const torch::ScalarType mathDtype = gramDtypeFor(options, placement);
     const torch::ScalarType outputDtype = outputDtypeFor(options.outputDtype, config, placement.dtype);
     auto linearAlgebra = makeLinearAlgebra(options.device);
     torch::NoGradGuard noGrad;
@@ -350,7 +351,8 @@ EmulatorBuildResult buildEmulator(const ModelFiles &source, const CalibrationSet
             auto &slot = layer->linearSlot(local);
             auto dense = std::dynamic_pointer_cast<DenseLinear>(slot);
             const bool lastDown = index == layers - 1 && local == "mlp.down_proj";
-            ModulePlan plan = planModule(name, slot->outFeatures(), slot->inFeatures(), lastDown, options);
+            ModulePlan plan =
+                planModule(name, slot->outFeatures(), slot->inFeatures(), lastDown, options.ratio, options);
             nlohmann::json record{{"out", plan.out}, {"in", plan.in}, {"rule", plan.rule}};
             if (plan.dense) {
                 record["kind"] = "dense";
@@ -557,10 +559,14 @@ EmulatorBuildResult buildEmulator(const ModelFiles &source, const CalibrationSet
         {"build",
          {{"device", options.device}, {"seconds", result.seconds}, {"peak_memory_bytes", reading.peakBytes}}},
         {"modules", modules}};
-    // A vision-language model's emulator is its language model's: the tower and the projector are not
-    // compressed, and the later stages read them from the source.
-    if (calibration.imageTokenId >= 0)
+    // A vision-language model's emulator is its language model's; the later stages read the tower and the
+    // projector from the source, the tower's compressed linears (if any) from this folder.
+    if (tower) {
+        writeSafetensors((stagingPath / kVisionTowerFactorsFile).string(), tower->factors);
+        result.manifest["vision_tower"] = tower->manifest;
+    } else if (calibration.imageTokenId >= 0) {
         result.manifest["vision_tower"] = "the source's, not compressed";
+    }
     writeFileAtomically((stagingPath / "emulator.json").string(), result.manifest.dump(2) + "\n");
 
     // Into place: an existing folder is replaced only now that the new one is complete.
@@ -571,5 +577,7 @@ EmulatorBuildResult buildEmulator(const ModelFiles &source, const CalibrationSet
     staging.commit();
     return result;
 }
+
+} // namespace
 
 } // namespace emloc::core

@@ -1,5 +1,6 @@
 // The per-module rules of an emulator build, the planner's view of a build, and emulator.json reading.
 #include "emloc/stages/emulator_build.h"
+#include "module_plan.h"
 
 #include "emloc/api/error.h"
 #include "emloc/io/atomic_file.h"
@@ -27,9 +28,11 @@ bool ModuleRule::matches(const std::string &moduleName) const
 {
     if (globMatches(pattern, moduleName))
         return true;
-    // "model.layers.3.mlp.down_proj" -> "mlp.down_proj" and "down_proj".
-    const std::string layers = "model.layers.";
-    if (moduleName.rfind(layers, 0) == 0) {
+    // "model.layers.3.mlp.down_proj" -> "mlp.down_proj" and "down_proj"; the vision tower's
+    // "vision_tower.encoder.layer.3.mlp.fc1" -> "mlp.fc1" and "fc1".
+    for (const std::string layers : {"model.layers.", "vision_tower.encoder.layer."}) {
+        if (moduleName.rfind(layers, 0) != 0)
+            continue;
         const size_t dot = moduleName.find('.', layers.size());
         if (dot != std::string::npos && globMatches(pattern, moduleName.substr(dot + 1)))
             return true;
@@ -83,6 +86,56 @@ ModuleRule parseModuleRule(const std::string &text)
     }
     rankForRatio(rule.ratio, 1, 1); // Error for a ratio outside (0, 1]
     return rule;
+}
+
+ModulePlan planModule(const std::string &name, int64_t out, int64_t in, bool lastDown, double ratio,
+                      const EmulatorOptions &options)
+{
+    ModulePlan plan{name, out, in};
+    ModuleRule::Kind kind = ModuleRule::Kind::Ratio;
+    int64_t rank = 0;
+    plan.rule = "ratio";
+    plan.ratioRule = true;
+    if (lastDown && options.keepLastDownProjDense) {
+        kind = ModuleRule::Kind::Dense;
+        plan.rule = "last block's down_proj stays dense";
+        plan.ratioRule = false;
+    }
+    for (const auto &rule : options.overrides) {
+        if (!rule.matches(name))
+            continue;
+        kind = rule.kind;
+        ratio = rule.ratio;
+        rank = rule.rank;
+        plan.rule = "override " + rule.text();
+        plan.ratioRule = false;
+    }
+    if (kind == ModuleRule::Kind::Dense) {
+        plan.dense = true;
+        return plan;
+    }
+    if (kind == ModuleRule::Kind::Rank) {
+        plan.rank = std::min({rank, out, in});
+        return plan;
+    }
+    plan.rank = rankForRatio(ratio, out, in);
+    // The planner's rule too: a factorisation as large as the layer saves nothing.
+    if (plan.rank * (out + in) >= out * in) {
+        plan.dense = true;
+        plan.rule += " (factors would not be smaller than the layer)";
+    }
+    return plan;
+}
+
+void recordSpectrum(nlohmann::json &record, const torch::Tensor &energies, int64_t rank)
+{
+    const double total = energies.sum().item<double>();
+    const double discarded = energies.slice(0, rank).sum().item<double>();
+    record["rank"] = rank;
+    record["whitened_error"] = std::sqrt(std::max(0.0, discarded));
+    record["discarded_energy"] = discarded;
+    record["total_energy"] = total;
+    record["retained_energy"] = total > 0 ? 1.0 - discarded / total : 1.0;
 }
 
 std::vector<double> energyCurveRatios()

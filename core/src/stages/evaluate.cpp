@@ -6,6 +6,7 @@
 #include "emloc/model/generation.h"
 #include "emloc/model/prefilled_generation.h"
 #include "emloc/stages/correct.h"
+#include "emloc/stages/emulator_build.h"
 #include "emloc/stages/image_inputs.h"
 #include "emloc/stages/refine.h"
 #include "emloc/text/chat_template.h"
@@ -409,6 +410,11 @@ EvaluationResult evaluateCandidates(const EvaluationOptions &options, const Orig
     std::optional<ImageInputs> images;
     if (original.model.vision)
         images.emplace(*original.model.vision, modelOptions.placement);
+    // An emulator whose build compressed the tower sees the images through that tower, as stage 2 did.
+    std::optional<ImageInputs> emulatorImages;
+    if (original.model.vision && !options.emulatorPath.empty() &&
+        readEmulatorManifest(options.emulatorPath).value("vision_tower", nlohmann::json()).is_object())
+        emulatorImages.emplace(*visionSourceOfEmulator(options.emulatorPath), modelOptions.placement);
     for (const auto &[name, weights] : candidates) {
         if (feedback)
             feedback->log(LogLevel::Info, "Evaluating " + name + " on " + source);
@@ -416,8 +422,12 @@ EvaluationResult evaluateCandidates(const EvaluationOptions &options, const Orig
         MemoryMeter meter(options.device);
         meter.reset();
         CausalLM model(files.config, weights, modelOptions, feedback);
-        result.models.push_back(evaluateModel(model, name, examples, *original.tokenizer, stopTokens, options,
-                                              feedback, images ? &*images : nullptr));
+        const bool emulator = name.rfind("emulator", 0) == 0;
+        const ImageInputs *inputs = emulator && emulatorImages ? &*emulatorImages
+                                    : images                   ? &*images
+                                                               : nullptr;
+        result.models.push_back(
+            evaluateModel(model, name, examples, *original.tokenizer, stopTokens, options, feedback, inputs));
         result.models.back().peakMemoryBytes = meter.read().peakBytes;
     }
     return result;

@@ -11,6 +11,7 @@
 #include "emloc/model/causal_lm.h"
 #include "emloc/plan/memory_plan.h"
 #include "emloc/stages/correct.h"
+#include "emloc/stages/image_inputs.h"
 #include "emloc/stages/lora_training.h"
 #include "emloc/text/chat_template.h"
 #include "emloc/text/dataset_preview.h"
@@ -292,8 +293,12 @@ struct PipelineRun
         StageTimer timer(Stage::Train, config.device, feedback);
         // The emulator has the original's vocabulary; its text comes from the original's files.
         const ModelText text = openModelText(original, config.chatTemplate, &feedback);
-        const TrainResult trained = trainLora(openModel(emulatorDir), text, trainingData(), options,
-                                              config.device, "auto", feedback, vision ? &*vision : nullptr);
+        // The images go through the emulator's tower: the source's, or its compressed one.
+        const std::optional<VisionLanguageFiles> emulatorVision =
+            vision ? visionSourceOfEmulator(emulatorDir) : std::nullopt;
+        const TrainResult trained =
+            trainLora(openModel(emulatorDir), text, trainingData(), options, config.device, "auto", feedback,
+                      emulatorVision ? &*emulatorVision : nullptr);
         StageReport report = timer.finish(trainDir, {});
         report.details = stageDetails(report, trained.toJson());
         writeStamp(trainDir, key, true, report.details);
@@ -463,7 +468,7 @@ PlanSettings pipelinePlanSettings(const PipelineConfig &config)
     settings.refineLayers = config.refine.layers;
     // A vision-language model's tower and projector run in every stage beside its language model.
     if (isVisionLanguageFolder(config.model))
-        addVisionToPlan(settings, openVisionLanguageModel(config.model));
+        addVisionToPlan(settings, openVisionLanguageModel(config.model), config.emulator.visionRatio);
     return settings;
 }
 
@@ -669,6 +674,9 @@ PipelineResult runPipeline(const PipelineConfig &config, Feedback &feedback)
                     "but '" +
                     config.model + "' is a text model; remove it from \"export\"");
     }
+    if (!original.vision && config.emulator.visionRatio > 0)
+        throw Error("emulator.vision_ratio compresses a vision-language model's vision tower, but '" +
+                    config.model + "' is a text model; set it to 0 or remove it");
     PipelineRun run{config, feedback, std::move(original.vision), std::move(original.files), {}, {}, {}, {}};
     requireTokenizer(run.original); // before any stage runs
     if (!fs::is_regular_file(config.trainData))

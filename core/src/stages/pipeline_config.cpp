@@ -198,6 +198,8 @@ PipelineConfig pipelineConfigFromJson(const nlohmann::json &json, const std::str
     EmulatorOptions &e = config.emulator;
     e.ratio = emulator.number("ratio", defaults.emulator.ratio, run_defaults::kRatio.low,
                               run_defaults::kRatio.high);
+    e.visionRatio = emulator.number("vision_ratio", defaults.emulator.visionRatio,
+                                    run_defaults::kVisionRatio.low, run_defaults::kVisionRatio.high);
     const double budgetGb = emulator.number("budget_gb", 0, 0, 1e6);
     config.budgetBytes = static_cast<int64_t>(std::llround(budgetGb * double(int64_t(1) << 30)));
     e.calibration.samples =
@@ -332,6 +334,7 @@ nlohmann::json PipelineConfig::toJson() const
               {"validation_fraction", validationFraction}}},
             {"emulator",
              {{"ratio", emulator.ratio},
+              {"vision_ratio", emulator.visionRatio},
               {"budget_gb", double(budgetBytes) / double(int64_t(1) << 30)},
               {"calibration_samples", emulator.calibration.samples},
               {"seed", emulator.calibration.seed},

@@ -1,7 +1,10 @@
 #include "emloc/vision/vision_tower.h"
 
 #include "emloc/api/error.h"
+#include "emloc/model/low_rank_linear.h"
 #include "emloc/model/weight_loading.h"
+
+#include <cmath>
 
 namespace emloc::core {
 
@@ -36,25 +39,32 @@ InternVisionTower::InternVisionTower(const InternVLConfig &config, const WeightS
             layer.normBeforeBias = load(prefix + "layernorm_before.bias", {d});
             layer.normAfterBias = load(prefix + "layernorm_after.bias", {d});
         }
-        const std::string attention = prefix + "attention.";
-        layer.qWeight = load(attention + "q_proj.weight", {d, d});
-        layer.kWeight = load(attention + "k_proj.weight", {d, d});
-        layer.vWeight = load(attention + "v_proj.weight", {d, d});
-        if (vision.qkvBias) {
-            layer.qBias = load(attention + "q_proj.bias", {d});
-            layer.kBias = load(attention + "k_proj.bias", {d});
-            layer.vBias = load(attention + "v_proj.bias", {d});
-        }
         if (vision.qkNorm) {
-            layer.qNorm = load(attention + "q_norm.weight", {d});
-            layer.kNorm = load(attention + "k_norm.weight", {d});
+            layer.qNorm = load(prefix + "attention.q_norm.weight", {d});
+            layer.kNorm = load(prefix + "attention.k_norm.weight", {d});
         }
-        layer.outWeight = load(attention + "projection_layer.weight", {d, d});
-        layer.outBias = load(attention + "projection_layer.bias", {d});
-        layer.fc1Weight = load(prefix + "mlp.fc1.weight", {vision.intermediateSize, d});
-        layer.fc1Bias = load(prefix + "mlp.fc1.bias", {vision.intermediateSize});
-        layer.fc2Weight = load(prefix + "mlp.fc2.weight", {d, vision.intermediateSize});
-        layer.fc2Bias = load(prefix + "mlp.fc2.bias", {d});
+        const int64_t inner = vision.intermediateSize;
+        const std::map<std::string, std::pair<int64_t, int64_t>> shapes{
+            {"attention.q_proj", {d, d}}, {"attention.k_proj", {d, d}},
+            {"attention.v_proj", {d, d}}, {"attention.projection_layer", {d, d}},
+            {"mlp.fc1", {inner, d}},      {"mlp.fc2", {d, inner}}};
+        for (const std::string &local : linearNames()) {
+            const auto [out, in] = shapes.at(local);
+            const std::string name = prefix + local;
+            const bool qkv = local != "attention.projection_layer" && local.rfind("attention.", 0) == 0;
+            Projection projection;
+            if (weights.contains(name + kLowRankUpSuffix)) { // an emulator's factors
+                const std::vector<int64_t> upShape = weights.shape(name + kLowRankUpSuffix);
+                const int64_t rank = upShape.size() == 2 ? upShape[1] : -1;
+                projection.up = load(name + kLowRankUpSuffix, {out, rank});
+                projection.down = load(name + kLowRankDownSuffix, {rank, in});
+            } else {
+                projection.weight = load(name + ".weight", {out, in});
+            }
+            if (!qkv || vision.qkvBias)
+                projection.bias = load(name + ".bias", {out});
+            layer.linears.emplace(local, std::move(projection));
+        }
         layer.scale1 = load(prefix + "lambda_1", {d});
         layer.scale2 = load(prefix + "lambda_2", {d});
         m_layers.push_back(std::move(layer));
@@ -105,7 +115,35 @@ torch::Tensor InternVisionTower::positionEmbedding(int64_t rows, int64_t columns
     return torch::cat({m_positions.narrow(1, 0, 1), patches}, 1);
 }
 
-torch::Tensor InternVisionTower::embedPatches(const torch::Tensor &pixels) const
+const std::vector<std::string> &InternVisionTower::linearNames()
+{
+    static const std::vector<std::string> names{"attention.q_proj", "attention.k_proj",
+                                                "attention.v_proj", "attention.projection_layer",
+                                                "mlp.fc1",          "mlp.fc2"};
+    return names;
+}
+
+std::string InternVisionTower::layerPrefix(int64_t index)
+{
+    return "vision_tower.encoder.layer." + std::to_string(index) + ".";
+}
+
+const torch::Tensor &InternVisionTower::denseWeight(int64_t index, const std::string &local) const
+{
+    const Projection &projection = m_layers.at(static_cast<size_t>(index)).linears.at(local);
+    if (!projection.weight.defined())
+        throw Error(layerPrefix(index) + local + " is held as low-rank factors: this tower is an emulator's");
+    return projection.weight;
+}
+
+torch::Tensor InternVisionTower::Projection::operator()(const torch::Tensor &x) const
+{
+    if (weight.defined())
+        return torch::linear(x, weight, bias);
+    return torch::linear(torch::linear(x, down), up, bias);
+}
+
+torch::Tensor InternVisionTower::embedTiles(const torch::Tensor &pixels) const
 {
     const int64_t patch = m_config.vision.patchSize;
     torch::Tensor x = torch::conv2d(pixels, m_patchWeight, m_patchBias, {patch, patch});
@@ -116,16 +154,29 @@ torch::Tensor InternVisionTower::embedPatches(const torch::Tensor &pixels) const
     return x + positionEmbedding(rows, columns);
 }
 
-torch::Tensor InternVisionTower::runLayer(const Layer &layer, const torch::Tensor &hidden) const
+torch::Tensor InternVisionTower::runLayer(int64_t index, const torch::Tensor &hidden,
+                                          const LinearInputObserver &observer) const
 {
+    const Layer &layer = m_layers.at(static_cast<size_t>(index));
     const int64_t tiles = hidden.size(0);
     const int64_t tokens = hidden.size(1);
     const int64_t d = m_config.vision.hiddenSize;
     const int64_t heads = m_config.vision.numHeads;
+    const std::string prefix = layerPrefix(index);
+    auto observe = [&](std::initializer_list<const char *> locals, const torch::Tensor &input) {
+        if (!observer)
+            return;
+        std::vector<std::string> names;
+        for (const char *local : locals)
+            names.push_back(prefix + local);
+        observer(names, input.reshape({-1, input.size(-1)}));
+    };
+    auto linear = [&](const char *local, const torch::Tensor &x) { return layer.linears.at(local)(x); };
     const torch::Tensor normed = norm(hidden, layer.normBeforeWeight, layer.normBeforeBias);
-    torch::Tensor q = torch::linear(normed, layer.qWeight, layer.qBias);
-    torch::Tensor k = torch::linear(normed, layer.kWeight, layer.kBias);
-    torch::Tensor v = torch::linear(normed, layer.vWeight, layer.vBias);
+    observe({"attention.q_proj", "attention.k_proj", "attention.v_proj"}, normed);
+    torch::Tensor q = linear("attention.q_proj", normed);
+    torch::Tensor k = linear("attention.k_proj", normed);
+    torch::Tensor v = linear("attention.v_proj", normed);
     if (m_config.vision.qkNorm) { // over all heads at once, before the split, as InternViT does
         q = rmsNorm(q, layer.qNorm, m_config.vision.normEps);
         k = rmsNorm(k, layer.kNorm, m_config.vision.normEps);
@@ -135,12 +186,13 @@ torch::Tensor InternVisionTower::runLayer(const Layer &layer, const torch::Tenso
     };
     torch::Tensor attended = at::scaled_dot_product_attention(heads4(q), heads4(k), heads4(v));
     attended = attended.transpose(1, 2).reshape({tiles, tokens, d});
-    torch::Tensor x = hidden + layer.scale1 * torch::linear(attended, layer.outWeight, layer.outBias);
-    torch::Tensor mlp = norm(x, layer.normAfterWeight, layer.normAfterBias);
-    mlp = torch::linear(
-        activation(torch::linear(mlp, layer.fc1Weight, layer.fc1Bias), m_config.vision.activation),
-        layer.fc2Weight, layer.fc2Bias);
-    return x + layer.scale2 * mlp;
+    observe({"attention.projection_layer"}, attended);
+    torch::Tensor x = hidden + layer.scale1 * linear("attention.projection_layer", attended);
+    const torch::Tensor mlpInput = norm(x, layer.normAfterWeight, layer.normAfterBias);
+    observe({"mlp.fc1"}, mlpInput);
+    const torch::Tensor inner = activation(linear("mlp.fc1", mlpInput), m_config.vision.activation);
+    observe({"mlp.fc2"}, inner);
+    return x + layer.scale2 * linear("mlp.fc2", inner);
 }
 
 torch::Tensor InternVisionTower::project(const torch::Tensor &features) const
@@ -158,6 +210,18 @@ torch::Tensor InternVisionTower::project(const torch::Tensor &features) const
     return torch::linear(x, m_proj2Weight, m_proj2Bias);
 }
 
+torch::Tensor InternVisionTower::embeddingsFromLayerOutput(const torch::Tensor &hidden) const
+{
+    torch::Tensor x = hidden;
+    if (m_finalNormWeight.defined())
+        x = torch::layer_norm(x, {x.size(-1)}, m_finalNormWeight, m_finalNormBias, m_config.vision.normEps);
+    const int64_t side = static_cast<int64_t>(std::llround(std::sqrt(double(x.size(1) - 1))));
+    if (side * side + 1 != x.size(1))
+        throw Error("the vision tower's output has " + std::to_string(x.size(1)) +
+                    " tokens, not a square of patches and the class token");
+    return project(x.narrow(1, 1, side * side).reshape({x.size(0), side, side, -1})); // class token dropped
+}
+
 torch::Tensor InternVisionTower::imageEmbeddings(const torch::Tensor &pixelValues) const
 {
     const int64_t step = m_config.vision.patchSize * m_config.unshuffleFactor;
@@ -172,15 +236,10 @@ torch::Tensor InternVisionTower::imageEmbeddings(const torch::Tensor &pixelValue
     for (int64_t start = 0; start < pixelValues.size(0); start += kTilesPerChunk) {
         const int64_t count = std::min(kTilesPerChunk, pixelValues.size(0) - start);
         torch::Tensor pixels = pixelValues.narrow(0, start, count).to(m_placement.device, m_placement.dtype);
-        torch::Tensor x = embedPatches(pixels);
-        for (const Layer &layer : m_layers)
-            x = runLayer(layer, x);
-        if (m_finalNormWeight.defined())
-            x = torch::layer_norm(x, {x.size(-1)}, m_finalNormWeight, m_finalNormBias,
-                                  m_config.vision.normEps);
-        const int64_t side = pixels.size(2) / m_config.vision.patchSize;
-        x = x.narrow(1, 1, side * side).reshape({count, side, side, -1}); // drop the class token
-        chunks.push_back(project(x));
+        torch::Tensor x = embedTiles(pixels);
+        for (int64_t index = 0; index < layerCount(); ++index)
+            x = runLayer(index, x);
+        chunks.push_back(embeddingsFromLayerOutput(x));
     }
     return torch::cat(chunks, 0);
 }

@@ -21,6 +21,8 @@ inline constexpr Setting<int64_t> kMaxLength{512, 8, 1 << 20};   // tokens per e
 inline constexpr Setting<double> kValidationFraction{0, 0, 0.9}; // of the training file
 // Stage 1
 inline constexpr Setting<double> kRatio{0.4, 1e-3, 1.0}; // the paper's emulator size
+// The vision tower's ratio; 0: dense (the reference configuration compresses it at 0.4).
+inline constexpr Setting<double> kVisionRatio{0.0, 0.0, 1.0};
 inline constexpr Setting<int64_t> kCalibrationSamples{64, 1, kMaxCount};
 // Stage 2: LoRA
 inline constexpr Setting<int64_t> kLoraRank{8, 1, 4096};

@@ -35,6 +35,12 @@ struct PlanSettings
     int64_t visionParameters = 0;
     // The tower's peak on one chunk of tiles, in values: bytes at whatever value size the stage plans.
     int64_t visionActivationValues = 0;
+    // The emulator's tower (compressed at EmulatorOptions::visionRatio) and projector, which fine-tuning
+    // holds instead; 0: the tower is not compressed (visionParameters).
+    int64_t visionEmulatorParameters = 0;
+    // Stage 1 compressing the tower: one tower layer's Grams and SVD workspace, and on the CPU the
+    // calibration tiles' hidden states (on CUDA they wait in host memory).
+    int64_t visionCompressionBytes = 0;
     // Memory the runtime takes before any tensor: the CUDA context or LibTorch's own RSS on the CPU.
     // Negative: the planner's default for the device.
     int64_t runtimeOverheadBytes = -1;

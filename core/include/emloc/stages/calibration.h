@@ -37,6 +37,7 @@ struct CalibrationOptions
 struct CalibrationSet
 {
     std::vector<std::vector<int64_t>> sequences;
+    std::string dataPath;                               // the data file (errors name it)
     std::vector<int64_t> recordNumbers;                 // 1-based records of the data file
     int64_t tokens = 0;                                 // real tokens in all sequences
     int64_t recordsAvailable = 0;                       // usable records in the file
@@ -58,6 +59,10 @@ CalibrationSet loadCalibrationSet(const ModelFiles &files, const CalibrationOpti
 // the samples' lengths only).
 CalibrationSet loadCalibrationSet(const VisionLanguageFiles &files, const CalibrationOptions &options,
                                   const TensorPlacement *placement, Feedback *feedback = nullptr);
+// Computes set.imageRows with the tower and the projector of `files` at `placement`, resident during this
+// call only. Error names the record and the image that cannot be read.
+void encodeCalibrationImages(const VisionLanguageFiles &files, CalibrationSet &set,
+                             const TensorPlacement &placement, Feedback *feedback = nullptr);
 
 // A few sequences run through a layer together: right-padded to the longest of them.
 struct CalibrationChunk

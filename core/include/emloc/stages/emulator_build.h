@@ -39,9 +39,13 @@ struct EmulatorOptions
     bool overwrite = false; // replace an existing folder at outputPath (only once the new one is complete)
     CalibrationOptions calibration;
     double ratio = run_defaults::kRatio.value; // fraction of each projection's parameters kept
-    std::vector<ModuleRule> overrides;         // later rules win
-    bool keepLastDownProjDense = true;         // the paper's rule
-    bool plainSvd = false;                     // ablation: truncated SVD of W, no whitening
+    // A vision-language model's vision tower: the fraction of each of its linears' parameters kept,
+    // calibrated on the samples' images; 0 keeps the tower dense. The projector stays dense. The overrides
+    // apply to the tower's linears too ("vision_tower.encoder.layer.3.mlp.fc1", "mlp.fc1", "fc1").
+    double visionRatio = run_defaults::kVisionRatio.value;
+    std::vector<ModuleRule> overrides; // later rules win
+    bool keepLastDownProjDense = true; // the paper's rule
+    bool plainSvd = false;             // ablation: truncated SVD of W, no whitening
     // Refinement beyond the paper: ranks of the ratio-ruled projections from the whitened spectra of all
     // layers (largest s_i^2 first) under the uniform rule's parameter count. Off: the uniform rule.
     bool allocateRanks = false;
@@ -59,6 +63,7 @@ struct EmulatorBuildResult
     std::string outputPath;
     double seconds = 0;
     int64_t peakMemoryBytes = 0;
+    int64_t imageEncodingPeakBytes = 0; // a vision-language model's: the tower's run on the samples' images
     int64_t originalParameters = 0;
     int64_t emulatorParameters = 0;
     int64_t calibrationTokens = 0;
@@ -72,10 +77,16 @@ struct EmulatorBuildResult
 EmulatorBuildResult buildEmulator(const ModelFiles &source, const EmulatorOptions &options,
                                   Feedback &feedback);
 // A vision-language model's: its language model's emulator, calibrated on the records' text and images
-// (the tower and the projector run once on the chosen samples' images, then are freed). They are not
-// compressed: the manifest's "vision_tower" says the later stages read them from the source.
+// (the tower and the projector run once on the chosen samples' images, then are freed). The manifest's
+// "vision_tower" says the later stages read the tower from the source; with options.visionRatio the
+// tower's linears are compressed too (calibrated on the images, layer by layer through the original
+// tower), their factors in the folder's vision_tower.safetensors.
 EmulatorBuildResult buildEmulator(const VisionLanguageFiles &source, const EmulatorOptions &options,
                                   Feedback &feedback);
+// The same with the samples already chosen (loadCalibrationSet without a placement): their image rows are
+// computed here. The result's time and peak include the tower's run (imageEncodingPeakBytes: its own).
+EmulatorBuildResult buildEmulator(const VisionLanguageFiles &source, CalibrationSet calibration,
+                                  const EmulatorOptions &options, Feedback &feedback);
 // The same with the calibration samples already chosen (tests, the GUI's preview).
 EmulatorBuildResult buildEmulator(const ModelFiles &source, const CalibrationSet &calibration,
                                   const EmulatorOptions &options, Feedback &feedback);

@@ -1,7 +1,7 @@
 #pragma once
 // A vision-language model's inputs in the stages that run its language model (training, evaluation):
-// the token embeddings with each image's rows at its image tokens. The rows come from the source's
-// vision tower and projector, frozen and dense, resident while this object lives.
+// the token embeddings with each image's rows at its image tokens. The rows come from the vision tower and
+// projector, frozen, resident while this object lives: the source's, or an emulator's compressed tower.
 
 #include "emloc/model/causal_lm.h"
 #include "emloc/vision/image_rows.h"
@@ -32,9 +32,10 @@ private:
 };
 
 // The vision-language model an emulator stands for, when `path` is an emulator of one's language model
-// (its emulator.json says the tower is the source's): opened from the source recorded there. Error when
-// that source is gone, is not a vision-language model, or changed since the build; nullopt for any other
-// model.
+// (its emulator.json names the source's tower): opened from the source recorded there, with the
+// emulator's compressed tower linears (emulator.json's vision_tower.weights) in place of the source's when
+// the build compressed them. Error when that source is gone, is not a vision-language model, or changed
+// since the build, or the factors file is missing; nullopt for any other model.
 std::optional<VisionLanguageFiles> visionSourceOfEmulator(const std::string &path);
 
 } // namespace emloc::core

@@ -3,6 +3,8 @@
 // transformers' InternVLModel.get_image_features computes them (class token, learned position
 // embedding interpolated bicubically when the tile's patch grid differs from the checkpoint's, layer
 // scale, QK norm where configured; then pixel-unshuffle by the downsample factor and the MLP projector).
+// An emulator's tower (EmulatorOptions::visionRatio) holds some linears as low-rank factors
+// ("<linear>.weight_u" / ".weight_v", low_rank_linear.h) instead of ".weight"; both kinds are read.
 
 #include "emloc/io/model_files.h"
 #include "emloc/model/decoder_layer.h"
@@ -10,6 +12,8 @@
 
 #include <torch/torch.h>
 
+#include <map>
+#include <string>
 #include <vector>
 
 namespace emloc::core {
@@ -30,17 +34,39 @@ public:
     // a many-tile image costs the attention memory of those few.
     torch::Tensor imageEmbeddings(const torch::Tensor &pixelValues) const;
 
+    // The same computation a layer at a time, for the emulator's calibration (stages/vision_emulator.h):
+    // embedTiles, then runLayer for each of layerCount() layers, then embeddingsFromLayerOutput.
+    int64_t layerCount() const { return static_cast<int64_t>(m_layers.size()); }
+    // [tiles, 1 + patches, d]: the patches with the class token first and the position embedding added.
+    torch::Tensor embedTiles(const torch::Tensor &pixels) const;
+    // `observer` sees each linear's input under the linears' full names ("vision_tower.encoder.layer.3.
+    // attention.q_proj"; q, k and v share one input).
+    torch::Tensor runLayer(int64_t index, const torch::Tensor &hidden,
+                           const LinearInputObserver &observer = {}) const;
+    // The last layer's output [tiles, 1 + side^2, d] as language-model embeddings [tiles, tokens, hidden].
+    torch::Tensor embeddingsFromLayerOutput(const torch::Tensor &hidden) const;
+    // The linears of a layer, local names in forward order: attention.{q,k,v}_proj,
+    // attention.projection_layer, mlp.fc1, mlp.fc2.
+    static const std::vector<std::string> &linearNames();
+    static std::string layerPrefix(int64_t index); // "vision_tower.encoder.layer.<index>."
+    // A dense linear's weight [out, in]; Error when the layer holds it as factors.
+    const torch::Tensor &denseWeight(int64_t index, const std::string &local) const;
+
 private:
+    // y = x W^T + b, or x (up down)^T + b for an emulator's factors.
+    struct Projection
+    {
+        torch::Tensor weight, up, down, bias;
+        torch::Tensor operator()(const torch::Tensor &x) const;
+    };
     struct Layer
     {
-        torch::Tensor normBeforeWeight, normBeforeBias, normAfterWeight, normAfterBias;
-        torch::Tensor qWeight, qBias, kWeight, kBias, vWeight, vBias, qNorm, kNorm;
-        torch::Tensor outWeight, outBias, fc1Weight, fc1Bias, fc2Weight, fc2Bias, scale1, scale2;
+        torch::Tensor normBeforeWeight, normBeforeBias, normAfterWeight, normAfterBias, qNorm, kNorm;
+        std::map<std::string, Projection> linears; // by linearNames()
+        torch::Tensor scale1, scale2;
     };
 
-    torch::Tensor embedPatches(const torch::Tensor &pixels) const;
     torch::Tensor positionEmbedding(int64_t rows, int64_t columns) const;
-    torch::Tensor runLayer(const Layer &layer, const torch::Tensor &hidden) const;
     torch::Tensor norm(const torch::Tensor &x, const torch::Tensor &weight, const torch::Tensor &bias) const;
     torch::Tensor activation(const torch::Tensor &x, const std::string &kind) const;
     torch::Tensor project(const torch::Tensor &features) const;
