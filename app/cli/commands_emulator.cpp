@@ -225,7 +225,7 @@ void runPlan(CommandOutput &output, CliContext &context, PlanArguments &args, co
                    : core::loadCalibrationSet(*files, options.calibration, &feedback);
         core::PlanSettings construction = core::constructionPlanSettings(options, set);
         if (vision)
-            core::addVisionToPlan(construction, *vision);
+            core::addVisionToPlan(construction, *vision, options.visionRatio);
         const core::MemoryPlan plan =
             core::planMemory(core::plannableConfig(files->config), construction, choice.ratio);
         measured = {{"calibration_samples", set.sequences.size()},
@@ -271,13 +271,13 @@ void runBuild(CommandOutput &output, CliContext &context, BuildArguments &args, 
     const core::StageModel model = core::openStageModel(args.model);
     const std::optional<core::VisionLanguageFiles> &vision = model.vision;
     const core::ModelFiles &files = model.files;
-    core::MemoryMeter imageMeter(options.device); // the tower's run on the images, before the build
-    imageMeter.reset();
-    const core::TensorPlacement placement = core::emulatorBuildPlacement(options);
+    if (options.visionRatio > 0 && !vision)
+        throw core::Error("--vision-ratio compresses a vision-language model's vision tower; '" + args.model +
+                          "' is a text model");
+    // A vision-language model's samples get their image rows in the build (which may compress the tower).
     const core::CalibrationSet calibration =
-        vision ? core::loadCalibrationSet(*vision, options.calibration, &placement, &feedback)
+        vision ? core::loadCalibrationSet(*vision, options.calibration, nullptr, &feedback)
                : core::loadCalibrationSet(files, options.calibration, &feedback);
-    const int64_t imagePeakBytes = vision ? imageMeter.read().peakBytes : 0;
     if (args.budgetGb > 0) {
         // The decision `emloc run` makes for the same budget: a run with this stage's settings and the
         // default training settings (batch, LoRA rank, checkpointing).
@@ -299,11 +299,14 @@ void runBuild(CommandOutput &output, CliContext &context, BuildArguments &args, 
     // Stage 1's own prediction, from the calibration samples actually drawn.
     core::PlanSettings settings = core::constructionPlanSettings(options, calibration);
     if (vision)
-        core::addVisionToPlan(settings, *vision);
+        core::addVisionToPlan(settings, *vision, options.visionRatio);
     const core::MemoryPlan plan =
         core::planMemory(core::plannableConfig(files.config), settings, options.ratio);
-    const core::EmulatorBuildResult result = core::buildEmulator(files, calibration, options, feedback);
-    const int64_t peakBytes = std::max(result.peakMemoryBytes, imagePeakBytes);
+    const core::EmulatorBuildResult result =
+        vision ? core::buildEmulator(*vision, calibration, options, feedback)
+               : core::buildEmulator(files, calibration, options, feedback);
+    const int64_t peakBytes = result.peakMemoryBytes;
+    const int64_t imagePeakBytes = result.imageEncodingPeakBytes;
     const nlohmann::json &calibrationJson = result.manifest["calibration"];
     const int64_t images = calibrationJson.value("images", int64_t(0));
     const int64_t imageTokens = calibrationJson.value("image_tokens", int64_t(0));
@@ -316,6 +319,10 @@ void runBuild(CommandOutput &output, CliContext &context, BuildArguments &args, 
             ++factorized;
         }
     const double meanRetained = factorized > 0 ? retained / double(factorized) : 1.0;
+    // The tower's settings and totals (its modules are in emulator.json).
+    nlohmann::json towerSummary = result.manifest.value("vision_tower", nlohmann::json());
+    if (towerSummary.is_object())
+        towerSummary.erase("modules");
     if (context.json) {
         output.setJson({{"output", result.outputPath},
                         {"ratio", options.ratio},
@@ -324,6 +331,7 @@ void runBuild(CommandOutput &output, CliContext &context, BuildArguments &args, 
                         {"parameters",
                          {{"original", result.originalParameters}, {"emulator", result.emulatorParameters}}},
                         {"factorized_modules", factorized},
+                        {"vision_tower", towerSummary},
                         {"mean_retained_energy", meanRetained},
                         {"calibration_samples", calibration.sequences.size()},
                         {"calibration_tokens", result.calibrationTokens},
@@ -351,9 +359,20 @@ void runBuild(CommandOutput &output, CliContext &context, BuildArguments &args, 
     output.printf("Calibration   %zu samples, %lld tokens", calibration.sequences.size(),
                   static_cast<long long>(result.calibrationTokens));
     if (vision)
-        output.printf(", %lld images (%lld of the tokens; the vision tower is kept, not compressed)",
-                      static_cast<long long>(images), static_cast<long long>(imageTokens));
+        output.printf(", %lld images (%lld of the tokens)", static_cast<long long>(images),
+                      static_cast<long long>(imageTokens));
     output.printf("\n");
+    if (vision) {
+        const nlohmann::json &tower = result.manifest["vision_tower"];
+        if (tower.is_object())
+            output.printf("Vision tower  ratio %.2f: %.2f M of its linears' %.2f M parameters kept, %lld "
+                          "calibration tiles\n",
+                          tower["ratio"].get<double>(), double(tower["parameters"].get<int64_t>()) / 1e6,
+                          double(tower["linear_parameters"].get<int64_t>()) / 1e6,
+                          static_cast<long long>(tower["calibration_tiles"].get<int64_t>()));
+        else
+            output.printf("Vision tower  kept dense (--vision-ratio compresses it)\n");
+    }
     output.printf("Time          %.1f s\n", result.seconds);
     output.printf("Peak memory   %s measured (planner: %s; inference of the full model: %s)\n",
                   core::formatBytes(peakBytes).c_str(),
@@ -427,6 +446,11 @@ void registerEmulatorCommands(CLI::App &app, CliContext &context)
     planCommand->add_option("--lora-rank", run.train.lora.rank, "LoRA rank")
         ->check(CLI::PositiveNumber)
         ->capture_default_str();
+    planCommand
+        ->add_option("--vision-ratio", run.emulator.visionRatio,
+                     "A vision-language model: plan its vision tower compressed at this ratio (0: dense)")
+        ->check(CLI::Range(core::run_defaults::kVisionRatio.low, core::run_defaults::kVisionRatio.high))
+        ->capture_default_str();
     planCommand->add_flag("--no-checkpointing", plan->noCheckpointing, "Plan without gradient checkpointing");
     planCommand
         ->add_option("--refine-layers", run.refine.layers, "Decoder layers refined on the original (0: none)")
@@ -458,6 +482,13 @@ void registerEmulatorCommands(CLI::App &app, CliContext &context)
     buildCommand->add_option("--budget-gb", build->budgetGb, "Choose the ratio for this memory budget (GiB)")
         ->check(CLI::PositiveNumber)
         ->excludes(ratio);
+    buildCommand
+        ->add_option(
+            "--vision-ratio", build->options.visionRatio,
+            "A vision-language model: also compress the vision tower's linears, keeping this fraction "
+            "of each one's parameters (0: the tower stays dense; the reference configuration uses 0.4)")
+        ->check(CLI::Range(core::run_defaults::kVisionRatio.low, core::run_defaults::kVisionRatio.high))
+        ->default_val(core::run_defaults::kVisionRatio.value);
     buildCommand->add_flag("--plain-svd", build->options.plainSvd,
                            "Ablation: plain truncated SVD, no whitening");
     buildCommand->add_option(

@@ -6,6 +6,7 @@
 #include "emloc/api/device.h"
 #include "emloc/api/error.h"
 #include "emloc/model/causal_lm.h"
+#include "emloc/stages/emulator_build.h"
 #include "emloc/stages/image_inputs.h"
 #include "emloc/stages/layer_drop.h"
 #include "emloc/stages/lora_training.h"
@@ -61,10 +62,14 @@ void runTrain(CommandOutput &output, CliContext &context, TrainCommand &command,
                                                                 : core::visionSourceOfEmulator(command.model);
     core::ModelFiles files = visionFolder ? vision->language : core::openModel(command.model);
     const core::ModelText text = core::openModelText(files, command.chatTemplate, &feedback);
-    if (vision && !visionFolder)
-        feedback.log(core::LogLevel::Info, "The emulator of " + vision->path +
-                                               "'s language model: its images go through that model's vision "
-                                               "tower.");
+    if (vision && !visionFolder) {
+        const bool compressed =
+            core::readEmulatorManifest(command.model).value("vision_tower", nlohmann::json()).is_object();
+        feedback.log(core::LogLevel::Info,
+                     "The emulator of " + vision->path + "'s language model: its images go through " +
+                         (compressed ? "the emulator's compressed copy of that model's vision tower."
+                                     : "that model's vision tower."));
+    }
 
     core::LoraTrainingData data;
     data.path = command.data;

@@ -121,13 +121,14 @@ TEST_CASE(dataInspectCountsImagesAndTiles)
 }
 
 // `emloc build-emulator` on an InternVL model calibrates on the records' images too and writes the
-// language model's emulator, which the CLI then reads as a text model.
+// language model's emulator, which the CLI then reads as a text model; with --vision-ratio it compresses the
+// tower's linears too, and train and evaluate run the images through that tower.
 TEST_CASE(buildEmulatorCalibratesOnImages)
 {
     const std::string out = g_dir->filePath("cli_emulator");
-    const auto result =
-        runCli({"--json", "build-emulator", g_dir->filePath("qwen2_original"), "--data",
-                testDataDir() + "/datasets/vision/internvl.jsonl", "--ratio", "0.5", "--out", out});
+    const auto result = runCli({"--json", "build-emulator", g_dir->filePath("qwen2_original"), "--data",
+                                testDataDir() + "/datasets/vision/internvl.jsonl", "--ratio", "0.5",
+                                "--vision-ratio", "0.5", "--out", out});
     VERIFY2(result.exitCode == 0, describe(result));
     const nlohmann::json summary = nlohmann::json::parse(result.out);
     COMPARE(summary["calibration_samples"].get<int64_t>(), int64_t(4));
@@ -136,8 +137,14 @@ TEST_CASE(buildEmulatorCalibratesOnImages)
     VERIFY(summary["peak_memory_bytes"].get<int64_t>() >=
            summary["image_encoding_peak_bytes"].get<int64_t>());
     VERIFY(summary["predicted_peak_bytes"].get<int64_t>() > 0);
+    // The tower compressed too (--vision-ratio): its factors beside the language model's.
+    COMPARE(summary["vision_tower"]["kind"].get<std::string>(), std::string("compressed"));
+    VERIFY(summary["vision_tower"]["parameters"].get<int64_t>() <
+           summary["vision_tower"]["linear_parameters"].get<int64_t>());
+    VERIFY(!summary["vision_tower"].contains("modules")); // those are in emulator.json
     const nlohmann::json manifest = nlohmann::json::parse(readFile(out + "/emulator.json"));
-    COMPARE(manifest["vision_tower"].get<std::string>(), std::string("the source's, not compressed"));
+    COMPARE(manifest["vision_tower"]["ratio"].get<double>(), 0.5);
+    VERIFY(std::filesystem::is_regular_file(out + "/vision_tower.safetensors"));
     const auto info = runCli({"--json", "info", out});
     VERIFY2(info.exitCode == 0, describe(info));
 
@@ -145,7 +152,19 @@ TEST_CASE(buildEmulatorCalibratesOnImages)
                               testDataDir() + "/datasets/vision/internvl.jsonl", "--ratio", "0.5", "--out",
                               g_dir->filePath("cli_emulator_text"), "--overwrite"});
     VERIFY2(text.exitCode == 0, describe(text));
-    VERIFY2(contains(text.out, "4 images") && contains(text.out, "vision tower is kept"), text.out);
+    VERIFY2(contains(text.out, "4 images") && contains(text.out, "Vision tower  kept dense"), text.out);
+    const auto compressedText =
+        runCli({"build-emulator", g_dir->filePath("qwen2_original"), "--data",
+                testDataDir() + "/datasets/vision/internvl.jsonl", "--ratio", "0.5", "--vision-ratio", "0.4",
+                "--out", g_dir->filePath("cli_emulator_text"), "--overwrite"});
+    VERIFY2(compressedText.exitCode == 0, describe(compressedText));
+    VERIFY2(contains(compressedText.out, "Vision tower  ratio 0.40"), compressedText.out);
+    // A text model has no tower to compress.
+    const auto textModel =
+        runCli({"build-emulator", out, "--data", testDataDir() + "/datasets/vision/internvl.jsonl",
+                "--vision-ratio", "0.4", "--out", g_dir->filePath("cli_emulator_refused")});
+    VERIFY2(textModel.exitCode != 0 && contains(textModel.err, "text model"), describe(textModel));
+    VERIFY(!std::filesystem::exists(g_dir->filePath("cli_emulator_refused")));
 
     // Stage 2 on that emulator: every record kept (none skipped for its images), through the source's
     // tower.
@@ -154,7 +173,7 @@ TEST_CASE(buildEmulatorCalibratesOnImages)
                                  "2", "--validation-fraction", "0", "--out", g_dir->filePath("cli_adapter")});
     VERIFY2(trained.exitCode == 0, describe(trained));
     VERIFY2(contains(trained.err, "4 training and 0 validation examples") &&
-                contains(trained.err, "vision tower"),
+                contains(trained.err, "compressed copy of that model's vision tower"),
             trained.err);
     const nlohmann::json training = nlohmann::json::parse(trained.out);
     COMPARE(training["steps"].get<int64_t>(), int64_t(2));
