@@ -448,6 +448,14 @@
         <source>Empty: every other setting keeps core&apos;s default.</source>
         <translation type="unfinished"></translation>
     </message>
+    <message>
+        <source>Compress the &amp;vision tower too, at:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>For a vision-language model: the emulator also compresses the vision tower&apos;s linear layers, calibrated on your images, so fine-tuning holds a smaller tower. The projector stays dense. The paper&apos;s configuration uses 0.4.</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>emloc::ui::CatalogFitDialog</name>

@@ -447,6 +447,14 @@
         <source>Empty: every other setting keeps core&apos;s default.</source>
         <translation>留空：其他設定皆使用引擎的預設值。</translation>
     </message>
+    <message>
+        <source>Compress the &amp;vision tower too, at:</source>
+        <translation>一併壓縮視覺編碼器(&amp;V)，比例：</translation>
+    </message>
+    <message>
+        <source>For a vision-language model: the emulator also compresses the vision tower&apos;s linear layers, calibrated on your images, so fine-tuning holds a smaller tower. The projector stays dense. The paper&apos;s configuration uses 0.4.</source>
+        <translation>適用於視覺語言模型：模擬器也以您的圖片校準並壓縮視覺編碼器的線性層，使微調時載入較小的編碼器。投影器維持不壓縮。論文的設定使用 0.4。</translation>
+    </message>
 </context>
 <context>
     <name>emloc::ui::CatalogFitDialog</name>

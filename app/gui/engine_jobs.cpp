@@ -46,7 +46,9 @@ ui::PlanPreview PipelineJobs::plan(const ui::Project &project)
     }
     try {
         const core::PipelineConfig config = pipelineConfig(project, core::RunPaths::Optional);
-        const core::ModelConfig original = core::openStageModel(config.model).files.config;
+        const core::StageModel model = core::openStageModel(config.model);
+        const core::ModelConfig &original = model.files.config;
+        preview.visionLanguage = model.vision.has_value();
         const core::PlanSettings settings = core::pipelinePlanSettings(config);
         for (const core::MemoryPlan &plan :
              core::memoryCurve(core::plannableConfig(original), settings, 0.05, 1.0, 20))

@@ -18,6 +18,7 @@
 
 #include "emloc/api/job.h"
 
+#include <QCheckBox>
 #include <QDateTime>
 #include <QDir>
 #include <QDoubleSpinBox>
@@ -420,6 +421,50 @@ private Q_SLOTS:
 
     // The Progress card counts each stage in its own unit, the state names the stage, the step axis is
     // the training's, Cancel clears Time left, and nothing of a cancelled run lingers into the next.
+    // The vision tower's ratio is for a vision-language model: enabled with one, written to the run as
+    // emulator.vision_ratio and read back, and dropped once the planner says the model is a text model.
+    void visionTowerRatioIsForVisionLanguageModels()
+    {
+        BudgetPage page;
+        page.show();
+        auto *compress = page.findChild<QCheckBox *>("compressVisionTower");
+        auto *ratio = page.findChild<QDoubleSpinBox *>("visionRatio");
+        QVERIFY(compress && ratio);
+        QVERIFY(!compress->isEnabled()); // no model yet
+        PlanPreview vision;
+        vision.visionLanguage = true;
+        page.setPlanPreview(vision);
+        QVERIFY(compress->isEnabled());
+        QVERIFY(!ratio->isEnabled());
+        Project project;
+        page.writeTo(project);
+        QCOMPARE(project.budget.visionRatio, 0.0); // dense unless asked
+        compress->setChecked(true);
+        QVERIFY(ratio->isEnabled());
+        QCOMPARE(ratio->value(), 0.4); // the paper's
+        ratio->setValue(0.3);
+        page.writeTo(project);
+        QCOMPARE(project.budget.visionRatio, 0.3);
+        const QJsonObject run = project.runDocument(QString());
+        QCOMPARE(run.value("emulator").toObject().value("vision_ratio").toDouble(), 0.3);
+        QString error;
+        const std::optional<Project> back = Project::fromRunDocument(run, QString(), &error);
+        QVERIFY2(back.has_value(), qPrintable(error));
+        QCOMPARE(back->budget.visionRatio, 0.3);
+        BudgetPage reopened;
+        reopened.readFrom(*back);
+        QVERIFY(reopened.findChild<QCheckBox *>("compressVisionTower")->isChecked());
+        QCOMPARE(reopened.findChild<QDoubleSpinBox *>("visionRatio")->value(), 0.3);
+
+        PlanPreview text; // the model chosen is a text model: it has no tower
+        QSignalSpy changed(&page, &BudgetPage::changed);
+        page.setPlanPreview(text);
+        QVERIFY(!compress->isChecked() && !compress->isEnabled() && !ratio->isEnabled());
+        QVERIFY(changed.count() > 0);
+        page.writeTo(project);
+        QCOMPARE(project.budget.visionRatio, 0.0);
+    }
+
     void runPageIsStageTrue()
     {
         MainWindow window;

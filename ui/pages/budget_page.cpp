@@ -208,9 +208,19 @@ QWidget *BudgetPage::createTradeOffGroup()
 void BudgetPage::setPlanPreview(const PlanPreview &preview)
 {
     m_preview = preview;
+    // A text model has no tower to compress: the setting does not apply to it, so it is dropped.
+    if (preview.error.isEmpty() && !preview.visionLanguage && m_visionTower->isChecked())
+        m_visionTower->setChecked(false);
+    updateVisionTower();
     m_tradeOff->setPreview(preview);
     updateTradeOffSummary();
     updateFit();
+}
+
+void BudgetPage::updateVisionTower()
+{
+    m_visionTower->setEnabled(m_preview.visionLanguage);
+    m_visionRatio->setEnabled(m_preview.visionLanguage && m_visionTower->isChecked());
 }
 
 void BudgetPage::setCalibration(const QJsonObject &emulatorJson)
@@ -311,6 +321,16 @@ QWidget *BudgetPage::createEmulatorGroup()
                             group);
     m_calibration->setObjectName(QStringLiteral("calibrationSamples"));
     auto *calibrationLabel = buddyLabel(tr("&Calibration samples:"), m_calibration);
+    m_visionTower = new QCheckBox(tr("Compress the &vision tower too, at:"), group);
+    m_visionTower->setObjectName(QStringLiteral("compressVisionTower"));
+    m_visionTower->setToolTip(
+        tr("For a vision-language model: the emulator also compresses the vision tower's linear layers, "
+           "calibrated on your images, so fine-tuning holds a smaller tower. The projector stays dense. "
+           "The paper's configuration uses 0.4."));
+    m_visionRatio =
+        doubleSpinBox(0.05, core::run_defaults::kVisionRatio.high, 0.05, 3, m_visionTower->toolTip(), group);
+    m_visionRatio->setObjectName(QStringLiteral("visionRatio"));
+    m_visionRatio->setValue(core::run_defaults::kRatio.value);
     m_fit = new ValidationLabel(group);
 
     layout->addWidget(m_budgetMode, 0, 0);
@@ -319,7 +339,9 @@ QWidget *BudgetPage::createEmulatorGroup()
     layout->addWidget(m_ratio, 1, 1);
     layout->addWidget(calibrationLabel, 2, 0, Qt::AlignRight);
     layout->addWidget(m_calibration, 2, 1);
-    layout->addWidget(m_fit, 3, 0, 1, 3);
+    layout->addWidget(m_visionTower, 3, 0);
+    layout->addWidget(m_visionRatio, 3, 1);
+    layout->addWidget(m_fit, 4, 0, 1, 3);
 
     auto changedAndFit = [this] {
         m_budget->setEnabled(m_budgetMode->isChecked());
@@ -331,6 +353,12 @@ QWidget *BudgetPage::createEmulatorGroup()
     connect(m_budget, &QDoubleSpinBox::valueChanged, this, changedAndFit);
     connect(m_ratio, &QDoubleSpinBox::valueChanged, this, changedAndFit);
     connect(m_calibration, &QSpinBox::valueChanged, this, &BudgetPage::changed);
+    connect(m_visionTower, &QCheckBox::toggled, this, [this] {
+        updateVisionTower();
+        Q_EMIT changed();
+    });
+    connect(m_visionRatio, &QDoubleSpinBox::valueChanged, this, &BudgetPage::changed);
+    updateVisionTower();
     return group;
 }
 
@@ -541,11 +569,11 @@ void BudgetPage::updateAdvanced()
 
 void BudgetPage::readFrom(const Project &project)
 {
-    QList<QWidget *> widgets{m_budgetMode,    m_ratioMode,   m_budget,       m_ratio,
-                             m_calibration,   m_rank,        m_alpha,        m_dropout,
-                             m_learningRate,  m_batch,       m_accumulation, m_steps,
-                             m_warmup,        m_weightDecay, m_maxLength,    m_evaluationInterval,
-                             m_checkpointing, m_seed,        m_epochs,       m_advanced};
+    QList<QWidget *> widgets{
+        m_budgetMode,    m_ratioMode, m_budget, m_ratio,       m_calibration,  m_visionTower,
+        m_visionRatio,   m_rank,      m_alpha,  m_dropout,     m_learningRate, m_batch,
+        m_accumulation,  m_steps,     m_warmup, m_weightDecay, m_maxLength,    m_evaluationInterval,
+        m_checkpointing, m_seed,      m_epochs, m_advanced};
     for (QCheckBox *box : m_targets)
         widgets << box;
     std::vector<std::unique_ptr<QSignalBlocker>> blockers;
@@ -557,6 +585,9 @@ void BudgetPage::readFrom(const Project &project)
     m_budget->setValue(budget.budgetGiB);
     m_ratio->setValue(budget.ratio);
     m_calibration->setValue(budget.calibrationSamples);
+    m_visionTower->setChecked(budget.visionRatio > 0);
+    m_visionRatio->setValue(budget.visionRatio > 0 ? budget.visionRatio : core::run_defaults::kRatio.value);
+    updateVisionTower();
     m_budget->setEnabled(m_budgetMode->isChecked());
     m_ratio->setEnabled(m_ratioMode->isChecked());
 
@@ -601,6 +632,7 @@ void BudgetPage::writeTo(Project &project) const
     budget.budgetGiB = m_budget->value();
     budget.ratio = m_ratio->value();
     budget.calibrationSamples = m_calibration->value();
+    budget.visionRatio = m_visionTower->isChecked() ? m_visionRatio->value() : 0.0;
 
     TrainingSettings &t = project.training;
     t.loraRank = m_rank->value();

@@ -77,6 +77,7 @@ private:
     void updateTradeOffSummary();
     void selectDevice(const QString &id);
     void updateFit();
+    void updateVisionTower(); // enabled for a vision-language model only
     void updateEffectiveBatch();
 
     std::vector<core::DeviceInfo> m_devices;
@@ -93,6 +94,8 @@ private:
     QDoubleSpinBox *m_budget = nullptr;
     QDoubleSpinBox *m_ratio = nullptr;
     QSpinBox *m_calibration = nullptr;
+    QCheckBox *m_visionTower = nullptr; // compress a vision-language model's tower too
+    QDoubleSpinBox *m_visionRatio = nullptr;
     ValidationLabel *m_fit = nullptr;
     TradeOffPlot *m_tradeOff = nullptr;
     QLabel *m_tradeOffSummary = nullptr;

@@ -32,6 +32,8 @@ struct PlanPreview
     // Refinement of the last layers on the original model (after stage 3, on by default): its peak does
     // not depend on the ratio; 0 when the run does not refine. Over the budget, the run skips it.
     qint64 refinementBytes = 0;
+    // The model is a vision-language model, whose vision tower the emulator may compress too.
+    bool visionLanguage = false;
 };
 
 using PlanProvider = std::function<PlanPreview(const Project &project)>;

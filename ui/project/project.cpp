@@ -48,7 +48,8 @@ bool TrainingSettings::operator==(const TrainingSettings &o) const
 bool BudgetSettings::operator==(const BudgetSettings &o) const
 {
     return device == o.device && mode == o.mode && nearlyEqual(budgetGiB, o.budgetGiB) &&
-           nearlyEqual(ratio, o.ratio) && calibrationSamples == o.calibrationSamples;
+           nearlyEqual(ratio, o.ratio) && calibrationSamples == o.calibrationSamples &&
+           nearlyEqual(visionRatio, o.visionRatio);
 }
 
 bool DataSettings::operator==(const DataSettings &o) const

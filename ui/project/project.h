@@ -46,6 +46,8 @@ struct BudgetSettings
     double budgetGiB = 8.0; // the field's starting value once the user switches to a budget
     double ratio = core::run_defaults::kRatio.value; // fraction of each compressed layer's parameters kept
     int calibrationSamples = int(core::run_defaults::kCalibrationSamples.value);
+    // A vision-language model's vision tower: the ratio its linears are compressed at; 0 keeps it dense.
+    double visionRatio = core::run_defaults::kVisionRatio.value;
 
     bool operator==(const BudgetSettings &other) const;
     bool operator!=(const BudgetSettings &other) const { return !(*this == other); }

@@ -84,6 +84,7 @@ QJsonObject Project::pageDocument(const QString &baseDir) const
                              {"max_length", t.maxLength},
                              {"validation_fraction", data.validationFraction}}},
         {"emulator", QJsonObject{{"ratio", budget.ratio},
+                                 {"vision_ratio", budget.visionRatio},
                                  {"budget_gb", memoryBudget ? budget.budgetGiB : 0.0},
                                  {"calibration_samples", budget.calibrationSamples}}},
         {"train",
@@ -142,6 +143,7 @@ std::optional<Project> Project::fromRunDocument(const QJsonObject &run, const QS
     emulator.read("ratio", project.budget.ratio, &problem);
     emulator.read("budget_gb", budgetGb, &problem);
     emulator.read("calibration_samples", project.budget.calibrationSamples, &problem);
+    emulator.read("vision_ratio", project.budget.visionRatio, &problem);
     if (budgetGb > 0) {
         project.budget.mode = BudgetSettings::Mode::MemoryBudget;
         project.budget.budgetGiB = budgetGb;
