@@ -366,16 +366,8 @@ EmulatorBuildResult buildLanguageEmulator(const ModelFiles &source, const Calibr
             torch::Tensor weight = dense->weight().to(mathDtype);
             Whitening whitening;
             if (!options.plainSvd) {
-                const std::string group = grams.groupOf(name);
-                auto found = whitenings.find(group);
-                if (found == whitenings.end()) {
-                    found = whitenings
-                                .emplace(group, whiteningFromGram(grams.gramFor(name), *linearAlgebra,
-                                                                  options.whiteningEpsilon))
-                                .first;
-                    clampedEigenvalues += double(found->second.clampedEigenvalues);
-                }
-                whitening = found->second;
+                whitening = groupWhitening(grams, name, whitenings, *linearAlgebra, options.whiteningEpsilon,
+                                           clampedEigenvalues);
                 record["clamped_eigenvalues"] = whitening.clampedEigenvalues;
             }
             const int64_t maxRank = std::min(plan.out, plan.in);

@@ -138,6 +138,20 @@ void recordSpectrum(nlohmann::json &record, const torch::Tensor &energies, int64
     record["retained_energy"] = total > 0 ? 1.0 - discarded / total : 1.0;
 }
 
+const Whitening &groupWhitening(const GramAccumulator &grams, const std::string &moduleName,
+                                std::map<std::string, Whitening> &cache, const LinearAlgebra &linearAlgebra,
+                                double epsilon, double &clampedEigenvalues)
+{
+    const std::string group = grams.groupOf(moduleName);
+    auto found = cache.find(group);
+    if (found == cache.end()) {
+        found =
+            cache.emplace(group, whiteningFromGram(grams.gramFor(moduleName), linearAlgebra, epsilon)).first;
+        clampedEigenvalues += double(found->second.clampedEigenvalues);
+    }
+    return found->second;
+}
+
 std::vector<double> energyCurveRatios()
 {
     std::vector<double> ratios;

@@ -4,10 +4,13 @@
 
 #include "emloc/stages/emulator_build.h"
 
+#include "emloc/math/activation_svd.h"
+
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <map>
 #include <string>
 
 namespace emloc::core {
@@ -27,6 +30,12 @@ struct ModulePlan
 // `lastDown`: the last block's down projection, which options.keepLastDownProjDense keeps dense.
 ModulePlan planModule(const std::string &name, int64_t out, int64_t in, bool lastDown, double ratio,
                       const EmulatorOptions &options);
+
+// The whitening of a module's input (method.md, stage 1 step 3), computed once per Gram group (q, k and v
+// share one) and kept in `cache`; a first computation adds its clamped eigenvalues to `clampedEigenvalues`.
+const Whitening &groupWhitening(const GramAccumulator &grams, const std::string &moduleName,
+                                std::map<std::string, Whitening> &cache, const LinearAlgebra &linearAlgebra,
+                                double epsilon, double &clampedEigenvalues);
 
 // The stats emulator.json records for a factorized module at `rank` from its whitened spectrum
 // (`energies`: the squared singular values, float64, descending): rank, errors, retained energy.

@@ -68,7 +68,8 @@ VisionTowerEmulator compressVisionTower(const VisionLanguageFiles &source, Calib
 
     VisionTowerEmulator result;
     nlohmann::json modules = nlohmann::json::object();
-    int64_t linearParameters = 0, keptParameters = 0, clampedEigenvalues = 0;
+    int64_t linearParameters = 0, keptParameters = 0;
+    double clampedEigenvalues = 0;
     for (int64_t index = 0; index < tower.layerCount(); ++index) {
         feedback.checkpoint();
         feedback.progress("vision tower", index, tower.layerCount());
@@ -96,18 +97,9 @@ VisionTowerEmulator compressVisionTower(const VisionLanguageFiles &source, Calib
                 continue;
             }
             Whitening whitening;
-            if (!options.plainSvd) {
-                const std::string group = grams.groupOf(name);
-                auto found = whitenings.find(group);
-                if (found == whitenings.end()) {
-                    found = whitenings
-                                .emplace(group, whiteningFromGram(grams.gramFor(name), linearAlgebra,
-                                                                  options.whiteningEpsilon))
-                                .first;
-                    clampedEigenvalues += found->second.clampedEigenvalues;
-                }
-                whitening = found->second;
-            }
+            if (!options.plainSvd)
+                whitening = groupWhitening(grams, name, whitenings, linearAlgebra, options.whiteningEpsilon,
+                                           clampedEigenvalues);
             const LowRankFactors factors =
                 factorizeLinear(weight.to(mathDtype), whitening, plan.rank, linearAlgebra);
             recordSpectrum(record, factors.singularValues.to(torch::kCPU, torch::kFloat64).square(),
@@ -140,7 +132,7 @@ VisionTowerEmulator compressVisionTower(const VisionLanguageFiles &source, Calib
                        {"weights", kVisionTowerFactorsFile},
                        {"rest", "the source's (norms, biases, embeddings, dense linears, the projector)"},
                        {"calibration_tiles", tiles},
-                       {"clamped_eigenvalues", clampedEigenvalues},
+                       {"clamped_eigenvalues", static_cast<int64_t>(clampedEigenvalues)},
                        {"linear_parameters", linearParameters},
                        {"parameters", keptParameters},
                        {"modules", modules}};
