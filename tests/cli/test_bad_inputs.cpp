@@ -190,6 +190,8 @@ private Q_SLOTS:
         runConfig("run-budget.json", "model", "out/run", "data.jsonl",
                   R"(, "emulator": {"budget_gb": 0.001})");
         runConfig("run-unwritable.json", "model", "a-file/run", "data.jsonl");
+        runConfig("run-vision-ratio.json", "model", "out/run", "data.jsonl",
+                  R"(, "emulator": {"vision_ratio": 0.4})");
         writeBytes(root + "/run-not-json.json", "{\"model\": ");
     }
 
@@ -388,6 +390,11 @@ private Q_SLOTS:
         add("build-emulator/budget", build + ",--budget-gb,0.001", kError, "No compression ratio fits");
         add("run/budget", "run,@/run-budget.json", kError, "No compression ratio fits", -1, {},
             "run/run-config.json");
+
+        // A vision tower to compress in a text model.
+        add("build-emulator/vision-ratio", build + ",--vision-ratio,0.4", kError, "@/model|text model");
+        add("run/vision-ratio", "run,@/run-vision-ratio.json", kError, "emulator.vision_ratio|text model", -1,
+            {}, "run/run-config.json");
 
         // A destination that cannot be written, even by root: below a regular file, or in /proc.
         add("export-gguf/unwritable", "export-gguf,@/model,@/a-file/x.gguf", kError, "@/a-file/x.gguf");
