@@ -26,7 +26,11 @@
 
 #include <QCheckBox>
 #include <QDir>
+#include <QDoubleSpinBox>
 #include <QElapsedTimer>
+#include <QFile>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QPlainTextEdit>
 #include <QSignalSpy>
 #include <QTemporaryDir>
@@ -239,8 +243,9 @@ private Q_SLOTS:
     }
 
     // A vision-language model from the Studio (the random-weight InternVL fixture, an image dataset
-    // shipped for the tests): the Model page accepts it, the Budget page plans its tower, the Data page
-    // shows the records' thumbnails and their image tokens, Run runs the stages on the images, Results
+    // shipped for the tests): the Model page accepts it, the Budget page plans its tower and offers to
+    // compress it (chosen here, as the paper's configuration), the Data page shows the records' thumbnails
+    // and their image tokens, Run runs the stages on the images, Results
     // compares the four models, Export writes the adapter peft loads and the merged model, and the chat
     // answers with an image.
     void visionLanguageRunFromTheStudio()
@@ -271,6 +276,12 @@ private Q_SLOTS:
         QVERIFY2(window.modelPage()->problem().isEmpty(), qPrintable(window.modelPage()->problem()));
         QTRY_COMPARE(window.budgetPage()->tradeOffPlot()->pointCount(), 20);
         QVERIFY(window.budgetPage()->planPreview().error.isEmpty());
+        auto *compressTower =
+            window.budgetPage()->findChild<QCheckBox *>(QStringLiteral("compressVisionTower"));
+        QTRY_VERIFY(compressTower->isEnabled());
+        compressTower->setChecked(true);
+        QCOMPARE(window.budgetPage()->findChild<QDoubleSpinBox *>(QStringLiteral("visionRatio"))->value(),
+                 0.4);
         QTRY_VERIFY_WITH_TIMEOUT(window.dataPage()->stats().used > 0, 60000);
         QCOMPARE(window.dataPage()->stats().used, qint64(16)); // none skipped for its images
         QVERIFY2(window.dataPage()->renderedExample()->toPlainText().contains("<IMG_CONTEXT> x "),
@@ -292,6 +303,14 @@ private Q_SLOTS:
             stages << stage.stage;
         QCOMPARE(stages, (QStringList{"build", "train", "correct", "refine"}));
         QCOMPARE(window.resultsPage()->evaluationTable()->topLevelItemCount(), 4);
+        // The emulator holds the compressed tower's factors, which stage 2 trained through.
+        const QString emulator = m_dir.filePath("vision-run/emulator/");
+        QVERIFY(QFile::exists(emulator + "vision_tower.safetensors"));
+        QFile manifest(emulator + "emulator.json");
+        QVERIFY(manifest.open(QIODevice::ReadOnly));
+        const QJsonObject tower =
+            QJsonDocument::fromJson(manifest.readAll()).object().value("vision_tower").toObject();
+        QCOMPARE(tower.value("ratio").toDouble(), 0.4);
 
         window.startExport();
         QVERIFY(finished.wait(120000));

@@ -63,6 +63,7 @@ bool visionScreenshots(const QString &model, const QString &output, QTemporaryDi
     project.data.validationFraction = 0.25;
     project.budget.device = QStringLiteral("cpu");
     project.budget.calibrationSamples = 8;
+    project.budget.visionRatio = 0.4; // the paper's configuration: the tower compressed too
     project.training.maxLength = 256;
     project.training.steps = 20;
     project.training.batchSize = 2;
@@ -91,6 +92,9 @@ bool visionScreenshots(const QString &model, const QString &output, QTemporaryDi
         QTest::qWait(200);
     }
     bool ok = save(&window, output, QStringLiteral("data-images"));
+    window.showPage(2); // the Budget page with the tower's compression chosen
+    QTest::qWait(1000);
+    ok = save(&window, output, QStringLiteral("budget-vision")) && ok;
     window.startTraining();
     while (window.jobController()->isRunning())
         QTest::qWait(50);
