@@ -94,6 +94,10 @@ bool visionScreenshots(const QString &model, const QString &output, QTemporaryDi
     bool ok = save(&window, output, QStringLiteral("data-images"));
     window.showPage(2); // the Budget page with the tower's compression chosen
     QTest::qWait(1000);
+    if (auto *scroll = window.budgetPage()->findChild<QScrollArea *>())
+        scroll->ensureWidgetVisible(window.budgetPage()->findChild<QWidget *>(QStringLiteral("visionRatio")),
+                                    50, 120);
+    QTest::qWait(200);
     ok = save(&window, output, QStringLiteral("budget-vision")) && ok;
     window.startTraining();
     while (window.jobController()->isRunning())
