@@ -227,10 +227,8 @@ def check_model(check, name, spec, torch_device):
         shutil.rmtree(path, ignore_errors=True)
     check.step(name, "inference", lambda: check.emloc("evaluate-loss", folder, "--calibration-samples", 16,
                                                       "--batch", check.batch, *data))
-    # The paper's configuration: the language model and the vision tower both at 0.4, the projector dense.
     check.step(name, "stage1", lambda: check.emloc("build-emulator", folder, "--out", emulator, "--ratio", 0.4,
-                                                   "--vision-ratio", 0.4, "--calibration-samples", 16,
-                                                   "--overwrite", *data))
+                                                   "--calibration-samples", 16, "--overwrite", *data))
     check.step(name, "stage2", lambda: check.emloc("train", emulator, "--out", lora, *train))
     check.step(name, "full_lora", lambda: check.emloc("train", folder, "--out", os.path.join(work, name + "-full-lora"),
                                                       *train))
@@ -363,8 +361,10 @@ def check_vision_stages(check, name, folder):
     check.step(name, "inference", lambda: {"peak_memory_bytes": check.emloc(
         "evaluate", "--model", folder, "--max-new-tokens", 8, "--batch-size", check.batch, *data)["models"][0][
         "peak_memory_bytes"]})
+    # The paper's configuration: the language model and the vision tower both at 0.4, the projector dense.
     check.step(name, "stage1", lambda: check.emloc("build-emulator", folder, "--out", emulator, "--ratio", 0.4,
-                                                   "--calibration-samples", 16, "--overwrite", *data))
+                                                   "--vision-ratio", 0.4, "--calibration-samples", 16,
+                                                   "--overwrite", *data))
     check.step(name, "stage2", lambda: check.emloc("train", emulator, "--out", lora, *train))
     check.step(name, "full_lora", lambda: check.emloc("train", folder, "--out", full, *train))
     adapter = check.results["models"][name]["stage2"].get("adapter_dir") or os.path.join(lora, "adapter")

@@ -85,9 +85,10 @@ void addVisionItems(StageEstimate &estimate, const PlanSettings &s, bool emulato
 {
     if (s.visionParameters <= 0)
         return;
-    const int64_t parameters =
-        emulatorTower && s.visionEmulatorParameters > 0 ? s.visionEmulatorParameters : s.visionParameters;
-    estimate.items.push_back({"vision tower and projector", parameters * valueBytesOf(s)});
+    const bool compressed = emulatorTower && s.visionEmulatorParameters > 0;
+    estimate.items.push_back(
+        {compressed ? "vision tower (compressed) and projector" : "vision tower and projector",
+         (compressed ? s.visionEmulatorParameters : s.visionParameters) * valueBytesOf(s)});
     estimate.items.push_back({"vision activations", s.visionActivationValues * valueBytesOf(s)});
 }
 
