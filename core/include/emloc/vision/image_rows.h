@@ -1,8 +1,8 @@
 #pragma once
-// A dataset's images as the EMLoC stages use them. The vision tower and the projector are frozen and
-// stay dense, so an example's image rows (what its tiles become in the language model's embedding
-// space) are fixed: they are computed once from the record's images and put into the token embeddings
-// where the image context tokens stand.
+// A dataset's images as the EMLoC stages use them. The vision tower and the projector are frozen (the
+// source's, or an emulator's compressed tower), so an example's image rows (what its tiles become in the
+// language model's embedding space) are fixed: they are computed once from the record's images and put
+// into the token embeddings where the image context tokens stand.
 
 #include "emloc/model/decoder_layer.h"
 #include "emloc/text/dataset_preview.h"
