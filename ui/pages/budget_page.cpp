@@ -327,8 +327,8 @@ QWidget *BudgetPage::createEmulatorGroup()
         tr("For a vision-language model: the emulator also compresses the vision tower's linear layers, "
            "calibrated on your images, so fine-tuning holds a smaller tower. The projector stays dense. "
            "The paper's configuration uses 0.4."));
-    m_visionRatio =
-        doubleSpinBox(0.05, core::run_defaults::kVisionRatio.high, 0.05, 3, m_visionTower->toolTip(), group);
+    m_visionRatio = doubleSpinBox(core::run_defaults::kRatio.low, core::run_defaults::kVisionRatio.high, 0.05,
+                                  3, m_visionTower->toolTip(), group);
     m_visionRatio->setObjectName(QStringLiteral("visionRatio"));
     m_visionRatio->setValue(core::run_defaults::kRatio.value);
     m_fit = new ValidationLabel(group);
