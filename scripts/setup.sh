@@ -29,6 +29,7 @@ DEBIAN_PACKAGES=(
     python3 python3-venv python3-dev
     qt6-base-dev qt6-tools-dev qt6-tools-dev-tools qt6-l10n-tools libgl-dev libqcustomplot-dev libqt6svg6
     nlohmann-json3-dev libcli11-dev libpcre2-dev libicu-dev libpng-dev libturbojpeg0-dev libwebp-dev
+    libgloo-dev # the headers of c10d's Gloo process group (the library itself is inside LibTorch)
     xvfb xauth imagemagick clang-format clang libclang-rt-14-dev
     file desktop-file-utils appstream
     golang-go # the tests execute an Ollama Modelfile's TEMPLATE with Go's text/template, as Ollama does

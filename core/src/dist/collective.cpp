@@ -1,0 +1,48 @@
+#include "emloc/dist/collective.h"
+
+#include "emloc/api/error.h"
+
+namespace emloc::core {
+
+double Collective::allReduceSum(double value, const std::string &what)
+{
+    if (worldSize() == 1)
+        return value;
+    torch::Tensor tensor = torch::tensor({value}, torch::kFloat64);
+    allReduceSum({tensor}, what);
+    return tensor.item<double>();
+}
+
+std::string Collective::broadcastText(const std::string &text, const std::string &what)
+{
+    if (worldSize() == 1)
+        return text;
+    return allGather(leader() ? text : std::string(), what).front();
+}
+
+namespace {
+
+class SingleProcess final : public Collective
+{
+public:
+    int rank() const override { return 0; }
+    int worldSize() const override { return 1; }
+    std::string describeRank(int) const override { return "the only process"; }
+    void allReduceSum(const std::vector<torch::Tensor> &, const std::string &) override {}
+    void broadcast(const std::vector<torch::Tensor> &, const std::string &) override {}
+    std::vector<std::string> allGather(const std::string &text, const std::string &) override
+    {
+        return {text};
+    }
+    void barrier(const std::string &) override {}
+    void followLeader(const std::string &) override {}
+};
+
+} // namespace
+
+std::unique_ptr<Collective> singleProcessCollective()
+{
+    return std::make_unique<SingleProcess>();
+}
+
+} // namespace emloc::core
