@@ -55,6 +55,7 @@ public:
     ChildProcess &operator=(const ChildProcess &) = delete;
 
     bool running();
+    pid_t pid() const { return m_pid; }
     void kill(int signal);
     // Waits for it to end: its exit code, or -1 when a signal ended it (`signalled()` tells). Past
     // `timeoutMs` (when >= 0) it is killed and wait() returns -1 with `timedOut()` set.

@@ -1,6 +1,7 @@
 // Calibration data for stage 1: the user's training records, tokenized as training tokenizes them, in
 // padded chunks; and the Gram matrices of every projection's input.
 #include "emloc/stages/calibration.h"
+#include "emloc/dist/collective.h"
 
 #include "emloc/api/error.h"
 #include "emloc/text/chat_template.h"
@@ -199,6 +200,30 @@ const torch::Tensor &GramAccumulator::gramFor(const std::string &moduleName) con
 int64_t GramAccumulator::rowsSeen(const std::string &moduleName) const
 {
     return m_groups.at(groupOf(moduleName)).rows;
+}
+
+void GramAccumulator::sumOver(Collective &collective, const std::string &what)
+{
+    std::string modules;
+    for (const auto &[module, group] : m_groupOf)
+        modules += module + "@" + group + " ";
+    const auto seen = collective.allGather(modules, what + " (its modules)");
+    for (int r = 1; r < collective.worldSize(); ++r)
+        if (seen[static_cast<size_t>(r)] != seen[0])
+            throw Error(collective.describeRank(r) + " saw other modules than rank 0 in " + what +
+                        ": the ranks do not run the same model");
+    std::vector<torch::Tensor> tensors;
+    auto rows = torch::empty({static_cast<int64_t>(m_groups.size())}, torch::kFloat64);
+    int64_t index = 0;
+    for (auto &[key, group] : m_groups) {
+        tensors.push_back(group.gram);
+        rows[index++] = static_cast<double>(group.rows);
+    }
+    tensors.push_back(rows);
+    collective.allReduceSum(tensors, what);
+    index = 0;
+    for (auto &[key, group] : m_groups)
+        group.rows = static_cast<int64_t>(rows[index++].item<double>());
 }
 
 void GramAccumulator::clear()

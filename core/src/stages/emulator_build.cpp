@@ -5,6 +5,7 @@
 
 #include "emloc/api/error.h"
 #include "emloc/api/stages.h"
+#include "emloc/dist/collective.h"
 #include "emloc/io/atomic_file.h"
 #include "emloc/io/safetensors.h"
 #include "emloc/io/staging_folder.h"
@@ -252,6 +253,20 @@ EmulatorBuildResult buildLanguageEmulator(const ModelFiles &source, const Calibr
     if (!source.weights)
         throw Error("the model '" + source.path + "' has no weights");
 
+    // Several processes: rank r runs the chunks r, r + W, ...; rank 0 alone factorizes and writes.
+    Collective *collective = options.collective;
+    const int world = worldSizeOf(collective), rank = rankOf(collective);
+    const bool leader = isLeader(collective);
+    const auto samples = static_cast<int64_t>(calibration.sequences.size());
+    if (samples < world)
+        throw Error("the calibration set has " + std::to_string(samples) + " samples for " +
+                    std::to_string(world) + " processes, which need one each: raise " +
+                    "emulator.calibration_samples or run fewer processes");
+    // Every rank gets a chunk (the chunk size changes only the padding, which no Gram sees).
+    const int64_t chunkSize =
+        world > 1 ? std::min(options.chunkSize, (samples + world - 1) / world) : options.chunkSize;
+    auto mine = [&](size_t chunk) { return static_cast<int>(chunk % static_cast<size_t>(world)) == rank; };
+
     const ModelConfig &config = source.config;
     const WeightSource &weights = *source.weights;
     const TensorPlacement placement = emulatorBuildPlacement(options);
@@ -262,17 +277,21 @@ EmulatorBuildResult buildLanguageEmulator(const ModelFiles &source, const Calibr
 
     // Built beside its destination and moved into place when complete: a failed or cancelled build
     // leaves nothing behind, and an existing emulator is replaced only by a complete one.
-    fs::create_directories(outputPath.parent_path(), fsError);
-    StagingFolder staging(outputPath.string(), options.overwrite);
-    const fs::path stagingPath = staging.path();
-    const fs::path parts = stagingPath / "parts";
-    fs::create_directories(parts, fsError);
-    if (fsError)
-        throw Error("cannot create the folder '" + parts.string() + "': " + fsError.message());
+    std::optional<StagingFolder> staging;
+    fs::path stagingPath, parts;
+    if (leader) {
+        fs::create_directories(outputPath.parent_path(), fsError);
+        staging.emplace(outputPath.string(), options.overwrite);
+        stagingPath = staging->path();
+        parts = stagingPath / "parts";
+        fs::create_directories(parts, fsError);
+        if (fsError)
+            throw Error("cannot create the folder '" + parts.string() + "': " + fsError.message());
+    }
     auto toOutput = [&](const torch::Tensor &t) { return t.to(torch::kCPU, outputDtype).contiguous(); };
 
     // The embeddings, the final norm and the head are copied; the embeddings also start the calibration.
-    const std::vector<CalibrationChunk> chunks = calibrationChunks(calibration, options.chunkSize);
+    const std::vector<CalibrationChunk> chunks = calibrationChunks(calibration, chunkSize);
     const bool tied = config.tieWordEmbeddings || !weights.contains("lm_head.weight");
     std::vector<torch::Tensor> hidden;
     {
@@ -286,9 +305,13 @@ EmulatorBuildResult buildLanguageEmulator(const ModelFiles &source, const Calibr
             head.emplace_back("lm_head.weight",
                               toOutput(loadTensor(weights, "lm_head.weight",
                                                   {config.vocabSize, config.hiddenSize}, placement)));
-        writeSafetensors((parts / "head.safetensors").string(), head);
+        if (leader)
+            writeSafetensors((parts / "head.safetensors").string(), head);
         head.clear();
+        hidden.resize(chunks.size());
         for (size_t c = 0; c < chunks.size(); ++c) {
+            if (!mine(c))
+                continue;
             feedback.checkpoint();
             feedback.stageProgress(Stage::Calibrate, static_cast<int64_t>(c),
                                    static_cast<int64_t>(chunks.size()));
@@ -301,7 +324,7 @@ EmulatorBuildResult buildLanguageEmulator(const ModelFiles &source, const Calibr
             torch::Tensor embedded = torch::embedding(embedding, ids);
             if (calibration.imageTokenId >= 0) // a vision-language model: its images at their tokens
                 embedded = spliceImageRows(embedded, ids, chunks[c].imageRows, calibration.imageTokenId);
-            hidden.push_back(embedded);
+            hidden[c] = embedded;
         }
         feedback.stageProgress(Stage::Calibrate, static_cast<int64_t>(chunks.size()),
                                static_cast<int64_t>(chunks.size()));
@@ -335,6 +358,8 @@ EmulatorBuildResult buildLanguageEmulator(const ModelFiles &source, const Calibr
         GramAccumulator grams(mathDtype);
         const auto observer = grams.observer();
         for (size_t c = 0; c < chunks.size(); ++c) {
+            if (!mine(c))
+                continue;
             feedback.checkpoint();
             const auto &chunk = chunks[c];
             torch::Tensor mask;
@@ -343,6 +368,14 @@ EmulatorBuildResult buildLanguageEmulator(const ModelFiles &source, const Calibr
             LayerInputs inputs = prepareLayerInputs(config, rope, chunk.ids.size(0), chunk.ids.size(1), mask,
                                                     nullptr, placement);
             hidden[c] = layer->forward(hidden[c], inputs, nullptr, observer);
+        }
+        if (world > 1)
+            grams.sumOver(*collective, "the calibration of layer " + std::to_string(index));
+        if (!leader) { // the next layer reads the original layer's outputs: nothing to wait for here
+            grams.clear();
+            layer.reset();
+            releaseFreedMemory();
+            continue;
         }
 
         std::map<std::string, Whitening> whitenings; // by Gram group: q/k/v and gate/up share one
@@ -423,6 +456,14 @@ EmulatorBuildResult buildLanguageEmulator(const ModelFiles &source, const Calibr
     hidden.clear();
     releaseFreedMemory();
     feedback.stageProgress(Stage::Build, layers, layers);
+    if (!leader) { // rank 0 assembles and writes the emulator
+        EmulatorBuildResult share;
+        share.outputPath = outputPath.string();
+        share.calibrationTokens = calibration.tokens;
+        share.peakMemoryBytes = meter.read().peakBytes;
+        share.seconds = elapsed();
+        return share;
+    }
 
     // The refinement: ranks from the spectra, at most the uniform rule's parameters.
     std::map<std::string, int64_t> finalRanks;
@@ -512,7 +553,8 @@ EmulatorBuildResult buildLanguageEmulator(const ModelFiles &source, const Calibr
     calibrationJson["records_available"] = calibration.recordsAvailable;
     calibrationJson["tokens"] = calibration.tokens;
     calibrationJson["padded_tokens"] = paddedTokenCount(chunks);
-    calibrationJson["chunk_size"] = options.chunkSize;
+    calibrationJson["chunk_size"] = chunkSize;
+    calibrationJson["processes"] = world;
     calibrationJson["compute_dtype"] = hfDtypeName(placement.dtype);
     calibrationJson["gram_dtype"] = hfDtypeName(mathDtype);
     calibrationJson["whitening_epsilon"] = options.whiteningEpsilon;
@@ -566,7 +608,7 @@ EmulatorBuildResult buildLanguageEmulator(const ModelFiles &source, const Calibr
     if (!options.overwrite && fs::exists(outputPath, fsError))
         throw Error("the output folder '" + outputPath.string() +
                     "' appeared during the build; nothing was written there");
-    staging.commit();
+    staging->commit();
     return result;
 }
 

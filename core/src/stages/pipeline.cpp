@@ -6,6 +6,7 @@
 
 #include "emloc/api/error.h"
 #include "emloc/api/run_folder.h"
+#include "emloc/dist/collective.h"
 #include "emloc/io/atomic_file.h"
 #include "emloc/io/model_files.h"
 #include "emloc/model/causal_lm.h"
@@ -160,9 +161,14 @@ double chooseEmulatorRatio(const PipelineConfig &config, const ModelFiles &files
 
 // Each planned stage's predicted peak beside its measured one, so the summary, the CLI table and the bench
 // show whether the planner (the budget's guarantee) held.
-void recordPlannedPeaks(const PipelineConfig &config, const ModelConfig &model, PipelineResult &result)
+// Several processes: stages 1 and 2 are planned for one process's share (the later stages run on rank 0).
+void recordPlannedPeaks(const PipelineConfig &config, const ModelConfig &model, PipelineResult &result,
+                        int processes)
 {
-    const MemoryPlan plan = planMemory(plannableConfig(model), pipelinePlanSettings(config), result.ratio);
+    const MemoryPlan plan = planMemory(plannableConfig(model),
+                                       processShare(pipelinePlanSettings(config), processes,
+                                                    config.train.gradAccum),
+                                       result.ratio);
     for (StageReport &report : result.stages) {
         if (report.stage == Stage::Emulator)
             report.plannedPeakBytes = plan.construction.totalBytes();
@@ -192,10 +198,63 @@ bool refinementFitsBudget(const PipelineConfig &config, const ModelConfig &model
     return false;
 }
 
+// The first place where two configurations differ ("train.lr: 0.0005 vs 0.001"), empty when equal.
+std::string firstDifference(const nlohmann::json &ours, const nlohmann::json &theirs, const std::string &path)
+{
+    if (ours.is_object() && theirs.is_object()) {
+        for (const auto &[key, value] : ours.items()) {
+            const std::string inner = path.empty() ? key : path + "." + key;
+            if (!theirs.contains(key))
+                return inner + " is set only on one of them";
+            if (std::string difference = firstDifference(value, theirs.at(key), inner); !difference.empty())
+                return difference;
+        }
+        for (const auto &[key, value] : theirs.items())
+            if (!ours.contains(key))
+                return (path.empty() ? key : path + "." + key) + " is set only on one of them";
+        return {};
+    }
+    return ours == theirs ? std::string() : path + ": " + ours.dump() + " against " + theirs.dump();
+}
+
+// Before any stage: every rank runs the same configuration on the same model and data.
+void requireSameJob(const PipelineConfig &config, Collective &collective)
+{
+    nlohmann::json job = config.toJson();
+    const std::string device = job.value("device", "cpu");
+    job["device"] = device.rfind("cuda", 0) == 0 ? "cuda" : device; // each rank has its own GPU
+    job["model fingerprint"] = modelFingerprint(config.model);
+    job["training data fingerprint"] = fileFingerprint(config.trainData);
+    const auto jobs = collective.allGather(job.dump(), "the comparison of the ranks' configurations");
+    for (int r = 1; r < collective.worldSize(); ++r) {
+        const std::string difference = firstDifference(
+            nlohmann::json::parse(jobs[0]), nlohmann::json::parse(jobs[static_cast<size_t>(r)]), "");
+        if (!difference.empty())
+            throw Error(collective.describeRank(r) + " was started with another job than rank 0 (" +
+                        difference + "): start every rank with the same configuration, model and data");
+    }
+}
+
+// Several ranks: the largest peak of any rank is the stage's (each has the same budget), each one kept.
+void recordRankPeaks(StageReport &report, Collective *collective)
+{
+    if (worldSizeOf(collective) == 1)
+        return;
+    nlohmann::json peaks = nlohmann::json::array();
+    for (const std::string &peak :
+         collective->allGather(std::to_string(report.peakMemoryBytes), "the memory peaks"))
+        peaks.push_back(std::stoll(peak));
+    report.peakMemoryBytes = *std::max_element(peaks.begin(), peaks.end());
+    report.details["peak_memory_bytes"] = report.peakMemoryBytes;
+    report.details["rank_peak_memory_bytes"] = peaks;
+    report.details["processes"] = collective->worldSize();
+}
+
 struct PipelineRun
 {
     const PipelineConfig &config;
     Feedback &feedback;
+    Collective *collective; // null: one process
     // A vision-language original: the stages run its language model (`original`), with the records'
     // images put in through its frozen tower.
     std::optional<VisionLanguageFiles> vision;
@@ -203,6 +262,12 @@ struct PipelineRun
     PipelineResult result;
     std::string emulatorDir, trainDir, correctedDir, refinedDir;
     std::string shippedDir; // the adapter evaluated and exported: refined when refining, else corrected
+
+    // Rank 0's word on a decision every rank must take alike (one process: its own).
+    std::string leaderSays(const std::string &what, const std::string &decision) const
+    {
+        return collective ? collective->broadcastText(decision, what) : decision;
+    }
 
     std::string dataKey() const
     {
@@ -250,10 +315,12 @@ struct PipelineRun
         const nlohmann::json settings = config.toJson()["emulator"];
         const std::string key =
             sha256Hex(modelKey + dataKey() + settings.dump() + std::to_string(result.ratio));
-        if (stampMatches(emulatorDir, key)) {
+        if (leaderSays("the emulator's reuse", stampMatches(emulatorDir, key) ? "reuse" : "build") ==
+            "reuse") {
             result.stages.push_back(skippedStage(Stage::Emulator, emulatorDir, feedback));
             return key;
         }
+        options.collective = collective;
         StageTimer timer(Stage::Emulator, config.device, feedback);
         const EmulatorBuildResult build =
             vision ? buildEmulator(*vision, options, feedback) : buildEmulator(original, options, feedback);
@@ -262,7 +329,11 @@ struct PipelineRun
                                                {"original_parameters", build.originalParameters},
                                                {"emulator_parameters", build.emulatorParameters},
                                                {"calibration_tokens", build.calibrationTokens}});
-        writeStamp(emulatorDir, key, true, report.details);
+        recordRankPeaks(report, collective);
+        if (isLeader(collective))
+            writeStamp(emulatorDir, key, true, report.details);
+        if (collective)
+            collective->followLeader("the emulator's writing");
         result.stages.push_back(report);
         return key;
     }
@@ -271,24 +342,40 @@ struct PipelineRun
     {
         const std::string key = sha256Hex(emulatorKey + config.toJson()["train"].dump() +
                                           std::to_string(config.validationFraction));
-        if (stampMatches(trainDir, key)) {
+        // Rank 0 decides, and prepares the folder, for all.
+        std::string decision;
+        if (isLeader(collective)) {
+            auto stamp = readStamp(trainDir);
+            if (stampMatches(trainDir, key))
+                decision = "reuse";
+            else if (stamp && stamp->value("key", "") == key && fs::exists(fs::path(trainDir) / "checkpoint"))
+                decision = "resume";
+            else
+                decision = "fresh";
+        }
+        decision = leaderSays("the training's start", decision);
+        if (decision == "reuse") {
             result.stages.push_back(skippedStage(Stage::Train, trainDir, feedback));
             return key;
         }
         TrainOptions options = config.train;
         options.outputDir = trainDir;
         options.baseModelName = emulatorDir;
-        auto stamp = readStamp(trainDir);
-        if (stamp && stamp->value("key", "") == key && fs::exists(fs::path(trainDir) / "checkpoint")) {
-            options.resume = true;
+        options.collective = collective;
+        options.resume = decision == "resume";
+        if (options.resume) {
             feedback.log(LogLevel::Info, "Resuming the training in " + trainDir + " from its checkpoint.");
-        } else if (fs::exists(trainDir)) {
+        } else if (isLeader(collective) && fs::exists(trainDir)) {
             feedback.log(LogLevel::Info, "Training afresh in " + trainDir +
                                              " (its inputs or settings changed, or it holds no checkpoint).");
             fs::remove_all(trainDir);
         }
-        fs::create_directories(trainDir);
-        writeStamp(trainDir, key, false, {});
+        if (isLeader(collective)) {
+            fs::create_directories(trainDir);
+            writeStamp(trainDir, key, false, {});
+        }
+        if (collective)
+            collective->followLeader("the training folder's preparation");
 
         StageTimer timer(Stage::Train, config.device, feedback);
         // The emulator has the original's vocabulary; its text comes from the original's files.
@@ -301,7 +388,9 @@ struct PipelineRun
                       emulatorVision ? &*emulatorVision : nullptr);
         StageReport report = timer.finish(trainDir, {});
         report.details = stageDetails(report, trained.toJson());
-        writeStamp(trainDir, key, true, report.details);
+        recordRankPeaks(report, collective);
+        if (isLeader(collective))
+            writeStamp(trainDir, key, true, report.details);
         result.stages.push_back(report);
         return key;
     }
@@ -654,7 +743,7 @@ std::string pipelineShippedAdapter(const std::string &outputDir)
     return fs::exists(corrected / "adapter_config.json") ? corrected.string() : std::string();
 }
 
-PipelineResult runPipeline(const PipelineConfig &config, Feedback &feedback)
+PipelineResult runPipeline(const PipelineConfig &config, Feedback &feedback, Collective *collective)
 {
     // A device this machine lacks fails before any stage starts, naming where it was asked for.
     try {
@@ -677,7 +766,8 @@ PipelineResult runPipeline(const PipelineConfig &config, Feedback &feedback)
     if (!original.vision && config.emulator.visionRatio > 0)
         throw Error("emulator.vision_ratio compresses a vision-language model's vision tower, but '" +
                     config.model + "' is a text model; set it to 0 or remove it");
-    PipelineRun run{config, feedback, std::move(original.vision), std::move(original.files), {}, {}, {}, {}};
+    PipelineRun run{config, feedback, collective, std::move(original.vision), std::move(original.files), {},
+                    {},     {},       {}};
     requireTokenizer(run.original); // before any stage runs
     if (!fs::is_regular_file(config.trainData))
         throw Error("the training data '" + config.trainData +
@@ -685,11 +775,16 @@ PipelineResult runPipeline(const PipelineConfig &config, Feedback &feedback)
     if (!config.testData.empty() && !fs::is_regular_file(config.testData))
         throw Error("the held-out data '" + config.testData +
                     "' does not exist; fix data.test in the configuration");
+    if (worldSizeOf(collective) > 1)
+        requireSameJob(config, *collective);
     std::error_code error;
-    fs::create_directories(config.outputDir, error);
-    if (error || !fs::is_directory(config.outputDir))
-        throw Error("cannot create the output folder '" + config.outputDir + "': " + error.message());
-    writeFileAtomically(RunFolder{config.outputDir}.configuration().string(), config.toJson().dump(2) + "\n");
+    if (isLeader(collective)) {
+        fs::create_directories(config.outputDir, error);
+        if (error || !fs::is_directory(config.outputDir))
+            throw Error("cannot create the output folder '" + config.outputDir + "': " + error.message());
+        writeFileAtomically(RunFolder{config.outputDir}.configuration().string(),
+                            config.toJson().dump(2) + "\n");
+    }
 
     const RunFolder folder{config.outputDir};
     run.emulatorDir = folder.emulator().string();
@@ -705,6 +800,11 @@ PipelineResult runPipeline(const PipelineConfig &config, Feedback &feedback)
     const std::string modelKey = modelFingerprint(config.model) + config.device;
     const std::string emulatorKey = run.buildEmulatorStage(modelKey);
     const std::string trainKey = run.trainStage(emulatorKey);
+    if (!isLeader(collective)) {
+        feedback.log(LogLevel::Info, "Stages 1 and 2 done on this rank; rank 0 goes on with the correction, "
+                                     "the evaluation and the exports.");
+        return run.result;
+    }
     std::string correctKey = run.correctStage(trainKey);
     if (refine)
         correctKey = run.refineStage(correctKey);
@@ -720,7 +820,7 @@ PipelineResult runPipeline(const PipelineConfig &config, Feedback &feedback)
     }
     if (!config.exports.empty())
         run.exportStage();
-    recordPlannedPeaks(config, run.original.config, run.result);
+    recordPlannedPeaks(config, run.original.config, run.result, worldSizeOf(collective));
     writeFileAtomically(folder.summary().string(), run.result.toJson().dump(2) + "\n");
     return run.result;
 }

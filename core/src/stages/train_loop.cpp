@@ -4,6 +4,7 @@
 #include "train_memory_advice.h"
 
 #include "emloc/api/error.h"
+#include "emloc/dist/collective.h"
 #include "emloc/io/atomic_file.h"
 #include "emloc/plan/memory_plan.h"
 #include "emloc/stages/image_inputs.h"
@@ -114,7 +115,8 @@ public:
     void seek(int64_t position) { m_position = position; }
     int64_t epoch() const { return m_epoch; }
 
-    Batch next()
+    // The next micro-batch's rows (example indices), not collated: each rank collates its share.
+    std::vector<std::vector<size_t>> nextRows()
     {
         // Packed epochs may differ in length by a batch: walk epochs by their own plans.
         while (m_position - m_epochStart >= static_cast<int64_t>(m_plan.size()) ||
@@ -129,7 +131,7 @@ public:
         }
         const auto &rows = m_plan[static_cast<size_t>(m_position - m_epochStart)];
         ++m_position;
-        return collateBatch(m_examples, rows, m_options);
+        return rows;
     }
 
 private:
@@ -147,6 +149,40 @@ private:
     int64_t m_position = 0;
     int64_t m_batchesPerEpoch = 0;
 };
+
+// One rank's share of a step's micro-batches (rows of example indices), keyed by the micro-batch's index
+// in the step: whole micro-batches dealt round-robin when there are at least as many as ranks (each rank
+// keeps the single process's micro-batch size, so its memory), else each micro-batch's rows split.
+std::vector<std::pair<int64_t, std::vector<std::vector<size_t>>>>
+shareOfStep(const std::vector<std::vector<std::vector<size_t>>> &window, int world, int rank)
+{
+    std::vector<std::pair<int64_t, std::vector<std::vector<size_t>>>> share;
+    const auto count = static_cast<int64_t>(window.size());
+    if (count >= world) {
+        for (int64_t i = rank; i < count; i += world)
+            share.emplace_back(i, window[static_cast<size_t>(i)]);
+        return share;
+    }
+    for (int64_t i = 0; i < count; ++i) {
+        const auto &rows = window[static_cast<size_t>(i)];
+        const size_t begin = rows.size() * static_cast<size_t>(rank) / static_cast<size_t>(world);
+        const size_t end = rows.size() * static_cast<size_t>(rank + 1) / static_cast<size_t>(world);
+        if (begin < end)
+            share.emplace_back(i, std::vector<std::vector<size_t>>(rows.begin() + static_cast<long>(begin),
+                                                                   rows.begin() + static_cast<long>(end)));
+    }
+    return share;
+}
+
+// The dropout masks of a micro-batch follow from the seed, the step and the micro-batch's index alone:
+// not from which rank computes it, how many micro-batches came before on that rank, or a resume between.
+void seedMicroBatch(uint64_t seed, int64_t step, int64_t index)
+{
+    uint64_t mixed = seed ^ (0x9E3779B97F4A7C15ull * static_cast<uint64_t>(step + 1)) ^
+                     (0xC2B2AE3D27D4EB4Full * static_cast<uint64_t>(index + 1));
+    mixed ^= mixed >> 31;
+    torch::manual_seed(mixed & 0x7FFFFFFFFFFFFFFFull);
+}
 
 std::string deviceName(torch::Device device)
 {
@@ -183,6 +219,8 @@ nlohmann::json TrainResult::toJson() const
             {"stopped_early", stoppedEarly},
             {"trainable_parameters", trainableParameters},
             {"flops_per_step", flopsPerStep},
+            {"processes", processes},
+            {"gradient_exchange_seconds", exchangeSeconds},
             {"adapter_dir", adapterDir}};
 }
 
@@ -212,7 +250,10 @@ TrainResult LoraTrainer::run(const std::vector<TokenizedExample> &train,
         throw Error("no training examples");
     const auto device = m_model.placement().device;
     const bool useAutocast = m_options.autocast && device.is_cuda();
-    const bool writing = !m_options.outputDir.empty();
+    // Several processes: each computes its share of every step; rank 0 alone writes.
+    Collective *collective = m_options.collective;
+    const int world = worldSizeOf(collective), rank = rankOf(collective);
+    const bool writing = !m_options.outputDir.empty() && isLeader(collective);
     if (writing) {
         std::error_code error;
         std::filesystem::create_directories(m_options.outputDir, error);
@@ -250,7 +291,7 @@ TrainResult LoraTrainer::run(const std::vector<TokenizedExample> &train,
     int64_t badValidations = 0;
     std::vector<std::string> metricLines;
 
-    if (m_options.resume && writing) {
+    if (m_options.resume && !m_options.outputDir.empty()) {
         if (auto checkpoint = readTrainingCheckpoint(m_options.outputDir)) {
             const auto &state = checkpoint->state;
             if (state.value("settings", nlohmann::json()) != fingerprint)
@@ -290,6 +331,17 @@ TrainResult LoraTrainer::run(const std::vector<TokenizedExample> &train,
                 }
             }
         }
+    }
+
+    if (world > 1) {
+        // Every rank reads the checkpoint from the output folder they share; all must resume alike.
+        const auto steps = collective->allGather(std::to_string(step), "the resume");
+        for (int r = 1; r < world; ++r)
+            if (steps[static_cast<size_t>(r)] != steps[0])
+                throw Error(collective->describeRank(r) + " resumes from step " +
+                            steps[static_cast<size_t>(r)] + " but rank 0 from step " + steps[0] +
+                            ": the output folder " + m_options.outputDir +
+                            " must be one folder that every rank sees (a shared filesystem)");
     }
 
     MemoryMeter meter(deviceName(device));
@@ -347,12 +399,19 @@ TrainResult LoraTrainer::run(const std::vector<TokenizedExample> &train,
         options.packing = false;
         double sum = 0;
         int64_t tokens = 0;
-        for (const auto &rows : planBatches(validation, options)) {
+        const auto batches = planBatches(validation, options);
+        for (size_t b = static_cast<size_t>(rank); b < batches.size(); b += static_cast<size_t>(world)) {
             safePoint();
-            auto loss = batchLossSum(m_model, collateBatch(validation, rows, options), &m_attachment, false,
-                                     nullptr, m_images);
+            auto loss = batchLossSum(m_model, collateBatch(validation, batches[b], options), &m_attachment,
+                                     false, nullptr, m_images);
             sum += loss.sum.item<double>();
             tokens += loss.tokens;
+        }
+        if (world > 1) {
+            auto totals = torch::tensor({sum, static_cast<double>(tokens)}, torch::kFloat64);
+            collective->allReduceSum({totals}, "the validation");
+            sum = totals[0].item<double>();
+            tokens = static_cast<int64_t>(totals[1].item<double>());
         }
         m_attachment.setTraining(true);
         return tokens > 0 ? sum / static_cast<double>(tokens) : -1;
@@ -369,24 +428,36 @@ TrainResult LoraTrainer::run(const std::vector<TokenizedExample> &train,
             const double pausedBefore = pausedSeconds;
             const int64_t cursorAtStart = stream.position();
             const RngSnapshot rngAtStart = takeRng(device);
-            std::vector<Batch> window;
+            std::vector<std::vector<std::vector<size_t>>> stepRows;
+            for (int64_t i = 0; i < m_options.gradAccum; ++i)
+                stepRows.push_back(stream.nextRows());
+            std::vector<std::pair<int64_t, Batch>> window; // this rank's micro-batches, by index in the step
             int64_t windowTokens = 0, tokens = 0;
-            for (int64_t i = 0; i < m_options.gradAccum; ++i) {
-                window.push_back(stream.next());
-                windowTokens += window.back().trainedTokens;
-                tokens += window.back().tokens;
+            for (auto &[index, rows] : shareOfStep(stepRows, world, rank)) {
+                window.emplace_back(index, collateBatch(train, rows, batchOptions));
+                windowTokens += window.back().second.trainedTokens;
+                tokens += window.back().second.tokens;
+            }
+            if (world > 1) { // the step's loss is the mean over every rank's trained tokens
+                auto counts = torch::tensor({static_cast<double>(windowTokens), static_cast<double>(tokens)},
+                                            torch::kFloat64);
+                collective->allReduceSum({counts}, "the token counts of step " + std::to_string(step + 1));
+                windowTokens = static_cast<int64_t>(counts[0].item<double>());
+                tokens = static_cast<int64_t>(counts[1].item<double>());
             }
             double lossSum = 0;
             try {
                 for (size_t i = 0; i < window.size(); ++i) {
                     if (i > 0)
                         safePoint();
-                    lastSequenceLength = window[i].inputIds.size(1);
+                    const Batch &batch = window[i].second;
+                    seedMicroBatch(m_options.seed, step, window[i].first);
+                    lastSequenceLength = batch.inputIds.size(1);
                     LossSum loss;
                     {
                         AutocastScope autocast(useAutocast);
-                        loss = batchLossSum(m_model, window[i], &m_attachment,
-                                            m_options.gradientCheckpointing, prefix.get(), m_images);
+                        loss = batchLossSum(m_model, batch, &m_attachment, m_options.gradientCheckpointing,
+                                            prefix.get(), m_images);
                     }
                     // Mean over every trained token of the window, whatever micro-batch it sits in.
                     (loss.sum / static_cast<double>(std::max<int64_t>(1, windowTokens))).backward();
@@ -394,8 +465,8 @@ TrainResult LoraTrainer::run(const std::vector<TokenizedExample> &train,
                     if (result.flopsPerStep == 0)
                         result.flopsPerStep =
                             estimateStepFlops(m_model.config(), m_denseLinearParameters,
-                                              window[i].inputIds.size(0), window[i].inputIds.size(1),
-                                              loss.tokens, m_options.gradientCheckpointing) *
+                                              batch.inputIds.size(0), batch.inputIds.size(1), loss.tokens,
+                                              m_options.gradientCheckpointing) *
                             static_cast<double>(m_options.gradAccum);
                 }
             } catch (const CancelledError &) {
@@ -404,6 +475,21 @@ TrainResult LoraTrainer::run(const std::vector<TokenizedExample> &train,
                 stream.seek(cursorAtStart);
                 restoreRng(rngAtStart, device);
                 throw;
+            }
+            if (world > 1) {
+                // LoRA's gradients are a few MB: one all-reduce per step, after the backward passes.
+                std::vector<torch::Tensor> exchanged;
+                for (auto &parameter : parameters) {
+                    if (!parameter.grad().defined())
+                        parameter.mutable_grad() = torch::zeros_like(parameter);
+                    exchanged.push_back(parameter.grad());
+                }
+                auto loss = torch::tensor({lossSum}, torch::kFloat64);
+                exchanged.push_back(loss);
+                const auto exchangeStart = Clock::now();
+                collective->allReduceSum(exchanged, "the gradients of step " + std::to_string(step + 1));
+                result.exchangeSeconds += secondsSince(exchangeStart);
+                lossSum = loss.item<double>();
             }
             const double gradNorm = clipGradNorm(parameters, m_options.maxGradNorm);
             const double learningRate =
@@ -481,6 +567,7 @@ TrainResult LoraTrainer::run(const std::vector<TokenizedExample> &train,
     }
 
     result.steps = step;
+    result.processes = world;
     result.seconds = elapsed();
     const int64_t sessionSteps = step - result.resumedFromStep;
     result.secondsPerStep =

@@ -17,6 +17,8 @@
 
 namespace emloc::core {
 
+class Collective;
+
 // Which samples of the user's training data calibrate the emulator, tokenized exactly as training
 // tokenizes them (the model's tokenizer and chat template, the same maximum length).
 struct CalibrationOptions
@@ -98,6 +100,9 @@ public:
     std::string groupOf(const std::string &moduleName) const;
     int64_t rowsSeen(const std::string &moduleName) const;
     void clear();
+    // Every rank's Grams summed, on every rank (each rank ran its share of the calibration through the
+    // same layer). Error when the ranks saw different modules.
+    void sumOver(Collective &collective, const std::string &what);
 
 private:
     struct Group

@@ -14,6 +14,8 @@
 
 namespace emloc::core {
 
+class Collective;
+
 // A per-module exception to the uniform ratio: "PATTERN=RATIO", "PATTERN=dense" or "PATTERN=rank:K".
 // PATTERN is a glob (fnmatch: * ? [..]) matched against the full module name
 // ("model.layers.3.mlp.down_proj"), its local name ("mlp.down_proj") and its leaf ("down_proj").
@@ -55,6 +57,10 @@ struct EmulatorOptions
     std::string outputDtype = "auto";  // stored dtype: auto (the source's float dtype), fp32, bf16, fp16
     int64_t chunkSize = 4;             // calibration sequences per layer forward
     double whiteningEpsilon = 1e-7;
+    // Several processes (not owned; null: one): the calibration chunks are dealt over the ranks, each
+    // layer's Grams summed over them, and rank 0 alone factorizes and writes the emulator. The result is
+    // the single process's up to the order of the sums.
+    Collective *collective = nullptr;
 };
 
 // What one build did; `manifest` is the emulator.json written into the folder.

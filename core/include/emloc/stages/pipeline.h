@@ -23,6 +23,8 @@
 
 namespace emloc::core {
 
+class Collective;
+
 // The pipeline's refinement settings before a configuration says otherwise (correct.refine_*): the last
 // 4 decoder layers, 120 steps, the training's learning rate. On by default: without it the corrected
 // adapter scored 0 % exact on both tasks of bench/README.md's study (bookings and reviews); with 30 steps
@@ -155,6 +157,11 @@ std::vector<ExportResult> exportPipelineRun(const PipelineConfig &config, const 
 
 // Runs every stage in order; progress and metrics through `feedback`, pause/cancel between steps. A
 // cancelled or failed stage leaves the outputs of the stages before it intact.
-PipelineResult runPipeline(const PipelineConfig &config, Feedback &feedback);
+// With `collective` (several processes, each calling this with the same configuration): stages 1 and 2
+// run on every rank, each on its share of the data; rank 0 alone writes, and alone runs the correction,
+// refinement, evaluation and exports. The other ranks return after stage 2 with the stages they ran.
+// Ranks whose configurations or models differ are refused at the start, naming the difference.
+PipelineResult runPipeline(const PipelineConfig &config, Feedback &feedback,
+                           Collective *collective = nullptr);
 
 } // namespace emloc::core

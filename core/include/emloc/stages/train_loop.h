@@ -17,6 +17,8 @@
 
 namespace emloc::core {
 
+class Collective;
+
 // Everything one LoRA fine-tuning run needs besides the model and the data.
 struct TrainOptions
 {
@@ -52,6 +54,10 @@ struct TrainOptions
     Stage stage = Stage::Train; // the stage its progress and metrics name (refinement: Refine)
     // Layer-drop emulators: the original index of each of the model's layers, for the written adapter.
     std::map<int64_t, int64_t> adapterLayerMap;
+    // Several processes (not owned; null: one): each computes its share of every step's micro-batches and
+    // of the validation, the gradients are summed over ranks, rank 0 alone writes. The same global batch
+    // and seed give the same adapter at any number of processes (to float reduction order).
+    Collective *collective = nullptr;
 };
 
 // How a run ended, for the CLI summary and the GUI.
@@ -69,8 +75,10 @@ struct TrainResult
     double bestValidationLoss = -1;
     bool stoppedEarly = false;
     int64_t trainableParameters = 0;
-    double flopsPerStep = 0; // estimate: see estimateStepFlops
-    std::string adapterDir;  // where the adapter was written ("" without outputDir)
+    double flopsPerStep = 0;    // estimate: see estimateStepFlops
+    int processes = 1;          // ranks that shared the steps
+    double exchangeSeconds = 0; // this session's time in the gradient all-reduce (waiting for ranks included)
+    std::string adapterDir;     // where the adapter was written ("" without outputDir)
     nlohmann::json toJson() const;
 };
 
