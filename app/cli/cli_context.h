@@ -14,6 +14,7 @@
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 namespace emloc::cli {
 
@@ -28,7 +29,9 @@ struct CliContext
     bool json = false;
     bool quiet = false;
     int exitCode = kExitOk;
-    bool handOff = false; // the launcher: a command parsed, for the engine to run
+    bool handOff = false;               // the launcher: a command parsed, for the engine to run
+    std::vector<std::string> arguments; // argv, for commands that start copies of this program
+    bool multiProcess = false;          // the command shares its work when started as several processes
 };
 
 // Prints `value` as indented JSON on stdout.

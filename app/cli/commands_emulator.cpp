@@ -35,6 +35,7 @@ struct PlanArguments
     bool noCheckpointing = false;
     std::string deviceKind; // --for: cpu or cuda; empty: the --device's
     std::string dtype = "auto";
+    int processes = 1; // --processes: what each of N data-parallel processes holds
     core::PipelineConfig run;
 };
 
@@ -104,7 +105,7 @@ core::PlanSettings catalogPlanSettings(const PlanArguments &args)
     core::PlanSettings settings = core::pipelinePlanSettings(args.run);
     if (args.dtype != "auto")
         settings.valueBytes = core::typeBytes(*core::floatTypeFromName(args.dtype)); // checked by the option
-    return settings;
+    return core::processShare(settings, args.processes, args.run.train.gradAccum);
 }
 
 std::string yesNo(bool fits, int64_t bytes)
@@ -226,6 +227,7 @@ void runPlan(CommandOutput &output, CliContext &context, PlanArguments &args, co
         core::PlanSettings construction = core::constructionPlanSettings(options, set);
         if (vision)
             core::addVisionToPlan(construction, *vision, options.visionRatio);
+        construction = core::processShare(construction, args.processes, run.train.gradAccum);
         const core::MemoryPlan plan =
             core::planMemory(core::plannableConfig(files->config), construction, choice.ratio);
         measured = {{"calibration_samples", set.sequences.size()},
@@ -238,10 +240,15 @@ void runPlan(CommandOutput &output, CliContext &context, PlanArguments &args, co
             out["budget_bytes"] = run.budgetBytes;
         if (!choice.fits)
             out["advice"] = choice.advice;
+        out["processes"] = args.processes;
         if (!measured.is_null())
             out["measured_calibration"] = measured;
         output.setJson(out);
     } else {
+        if (args.processes > 1)
+            output.printf("Each of %d processes (emloc run --nproc/--gpus; stages 1 and 2 shared, the rest on "
+                          "rank 0):\n",
+                          args.processes);
         printPlanTable(output, choice.plan);
         if (!measured.is_null())
             output.printf("Stage 1 from the %lld calibration samples of %s: %s\n",
@@ -452,6 +459,15 @@ void registerEmulatorCommands(CLI::App &app, CliContext &context)
         ->check(CLI::Range(core::run_defaults::kVisionRatio.low, core::run_defaults::kVisionRatio.high))
         ->capture_default_str();
     planCommand->add_flag("--no-checkpointing", plan->noCheckpointing, "Plan without gradient checkpointing");
+    planCommand->add_option("--grad-accum", run.train.gradAccum, "Micro-batches per optimizer step")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    planCommand
+        ->add_option("--processes", plan->processes,
+                     "Plan each of N data-parallel processes (emloc run --nproc/--gpus): its share of the "
+                     "calibration samples, and of each micro-batch when there are fewer than N per step")
+        ->check(CLI::Range(1, 1024))
+        ->capture_default_str();
     planCommand
         ->add_option("--refine-layers", run.refine.layers, "Decoder layers refined on the original (0: none)")
         ->check(CLI::NonNegativeNumber)

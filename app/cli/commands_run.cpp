@@ -2,11 +2,19 @@
 // from one configuration file, ending with the summary table people compare runs by.
 #include "cli_context.h"
 #include "evaluation_table.h"
+#include "local_workers.h"
+
+#include "emloc/api/cpu_count.h"
+#include "emloc/api/error.h"
+#include "emloc/api/process_launch.h"
+#include "emloc/dist/collective.h"
 
 #include "emloc/stages/pipeline.h"
 #include "emloc/util/memory.h"
 
+#include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 
 namespace emloc::cli {
 
@@ -84,6 +92,10 @@ void registerRunCommands(CLI::App &app, CliContext &context)
         std::string config;
         std::string output;
         bool example = false;
+        int nproc = 0;
+        std::string gpus;
+        std::string backend = "auto";
+        double timeoutSeconds = 300;
     };
     auto args = std::make_shared<RunArgs>();
     auto *run = app.add_subcommand(
@@ -96,6 +108,17 @@ void registerRunCommands(CLI::App &app, CliContext &context)
                     "Write the run into this folder instead of the configuration's \"output\" (relative to "
                     "the current folder)");
     run->add_flag("--json", context.json, "Machine-readable JSON summary on stdout");
+    auto *nproc = run->add_option("--nproc", args->nproc,
+                                  "Run as N CPU processes on this machine (data-parallel; torchrun and srun "
+                                  "start the processes themselves and need neither this nor --gpus)")
+                      ->check(CLI::Range(1, 1024));
+    run->add_option("--gpus", args->gpus, "Run as one process per GPU of this machine, e.g. 0,1,2,3")
+        ->excludes(nproc);
+    run->add_option("--backend", args->backend, "How the processes exchange tensors: auto or gloo")
+        ->check(CLI::IsMember({"auto", "gloo", "nccl"}));
+    run->add_option("--timeout", args->timeoutSeconds,
+                    "Seconds a process waits for the others at an exchange before it stops, naming them")
+        ->check(CLI::PositiveNumber);
     run->callback([&context, args] {
         if (args->example) {
             std::fputs(kExampleConfig, stdout);
@@ -103,11 +126,53 @@ void registerRunCommands(CLI::App &app, CliContext &context)
         }
         if (args->config.empty())
             throw CLI::RequiredError("CONFIG (or --example)");
-        runCommand(context, [&context, args](core::Feedback &feedback, CommandOutput &output) {
+        if (args->nproc > 0 || !args->gpus.empty()) {
+            LocalWorkers workers;
+            workers.count = args->nproc;
+            workers.gpus = args->gpus;
+            workers.timeoutSeconds = args->timeoutSeconds;
+            if (!args->gpus.empty())
+                if (const std::string problem = checkGpuList(args->gpus, workers.count); !problem.empty())
+                    throw CLI::ValidationError(problem);
+            context.exitCode = runLocalWorkers(workers, context.arguments);
+            return;
+        }
+        // A worker of a job (torchrun, srun, --nproc): rank 0 reports, the others say only what goes wrong.
+        core::ProcessLaunch launch;
+        try {
+            launch = core::processLaunchFromEnvironment();
+        } catch (const core::Error &error) {
+            std::fprintf(stderr, "emloc: %s\n", error.what());
+            context.exitCode = kExitError;
+            return;
+        }
+        context.multiProcess = true;
+        if (launch.rank > 0)
+            context.quiet = true;
+        // The processes of one machine share its cores, unless the user or the scheduler said otherwise.
+        if (launch.distributed() && context.threads == 0 && !std::getenv("OMP_NUM_THREADS"))
+            context.threads = std::max(1, core::usableCpuCount() / launch.localWorldSize);
+        runCommand(context, [&context, args, launch](core::Feedback &feedback, CommandOutput &output) {
             core::PipelineConfig config = core::loadPipelineConfig(args->config, args->output);
             if (context.deviceGiven)
                 config.device = context.device; // --device on the command line wins, cpu included
-            const core::PipelineResult result = core::runPipeline(config, feedback);
+            else if (const char *device = std::getenv("EMLOC_WORKER_DEVICE"); device && launch.distributed())
+                config.device = device; // --nproc: CPU processes, --gpus: one GPU each
+            config.device = core::deviceForRank(config.device, launch);
+            std::unique_ptr<core::Collective> collective;
+            if (launch.distributed()) {
+                const std::string launcher =
+                    std::getenv("EMLOC_WORKER_DEVICE") ? "emloc run --nproc/--gpus" : launch.launcher;
+                if (launch.rank == 0)
+                    feedback.log(core::LogLevel::Info, "Rank 0 of " + std::to_string(launch.worldSize) +
+                                                           " processes (" + launcher +
+                                                           " launch, rendezvous " + launch.masterAddress +
+                                                           ":" + std::to_string(launch.masterPort) + ").");
+                collective = core::connectCollective({launch, args->backend, args->timeoutSeconds});
+            }
+            const core::PipelineResult result = core::runPipeline(config, feedback, collective.get());
+            if (launch.rank > 0)
+                return;
             if (context.json)
                 output.setJson(result.toJson());
             else if (!context.quiet)

@@ -11,6 +11,7 @@
 #include "launch_engine.h"
 #else
 #include "emloc/api/error.h"
+#include "emloc/api/process_launch.h"
 #include "emloc/util/engine_job.h"
 #include "emloc/util/torch_runtime.h"
 
@@ -33,6 +34,22 @@ void onInterrupt(int)
 }
 } // namespace
 
+// Started by torchrun or srun as one of several processes: only `emloc run` shares the work; any other
+// command would run whole in each process, all writing the same files.
+void refuseSeveralProcesses()
+{
+    core::ProcessLaunch launch;
+    try {
+        launch = core::processLaunchFromEnvironment();
+    } catch (const core::Error &) {
+        return; // a malformed job environment concerns only `emloc run`
+    }
+    if (launch.distributed())
+        throw core::Error("only `emloc run` runs as several processes; this one is rank " +
+                          std::to_string(launch.rank) + " of " + std::to_string(launch.worldSize) + " (" +
+                          launch.launcher + "): start this command as one process");
+}
+
 void printJson(const nlohmann::json &value)
 {
     std::cout << value.dump(2) << std::endl;
@@ -45,6 +62,8 @@ void runCommand(CliContext &context, const std::function<void(core::Feedback &, 
     CommandOutput output;
     core::JobResult result = core::runJob(core::engineJob([&](core::Feedback &jobFeedback) {
                                               core::configureThreads(context.threads);
+                                              if (!context.multiProcess)
+                                                  refuseSeveralProcesses();
                                               core::requireDevice(core::parseDevice(context.device));
                                               body(jobFeedback, output);
                                           }),
@@ -78,6 +97,7 @@ int main(int argc, char **argv)
     // ignored, write() fails with EFBIG, and the atomic writers report it and remove their partial output.
     std::signal(SIGXFSZ, SIG_IGN);
     cli::CliContext context;
+    context.arguments.assign(argv, argv + argc);
     CLI::App app{std::string(kProductName) +
                  " command line: build an emulator of a large model, fine-tune LoRA on it, correct the LoRA "
                  "for the original model and export it.\n\nExit codes: 0 ok, 1 error, 2 usage, 3 cancelled."};
