@@ -131,6 +131,18 @@ int64_t lowRankWidth(const ModelConfig &c, double ratio)
 }
 } // namespace
 
+PlanSettings processShare(PlanSettings settings, int processes, int64_t gradAccum)
+{
+    if (processes <= 1)
+        return settings;
+    const auto ceilDiv = [](int64_t a, int64_t b) { return (a + b - 1) / b; };
+    settings.calibrationSamples = ceilDiv(settings.calibrationSamples, processes);
+    settings.calibrationChunk = std::min(settings.calibrationChunk, settings.calibrationSamples);
+    if (gradAccum < processes)
+        settings.batchSize = ceilDiv(settings.batchSize, processes);
+    return settings;
+}
+
 int64_t frozenPrefixCapBytes(const ModelConfig &config, const PlanSettings &settings)
 {
     return settings.frozenPrefixBytes >= 0 ? settings.frozenPrefixBytes

@@ -46,6 +46,11 @@ struct PlanSettings
     int64_t runtimeOverheadBytes = -1;
 };
 
+// What one of `processes` data-parallel processes (`emloc run --nproc/--gpus`, torchrun) holds: its share
+// of the calibration samples in stage 1, and, when a step has fewer micro-batches (`gradAccum`) than
+// processes, its rows of each micro-batch in stage 2; otherwise a process holds what one process would.
+PlanSettings processShare(PlanSettings settings, int processes, int64_t gradAccum);
+
 // What refinement keeps of its frozen layers' outputs at most: settings.frozenPrefixBytes, or a quarter of
 // the model's weights.
 int64_t frozenPrefixCapBytes(const ModelConfig &config, const PlanSettings &settings);
