@@ -246,9 +246,10 @@ void runPlan(CommandOutput &output, CliContext &context, PlanArguments &args, co
         output.setJson(out);
     } else {
         if (args.processes > 1)
-            output.printf("Each of %d processes (emloc run --nproc/--gpus; stages 1 and 2 shared, the rest on "
-                          "rank 0):\n",
-                          args.processes);
+            output.printf(
+                "Each of %d processes (emloc run --nproc/--gpus; stages 1 and 2 shared, the rest on "
+                "rank 0):\n",
+                args.processes);
         printPlanTable(output, choice.plan);
         if (!measured.is_null())
             output.printf("Stage 1 from the %lld calibration samples of %s: %s\n",

@@ -122,11 +122,12 @@ TEST_CASE(eachProcessPlansItsShare)
     COMPARE(processShare(one, 1, 4).calibrationSamples, int64_t(64));
     const PlanSettings two = processShare(one, 2, 4);
     COMPARE(two.calibrationSamples, int64_t(32));
-    COMPARE(two.batchSize, int64_t(4)); // four micro-batches, two each
+    COMPARE(two.batchSize, int64_t(4));                               // four micro-batches, two each
     COMPARE(processShare(one, 3, 4).calibrationSamples, int64_t(22)); // the largest share
     COMPARE(processShare(one, 8, 4).batchSize, int64_t(1));           // rows of each micro-batch split
     COMPARE(processShare(one, 3, 2).batchSize, int64_t(2));
-    VERIFY(planMemory(c, two, 0.4).construction.totalBytes() < planMemory(c, one, 0.4).construction.totalBytes());
+    VERIFY(planMemory(c, two, 0.4).construction.totalBytes() <
+           planMemory(c, one, 0.4).construction.totalBytes());
     COMPARE(planMemory(c, two, 0.4).fineTuning.totalBytes(), planMemory(c, one, 0.4).fineTuning.totalBytes());
     PlanSettings few = one;
     few.calibrationSamples = 3;

@@ -165,10 +165,9 @@ double chooseEmulatorRatio(const PipelineConfig &config, const ModelFiles &files
 void recordPlannedPeaks(const PipelineConfig &config, const ModelConfig &model, PipelineResult &result,
                         int processes)
 {
-    const MemoryPlan plan = planMemory(plannableConfig(model),
-                                       processShare(pipelinePlanSettings(config), processes,
-                                                    config.train.gradAccum),
-                                       result.ratio);
+    const MemoryPlan plan = planMemory(
+        plannableConfig(model), processShare(pipelinePlanSettings(config), processes, config.train.gradAccum),
+        result.ratio);
     for (StageReport &report : result.stages) {
         if (report.stage == Stage::Emulator)
             report.plannedPeakBytes = plan.construction.totalBytes();
