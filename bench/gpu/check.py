@@ -422,6 +422,50 @@ def cell(entry, *keys, scale=1.0, fmt="%.3g"):
     return fmt % (value * scale) if isinstance(value, (int, float)) else str(value)
 
 
+def check_processes(check, name, torch_device):
+    """Stages 1 and 2 as two data-parallel processes (Gloo): on two GPUs when the machine has them, as two
+    CPU processes in a dry run; otherwise why not."""
+    import torch
+    gpus = torch.cuda.device_count() if torch_device != "cpu" else 0
+    if torch_device != "cpu" and gpus < 2:
+        check.results["processes"] = {"skipped": "this machine has %d GPU: two are needed (NCCL is not built in yet; "
+                                                 "Gloo would carry the run)" % gpus}
+        return
+    work = os.path.join(check.out, "work")
+    config = {"model": os.path.join(work, name), "output": os.path.join(work, name + "-processes"),
+              "device": "cuda" if gpus >= 2 else "cpu",
+              "data": {"train": make_long_text(os.path.join(work, "long.txt")), "max_length": check.length,
+                       "format": "text"},
+              "emulator": {"ratio": 0.4, "calibration_samples": 16},
+              "train": {"steps": check.steps, "batch": check.batch, "grad_accum": 2, "lr": 1e-3},
+              "correct": {"refine_layers": 0}, "export": []}
+    path = os.path.join(work, name + "-processes.json")
+    with open(path, "w") as f:
+        json.dump(config, f)
+    launch = ["--gpus", "0,1"] if gpus >= 2 else ["--nproc", "2"]
+    shutil.rmtree(config["output"], ignore_errors=True)
+
+    def run():
+        summary = check.emloc("run", path, *launch)
+        stages = {s["stage"]: s for s in summary["stages"]}
+        return {"launch": " ".join(launch), "stages": {k: {"seconds": stages[k]["seconds"],
+                                                           "rank_peaks": stages[k]["details"].get("rank_peak_memory_bytes")}
+                                                       for k in ("emulator", "train") if k in stages}}
+    check.step(name, "processes", run)
+    check.results["processes"] = check.results["models"][name].pop("processes")
+
+
+def processes_markdown(results):
+    entry = results.get("processes")
+    if not entry:
+        return []
+    if "skipped" in entry or "error" in entry:
+        return ["", "Two processes: %s" % entry.get("skipped", entry.get("error"))]
+    parts = ["%s %.1f s, peaks %s MiB" % (stage, v["seconds"], " / ".join("%.0f" % (p / 2**20) for p in v["rank_peaks"] or []))
+             for stage, v in entry["stages"].items()]
+    return ["", "Two processes (`emloc run %s`): %s" % (entry["launch"], "; ".join(parts))]
+
+
 def markdown(results):
     gib = 1.0 / 2**30
     lines = ["# GPU check, %s (%s)" % (results["started"], results["device"]), "",
@@ -452,6 +496,7 @@ def markdown(results):
             cell(m, "stage3", "peak_memory_bytes", scale=gib, fmt="%.2f"),
             cell(m, "full_lora", "peak_memory_bytes", scale=gib, fmt="%.2f"), steps, svd_text))
     lines += vision_markdown(results)
+    lines += processes_markdown(results)
     failures = [(n, s, e["error"]) for n, m in results["models"].items() for s, e in m.items()
                 if isinstance(e, dict) and "error" in e]
     if failures:
@@ -483,6 +528,8 @@ def main():
         check_model(check, name, spec, torch_device)
     for name, spec in (SMALL_VISION if args.small else VISION_MODELS).items():
         check_vision_model(check, name, spec, torch_device)
+    check_processes(check, next(iter(SMALL if args.small else MODELS)), torch_device)
+    check.save()
     print(markdown(check.results))
 
 

@@ -9,6 +9,7 @@
 #include "emloc/model/low_rank_linear.h"
 
 #include "child_process.h"
+#include "training_outputs.h"
 #include "unit_test.h"
 
 #include <nlohmann/json.hpp>
@@ -110,18 +111,7 @@ double emulatorDifference(const std::string &a, const std::string &b)
 
 double adapterDifference(const std::string &folderA, const std::string &folderB)
 {
-    const auto a = core::readPeftAdapter(folderA), b = core::readPeftAdapter(folderB);
-    if (a.modules.size() != b.modules.size() || a.modules.empty())
-        return INFINITY;
-    double worst = 0;
-    for (const auto &module : a.modules) {
-        const auto *other = b.find(module.module);
-        if (!other)
-            return INFINITY;
-        worst = std::max({worst, (module.a - other->a).abs().max().item<double>(),
-                          (module.b - other->b).abs().max().item<double>()});
-    }
-    return worst;
+    return maxAdapterDifference(core::readPeftAdapter(folderA), core::readPeftAdapter(folderB));
 }
 
 std::string trainFolder(const std::string &output)
@@ -136,17 +126,7 @@ nlohmann::json readJson(const std::string &path)
 
 std::vector<int64_t> trainSteps(const std::string &output)
 {
-    std::vector<int64_t> steps;
-    std::ifstream in(core::RunFolder{dirPath(output)}.trainingMetrics());
-    std::string line;
-    while (std::getline(in, line)) {
-        const auto parsed = nlohmann::json::parse(line, nullptr, false);
-        if (parsed.is_discarded())
-            throw std::runtime_error("metrics.jsonl holds a line that is not JSON: " + line);
-        if (parsed.value("stage", "") == "train")
-            steps.push_back(parsed.value("step", int64_t(-1)));
-    }
-    return steps;
+    return trainingMetricSteps(core::RunFolder{dirPath(output)}.trainingMetrics());
 }
 
 // The worker processes a launcher started, by rank (from their environment).

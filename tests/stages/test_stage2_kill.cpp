@@ -5,6 +5,7 @@
 #include "emloc/io/safetensors.h"
 
 #include "child_process.h"
+#include "training_outputs.h"
 #include "unit_test.h"
 
 #include <nlohmann/json.hpp>
@@ -52,35 +53,6 @@ std::vector<std::string> trainArguments(const std::string &out)
             "7"};
 }
 
-// The "step" of every line of metrics.jsonl; fails the test on a line that is not complete JSON.
-std::vector<int64_t> metricSteps(const fs::path &file)
-{
-    std::vector<int64_t> steps;
-    std::ifstream in(file);
-    std::string line;
-    while (std::getline(in, line)) {
-        const auto parsed = nlohmann::json::parse(line, nullptr, false);
-        if (parsed.is_discarded())
-            throw std::runtime_error("metrics.jsonl holds a line that is not JSON: " + line);
-        if (parsed.value("stage", "") == "train")
-            steps.push_back(parsed.value("step", int64_t(-1)));
-    }
-    return steps;
-}
-
-double maxAdapterDifference(const core::PeftAdapter &a, const core::PeftAdapter &b)
-{
-    double worst = 0;
-    for (const auto &module : a.modules) {
-        const auto *other = b.find(module.module);
-        if (!other)
-            return INFINITY;
-        worst = std::max({worst, (module.a - other->a).abs().max().item<double>(),
-                          (module.b - other->b).abs().max().item<double>()});
-    }
-    return worst;
-}
-
 } // namespace
 
 TEST_CASE(killedTrainingResumesFromItsLastCheckpoint)
@@ -109,7 +81,7 @@ TEST_CASE(killedTrainingResumesFromItsLastCheckpoint)
         VERIFY2(process.running(), "the training ended early: " + process.standardError());
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
         try {
-            const auto steps = metricSteps(fs::path(killed) / "metrics.jsonl");
+            const auto steps = test::trainingMetricSteps(fs::path(killed) / "metrics.jsonl");
             lastStep = steps.empty() ? 0 : steps.back();
         } catch (const std::exception &e) {
             FAIL(e.what()); // metrics.jsonl must be complete at every moment
@@ -139,7 +111,7 @@ TEST_CASE(killedTrainingResumesFromItsLastCheckpoint)
     for (const auto &entry : fs::recursive_directory_iterator(out))
         VERIFY2(entry.path().filename().string().find(".partial") == std::string::npos,
                 "a half-written folder was left: " + entry.path().string());
-    VERIFY(metricSteps(out / "metrics.jsonl").back() >= checkpointStep);
+    VERIFY(test::trainingMetricSteps(out / "metrics.jsonl").back() >= checkpointStep);
 
     // Resume: it continues from that checkpoint and ends where the uninterrupted run ended.
     auto resumeArguments = trainArguments(killed);
@@ -153,7 +125,7 @@ TEST_CASE(killedTrainingResumesFromItsLastCheckpoint)
     std::vector<int64_t> expectedSteps;
     for (int step = 1; step <= kSteps; ++step)
         expectedSteps.push_back(step);
-    COMPARE(metricSteps(out / "metrics.jsonl"), expectedSteps); // no step lost, none twice
+    COMPARE(test::trainingMetricSteps(out / "metrics.jsonl"), expectedSteps); // no step lost, none twice
 
     // The killed process's temporaries are gone once the resumed run has written the same files.
     for (const auto &entry : fs::recursive_directory_iterator(out)) {
@@ -163,7 +135,7 @@ TEST_CASE(killedTrainingResumesFromItsLastCheckpoint)
     }
 
     const double difference =
-        maxAdapterDifference(core::readPeftAdapter(straight), core::readPeftAdapter(out.string()));
+        test::maxAdapterDifference(core::readPeftAdapter(straight), core::readPeftAdapter(out.string()));
     test::info(emloc::test::format(
         "resumed after a SIGKILL vs uninterrupted: max abs LoRA weight difference %.3g", difference));
     VERIFY2(difference < 1e-5, test::str(difference));
