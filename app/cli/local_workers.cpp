@@ -143,8 +143,8 @@ int runLocalWorkers(const LocalWorkers &workers, const std::vector<std::string> 
     }
 
     int exitCode = pids.size() == static_cast<size_t>(workers.count) ? kExitOk : kExitError;
-    if (pids.size() < static_cast<size_t>(workers.count))
-        kill(-group, SIGTERM);
+    if (pids.size() < static_cast<size_t>(workers.count) && group != 0)
+        kill(-group, SIGTERM); // never 0: that would be this launcher's own process group
     size_t running = pids.size();
     bool failed = false, forwarded = false;
     auto deadline = std::chrono::steady_clock::time_point::max();
@@ -180,7 +180,9 @@ int runLocalWorkers(const LocalWorkers &workers, const std::vector<std::string> 
         if (ok || failed)
             continue;
         failed = true;
-        exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : (forwarded ? kExitCancelled : kExitError);
+        // After a Ctrl-C a rank may fail rather than cancel (its partner stopped first): the job was
+        // cancelled.
+        exitCode = forwarded ? kExitCancelled : WIFEXITED(status) ? WEXITSTATUS(status) : kExitError;
         if (!forwarded)
             std::fprintf(stderr, "emloc: worker rank %d (pid %d) ended with %s; the others stop too\n", rank,
                          static_cast<int>(pid), describeExit(status).c_str());

@@ -1,17 +1,6 @@
 #include "emloc/dist/collective.h"
 
-#include "emloc/api/error.h"
-
 namespace emloc::core {
-
-double Collective::allReduceSum(double value, const std::string &what)
-{
-    if (worldSize() == 1)
-        return value;
-    torch::Tensor tensor = torch::tensor({value}, torch::kFloat64);
-    allReduceSum({tensor}, what);
-    return tensor.item<double>();
-}
 
 std::string Collective::broadcastText(const std::string &text, const std::string &what)
 {
@@ -29,12 +18,10 @@ public:
     int worldSize() const override { return 1; }
     std::string describeRank(int) const override { return "the only process"; }
     void allReduceSum(const std::vector<torch::Tensor> &, const std::string &) override {}
-    void broadcast(const std::vector<torch::Tensor> &, const std::string &) override {}
     std::vector<std::string> allGather(const std::string &text, const std::string &) override
     {
         return {text};
     }
-    void barrier(const std::string &) override {}
     void followLeader(const std::string &) override {}
 };
 

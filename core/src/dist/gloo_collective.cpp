@@ -11,7 +11,6 @@
 
 #include <unistd.h>
 
-#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>
@@ -165,19 +164,6 @@ public:
         });
     }
 
-    void broadcast(const std::vector<torch::Tensor> &tensors, const std::string &what) override
-    {
-        guarded(what, [&] {
-            for (auto &[key, group] : byKind(tensors)) {
-                std::vector<torch::Tensor> flat{flatten(group)};
-                c10d::BroadcastOptions options;
-                options.rootRank = 0;
-                m_group->broadcast(flat, options)->wait(m_timeout);
-                unflatten(flat.front(), group);
-            }
-        });
-    }
-
     std::vector<std::string> allGather(const std::string &text, const std::string &what) override
     {
         std::vector<std::string> values(static_cast<size_t>(m_launch.worldSize));
@@ -188,11 +174,6 @@ public:
                 values[static_cast<size_t>(r)] = toText(m_store->get(prefix + std::to_string(r)));
         });
         return values;
-    }
-
-    void barrier(const std::string &what) override
-    {
-        guarded(what, [&] { m_group->barrier()->wait(m_timeout); });
     }
 
     void followLeader(const std::string &what) override

@@ -26,17 +26,13 @@ public:
 
     // Sums each tensor over the ranks, in place (they may differ in shape and dtype).
     virtual void allReduceSum(const std::vector<torch::Tensor> &tensors, const std::string &what) = 0;
-    // Rank 0's values into every rank's tensors, in place.
-    virtual void broadcast(const std::vector<torch::Tensor> &tensors, const std::string &what) = 0;
     // Every rank's text, by rank.
     virtual std::vector<std::string> allGather(const std::string &text, const std::string &what) = 0;
-    virtual void barrier(const std::string &what) = 0;
     // Rank 0 calls it when work that it alone does is done (writing a stage's output); the other ranks wait
     // there for as long as rank 0 lives, however long that takes (its heartbeat, not the timeout, bounds
     // the wait).
     virtual void followLeader(const std::string &what) = 0;
 
-    double allReduceSum(double value, const std::string &what);
     std::string broadcastText(const std::string &text, const std::string &what); // rank 0's
 };
 
