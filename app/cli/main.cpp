@@ -59,6 +59,7 @@ void runCommand(CliContext &context, const std::function<void(core::Feedback &, 
 {
     TerminalFeedback feedback(context.quiet);
     g_activeFeedback = &feedback;
+    std::signal(SIGINT, onInterrupt); // Ctrl-C: the job stops at its next safe point, exit code 3
     CommandOutput output;
     core::JobResult result = core::runJob(core::engineJob([&](core::Feedback &jobFeedback) {
                                               core::configureThreads(context.threads);

@@ -274,6 +274,51 @@ TEST_CASE(aKilledWorkerStopsTheOthersAndTheRunResumesAtAnotherSize)
     VERIFY2(difference < 2e-5, str(difference));
 }
 
+// Ctrl-C on `emloc run` as one process: it stops after the step it is in and writes a checkpoint there.
+TEST_CASE(ctrlCCancelsOneProcessAtASafePoint)
+{
+    const std::string output = "interrupted-one";
+    ChildProcess run(cliBinary(), runArguments(output));
+    const auto started = std::chrono::steady_clock::now();
+    while (trainSteps(output).empty() || trainSteps(output).back() < 3) {
+        VERIFY2(std::chrono::steady_clock::now() - started < std::chrono::seconds(400),
+                "the training did not start");
+        VERIFY2(run.running(), "the run ended early: " + run.standardError());
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    run.kill(SIGINT);
+    COMPARE(run.wait(60000), 3); // cancelled, not killed
+    VERIFY2(contains(run.standardError(), "writing a checkpoint"), run.standardError());
+    const fs::path checkpoint = fs::path(trainFolder(output)) / "checkpoint";
+    COMPARE(readJson((checkpoint / "trainer_state.json").string()).at("step").get<int64_t>(),
+            trainSteps(output).back()); // the last completed step
+}
+
+// Ctrl-C on `emloc run --nproc`: every worker stops, the job ends as cancelled, the checkpoint is whole.
+TEST_CASE(ctrlCOnTheLauncherStopsEveryWorker)
+{
+    const std::string output = "interrupted";
+    ChildProcess launcher(cliBinary(), runArguments(output, {"--nproc", "2", "--timeout", "20"}));
+    const auto started = std::chrono::steady_clock::now();
+    while (trainSteps(output).empty() || trainSteps(output).back() < 3) {
+        VERIFY2(std::chrono::steady_clock::now() - started < std::chrono::seconds(400),
+                "the training did not start");
+        VERIFY2(launcher.running(), "the job ended early: " + launcher.standardError());
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    const auto workers = workersOf(launcher.pid());
+    COMPARE(workers.size(), size_t(2));
+    launcher.kill(SIGINT);
+    COMPARE(launcher.wait(60000), 3); // cancelled
+    for (const auto &[rank, pid] : workers)
+        VERIFY2(::kill(pid, 0) != 0, str("rank ", rank, " still runs")); // reaped by the launcher
+    std::string partial;
+    VERIFY2(!leftPartialFiles(output, partial), partial + "\n" + tail(launcher.standardError()));
+    const fs::path checkpoint = fs::path(trainFolder(output)) / "checkpoint";
+    VERIFY(readJson((checkpoint / "trainer_state.json").string()).at("step").get<int64_t>() >= 2);
+    VERIFY(!core::readPeftAdapter(checkpoint.string()).modules.empty());
+}
+
 TEST_CASE(ranksWithDifferentConfigurationsAreRefused)
 {
     writeConfig("other.json", 0.001);
