@@ -114,7 +114,8 @@ void registerRunCommands(CLI::App &app, CliContext &context)
                       ->check(CLI::Range(1, 1024));
     run->add_option("--gpus", args->gpus, "Run as one process per GPU of this machine, e.g. 0,1,2,3")
         ->excludes(nproc);
-    run->add_option("--backend", args->backend, "How the processes exchange tensors: auto or gloo")
+    run->add_option("--backend", args->backend,
+                    "How the processes exchange tensors: auto or gloo (nccl is not built in yet)")
         ->check(CLI::IsMember({"auto", "gloo", "nccl"}));
     run->add_option("--timeout", args->timeoutSeconds,
                     "Seconds a process waits for the others at an exchange before it stops, naming them")
