@@ -155,15 +155,16 @@ void registerRunCommands(CLI::App &app, CliContext &context)
             context.threads = std::max(1, core::usableCpuCount() / launch.localWorldSize);
         runCommand(context, [&context, args, launch](core::Feedback &feedback, CommandOutput &output) {
             core::PipelineConfig config = core::loadPipelineConfig(args->config, args->output);
+            // Set by `emloc run --nproc/--gpus` for its workers: CPU processes, or one GPU each.
+            const char *workerDevice = launch.distributed() ? std::getenv("EMLOC_WORKER_DEVICE") : nullptr;
             if (context.deviceGiven)
                 config.device = context.device; // --device on the command line wins, cpu included
-            else if (const char *device = std::getenv("EMLOC_WORKER_DEVICE"); device && launch.distributed())
-                config.device = device; // --nproc: CPU processes, --gpus: one GPU each
+            else if (workerDevice)
+                config.device = workerDevice;
             config.device = core::deviceForRank(config.device, launch);
             std::unique_ptr<core::Collective> collective;
             if (launch.distributed()) {
-                const std::string launcher =
-                    std::getenv("EMLOC_WORKER_DEVICE") ? "emloc run --nproc/--gpus" : launch.launcher;
+                const std::string launcher = workerDevice ? "emloc run --nproc/--gpus" : launch.launcher;
                 if (launch.rank == 0)
                     feedback.log(core::LogLevel::Info, "Rank 0 of " + std::to_string(launch.worldSize) +
                                                            " processes (" + launcher +

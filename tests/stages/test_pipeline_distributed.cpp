@@ -157,6 +157,21 @@ std::map<int, pid_t> workersOf(pid_t launcher)
     return workers;
 }
 
+// Waits until `process` has trained past step 3 of `output` (and written a checkpoint, when asked); fails
+// the test when it ends first or takes more than 400 s.
+void waitPastStep3(ChildProcess &process, const std::string &output, bool withCheckpoint)
+{
+    const fs::path checkpoint = fs::path(trainFolder(output)) / "checkpoint" / "trainer_state.json";
+    const auto started = std::chrono::steady_clock::now();
+    while (trainSteps(output).empty() || trainSteps(output).back() < 3 ||
+           (withCheckpoint && !fs::exists(checkpoint))) {
+        VERIFY2(std::chrono::steady_clock::now() - started < std::chrono::seconds(400),
+                "the training did not get past step 3");
+        VERIFY2(process.running(), "the job ended early: " + process.standardError());
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+}
+
 bool leftPartialFiles(const std::string &output, std::string &which)
 {
     for (const auto &entry : fs::recursive_directory_iterator(dirPath(output))) {
@@ -232,11 +247,7 @@ TEST_CASE(aKilledWorkerStopsTheOthersAndTheRunResumesAtAnotherSize)
     };
     // Kill rank 1 once a checkpoint exists and training goes on past it.
     const fs::path checkpoint = fs::path(trainFolder(output)) / "checkpoint" / "trainer_state.json";
-    while (!(fs::exists(checkpoint) && !trainSteps(output).empty() && trainSteps(output).back() >= 3)) {
-        VERIFY2(seconds() < 400, "the training did not get past its first checkpoint");
-        VERIFY2(launcher.running(), "the job ended early: " + launcher.standardError());
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
+    waitPastStep3(launcher, output, true);
     const auto workers = workersOf(launcher.pid());
     VERIFY2(workers.count(1) == 1, "rank 1's process was not found");
     ::kill(workers.at(1), SIGKILL);
@@ -279,13 +290,7 @@ TEST_CASE(ctrlCCancelsOneProcessAtASafePoint)
 {
     const std::string output = "interrupted-one";
     ChildProcess run(cliBinary(), runArguments(output));
-    const auto started = std::chrono::steady_clock::now();
-    while (trainSteps(output).empty() || trainSteps(output).back() < 3) {
-        VERIFY2(std::chrono::steady_clock::now() - started < std::chrono::seconds(400),
-                "the training did not start");
-        VERIFY2(run.running(), "the run ended early: " + run.standardError());
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
+    waitPastStep3(run, output, false);
     run.kill(SIGINT);
     COMPARE(run.wait(60000), 3); // cancelled, not killed
     VERIFY2(contains(run.standardError(), "writing a checkpoint"), run.standardError());
@@ -299,13 +304,7 @@ TEST_CASE(ctrlCOnTheLauncherStopsEveryWorker)
 {
     const std::string output = "interrupted";
     ChildProcess launcher(cliBinary(), runArguments(output, {"--nproc", "2", "--timeout", "20"}));
-    const auto started = std::chrono::steady_clock::now();
-    while (trainSteps(output).empty() || trainSteps(output).back() < 3) {
-        VERIFY2(std::chrono::steady_clock::now() - started < std::chrono::seconds(400),
-                "the training did not start");
-        VERIFY2(launcher.running(), "the job ended early: " + launcher.standardError());
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
+    waitPastStep3(launcher, output, false);
     const auto workers = workersOf(launcher.pid());
     COMPARE(workers.size(), size_t(2));
     launcher.kill(SIGINT);
