@@ -61,14 +61,21 @@ void runCommand(CliContext &context, const std::function<void(core::Feedback &, 
     g_activeFeedback = &feedback;
     std::signal(SIGINT, onInterrupt); // Ctrl-C: the job stops at its next safe point, exit code 3
     CommandOutput output;
-    core::JobResult result = core::runJob(core::engineJob([&](core::Feedback &jobFeedback) {
-                                              core::configureThreads(context.threads);
-                                              if (!context.multiProcess)
-                                                  refuseSeveralProcesses();
-                                              core::requireDevice(core::parseDevice(context.device));
-                                              body(jobFeedback, output);
-                                          }),
-                                          feedback);
+    core::JobResult result =
+        core::runJob(core::engineJob([&](core::Feedback &jobFeedback) {
+                         core::configureThreads(context.threads);
+                         if (!context.multiProcess)
+                             refuseSeveralProcesses();
+                         const auto devices = core::parseDeviceList(context.device);
+                         if (devices.size() > 1 && !context.multiProcess)
+                             throw core::Error("--device " + context.device +
+                                               ": only `emloc run` runs on several GPUs; "
+                                               "give this command one device");
+                         for (const core::DeviceSpec &device : devices)
+                             core::requireDevice(device);
+                         body(jobFeedback, output);
+                     }),
+                     feedback);
     g_activeFeedback = nullptr;
     feedback.finishLine();
     switch (result.status) {
@@ -116,7 +123,8 @@ int main(int argc, char **argv)
     });
 #endif
     app.option_defaults()->always_capture_default();
-    app.add_option("--device", context.device, "Where to compute: cpu, cuda or cuda:N")
+    app.add_option("--device", context.device,
+                   "Where to compute: cpu, cuda or cuda:N (emloc run: also several GPUs, cuda:0,1)")
         ->default_val("cpu")
         ->each([&context](const std::string &) { context.deviceGiven = true; });
     app.add_option("--threads", context.threads,

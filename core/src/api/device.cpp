@@ -1,6 +1,5 @@
 #include "emloc/api/device.h"
 #include "emloc/api/cpu_count.h"
-#include "emloc/api/parse_number.h"
 
 #include "emloc/api/error.h"
 
@@ -12,25 +11,6 @@
 #endif
 
 namespace emloc::core {
-
-std::string DeviceSpec::toString() const
-{
-    return isCuda ? "cuda:" + std::to_string(index) : "cpu";
-}
-
-DeviceSpec parseDevice(const std::string &text)
-{
-    if (text == "cpu")
-        return {};
-    if (text == "cuda")
-        return {true, 0};
-    if (text.rfind("cuda:", 0) == 0) {
-        const auto index = parseInt64(std::string_view(text).substr(5));
-        if (index && *index >= 0 && *index < 1024)
-            return {true, static_cast<int>(*index)};
-    }
-    throw Error("Unknown device '" + text + "': use cpu, cuda or cuda:N (N = 0, 1, ...)");
-}
 
 namespace {
 int64_t meminfoKiB(const char *field)

@@ -1,5 +1,7 @@
 #include "emloc/api/process_launch.h"
 
+#include "emloc/api/device.h"
+
 #include "emloc/api/error.h"
 
 #include <cerrno>
@@ -109,7 +111,14 @@ std::string deviceForRank(const std::string &device, const ProcessLaunch &launch
 {
     if (launch.distributed() && device == "cuda")
         return "cuda:" + std::to_string(launch.localRank);
-    return device;
+    if (device.find(',') == std::string::npos)
+        return device;
+    const std::vector<DeviceSpec> devices = parseDeviceList(device);
+    if (launch.localRank >= static_cast<int>(devices.size()))
+        throw Error("the device list '" + device + "' names " + std::to_string(devices.size()) +
+                    " GPUs but this is local rank " + std::to_string(launch.localRank) +
+                    ": start one process per listed GPU");
+    return devices[static_cast<size_t>(launch.localRank)].toString();
 }
 
 } // namespace emloc::core

@@ -746,7 +746,12 @@ PipelineResult runPipeline(const PipelineConfig &config, Feedback &feedback, Col
 {
     // A device this machine lacks fails before any stage starts, naming where it was asked for.
     try {
-        requireDevice(parseDevice(config.device));
+        const std::vector<DeviceSpec> devices = parseDeviceList(config.device);
+        if (devices.size() > 1)
+            throw Error("the device '" + config.device + "' lists " + std::to_string(devices.size()) +
+                        " GPUs, one process each: run it with `emloc run` or the Studio, which start the "
+                        "processes");
+        requireDevice(devices.front());
     } catch (const Error &error) {
         throw Error(std::string(error.what()) + " (\"device\" in the run configuration)");
     }

@@ -18,6 +18,12 @@ struct DeviceSpec
 // Throws Error naming the value and the accepted forms.
 DeviceSpec parseDevice(const std::string &text);
 
+// A run's "device": one device, or several GPUs of this machine ("cuda:0,1" or "cuda:0,cuda:1"), one
+// process each (a data-parallel job). Throws Error naming the value: a list holds GPUs only, each once.
+std::vector<DeviceSpec> parseDeviceList(const std::string &text);
+// The list "cuda:0,1" for these GPUs (one: "cuda:N").
+std::string gpuListDevice(const std::vector<int> &indices);
+
 // A device the user can run on, with its memory (host RAM for the CPU).
 struct DeviceInfo
 {
