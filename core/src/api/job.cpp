@@ -84,6 +84,8 @@ nlohmann::json metricSampleJson(const MetricSample &sample)
         line["memory_bytes"] = sample.memoryBytes;
     if (sample.peakMemoryBytes >= 0)
         line["peak_memory_bytes"] = sample.peakMemoryBytes;
+    if (!sample.rankMemoryBytes.empty())
+        line["rank_memory_bytes"] = sample.rankMemoryBytes;
     return line;
 }
 
@@ -102,6 +104,7 @@ MetricSample metricSampleFromJson(const nlohmann::json &line)
     sample.etaSeconds = line.value("eta_s", -1.0);
     sample.memoryBytes = line.value("memory_bytes", int64_t(-1));
     sample.peakMemoryBytes = line.value("peak_memory_bytes", int64_t(-1));
+    sample.rankMemoryBytes = line.value("rank_memory_bytes", std::vector<int64_t>{});
     return sample;
 }
 

@@ -446,6 +446,7 @@ TrainResult LoraTrainer::run(const std::vector<TokenizedExample> &train,
                 tokens = static_cast<int64_t>(counts[1].item<double>());
             }
             double lossSum = 0;
+            torch::Tensor rankMemory;
             try {
                 for (size_t i = 0; i < window.size(); ++i) {
                     if (i > 0)
@@ -486,6 +487,11 @@ TrainResult LoraTrainer::run(const std::vector<TokenizedExample> &train,
                 }
                 auto loss = torch::tensor({lossSum}, torch::kFloat64);
                 exchanged.push_back(loss);
+                // Each rank's memory in its own slot: the summed tensor holds every rank's (the Run page's
+                // per-GPU lines).
+                rankMemory = torch::zeros({world}, torch::kFloat64);
+                rankMemory[rank] = static_cast<double>(meter.read().currentBytes);
+                exchanged.push_back(rankMemory);
                 const auto exchangeStart = Clock::now();
                 collective->allReduceSum(exchanged, "the gradients of step " + std::to_string(step + 1));
                 result.exchangeSeconds += secondsSince(exchangeStart);
@@ -518,6 +524,9 @@ TrainResult LoraTrainer::run(const std::vector<TokenizedExample> &train,
                                 static_cast<double>(totalSteps - step);
             sample.memoryBytes = memory.currentBytes;
             sample.peakMemoryBytes = memory.peakBytes;
+            if (rankMemory.defined())
+                for (int r = 0; r < world; ++r)
+                    sample.rankMemoryBytes.push_back(static_cast<int64_t>(rankMemory[r].item<double>()));
             appendMetric(sample);
             feedback.stageProgress(m_options.stage, step, totalSteps);
 

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 namespace emloc::core {
 
@@ -30,6 +31,8 @@ struct MetricSample
     double etaSeconds = -1;
     int64_t memoryBytes = -1;     // current: process RSS on CPU, allocated bytes on CUDA
     int64_t peakMemoryBytes = -1; // peak since the job started
+    // A job of several processes: each one's current memory, by rank (rank 0's is memoryBytes); else empty.
+    std::vector<int64_t> rankMemoryBytes;
 };
 
 // One line of a metrics.jsonl file (the trainer's and the CLI's --metrics): fields a stage does not
