@@ -8,6 +8,7 @@
 #include "emloc/api/error.h"
 #include "emloc/api/process_launch.h"
 #include "emloc/dist/collective.h"
+#include "emloc/stages/pipeline_processes.h"
 
 #include "emloc/stages/pipeline.h"
 #include "emloc/util/memory.h"
@@ -172,7 +173,13 @@ void registerRunCommands(CLI::App &app, CliContext &context)
                                                            ":" + std::to_string(launch.masterPort) + ").");
                 collective = core::connectCollective({launch, args->backend, args->timeoutSeconds});
             }
-            const core::PipelineResult result = core::runPipeline(config, feedback, collective.get());
+            // One process here with a device list ("cuda:0,1"): this process is rank 0 and starts the
+            // others, as the Studio does.
+            const bool startsProcesses = !launch.distributed() && core::pipelineProcesses(config, 1) > 1;
+            const core::PipelineResult result =
+                startsProcesses ? core::runPipelineOnLocalProcesses(
+                                      config, feedback, {"/proc/self/exe", 1, args->timeoutSeconds})
+                                : core::runPipeline(config, feedback, collective.get());
             if (launch.rank > 0)
                 return;
             if (context.json)

@@ -2,11 +2,15 @@
 // as one process: the emulator and the adapter are the same to float tolerance at 2 and 3 processes; a
 // killed worker makes the others stop with a message naming it, leaving only complete files; the run then
 // resumes at another number of processes and ends with the uninterrupted run's adapter; ranks started with
-// different configurations are refused, naming the difference. A small random Llama with its own tokenizer.
+// different configurations are refused, naming the difference; the Studio's way (this process rank 0, the
+// engine the others) gives the same adapter and each rank's memory. A small random Llama with its own
+// tokenizer.
+#include "emloc/api/error.h"
 #include "emloc/api/run_folder.h"
 #include "emloc/io/peft_adapter.h"
 #include "emloc/io/safetensors.h"
 #include "emloc/model/low_rank_linear.h"
+#include "emloc/stages/pipeline_processes.h"
 
 #include "child_process.h"
 #include "training_outputs.h"
@@ -355,4 +359,85 @@ TEST_CASE(otherCommandsRefuseToRunAsSeveralProcesses)
     VERIFY(run.exitCode == 1);
     VERIFY2(contains(run.err, "needs MASTER_ADDR"), run.err);
     VERIFY(!fs::exists(dirPath("malformed")));
+}
+
+// The Studio's way: this process is rank 0 (its feedback, its cancel), the engine program the others.
+TEST_CASE(localProcessesWithThisOneAsRankZeroGiveTheSingleProcessAdapter)
+{
+    const std::string output = "in-process";
+    const core::PipelineConfig config = core::loadPipelineConfig(dirPath("run.json"), dirPath(output));
+    core::LocalProcessesOptions options;
+    options.engineProgram = cliBinary();
+    options.cpuProcesses = 2;
+    options.timeoutSeconds = 60;
+    COMPARE(core::pipelineProcesses(config, options.cpuProcesses), 2);
+    struct RankMemory : core::Feedback
+    {
+        std::vector<std::vector<int64_t>> samples;
+        void metric(const core::MetricSample &sample) override
+        {
+            if (sample.stage == "train")
+                samples.push_back(sample.rankMemoryBytes);
+        }
+    } feedback;
+    const core::PipelineResult result = core::runPipelineOnLocalProcesses(config, feedback, options);
+    VERIFY(!result.adapterDir.empty());
+    const double difference = adapterDifference(trainFolder("one"), trainFolder(output));
+    info(format("rank 0 in this process and one engine process, against one process: LoRA weights %.3g",
+                difference));
+    VERIFY2(difference < 2e-5, str(difference));
+    // Every training step reports both ranks' memory, live and in metrics.jsonl.
+    COMPARE(feedback.samples.size(), size_t(kSteps));
+    for (const auto &ranks : feedback.samples) {
+        COMPARE(ranks.size(), size_t(2));
+        VERIFY(ranks[0] > 0 && ranks[1] > 0);
+    }
+    const std::string metrics = readFile(core::RunFolder{dirPath(output)}.trainingMetrics().string());
+    VERIFY2(contains(metrics, "\"rank_memory_bytes\":["), metrics.substr(0, 400));
+    VERIFY(fs::exists(dirPath(output) + "/processes/rank-1.log"));
+    VERIFY(fs::exists(dirPath(output) + "/processes/run.json"));
+}
+
+// The Error `body` throws ("" when it throws none).
+template <typename Body> std::string errorOf(Body body)
+{
+    try {
+        body();
+    } catch (const core::Error &error) {
+        return error.what();
+    }
+    return {};
+}
+
+TEST_CASE(localProcessesThatCannotRunFailNamingTheRankAndItsLog)
+{
+    core::PipelineConfig config = core::loadPipelineConfig(dirPath("run.json"), dirPath("no-worker"));
+    core::LocalProcessesOptions options;
+    options.cpuProcesses = 2;
+    options.timeoutSeconds = 5;
+    core::Feedback feedback;
+    auto run = [&] { core::runPipelineOnLocalProcesses(config, feedback, options); };
+    options.engineProgram = dirPath("missing-emloc");
+    std::string error = errorOf(run);
+    VERIFY2(contains(error, "cannot start the worker process '" + dirPath("missing-emloc") + "' for rank 1"),
+            error);
+    // A worker that ends at once: rank 0 stops at the rendezvous and says how the worker ended.
+    options.engineProgram = "/bin/false";
+    error = errorOf(run);
+    VERIFY2(contains(error, "rank 1 (pid") && contains(error, "ended with exit code 1") &&
+                contains(error, "no-worker/processes/rank-1.log"),
+            error);
+    VERIFY(!fs::exists(core::RunFolder{dirPath("no-worker")}.emulator()));
+    // Several processes on one GPU, and a device list of something else than GPUs, are refused.
+    config.device = "cuda:0";
+    error = errorOf([&] { core::pipelineProcesses(config, 2); });
+    VERIFY2(contains(error, "list the GPUs instead"), error);
+    config.device = "cpu,cuda:1";
+    error = errorOf([&] { core::pipelineProcesses(config, 1); });
+    VERIFY2(contains(error, "list GPUs only"), error);
+    config.device = "cuda:0,1,0";
+    error = errorOf([&] { core::pipelineProcesses(config, 1); });
+    VERIFY2(contains(error, "names cuda:0 twice"), error);
+    config.device = "cuda:0,cuda:3";
+    COMPARE(core::pipelineProcesses(config, 1), 2);
 }
