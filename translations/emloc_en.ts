@@ -134,10 +134,6 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>The device that runs every stage; a GPU is much faster than the CPU.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
         <source>Run &amp;on:</source>
         <translation type="unfinished"></translation>
     </message>
@@ -454,6 +450,26 @@
     </message>
     <message>
         <source>For a vision-language model: the emulator also compresses the vision tower&apos;s linear layers, calibrated on your images, so fine-tuning holds a smaller tower. The projector stays dense. The paper&apos;s configuration uses 0.4.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The device that runs every stage; a GPU is much faster than the CPU. Ctrl-click to pick several GPUs: the job then runs one process per GPU.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>On each of the %1 GPUs: about %2 to build the emulator (its share of the calibration samples) and %3 to fine-tune (its share of each step).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 GPUs: the job runs one process on each, each with the whole emulator and its share of every step (data-parallel); stage 3 and the evaluation run on the first. The budget is each GPU&apos;s.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Ctrl-click to pick several GPUs: the job then runs one process on each (data-parallel).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The emulator is sized so that fine-tuning stays within %1 on each of the %2 GPUs (%3 free on %4, the fullest).</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -1272,6 +1288,10 @@
         <source>The last run&apos;s results were not shown: %1</source>
         <translation type="unfinished"></translation>
     </message>
+    <message>
+        <source>%1 GPUs: %2</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>emloc::ui::MemoryPlot</name>
@@ -1293,6 +1313,10 @@
     </message>
     <message>
         <source>Peak %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Rank %1</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -2002,6 +2026,18 @@
     </message>
     <message>
         <source>The plot shows the training of this folder&apos;s last run (finished on %1). Start runs the stages again, reusing those whose inputs and settings did not change.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>A job of several processes cannot pause: the others would stop waiting for it. Cancel it instead; Start resumes from its last checkpoint.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Tokens per second of the whole job, its %1 processes together.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The largest peak of the job&apos;s processes.</source>
         <translation type="unfinished"></translation>
     </message>
 </context>

@@ -134,10 +134,6 @@
         <translation>可用記憶體</translation>
     </message>
     <message>
-        <source>The device that runs every stage; a GPU is much faster than the CPU.</source>
-        <translation>執行所有階段的裝置；GPU 比 CPU 快得多。</translation>
-    </message>
-    <message>
         <source>Run &amp;on:</source>
         <translation>執行裝置(&amp;O)：</translation>
     </message>
@@ -454,6 +450,26 @@
     <message>
         <source>For a vision-language model: the emulator also compresses the vision tower&apos;s linear layers, calibrated on your images, so fine-tuning holds a smaller tower. The projector stays dense. The paper&apos;s configuration uses 0.4.</source>
         <translation>適用於視覺語言模型：模擬器也以您的圖片校準並壓縮視覺編碼器的線性層，使微調時載入較小的編碼器。投影器維持不壓縮。論文的設定使用 0.4。</translation>
+    </message>
+    <message>
+        <source>The device that runs every stage; a GPU is much faster than the CPU. Ctrl-click to pick several GPUs: the job then runs one process per GPU.</source>
+        <translation>執行每個階段的裝置；GPU 比 CPU 快得多。按住 Ctrl 點選可選擇多張 GPU：工作會在每張 GPU 上各執行一個行程。</translation>
+    </message>
+    <message>
+        <source>On each of the %1 GPUs: about %2 to build the emulator (its share of the calibration samples) and %3 to fine-tune (its share of each step).</source>
+        <translation>每張 GPU（共 %1 張）：建構模擬器約需 %2（分到的校準樣本），微調約需 %3（分到的每一步）。</translation>
+    </message>
+    <message>
+        <source>%1 GPUs: the job runs one process on each, each with the whole emulator and its share of every step (data-parallel); stage 3 and the evaluation run on the first. The budget is each GPU&apos;s.</source>
+        <translation>%1 張 GPU：工作在每張上各執行一個行程，各自持有完整模擬器並分擔每一步（資料平行）；第 3 階段與評估在第一張上執行。預算指每張 GPU 的記憶體。</translation>
+    </message>
+    <message>
+        <source>Ctrl-click to pick several GPUs: the job then runs one process on each (data-parallel).</source>
+        <translation>按住 Ctrl 點選可選擇多張 GPU：工作會在每張上各執行一個行程（資料平行）。</translation>
+    </message>
+    <message>
+        <source>The emulator is sized so that fine-tuning stays within %1 on each of the %2 GPUs (%3 free on %4, the fullest).</source>
+        <translation>模擬器的大小使微調在 %2 張 GPU 的每一張上都不超過 %1（最滿的 %4 尚有 %3 可用）。</translation>
     </message>
 </context>
 <context>
@@ -1272,6 +1288,10 @@
         <source>The last run&apos;s results were not shown: %1</source>
         <translation>未顯示上次執行的結果：%1</translation>
     </message>
+    <message>
+        <source>%1 GPUs: %2</source>
+        <translation>%1 張 GPU：%2</translation>
+    </message>
 </context>
 <context>
     <name>emloc::ui::MemoryPlot</name>
@@ -1294,6 +1314,10 @@
     <message>
         <source>Peak %1</source>
         <translation>峰值 %1</translation>
+    </message>
+    <message>
+        <source>Rank %1</source>
+        <translation>第 %1 號行程</translation>
     </message>
 </context>
 <context>
@@ -2001,6 +2025,18 @@
     <message>
         <source>The plot shows the training of this folder&apos;s last run (finished on %1). Start runs the stages again, reusing those whose inputs and settings did not change.</source>
         <translation>圖表顯示此資料夾上次執行的訓練（於 %1 完成）。按「開始」會重新執行各階段，輸入與設定未變的階段會沿用。</translation>
+    </message>
+    <message>
+        <source>A job of several processes cannot pause: the others would stop waiting for it. Cancel it instead; Start resumes from its last checkpoint.</source>
+        <translation>多行程的工作無法暫停：其他行程會停止等待。請改為取消；「開始」會從最後的檢查點續跑。</translation>
+    </message>
+    <message>
+        <source>Tokens per second of the whole job, its %1 processes together.</source>
+        <translation>整個工作每秒處理的 token 數，%1 個行程合計。</translation>
+    </message>
+    <message>
+        <source>The largest peak of the job&apos;s processes.</source>
+        <translation>工作各行程中最大的峰值。</translation>
     </message>
 </context>
 <context>

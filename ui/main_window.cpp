@@ -16,6 +16,7 @@
 #include "widgets/catalog_fit_dialog.h"
 #include "widgets/chat_panel.h"
 
+#include "emloc/api/device.h"
 #include "emloc/api/run_folder.h"
 #include "emloc/api/version.h"
 
@@ -47,6 +48,19 @@
 namespace emloc::ui {
 
 namespace {
+
+// The devices of a job of several processes ("cuda:0,1": cuda:0 and cuda:1); empty for one process.
+QStringList jobProcesses(const QString &device)
+{
+    QStringList devices;
+    try {
+        for (const core::DeviceSpec &spec : core::parseDeviceList(device.toStdString()))
+            devices << QString::fromStdString(spec.toString());
+    } catch (const std::exception &) {
+        return {}; // the job itself says what is wrong with it
+    }
+    return devices.size() > 1 ? devices : QStringList();
+}
 // A file or folder of a run folder, by core's layout.
 QString runFile(const QString &run, std::filesystem::path (core::RunFolder::*part)() const)
 {
@@ -524,6 +538,7 @@ void MainWindow::startTraining()
     }
     const Project project = currentProject();
     if (startJob(tr("Training"), m_trainingFactory(project), m_budgetPage->budgetBytes())) {
+        m_runPage->setJobProcesses(jobProcesses(project.budget.device));
         m_jobKind = JobKind::Training;
         m_jobRunFolder = project.runFolder();
     }
@@ -733,7 +748,8 @@ void MainWindow::showCatalogFits()
     if (!m_catalogProvider)
         return;
     // The memory the user means: the budget they typed, else the selected device's whole memory.
-    const QString id = m_budgetPage->selectedDevice();
+    // Several GPUs: each holds what one would, so the first one's memory answers.
+    const QString id = m_budgetPage->selectedDevice().section(QLatin1Char(','), 0, 0);
     qint64 memory = m_budgetPage->budgetBytes();
     for (const core::DeviceInfo &device : m_budgetPage->devices())
         if (QString::fromStdString(device.id) == id && memory == 0)
@@ -831,6 +847,10 @@ void MainWindow::updateAvailability()
 void MainWindow::updateDeviceStatus()
 {
     const QString id = m_budgetPage->selectedDevice();
+    if (const QStringList gpus = jobProcesses(id); !gpus.isEmpty()) {
+        m_deviceStatus->setText(tr("%1 GPUs: %2").arg(gpus.size()).arg(gpus.join(QStringLiteral(", "))));
+        return;
+    }
     for (const core::DeviceInfo &device : m_budgetPage->devices()) {
         if (QString::fromStdString(device.id) == id) {
             m_deviceStatus->setText(

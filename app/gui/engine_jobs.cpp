@@ -2,6 +2,7 @@
 
 #include "engine_project.h"
 
+#include "emloc/api/device.h"
 #include "emloc/api/error.h"
 #include "emloc/io/model_files.h"
 #include "emloc/io/peft_adapter.h"
@@ -10,6 +11,7 @@
 #include "emloc/plan/memory_plan.h"
 #include "emloc/plan/model_catalog.h"
 #include "emloc/stages/pipeline.h"
+#include "emloc/stages/pipeline_processes.h"
 #include "emloc/text/chat_template.h"
 #include "emloc/text/dataset_preview.h"
 #include "emloc/text/model_text.h"
@@ -20,6 +22,7 @@
 #include "emloc/vision/internvl_adapter.h"
 #include "emloc/vision/vision_language_model.h"
 
+#include <QCoreApplication>
 #include <QDir>
 #include <QFileInfo>
 
@@ -62,6 +65,14 @@ ui::PlanPreview PipelineJobs::plan(const ui::Project &project)
             preview.fits = choice.fits;
             preview.ratio = choice.fits ? choice.ratio : -1;
             preview.advice = QString::fromStdString(choice.advice);
+        }
+        preview.processes = static_cast<int>(core::parseDeviceList(config.device).size());
+        if (preview.processes > 1 && preview.ratio > 0) {
+            const core::MemoryPlan share = core::planMemory(
+                core::plannableConfig(original),
+                core::processShare(settings, preview.processes, config.train.gradAccum), preview.ratio);
+            preview.processConstructionBytes = share.construction.totalBytes();
+            preview.processFineTuningBytes = share.fineTuning.totalBytes();
         }
     } catch (const std::exception &e) {
         preview.curve.clear();
@@ -230,11 +241,37 @@ void PipelineJobs::chat(const ui::Project &project, const QString &which, const 
     core::generate(model, tokenizer.encode(rendered), options, streamAnswer(tokenizer, tokens, sent, onText));
 }
 
+namespace {
+
+// The program that runs the other processes of a job on several GPUs: `emloc` beside the Studio once
+// installed (bin/), in app/cli of the build tree.
+std::string workerProgram()
+{
+    const QDir dir(QCoreApplication::applicationDirPath());
+    for (const QString &candidate :
+         {dir.filePath(QStringLiteral("emloc")), dir.filePath(QStringLiteral("../cli/emloc"))})
+        if (QFileInfo(candidate).isExecutable())
+            return QFileInfo(candidate).canonicalFilePath().toStdString();
+    throw core::Error(
+        "the emloc program, which runs the other processes of a job on several GPUs, is not in " +
+        text(dir.path()) + ": reinstall EMLoC Studio, or run on one GPU");
+}
+
+} // namespace
+
 ui::JobFunction PipelineJobs::training(const ui::Project &project)
 {
     // Read inside the job: a setting the engine refuses fails the job with the reader's message.
-    return core::engineJob(
-        [project](core::Feedback &feedback) { core::runPipeline(pipelineConfig(project), feedback); });
+    return core::engineJob([project](core::Feedback &feedback) {
+        const core::PipelineConfig config = pipelineConfig(project);
+        if (core::pipelineProcesses(config, 1) == 1) {
+            core::runPipeline(config, feedback);
+            return;
+        }
+        core::LocalProcessesOptions options;
+        options.engineProgram = workerProgram();
+        core::runPipelineOnLocalProcesses(config, feedback, options);
+    });
 }
 
 ui::JobFunction PipelineJobs::exporting(const ui::Project &project)

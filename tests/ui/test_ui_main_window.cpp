@@ -209,6 +209,49 @@ private Q_SLOTS:
         QCOMPARE(page->budgetBytes(), 4LL << 30);
     }
 
+    // Ctrl-click picks several GPUs: the project runs on the list, one process each; the budget is each
+    // GPU's, so the fullest decides; the CPU beside GPUs is no process of its own.
+    void severalGpusArePickedTogether()
+    {
+        MainWindow window;
+        BudgetPage *page = window.budgetPage();
+        page->setDevices({{"cpu", "CPU (2 threads)", 32LL << 30, 30LL << 30},
+                          {"cuda:0", "GPU A", 24LL << 30, 22LL << 30},
+                          {"cuda:1", "GPU B", 24LL << 30, 10LL << 30}});
+        QCOMPARE(page->selectedDevice(), QStringLiteral("cuda:0")); // a new project: the first GPU
+        QTreeWidget *tree = page->deviceTree();
+        for (int row : {0, 1, 2})
+            tree->topLevelItem(row)->setSelected(true);
+        QCOMPARE(page->selectedDevice(), QStringLiteral("cuda:0,1"));
+        Project project;
+        page->writeTo(project);
+        QCOMPARE(project.budget.device, QStringLiteral("cuda:0,1"));
+        QLabel *several = nullptr;
+        for (QLabel *label : page->findChildren<QLabel *>("hint"))
+            if (label->accessibleName() == QStringLiteral("severalGpus"))
+                several = label;
+        QVERIFY(several);
+        QVERIFY2(!several->isHidden() && several->text().startsWith(QStringLiteral("2 GPUs")),
+                 qPrintable(several->text()));
+        page->findChild<QRadioButton *>("budgetMode")->setChecked(true);
+        auto *budget = page->findChild<QDoubleSpinBox *>("budgetGiB");
+        budget->setValue(12.0); // fits cuda:0's free memory, not cuda:1's
+        QCOMPARE(page->fitMessage()->state(), ValidationLabel::State::Warning);
+        QVERIFY2(page->fitMessage()->text().contains(QStringLiteral("cuda:1")),
+                 qPrintable(page->fitMessage()->text()));
+        budget->setValue(8.0);
+        QCOMPARE(page->fitMessage()->state(), ValidationLabel::State::Ok);
+        QVERIFY(page->fitMessage()->text().contains(QStringLiteral("each of the 2 GPUs")));
+        // A saved list is selected again; one click on a single row goes back to one device.
+        project.budget.device = QStringLiteral("cuda:1,0");
+        page->readFrom(project);
+        QVERIFY(tree->topLevelItem(1)->isSelected() && tree->topLevelItem(2)->isSelected());
+        QVERIFY(!tree->topLevelItem(0)->isSelected());
+        tree->setCurrentItem(tree->topLevelItem(0), 0, QItemSelectionModel::ClearAndSelect); // a plain click
+        QCOMPARE(page->selectedDevice(), QStringLiteral("cpu"));
+        QVERIFY(!tree->topLevelItem(1)->isSelected());
+    }
+
     // "What fits…" asks the planner for the device's memory (or the typed budget), and again for a
     // memory, device, value width or sequence length typed in the dialog; fits read green, misfits red.
     void whatFitsListsTheCatalogForTheDevice()

@@ -377,6 +377,34 @@ private Q_SLOTS:
                                 .arg(area.bottom())));
     }
 
+    // A job of several processes: each one's memory is its own line, named by its device; the peak is the
+    // largest process's; a new job starts with one line again.
+    void eachProcessHasItsMemoryLine()
+    {
+        MemoryPlot plot;
+        plot.setProcessNames({QStringLiteral("cuda:0"), QStringLiteral("cuda:1")});
+        std::vector<core::MetricSample> samples;
+        for (int t = 1; t <= 10; ++t) {
+            core::MetricSample sample;
+            sample.stage = "train";
+            sample.elapsedSeconds = t;
+            sample.memoryBytes = 3LL << 30;
+            sample.peakMemoryBytes = 3LL << 30;
+            sample.rankMemoryBytes = {3LL << 30, t == 7 ? 5LL << 30 : 4LL << 30};
+            samples.push_back(sample);
+        }
+        plot.appendSamples(samples);
+        QCOMPARE(plot.lineCount(), 2);
+        QCOMPARE(plot.graph(1)->dataCount(), 10);
+        QCOMPARE(plot.graph(1)->name(), QStringLiteral("cuda:1"));
+        QCOMPARE(plot.graph(0)->name(), QStringLiteral("cuda:0"));
+        QVERIFY(plot.legend->visible());
+        QCOMPARE(plot.peakBytes(), 5LL << 30);
+        plot.clearData();
+        QCOMPARE(plot.lineCount(), 1);
+        QVERIFY(!plot.legend->visible());
+    }
+
     // A budget below what any emulator needs is kept as typed and refused with a message, never reverted.
     void budgetBelowTheSmallestEmulatorIsRefused()
     {

@@ -35,6 +35,7 @@
 #include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QTreeWidget>
 
 #include <algorithm>
 #include <cstdio>
@@ -196,6 +197,22 @@ int main(int argc, char *argv[])
         if (!QTest::qWaitForWindowExposed(&fits))
             std::fprintf(stderr, "the What fits dialog was not exposed\n");
         ok = save(&fits, output, QStringLiteral("what-fits")) && ok;
+    }
+    // The Budget page of a machine with two GPUs, both picked (described: no GPU is needed to show it).
+    {
+        BudgetPage *budget = window.budgetPage();
+        const std::vector<emloc::core::DeviceInfo> measured = budget->devices();
+        std::vector<emloc::core::DeviceInfo> twoGpus{measured.front()};
+        twoGpus.push_back({"cuda:0", "NVIDIA GeForce RTX 4090", 24LL << 30, 23LL << 30});
+        twoGpus.push_back({"cuda:1", "NVIDIA GeForce RTX 4090", 24LL << 30, 21LL << 30});
+        budget->setDevices(twoGpus);
+        budget->deviceTree()->topLevelItem(1)->setSelected(true);
+        budget->deviceTree()->topLevelItem(2)->setSelected(true);
+        QTest::qWait(1500); // the plan for two GPUs
+        ok = save(&window, output, QStringLiteral("budget-gpus")) && ok;
+        budget->setDevices(measured);
+        budget->deviceTree()->setCurrentItem(budget->deviceTree()->topLevelItem(0));
+        QTest::qWait(1500);
     }
 
     // The short real run writes into a scratch folder, not into the demo's.

@@ -154,8 +154,12 @@ QWidget *BudgetPage::createDeviceGroup()
     m_deviceTree->header()->setSectionResizeMode(0, QHeaderView::Stretch);
     m_deviceTree->header()->setSectionResizeMode(1, QHeaderView::ResizeToContents);
     m_deviceTree->header()->setSectionResizeMode(2, QHeaderView::ResizeToContents);
-    m_deviceTree->setToolTip(tr("The device that runs every stage; a GPU is much faster than the CPU."));
-    m_deviceTree->setMaximumHeight(m_deviceTree->fontMetrics().height() * 6);
+    m_deviceTree->setToolTip(tr("The device that runs every stage; a GPU is much faster than the CPU. "
+                                "Ctrl-click to pick several GPUs: the job then runs one process per GPU."));
+    // Several GPUs at once: one data-parallel process each.
+    m_deviceTree->setSelectionMode(QAbstractItemView::ExtendedSelection);
+    m_deviceTree->setMaximumHeight(m_deviceTree->fontMetrics().height() * 8); // a header and four devices
+    m_deviceTree->setTextElideMode(Qt::ElideMiddle); // a long GPU name keeps its "(cuda:N)"
     m_deviceTree->headerItem()->setTextAlignment(1, Qt::AlignRight | Qt::AlignVCenter);
     m_deviceTree->headerItem()->setTextAlignment(2, Qt::AlignRight | Qt::AlignVCenter);
     auto *deviceLabel = new QLabel(tr("Run &on:"), group);
@@ -173,16 +177,24 @@ QWidget *BudgetPage::createDeviceGroup()
     header->addWidget(m_refresh);
     layout->addLayout(header);
     layout->addWidget(m_deviceTree);
+    m_severalGpus = new QLabel(group);
+    m_severalGpus->setObjectName(QStringLiteral("hint"));
+    m_severalGpus->setAccessibleName(QStringLiteral("severalGpus"));
+    m_severalGpus->setWordWrap(true);
+    m_severalGpus->setVisible(false);
+    layout->addWidget(m_severalGpus);
 
     connect(m_refresh, &QPushButton::clicked, this, &BudgetPage::refreshDevices);
     connect(m_catalog, &QPushButton::clicked, this, &BudgetPage::catalogRequested);
-    connect(m_deviceTree, &QTreeWidget::currentItemChanged, this, [this](QTreeWidgetItem *item) {
-        if (!item || m_listing)
+    connect(m_deviceTree, &QTreeWidget::itemSelectionChanged, this, [this] {
+        if (m_listing)
             return;
-        const QString id = item->data(0, Qt::UserRole).toString();
-        if (id == m_device)
+        const QString id = selectionDevice();
+        if (id.isEmpty() || id == m_device)
             return;
         m_device = id;
+        selectDevice(m_device); // the CPU row picked beside GPUs shows as not used
+        updateSeveralGpus();
         updateFit();
         Q_EMIT changed();
     });
@@ -259,6 +271,14 @@ void BudgetPage::updateTradeOffSummary()
                     .arg(QLocale().toString(preview.ratio, 'f', 2), formatBytes(peak),
                          formatBytes(at->inferenceBytes)));
         }
+        if (preview.processes > 1 && preview.processFineTuningBytes > 0)
+            m_tradeOffSummary->setText(
+                m_tradeOffSummary->text() + QLatin1Char(' ') +
+                tr("On each of the %1 GPUs: about %2 to build the emulator (its share of the calibration "
+                   "samples) and %3 to fine-tune (its share of each step).")
+                    .arg(preview.processes)
+                    .arg(formatBytes(preview.processConstructionBytes),
+                         formatBytes(preview.processFineTuningBytes)));
         if (preview.refinementBytes > 0) {
             const bool over = preview.budgetBytes > 0 && preview.refinementBytes > preview.budgetBytes;
             m_tradeOffSummary->setText(
@@ -725,23 +745,96 @@ qint64 BudgetPage::budgetBytes() const
 
 void BudgetPage::selectDevice(const QString &id)
 {
+    QStringList ids{id};
+    try {
+        ids.clear();
+        for (const core::DeviceSpec &device : core::parseDeviceList(id.toStdString()))
+            ids << QString::fromStdString(device.toString());
+    } catch (const std::exception &) {
+        // A device this build does not know stays unselected; updateFit() says so.
+    }
     m_listing = true;
+    m_deviceTree->clearSelection();
     m_deviceTree->setCurrentItem(nullptr);
     for (int i = 0; i < m_deviceTree->topLevelItemCount(); ++i) {
         QTreeWidgetItem *item = m_deviceTree->topLevelItem(i);
-        if (item->data(0, Qt::UserRole).toString() == id)
-            m_deviceTree->setCurrentItem(item);
+        if (ids.contains(item->data(0, Qt::UserRole).toString())) {
+            if (!m_deviceTree->currentItem())
+                m_deviceTree->setCurrentItem(item);
+            item->setSelected(true);
+        }
     }
     m_listing = false;
+    updateSeveralGpus();
+}
+
+QString BudgetPage::selectionDevice() const
+{
+    QStringList cpus;
+    std::vector<int> gpus;
+    // In the tree's order, so that the first GPU listed is rank 0's.
+    for (int i = 0; i < m_deviceTree->topLevelItemCount(); ++i) {
+        QTreeWidgetItem *item = m_deviceTree->topLevelItem(i);
+        if (!item->isSelected())
+            continue;
+        const QString id = item->data(0, Qt::UserRole).toString();
+        try {
+            const core::DeviceSpec device = core::parseDevice(id.toStdString());
+            if (device.isCuda)
+                gpus.push_back(device.index);
+            else
+                cpus << id;
+        } catch (const std::exception &) {
+            cpus << id;
+        }
+    }
+    // The CPU beside GPUs is not a process of its own: the GPUs run the job.
+    if (!gpus.empty())
+        return QString::fromStdString(core::gpuListDevice(gpus));
+    return cpus.isEmpty() ? QString() : cpus.front();
+}
+
+QList<const core::DeviceInfo *> BudgetPage::chosenDevices() const
+{
+    QList<const core::DeviceInfo *> chosen;
+    try {
+        for (const core::DeviceSpec &spec : core::parseDeviceList(m_device.toStdString())) {
+            const core::DeviceInfo *found = nullptr;
+            for (const core::DeviceInfo &candidate : m_devices)
+                if (candidate.id == spec.toString())
+                    found = &candidate;
+            chosen << found;
+        }
+    } catch (const std::exception &) {
+        chosen << nullptr;
+    }
+    return chosen;
+}
+
+void BudgetPage::updateSeveralGpus()
+{
+    int gpus = 0;
+    for (const core::DeviceInfo &device : m_devices)
+        gpus += device.id.rfind("cuda", 0) == 0 ? 1 : 0;
+    const int chosen = static_cast<int>(chosenDevices().size());
+    m_severalGpus->setVisible(gpus > 1);
+    m_severalGpus->setText(
+        chosen > 1
+            ? tr("%1 GPUs: the job runs one process on each, each with the whole emulator and its share "
+                 "of every step (data-parallel); stage 3 and the evaluation run on the first. The "
+                 "budget is each GPU's.")
+                  .arg(chosen)
+            : tr("Ctrl-click to pick several GPUs: the job then runs one process on each (data-parallel)."));
 }
 
 void BudgetPage::updateFit()
 {
-    const core::DeviceInfo *device = nullptr;
-    for (const core::DeviceInfo &candidate : m_devices) {
-        if (QString::fromStdString(candidate.id) == m_device)
-            device = &candidate;
-    }
+    // Several GPUs: the budget is each one's, so the smallest one decides.
+    const QList<const core::DeviceInfo *> chosen = chosenDevices();
+    const core::DeviceInfo *device = chosen.isEmpty() ? nullptr : chosen.front();
+    for (const core::DeviceInfo *candidate : chosen)
+        if (!candidate || (device && candidate->freeBytes < device->freeBytes))
+            device = candidate;
     if (!m_devices.empty() && !m_device.isEmpty() && !device) {
         m_fit->setMessage(
             ValidationLabel::State::Error,
@@ -780,19 +873,30 @@ void BudgetPage::updateFit()
     } else if (device && budget > device->totalBytes) {
         m_fit->setMessage(ValidationLabel::State::Error,
                           tr("The budget (%1) is more than %2 has in all (%3). Lower the budget.")
-                              .arg(formatBytes(budget), m_device, formatBytes(device->totalBytes)));
+                              .arg(formatBytes(budget), QString::fromStdString(device->id),
+                                   formatBytes(device->totalBytes)));
     } else if (device && budget > device->freeBytes) {
         m_fit->setMessage(
             ValidationLabel::State::Warning,
             tr("The budget (%1) is more than %2 has free now (%3). Close other programs first, or "
                "lower the budget.")
-                .arg(formatBytes(budget), m_device, formatBytes(device->freeBytes)));
+                .arg(formatBytes(budget), QString::fromStdString(device->id),
+                     formatBytes(device->freeBytes)));
+    } else if (device && chosen.size() > 1) {
+        m_fit->setMessage(
+            ValidationLabel::State::Ok,
+            tr("The emulator is sized so that fine-tuning stays within %1 on each of the %2 GPUs "
+               "(%3 free on %4, the fullest).")
+                .arg(formatBytes(budget))
+                .arg(chosen.size())
+                .arg(formatBytes(device->freeBytes), QString::fromStdString(device->id)));
     } else {
         m_fit->setMessage(
             ValidationLabel::State::Ok,
             device
                 ? tr("The emulator is sized so that fine-tuning stays within %1 (%2 free on %3).")
-                      .arg(formatBytes(budget), formatBytes(device->freeBytes), m_device)
+                      .arg(formatBytes(budget), formatBytes(device->freeBytes),
+                           QString::fromStdString(device->id))
                 : tr("The emulator is sized so that fine-tuning stays within %1.").arg(formatBytes(budget)));
     }
 }

@@ -76,6 +76,11 @@ private:
     void updateAdvanced();
     void updateTradeOffSummary();
     void selectDevice(const QString &id);
+    // The device the tree's selection names: one, or "cuda:0,1" for several GPUs; "" for none.
+    QString selectionDevice() const;
+    // The listed devices the project runs on (nullptr for one this computer lacks).
+    QList<const core::DeviceInfo *> chosenDevices() const;
+    void updateSeveralGpus();
     void updateFit();
     void updateVisionTower(); // enabled for a vision-language model only
     void updateEffectiveBatch();
@@ -87,6 +92,7 @@ private:
     bool m_listing = false;
 
     QTreeWidget *m_deviceTree = nullptr;
+    QLabel *m_severalGpus = nullptr;
     QPushButton *m_refresh = nullptr;
     QPushButton *m_catalog = nullptr;
     QRadioButton *m_budgetMode = nullptr;

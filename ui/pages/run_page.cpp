@@ -238,6 +238,7 @@ void RunPage::prepareRun(qint64 budgetBytes)
     m_lossPlot->clearData();
     m_memoryPlot->clearData();
     m_memoryPlot->setBudgetBytes(budgetBytes);
+    setJobProcesses({});
     m_log->clear();
     for (int i = 0; i < 3; ++i) {
         m_bars[i]->setRange(0, 1);
@@ -302,6 +303,8 @@ void RunPage::appendUpdates(const JobUpdates &updates)
         m_memoryPlot->appendSamples(samples);
         for (const core::MetricSample &sample : samples) {
             m_peakBytes = std::max<qint64>({m_peakBytes, sample.peakMemoryBytes, sample.memoryBytes});
+            for (const int64_t bytes : sample.rankMemoryBytes)
+                m_peakBytes = std::max<qint64>(m_peakBytes, bytes);
             if (stageIndex(sample.stage) >= 0 && sample.totalSteps > 0)
                 updateProgress({QString::fromStdString(sample.stage), sample.step, sample.totalSteps});
         }
@@ -482,13 +485,29 @@ void RunPage::setActivity(std::optional<core::Stage> stage)
     Q_EMIT activityChanged(m_activity);
 }
 
+void RunPage::setJobProcesses(const QStringList &devices)
+{
+    m_jobProcesses = devices;
+    m_memoryPlot->setProcessNames(devices);
+    const bool several = devices.size() > 1;
+    m_pause->setToolTip(several
+                            ? tr("A job of several processes cannot pause: the others would stop waiting for "
+                                 "it. Cancel it instead; Start resumes from its last checkpoint.")
+                            : tr("Hold the job after its current step; memory stays allocated."));
+    m_throughput->setToolTip(
+        several ? tr("Tokens per second of the whole job, its %1 processes together.").arg(devices.size())
+                : QString());
+    m_peak->setToolTip(several ? tr("The largest peak of the job's processes.") : QString());
+    updateButtons();
+}
+
 void RunPage::updateButtons()
 {
     const bool running = m_controller->isRunning();
     const bool paused = m_controller->isPaused();
     const bool cancelling = m_controller->isCancelling();
     m_start->setEnabled(!running && m_startAvailable);
-    m_pause->setEnabled(running && !paused && !cancelling);
+    m_pause->setEnabled(running && !paused && !cancelling && m_jobProcesses.size() <= 1);
     m_resume->setEnabled(running && paused && !cancelling);
     m_cancel->setEnabled(running && !cancelling);
 }

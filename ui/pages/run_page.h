@@ -41,6 +41,9 @@ public:
     void setStartAvailable(bool available, const QString &reason);
     // Clears the plots and bars for a new run that must stay within `budgetBytes` (0: no budget line).
     void prepareRun(qint64 budgetBytes);
+    // The job about to start runs as one process per device named here ("cuda:0", "cuda:1"): their memory
+    // is drawn line by line, and it cannot pause (the other processes would time out waiting).
+    void setJobProcesses(const QStringList &devices);
 
     // Before any run this session: the folder's last run as recorded (its training's losses on the loss
     // plot), or nothing. A run watched this session keeps its plots.
@@ -104,6 +107,7 @@ private:
 
     LossPlot *m_lossPlot = nullptr;
     MemoryPlot *m_memoryPlot = nullptr;
+    QStringList m_jobProcesses; // several: the devices of a job of several processes
     QPlainTextEdit *m_log = nullptr;
 
     QTimer *m_clockTimer = nullptr;

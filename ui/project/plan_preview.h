@@ -34,6 +34,11 @@ struct PlanPreview
     qint64 refinementBytes = 0;
     // The model is a vision-language model, whose vision tower the emulator may compress too.
     bool visionLanguage = false;
+    // Several GPUs: each runs one process of the job with its share of stages 1 and 2; their peaks at the
+    // ratio in use (the later stages run on the first GPU alone, as planned above).
+    int processes = 1;
+    qint64 processConstructionBytes = 0;
+    qint64 processFineTuningBytes = 0;
 };
 
 using PlanProvider = std::function<PlanPreview(const Project &project)>;

@@ -11,6 +11,10 @@ constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
 const QColor kBudgetColor(0xdc, 0x26, 0x26);
 const QColor kPeakColor(0x0f, 0x17, 0x2a);
 constexpr double kPeakLabelGap = 8; // pixels between the peak's marker and its label
+// Ranks 1.. (rank 0 keeps the single process's teal).
+const QColor kRankColors[] = {QColor(0xd9, 0x77, 0x06), QColor(0x7c, 0x3a, 0xed), QColor(0x16, 0xa3, 0x4a),
+                              QColor(0xdb, 0x27, 0x77), QColor(0x25, 0x63, 0xeb), QColor(0x65, 0xa3, 0x0d),
+                              QColor(0x9f, 0x12, 0x39)};
 } // namespace
 
 MemoryPlot::MemoryPlot(QWidget *parent) : Plot(tr("Elapsed time"), tr("Memory (GiB)"), parent)
@@ -69,13 +73,25 @@ void MemoryPlot::setBudgetBytes(qint64 bytes)
 void MemoryPlot::appendSamples(const std::vector<core::MetricSample> &samples)
 {
     QVector<double> times, values;
+    std::vector<QVector<double>> rankTimes, rankValues; // ranks 1..
     bool sorted = true;
     double previous = m_lastTime;
     for (const core::MetricSample &sample : samples) {
-        const qint64 peak = std::max(sample.peakMemoryBytes, sample.memoryBytes);
+        qint64 peak = std::max(sample.peakMemoryBytes, sample.memoryBytes);
+        for (const int64_t bytes : sample.rankMemoryBytes)
+            peak = std::max<qint64>(peak, bytes);
         if (peak > m_peakBytes) {
             m_peakBytes = peak;
             m_peakTime = sample.elapsedSeconds;
+        }
+        if (sample.rankMemoryBytes.size() > 1) {
+            addRankLines(static_cast<int>(sample.rankMemoryBytes.size()));
+            rankTimes.resize(m_ranks.size());
+            rankValues.resize(m_ranks.size());
+            for (size_t rank = 1; rank < sample.rankMemoryBytes.size(); ++rank) {
+                rankTimes[rank - 1] << sample.elapsedSeconds;
+                rankValues[rank - 1] << static_cast<double>(sample.rankMemoryBytes[rank]) / kGiB;
+            }
         }
         if (sample.memoryBytes < 0)
             continue;
@@ -87,15 +103,50 @@ void MemoryPlot::appendSamples(const std::vector<core::MetricSample> &samples)
     if (times.isEmpty() && m_peakBytes < 0)
         return;
     m_memory->addData(times, values, sorted);
+    for (size_t i = 0; i < rankTimes.size(); ++i)
+        m_ranks[i]->addData(rankTimes[i], rankValues[i], sorted);
     m_lastTime = std::max(m_lastTime, previous);
     updateMarkers();
     updateRanges();
     refresh();
 }
 
+void MemoryPlot::setProcessNames(const QStringList &names)
+{
+    m_processNames = names;
+    if (!m_ranks.empty())
+        m_memory->setName(processName(0));
+    for (size_t i = 0; i < m_ranks.size(); ++i)
+        m_ranks[i]->setName(processName(static_cast<int>(i) + 1));
+}
+
+QString MemoryPlot::processName(int rank) const
+{
+    return rank < m_processNames.size() ? m_processNames[rank] : tr("Rank %1").arg(rank);
+}
+
+void MemoryPlot::addRankLines(int processes)
+{
+    while (lineCount() < processes) {
+        QCPGraph *line = addGraph();
+        const QColor color = kRankColors[m_ranks.size() % std::size(kRankColors)];
+        line->setPen(QPen(color, 2.0));
+        m_ranks.push_back(line);
+        line->setName(processName(static_cast<int>(m_ranks.size())));
+    }
+    m_memory->setName(processName(0));
+    legend->setVisible(true);
+    axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignLeft | Qt::AlignTop);
+}
+
 void MemoryPlot::clearData()
 {
     m_memory->data()->clear();
+    for (QCPGraph *line : m_ranks)
+        removeGraph(line);
+    m_ranks.clear();
+    m_memory->setName(tr("In use"));
+    legend->setVisible(false);
     m_peakBytes = -1;
     m_peakTime = 0;
     m_lastTime = 0;
