@@ -1,10 +1,13 @@
 // The pipeline's configuration file: defaults, relative paths, and an error naming the key for every
 // kind of mistake a person makes when writing one by hand.
 #include "emloc/api/error.h"
+#include "emloc/api/run_folder.h"
 #include "emloc/stages/pipeline.h"
+#include "emloc/stages/step_time.h"
 
 #include "unit_test.h"
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -179,4 +182,58 @@ TEST_CASE(fileErrors)
     } catch (const emloc::core::Error &e) {
         VERIFY2(contains(e.what(), "missing.json"), e.what());
     }
+}
+
+// The step time the Budget page shows: from the device's matrix-product rate before any run (a lower
+// bound), then scaled from this folder's last run of the same model on the same kind of device; a job of
+// several processes takes its share of the step.
+TEST_CASE(stepTimeIsScaledFromTheLastRunOrBoundedByTheDevice)
+{
+    emloc::test::TempDir dir;
+    emloc::core::ModelConfig model;
+    model.vocabSize = 1000;
+    model.hiddenSize = 64;
+    model.intermediateSize = 128;
+    model.numLayers = 2;
+    model.numHeads = 4;
+    model.numKeyValueHeads = 4;
+    model.headDim = 16;
+    json document = minimal();
+    document["output"] = dir.filePath("run");
+    document["train"] = {{"batch", 2}, {"grad_accum", 3}};
+    PipelineConfig config = parse(document);
+    int measured = 0;
+    const auto rate = [&measured] {
+        ++measured;
+        return 1e9;
+    };
+    const auto bound = emloc::core::estimateStepTime(config, model, 0.5, 1, rate);
+    COMPARE(measured, 1);
+    VERIFY(!bound.fromLastRun && bound.seconds > 0 && bound.flopsPerSecond == 1e9);
+    const auto two = emloc::core::estimateStepTime(config, model, 0.5, 2, rate);
+    VERIFY(std::abs(two.seconds / bound.seconds - 2.0 / 3) < 1e-12); // micro-batches 2 + 1
+    COMPARE(emloc::core::processStepShare(3, 4), 0.25);              // rows split
+
+    // A finished run in the folder: 2 s per step at these very settings.
+    const emloc::core::RunFolder run{config.outputDir};
+    std::filesystem::create_directories(run.training());
+    emloc::core::PipelineResult result;
+    result.ratio = 0.5;
+    emloc::test::writeFile(run.summary().string(), result.toJson().dump());
+    emloc::test::writeFile(run.configuration().string(), config.toJson().dump());
+    emloc::test::writeFile((run.training() / "training_summary.json").string(),
+                           json{{"seconds_per_step", 2.0}, {"processes", 1}}.dump());
+    const auto same = emloc::core::estimateStepTime(config, model, 0.5, 1, rate);
+    VERIFY(same.fromLastRun);
+    COMPARE(measured, 2); // no device measured this time
+    VERIFY2(std::abs(same.seconds - 2.0) < 1e-9, std::to_string(same.seconds));
+    // Twice the batch costs about twice the time (attention grows with it too, linearly at one length).
+    config.train.batchSize = 4;
+    const auto doubled = emloc::core::estimateStepTime(config, model, 0.5, 1, rate);
+    VERIFY2(std::abs(doubled.seconds - 4.0) < 1e-9, std::to_string(doubled.seconds));
+    // The last run on the CPU says nothing about a GPU.
+    config.device = "cuda:0,1";
+    const auto gpus = emloc::core::estimateStepTime(config, model, 0.5, 2, rate);
+    VERIFY(!gpus.fromLastRun);
+    COMPARE(measured, 3);
 }
