@@ -472,6 +472,26 @@
         <source>The emulator is sized so that fine-tuning stays within %1 on each of the %2 GPUs (%3 free on %4, the fullest).</source>
         <translation type="unfinished"></translation>
     </message>
+    <message>
+        <source>%1 s</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>A training step should take about %1 on the %2 GPUs together (%3 on one), plus their gradient exchange: scaled from this folder&apos;s last run.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>A training step should take about %1, scaled from this folder&apos;s last run.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>A training step takes at least %1 on the %2 GPUs together (%3 on one) at the device&apos;s matrix-product rate (%4 GFLOP/s); the first run measures the real time.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>A training step takes at least %1 at the device&apos;s matrix-product rate (%2 GFLOP/s); the first run measures the real time.</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>emloc::ui::CatalogFitDialog</name>

@@ -471,6 +471,26 @@
         <source>The emulator is sized so that fine-tuning stays within %1 on each of the %2 GPUs (%3 free on %4, the fullest).</source>
         <translation>模擬器的大小使微調在 %2 張 GPU 的每一張上都不超過 %1（最滿的 %4 尚有 %3 可用）。</translation>
     </message>
+    <message>
+        <source>%1 s</source>
+        <translation>%1 秒</translation>
+    </message>
+    <message>
+        <source>A training step should take about %1 on the %2 GPUs together (%3 on one), plus their gradient exchange: scaled from this folder&apos;s last run.</source>
+        <translation>一個訓練步驟在 %2 張 GPU 上合計約需 %1（單張約 %3），另加梯度交換時間：依此資料夾上次執行的實測值推算。</translation>
+    </message>
+    <message>
+        <source>A training step should take about %1, scaled from this folder&apos;s last run.</source>
+        <translation>一個訓練步驟約需 %1，依此資料夾上次執行的實測值推算。</translation>
+    </message>
+    <message>
+        <source>A training step takes at least %1 on the %2 GPUs together (%3 on one) at the device&apos;s matrix-product rate (%4 GFLOP/s); the first run measures the real time.</source>
+        <translation>依裝置的矩陣乘法速率（%4 GFLOP/s），一個訓練步驟在 %2 張 GPU 上合計至少需 %1（單張 %3）；第一次執行會量測實際時間。</translation>
+    </message>
+    <message>
+        <source>A training step takes at least %1 at the device&apos;s matrix-product rate (%2 GFLOP/s); the first run measures the real time.</source>
+        <translation>依裝置的矩陣乘法速率（%2 GFLOP/s），一個訓練步驟至少需 %1；第一次執行會量測實際時間。</translation>
+    </message>
 </context>
 <context>
     <name>emloc::ui::CatalogFitDialog</name>

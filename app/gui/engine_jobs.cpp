@@ -8,15 +8,18 @@
 #include "emloc/io/peft_adapter.h"
 #include "emloc/model/causal_lm.h"
 #include "emloc/model/generation.h"
+#include "emloc/model/throughput.h"
 #include "emloc/plan/memory_plan.h"
 #include "emloc/plan/model_catalog.h"
 #include "emloc/stages/pipeline.h"
 #include "emloc/stages/pipeline_processes.h"
+#include "emloc/stages/step_time.h"
 #include "emloc/text/chat_template.h"
 #include "emloc/text/dataset_preview.h"
 #include "emloc/text/model_text.h"
 #include "emloc/text/tokenizer.h"
 #include "emloc/util/engine_job.h"
+#include "emloc/util/torch_runtime.h"
 #include "emloc/vision/image_prompt.h"
 #include "emloc/vision/image_rows.h"
 #include "emloc/vision/internvl_adapter.h"
@@ -26,6 +29,8 @@
 #include <QDir>
 #include <QFileInfo>
 
+#include <map>
+#include <mutex>
 #include <optional>
 
 namespace emloc::gui {
@@ -35,6 +40,29 @@ namespace {
 std::string text(const QString &value)
 {
     return value.toStdString();
+}
+
+// The matrix-product rate of the run's (first) device in the dtype it trains in, measured once per device
+// and session (a third of a second).
+double deviceMatmulRate(const std::string &device)
+{
+    static std::mutex mutex;
+    static std::map<std::string, double> rates;
+    const core::DeviceSpec spec = core::parseDeviceList(device).front();
+    const std::lock_guard<std::mutex> lock(mutex);
+    auto [entry, added] = rates.try_emplace(spec.toString(), 0.0);
+    if (added) {
+        try {
+            core::requireDevice(spec);
+            entry->second =
+                core::measureMatmulRate(torch::Device(spec.toString()),
+                                        spec.isCuda ? torch::kBFloat16 : torch::kFloat32, 1024, 0.3)
+                    .flopsPerSecond;
+        } catch (const std::exception &) {
+            // A device this machine lacks has no rate; the Budget page says what is wrong with it.
+        }
+    }
+    return entry->second;
 }
 
 } // namespace
@@ -73,6 +101,15 @@ ui::PlanPreview PipelineJobs::plan(const ui::Project &project)
                 core::processShare(settings, preview.processes, config.train.gradAccum), preview.ratio);
             preview.processConstructionBytes = share.construction.totalBytes();
             preview.processFineTuningBytes = share.fineTuning.totalBytes();
+        }
+        if (preview.ratio > 0) {
+            const core::StepTimeEstimate step = core::estimateStepTime(
+                config, core::plannableConfig(original), preview.ratio, preview.processes,
+                [&config] { return deviceMatmulRate(config.device); });
+            preview.stepSeconds = step.seconds;
+            preview.singleProcessStepSeconds = step.singleProcessSeconds;
+            preview.stepFromLastRun = step.fromLastRun;
+            preview.flopsPerSecond = step.flopsPerSecond;
         }
     } catch (const std::exception &e) {
         preview.curve.clear();

@@ -31,12 +31,15 @@
 #include <QFile>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QLabel>
 #include <QPlainTextEdit>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QTextBrowser>
 #include <QTreeWidget>
+
+#include <cmath>
 
 using namespace emloc;
 using namespace emloc::ui;
@@ -69,6 +72,9 @@ private Q_SLOTS:
         QVERIFY(preview.error.isEmpty());
         QVERIFY(preview.curve.front().fineTuningBytes < preview.curve.back().fineTuningBytes);
         QVERIFY(preview.refinementBytes > preview.curve.front().correctionBytes); // refinement is on
+        // Before any run, the step time is bounded by the CPU's measured matrix-product rate.
+        QVERIFY(preview.stepSeconds > 0 && !preview.stepFromLastRun && preview.flopsPerSecond > 1e8);
+        QVERIFY(window.budgetPage()->findChild<QLabel *>("tradeOffSummary")->text().contains("at least"));
 
         // A budget nothing fits: the page says so and says what to change.
         Project tight = project(8);
@@ -190,6 +196,19 @@ private Q_SLOTS:
                      core::methodStage(stage.stage) > 0);
         }
         QVERIFY(!window.resultsPage()->showsRecord()); // the watched run's cards stay
+        // The plan now scales the step time from this run's measured steps.
+        const PlanPreview after = gui::PipelineJobs::plan(window.currentProject());
+        const double measured = QJsonDocument::fromJson([&] {
+                                    QFile file(m_dir.filePath("run/train/training_summary.json"));
+                                    return file.open(QIODevice::ReadOnly) ? file.readAll() : QByteArray();
+                                }())
+                                    .object()
+                                    .value("seconds_per_step")
+                                    .toDouble();
+        QVERIFY(after.stepFromLastRun && measured > 0);
+        // The same settings: the measured step itself.
+        QVERIFY2(std::abs(after.stepSeconds / measured - 1) < 1e-6,
+                 qPrintable(QString("%1 s estimated, %2 s measured").arg(after.stepSeconds).arg(measured)));
 
         window.startExport();
         QVERIFY(finished.wait(120000));

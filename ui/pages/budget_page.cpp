@@ -252,6 +252,36 @@ void BudgetPage::setCalibration(const QJsonObject &emulatorJson)
     updateTradeOffSummary();
 }
 
+QString BudgetPage::stepTimeText(const PlanPreview &preview)
+{
+    // Steps are often under a second: two significant digits, not whole seconds.
+    const auto seconds = [](double value) {
+        return value >= 60 ? formatDuration(value)
+                           : tr("%1 s").arg(QLocale().toString(value, 'g', value < 1 ? 2 : 3));
+    };
+    const QString step = seconds(preview.stepSeconds);
+    if (preview.stepFromLastRun)
+        return preview.processes > 1
+                   ? tr("A training step should take about %1 on the %2 GPUs together (%3 on one), plus "
+                        "their "
+                        "gradient exchange: scaled from this folder's last run.")
+                         .arg(step)
+                         .arg(preview.processes)
+                         .arg(seconds(preview.singleProcessStepSeconds))
+                   : tr("A training step should take about %1, scaled from this folder's last run.")
+                         .arg(step);
+    const QString rate = QLocale().toString(preview.flopsPerSecond / 1e9, 'f', 1);
+    return preview.processes > 1
+               ? tr("A training step takes at least %1 on the %2 GPUs together (%3 on one) at the device's "
+                    "matrix-product rate (%4 GFLOP/s); the first run measures the real time.")
+                     .arg(step)
+                     .arg(preview.processes)
+                     .arg(seconds(preview.singleProcessStepSeconds), rate)
+               : tr("A training step takes at least %1 at the device's matrix-product rate (%2 GFLOP/s); the "
+                    "first run measures the real time.")
+                     .arg(step, rate);
+}
+
 void BudgetPage::updateTradeOffSummary()
 {
     const PlanPreview &preview = m_preview;
@@ -279,6 +309,8 @@ void BudgetPage::updateTradeOffSummary()
                     .arg(preview.processes)
                     .arg(formatBytes(preview.processConstructionBytes),
                          formatBytes(preview.processFineTuningBytes)));
+        if (preview.stepSeconds > 0)
+            m_tradeOffSummary->setText(m_tradeOffSummary->text() + QLatin1Char(' ') + stepTimeText(preview));
         if (preview.refinementBytes > 0) {
             const bool over = preview.budgetBytes > 0 && preview.refinementBytes > preview.budgetBytes;
             m_tradeOffSummary->setText(

@@ -81,6 +81,7 @@ private:
     // The listed devices the project runs on (nullptr for one this computer lacks).
     QList<const core::DeviceInfo *> chosenDevices() const;
     void updateSeveralGpus();
+    static QString stepTimeText(const PlanPreview &preview);
     void updateFit();
     void updateVisionTower(); // enabled for a vision-language model only
     void updateEffectiveBatch();

@@ -39,6 +39,13 @@ struct PlanPreview
     int processes = 1;
     qint64 processConstructionBytes = 0;
     qint64 processFineTuningBytes = 0;
+    // One training step at the ratio in use (seconds; -1: unknown): scaled from the run folder's last
+    // training when there is one (else a lower bound from the device's matrix-product rate), for the job's
+    // processes together and for one.
+    double stepSeconds = -1;
+    double singleProcessStepSeconds = -1;
+    bool stepFromLastRun = false;
+    double flopsPerSecond = 0; // the device's matrix-product rate behind a lower bound
 };
 
 using PlanProvider = std::function<PlanPreview(const Project &project)>;
