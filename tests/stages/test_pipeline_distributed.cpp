@@ -373,11 +373,13 @@ TEST_CASE(localProcessesWithThisOneAsRankZeroGiveTheSingleProcessAdapter)
     COMPARE(core::pipelineProcesses(config, options.cpuProcesses), 2);
     struct RankMemory : core::Feedback
     {
-        std::vector<std::vector<int64_t>> samples;
+        std::vector<std::vector<int64_t>> samples, layers; // training steps, emulator layers
         void metric(const core::MetricSample &sample) override
         {
             if (sample.stage == "train")
                 samples.push_back(sample.rankMemoryBytes);
+            else if (sample.stage == "build")
+                layers.push_back(sample.rankMemoryBytes);
         }
     } feedback;
     const core::PipelineResult result = core::runPipelineOnLocalProcesses(config, feedback, options);
@@ -386,8 +388,11 @@ TEST_CASE(localProcessesWithThisOneAsRankZeroGiveTheSingleProcessAdapter)
     info(format("rank 0 in this process and one engine process, against one process: LoRA weights %.3g",
                 difference));
     VERIFY2(difference < 2e-5, str(difference));
-    // Every training step reports both ranks' memory, live and in metrics.jsonl.
+    // Every emulator layer and training step reports both ranks' memory, live and in metrics.jsonl.
     COMPARE(feedback.samples.size(), size_t(kSteps));
+    VERIFY(!feedback.layers.empty());
+    for (const auto &ranks : feedback.layers)
+        COMPARE(ranks.size(), size_t(2));
     for (const auto &ranks : feedback.samples) {
         COMPARE(ranks.size(), size_t(2));
         VERIFY(ranks[0] > 0 && ranks[1] > 0);
@@ -396,6 +401,38 @@ TEST_CASE(localProcessesWithThisOneAsRankZeroGiveTheSingleProcessAdapter)
     VERIFY2(contains(metrics, "\"rank_memory_bytes\":["), metrics.substr(0, 400));
     VERIFY(fs::exists(dirPath(output) + "/processes/rank-1.log"));
     VERIFY(fs::exists(dirPath(output) + "/processes/run.json"));
+}
+
+// The Studio's Cancel on a job of several processes: rank 0 stops at its next step and writes its
+// checkpoint; the other process stops too and is reaped before the job returns.
+TEST_CASE(cancellingRankZeroStopsTheLocalProcesses)
+{
+    const std::string output = "in-process-cancelled";
+    const core::PipelineConfig config = core::loadPipelineConfig(dirPath("run.json"), dirPath(output));
+    struct CancelAtStep3 : core::Feedback
+    {
+        void metric(const core::MetricSample &sample) override
+        {
+            if (sample.stage == "train" && sample.step >= 3)
+                cancel();
+        }
+    } feedback;
+    core::LocalProcessesOptions options;
+    options.engineProgram = cliBinary();
+    options.cpuProcesses = 2;
+    options.timeoutSeconds = 20;
+    const auto started = std::chrono::steady_clock::now();
+    VERIFY_THROWS(core::CancelledError, core::runPipelineOnLocalProcesses(config, feedback, options));
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    info(format("cancelled at step 3 of %d: the job returned after %.1f s", kSteps, seconds));
+    const fs::path checkpoint = fs::path(trainFolder(output)) / "checkpoint";
+    COMPARE(readJson((checkpoint / "trainer_state.json").string()).at("step").get<int64_t>(), int64_t(3));
+    VERIFY(!core::readPeftAdapter(checkpoint.string()).modules.empty());
+    std::string partial;
+    VERIFY2(!leftPartialFiles(output, partial), partial);
+    // The worker said why it stopped, in its log.
+    const std::string log = readFile(dirPath(output) + "/processes/rank-1.log");
+    VERIFY2(contains(log, "rank 0"), log);
 }
 
 // The Error `body` throws ("" when it throws none).

@@ -9,6 +9,22 @@ std::string Collective::broadcastText(const std::string &text, const std::string
     return allGather(leader() ? text : std::string(), what).front();
 }
 
+torch::Tensor rankSlots(const Collective &collective, double value)
+{
+    auto slots = torch::zeros({collective.worldSize()}, torch::kFloat64);
+    slots[collective.rank()] = value;
+    return slots;
+}
+
+std::vector<int64_t> rankSlotValues(const torch::Tensor &summed)
+{
+    std::vector<int64_t> values;
+    const auto accessor = summed.accessor<double, 1>();
+    for (int64_t r = 0; r < summed.size(0); ++r)
+        values.push_back(static_cast<int64_t>(accessor[r]));
+    return values;
+}
+
 namespace {
 
 class SingleProcess final : public Collective

@@ -202,7 +202,8 @@ int64_t GramAccumulator::rowsSeen(const std::string &moduleName) const
     return m_groups.at(groupOf(moduleName)).rows;
 }
 
-void GramAccumulator::sumOver(Collective &collective, const std::string &what)
+void GramAccumulator::sumOver(Collective &collective, const std::string &what,
+                              const std::vector<torch::Tensor> &alongside)
 {
     std::string modules;
     for (const auto &[module, group] : m_groupOf)
@@ -220,6 +221,7 @@ void GramAccumulator::sumOver(Collective &collective, const std::string &what)
         rows[index++] = static_cast<double>(group.rows);
     }
     tensors.push_back(rows);
+    tensors.insert(tensors.end(), alongside.begin(), alongside.end());
     collective.allReduceSum(tensors, what);
     index = 0;
     for (auto &[key, group] : m_groups)

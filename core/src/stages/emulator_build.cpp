@@ -369,8 +369,11 @@ EmulatorBuildResult buildLanguageEmulator(const ModelFiles &source, const Calibr
                                                     nullptr, placement);
             hidden[c] = layer->forward(hidden[c], inputs, nullptr, observer);
         }
-        if (world > 1)
-            grams.sumOver(*collective, "the calibration of layer " + std::to_string(index));
+        torch::Tensor rankMemory; // every rank's, for the Run page's per-GPU lines
+        if (world > 1) {
+            rankMemory = rankSlots(*collective, static_cast<double>(meter.read().currentBytes));
+            grams.sumOver(*collective, "the calibration of layer " + std::to_string(index), {rankMemory});
+        }
         if (!leader) { // the next layer reads the original layer's outputs: nothing to wait for here
             grams.clear();
             layer.reset();
@@ -451,6 +454,8 @@ EmulatorBuildResult buildLanguageEmulator(const ModelFiles &source, const Calibr
         sample.etaSeconds = sample.elapsedSeconds / double(index + 1) * double(layers - index - 1);
         sample.memoryBytes = reading.currentBytes;
         sample.peakMemoryBytes = reading.peakBytes;
+        if (rankMemory.defined())
+            sample.rankMemoryBytes = rankSlotValues(rankMemory);
         feedback.metric(sample);
     }
     hidden.clear();

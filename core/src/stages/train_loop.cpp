@@ -487,10 +487,8 @@ TrainResult LoraTrainer::run(const std::vector<TokenizedExample> &train,
                 }
                 auto loss = torch::tensor({lossSum}, torch::kFloat64);
                 exchanged.push_back(loss);
-                // Each rank's memory in its own slot: the summed tensor holds every rank's (the Run page's
-                // per-GPU lines).
-                rankMemory = torch::zeros({world}, torch::kFloat64);
-                rankMemory[rank] = static_cast<double>(meter.read().currentBytes);
+                // Every rank's memory (the Run page's per-GPU lines) rides along.
+                rankMemory = rankSlots(*collective, static_cast<double>(meter.read().currentBytes));
                 exchanged.push_back(rankMemory);
                 const auto exchangeStart = Clock::now();
                 collective->allReduceSum(exchanged, "the gradients of step " + std::to_string(step + 1));
@@ -525,8 +523,7 @@ TrainResult LoraTrainer::run(const std::vector<TokenizedExample> &train,
             sample.memoryBytes = memory.currentBytes;
             sample.peakMemoryBytes = memory.peakBytes;
             if (rankMemory.defined())
-                for (int r = 0; r < world; ++r)
-                    sample.rankMemoryBytes.push_back(static_cast<int64_t>(rankMemory[r].item<double>()));
+                sample.rankMemoryBytes = rankSlotValues(rankMemory);
             appendMetric(sample);
             feedback.stageProgress(m_options.stage, step, totalSteps);
 

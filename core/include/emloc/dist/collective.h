@@ -36,6 +36,11 @@ public:
     std::string broadcastText(const std::string &text, const std::string &what); // rank 0's
 };
 
+// Each rank's figure (its memory) carried in an exchange the step makes anyway: a tensor with `value` in
+// this rank's slot and zeros elsewhere, which the all-reduce turns into every rank's value, by rank.
+torch::Tensor rankSlots(const Collective &collective, double value);
+std::vector<int64_t> rankSlotValues(const torch::Tensor &summed);
+
 struct CollectiveOptions
 {
     ProcessLaunch launch;

@@ -102,7 +102,9 @@ public:
     void clear();
     // Every rank's Grams summed, on every rank (each rank ran its share of the calibration through the
     // same layer). Error when the ranks saw different modules.
-    void sumOver(Collective &collective, const std::string &what);
+    // `alongside` is summed in the same exchange (rankSlots).
+    void sumOver(Collective &collective, const std::string &what,
+                 const std::vector<torch::Tensor> &alongside = {});
 
 private:
     struct Group
