@@ -177,6 +177,32 @@ private Q_SLOTS:
         QVERIFY(window.resultsPage()->hasResults());
     }
 
+    // A job of several processes cannot pause (the other processes would time out waiting); it cancels.
+    void aJobOfSeveralProcessesCancelsButDoesNotPause()
+    {
+        MainWindow window;
+        window.show();
+        RunPage *run = window.runPage();
+        QSignalSpy finished(window.jobController(), &JobController::finished);
+        SyntheticJobOptions options;
+        options.trainingSteps = 1000000;
+        auto state = std::make_shared<SyntheticJobState>();
+        QVERIFY(window.startJob(QStringLiteral("Two GPUs"), syntheticTrainingJob(options, state), 0));
+        run->setJobProcesses({QStringLiteral("cuda:0"), QStringLiteral("cuda:1")});
+        QTRY_VERIFY_WITH_TIMEOUT(state->trainingStepsDone > 2, 20000);
+        QVERIFY(!run->pauseButton()->isEnabled());
+        QVERIFY(run->pauseButton()->toolTip().contains(QStringLiteral("cannot pause")));
+        QVERIFY(run->cancelButton()->isEnabled());
+        run->cancelButton()->click();
+        QVERIFY(finished.wait(20000));
+        QCOMPARE(lastOutcome(finished).status, JobOutcome::Status::Cancelled);
+        // The next job is one process again until told otherwise.
+        QVERIFY(window.startJob(QStringLiteral("One"), syntheticTrainingJob(options, state), 0));
+        QTRY_VERIFY_WITH_TIMEOUT(run->pauseButton()->isEnabled(), 20000);
+        run->cancelButton()->click();
+        QVERIFY(finished.wait(20000));
+    }
+
     void cancelWakesAPausedJob()
     {
         JobController controller;
