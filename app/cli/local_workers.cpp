@@ -62,7 +62,7 @@ std::vector<std::string> workerArguments(const std::vector<std::string> &argumen
 
 int runLocalWorkers(const LocalWorkers &workers, const std::vector<std::string> &arguments)
 {
-    std::vector<std::string> kept = workerArguments(arguments);
+    const std::vector<std::string> kept = workerArguments(arguments);
     core::WorkerSpawn spawn;
     spawn.program = "/proc/self/exe";
     spawn.arguments.assign(kept.begin() + (kept.empty() ? 0 : 1), kept.end());

@@ -263,8 +263,7 @@ QString BudgetPage::stepTimeText(const PlanPreview &preview)
     if (preview.stepFromLastRun)
         return preview.processes > 1
                    ? tr("A training step should take about %1 on the %2 GPUs together (%3 on one), plus "
-                        "their "
-                        "gradient exchange: scaled from this folder's last run.")
+                        "their gradient exchange: scaled from this folder's last run.")
                          .arg(step)
                          .arg(preview.processes)
                          .arg(seconds(preview.singleProcessStepSeconds))
@@ -777,9 +776,8 @@ qint64 BudgetPage::budgetBytes() const
 
 void BudgetPage::selectDevice(const QString &id)
 {
-    QStringList ids{id};
+    QStringList ids;
     try {
-        ids.clear();
         for (const core::DeviceSpec &device : core::parseDeviceList(id.toStdString()))
             ids << QString::fromStdString(device.toString());
     } catch (const std::exception &) {

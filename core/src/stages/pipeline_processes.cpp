@@ -116,7 +116,7 @@ PipelineResult runPipelineOnLocalProcesses(const PipelineConfig &config, Feedbac
     };
     PipelineResult result;
     try {
-        PipelineConfig rank0 = config;
+        PipelineConfig rank0 = job; // the very job the others read, so that they compare equal
         rank0.device = deviceForRank(config.device, launch);
         std::unique_ptr<Collective> collective = connectCollective({launch, "auto", options.timeoutSeconds});
         result = runPipeline(rank0, feedback, collective.get());
