@@ -445,12 +445,23 @@ def check_processes(check, name, torch_device):
     launch = ["--gpus", "0,1"] if gpus >= 2 else ["--nproc", "2"]
     shutil.rmtree(config["output"], ignore_errors=True)
 
-    def run():
-        summary = check.emloc("run", path, *launch)
+    def stages_of(summary):
         stages = {s["stage"]: s for s in summary["stages"]}
-        return {"launch": " ".join(launch), "stages": {k: {"seconds": stages[k]["seconds"],
-                                                           "rank_peaks": stages[k]["details"].get("rank_peak_memory_bytes")}
-                                                       for k in ("emulator", "train") if k in stages}}
+        return {k: {"seconds": stages[k]["seconds"], "rank_peaks": stages[k]["details"].get("rank_peak_memory_bytes")}
+                for k in ("emulator", "train") if k in stages}
+
+    def run():
+        result = {"launch": " ".join(launch), "stages": stages_of(check.emloc("run", path, *launch))}
+        if gpus >= 2:
+            # The Studio's way: a device list, this process rank 0 and the other started beside it.
+            config["device"] = "cuda:0,1"
+            config["output"] += "-list"
+            listed = path.replace(".json", "-list.json")
+            with open(listed, "w") as f:
+                json.dump(config, f)
+            shutil.rmtree(config["output"], ignore_errors=True)
+            result["device_list"] = stages_of(check.emloc("run", listed))
+        return result
     check.step(name, "processes", run)
     check.results["processes"] = check.results["models"][name].pop("processes")
 
@@ -463,7 +474,11 @@ def processes_markdown(results):
         return ["", "Two processes: %s" % entry.get("skipped", entry.get("error"))]
     parts = ["%s %.1f s, peaks %s MiB" % (stage, v["seconds"], " / ".join("%.0f" % (p / 2**20) for p in v["rank_peaks"] or []))
              for stage, v in entry["stages"].items()]
-    return ["", "Two processes (`emloc run %s`): %s" % (entry["launch"], "; ".join(parts))]
+    lines = ["", "Two processes (`emloc run %s`): %s" % (entry["launch"], "; ".join(parts))]
+    if "device_list" in entry:
+        listed = ["%s %.1f s" % (stage, v["seconds"]) for stage, v in entry["device_list"].items()]
+        lines.append("Two GPUs as the Studio runs them (`\"device\": \"cuda:0,1\"`): %s" % "; ".join(listed))
+    return lines
 
 
 def markdown(results):
