@@ -57,6 +57,92 @@ torch::ScalarType outputDtypeFor(const std::string &text, const ModelConfig &con
 }
 
 // Retained fraction of the energy at each ratio of energyCurveRatios().
+// One projection of a layer: its plan, and the factors and record of whichever rank factorized it.
+struct ModuleResult
+{
+    std::string name;
+    ModulePlan plan;
+    nlohmann::json record;
+    int64_t stored = 0; // the rank computed (the allocation may keep more than the uniform rule)
+    LowRankFactors factors;
+};
+
+// Which rank factorizes each Gram group of `layer`: the largest (SVD work ~ m n min(m, n)) first, each to
+// the rank with the least work so far. The same on every rank; all rank 0 with one process.
+std::map<std::string, int> groupOwners(DecoderLayer &layer, const GramAccumulator &grams, int world)
+{
+    std::map<std::string, double> cost;
+    for (const auto &local : DecoderLayer::linearNames()) {
+        const auto &slot = layer.linearSlot(local);
+        const double out = double(slot->outFeatures()), in = double(slot->inFeatures());
+        cost[grams.groupOf(layer.prefix() + local)] += out * in * std::min(out, in);
+    }
+    std::vector<std::pair<double, std::string>> largestFirst;
+    for (const auto &[group, work] : cost)
+        largestFirst.emplace_back(-work, group);
+    std::sort(largestFirst.begin(), largestFirst.end());
+    std::vector<double> load(static_cast<size_t>(std::max(1, world)), 0.0);
+    std::map<std::string, int> owners;
+    for (const auto &[negativeWork, group] : largestFirst) {
+        const auto least = std::min_element(load.begin(), load.end()) - load.begin();
+        owners[group] = static_cast<int>(least);
+        load[static_cast<size_t>(least)] -= negativeWork;
+    }
+    return owners;
+}
+
+// Rank 0 receives the factors and records the other ranks computed (one text gather for their shapes and
+// records, one all-reduce for the tensors, each owner's slots filled and the rest zeros). Returns the
+// whitening's clamped eigenvalues of this layer over all ranks (each group is whitened by one rank).
+double gatherFactors(Collective &collective, std::vector<ModuleResult> &results,
+                     const std::map<std::string, int> &owners, const GramAccumulator &grams, int rank,
+                     double clamped, torch::ScalarType dtype, const std::string &what)
+{
+    nlohmann::json mine = nlohmann::json::object();
+    for (const ModuleResult &result : results)
+        if (!result.plan.dense && owners.at(grams.groupOf(result.name)) == rank)
+            mine[result.name] = {{"record", result.record},
+                                 {"stored", result.stored},
+                                 {"rank", result.factors.rank},
+                                 {"k", result.factors.up.size(1)},
+                                 {"values", result.factors.singularValues.size(0)}};
+    const std::vector<std::string> texts = collective.allGather(mine.dump(), what + " (their shapes)");
+    std::vector<nlohmann::json> byRank;
+    for (const std::string &text : texts)
+        byRank.push_back(nlohmann::json::parse(text));
+    std::vector<torch::Tensor> tensors;
+    std::vector<ModuleResult *> received;
+    for (ModuleResult &result : results) {
+        if (result.plan.dense)
+            continue;
+        const int owner = owners.at(grams.groupOf(result.name));
+        const nlohmann::json &entry = byRank.at(static_cast<size_t>(owner)).at(result.name);
+        const int64_t k = entry.at("k").get<int64_t>();
+        auto up = torch::zeros({result.plan.out, k}, dtype), down = torch::zeros({k, result.plan.in}, dtype);
+        auto values = torch::zeros({entry.at("values").get<int64_t>()}, dtype);
+        if (owner == rank) {
+            up.copy_(result.factors.up);
+            down.copy_(result.factors.down);
+            values.copy_(result.factors.singularValues);
+        } else {
+            result.record = entry.at("record");
+            result.stored = entry.at("stored").get<int64_t>();
+            result.factors.rank = entry.at("rank").get<int64_t>();
+        }
+        tensors.insert(tensors.end(), {up, down, values});
+        received.push_back(&result);
+    }
+    auto clampedSum = torch::tensor({clamped}, torch::kFloat64);
+    tensors.push_back(clampedSum);
+    collective.allReduceSum(tensors, what);
+    for (size_t i = 0; i < received.size(); ++i) {
+        received[i]->factors.up = tensors[3 * i];
+        received[i]->factors.down = tensors[3 * i + 1];
+        received[i]->factors.singularValues = tensors[3 * i + 2];
+    }
+    return clampedSum.item<double>();
+}
+
 nlohmann::json energyCurve(const torch::Tensor &energies, int64_t out, int64_t in)
 {
     auto cumulative = energies.cumsum(0);
@@ -253,7 +339,7 @@ EmulatorBuildResult buildLanguageEmulator(const ModelFiles &source, const Calibr
     if (!source.weights)
         throw Error("the model '" + source.path + "' has no weights");
 
-    // Several processes: rank r runs the chunks r, r + W, ...; rank 0 alone factorizes and writes.
+    // Several processes: rank r runs the chunks r, r + W, ...; they share the factorization; rank 0 writes.
     Collective *collective = options.collective;
     const int world = worldSizeOf(collective), rank = rankOf(collective);
     const bool leader = isLeader(collective);
@@ -374,31 +460,35 @@ EmulatorBuildResult buildLanguageEmulator(const ModelFiles &source, const Calibr
             rankMemory = rankSlots(*collective, static_cast<double>(meter.read().currentBytes));
             grams.sumOver(*collective, "the calibration of layer " + std::to_string(index), {rankMemory});
         }
-        if (!leader) { // the next layer reads the original layer's outputs: nothing to wait for here
-            grams.clear();
-            layer.reset();
-            releaseFreedMemory();
-            continue;
-        }
-
+        // Several processes: the layer's Gram groups are dealt over the ranks (whitening is per group), each
+        // rank factorizes its groups' modules, and rank 0 collects their factors in one exchange.
+        const std::map<std::string, int> owners = groupOwners(*layer, grams, world);
+        std::vector<ModuleResult> results(DecoderLayer::linearNames().size());
         std::map<std::string, Whitening> whitenings; // by Gram group: q/k/v and gate/up share one
-        for (const auto &local : DecoderLayer::linearNames()) {
+        const double clampedBefore = clampedEigenvalues;
+        for (size_t m = 0; m < results.size(); ++m) {
+            const std::string &local = DecoderLayer::linearNames()[m];
             const std::string name = layer->prefix() + local;
             auto &slot = layer->linearSlot(local);
             auto dense = std::dynamic_pointer_cast<DenseLinear>(slot);
             const bool lastDown = index == layers - 1 && local == "mlp.down_proj";
-            ModulePlan plan =
+            ModuleResult &result = results[m];
+            result.name = name;
+            result.plan =
                 planModule(name, slot->outFeatures(), slot->inFeatures(), lastDown, options.ratio, options);
-            nlohmann::json record{{"out", plan.out}, {"in", plan.in}, {"rule", plan.rule}};
+            const ModulePlan &plan = result.plan;
+            result.record = {{"out", plan.out}, {"in", plan.in}, {"rule", plan.rule}};
+            nlohmann::json &record = result.record;
             if (plan.dense) {
                 record["kind"] = "dense";
                 record["rank"] = std::min(plan.out, plan.in);
                 record["whitened_error"] = 0.0;
                 record["retained_energy"] = 1.0;
                 record["parameters"] = plan.out * plan.in;
-                modules[name] = record;
                 continue;
             }
+            if (owners.at(grams.groupOf(name)) != rank)
+                continue; // another rank's
             torch::Tensor weight = dense->weight().to(mathDtype);
             Whitening whitening;
             if (!options.plainSvd) {
@@ -409,8 +499,9 @@ EmulatorBuildResult buildLanguageEmulator(const ModelFiles &source, const Calibr
             const int64_t maxRank = std::min(plan.out, plan.in);
             const int64_t allocationCap = std::min(maxRank, rankForRatio(1.0, plan.out, plan.in));
             const bool allocate = options.allocateRanks && plan.ratioRule;
-            const int64_t stored = allocate ? std::max(plan.rank, allocationCap) : plan.rank;
-            LowRankFactors factors = factorizeLinear(weight, whitening, stored, *linearAlgebra);
+            result.stored = allocate ? std::max(plan.rank, allocationCap) : plan.rank;
+            result.factors = factorizeLinear(weight, whitening, result.stored, *linearAlgebra);
+            const LowRankFactors &factors = result.factors;
             torch::Tensor energies = factors.singularValues.to(torch::kCPU, torch::kFloat64).square();
             record["kind"] = "low_rank";
             record["uniform_rank"] = plan.rank;
@@ -427,12 +518,37 @@ EmulatorBuildResult buildLanguageEmulator(const ModelFiles &source, const Calibr
                 record["activation_error"] = std::sqrt(std::max(0.0, squared));
                 record["svd_error"] = record["whitened_error"];
             }
-            if (allocate)
-                candidates.push_back({name, plan.out, plan.in, plan.rank, stored, energies});
-            keptRanks[name] = factors.rank;
+        }
+        if (world > 1) {
+            const double clamped =
+                gatherFactors(*collective, results, owners, grams, rank, clampedEigenvalues - clampedBefore,
+                              mathDtype, "the factors of layer " + std::to_string(index));
+            clampedEigenvalues = clampedBefore + clamped;
+        }
+        if (!leader) { // the next layer reads the original layer's outputs: nothing to wait for here
+            grams.clear();
+            layer.reset();
+            releaseFreedMemory();
+            continue;
+        }
+        // In the modules' order, whichever rank factorized them: the allocation sees the single process's
+        // candidate list.
+        for (size_t m = 0; m < results.size(); ++m) {
+            ModuleResult &result = results[m];
+            modules[result.name] = result.record;
+            if (result.plan.dense)
+                continue;
+            const std::string &local = DecoderLayer::linearNames()[m];
+            auto &slot = layer->linearSlot(local);
+            auto dense = std::dynamic_pointer_cast<DenseLinear>(slot);
+            if (options.allocateRanks && result.plan.ratioRule)
+                candidates.push_back(
+                    {result.name, result.plan.out, result.plan.in, result.plan.rank, result.stored,
+                     result.factors.singularValues.to(torch::kCPU, torch::kFloat64).square()});
+            keptRanks[result.name] = result.factors.rank;
             torch::Tensor bias = dense->bias().defined() ? dense->bias().to(mathDtype) : torch::Tensor();
-            slot = std::make_shared<LowRankLinear>(factors.up, factors.down, bias);
-            modules[name] = record;
+            slot = std::make_shared<LowRankLinear>(result.factors.up.to(placement.device),
+                                                   result.factors.down.to(placement.device), bias);
         }
         whitenings.clear();
         grams.clear();
