@@ -2,6 +2,7 @@
 
 #include "about_dialog.h"
 #include "application_setup.h"
+#include "device_ids.h"
 #include "error_dialog.h"
 #include "format.h"
 #include "jobs/background_task.h"
@@ -16,7 +17,6 @@
 #include "widgets/catalog_fit_dialog.h"
 #include "widgets/chat_panel.h"
 
-#include "emloc/api/device.h"
 #include "emloc/api/run_folder.h"
 #include "emloc/api/version.h"
 
@@ -52,15 +52,10 @@ namespace {
 // The devices of a job of several processes ("cuda:0,1": cuda:0 and cuda:1); empty for one process.
 QStringList jobProcesses(const QString &device)
 {
-    QStringList devices;
-    try {
-        for (const core::DeviceSpec &spec : core::parseDeviceList(device.toStdString()))
-            devices << QString::fromStdString(spec.toString());
-    } catch (const std::exception &) {
-        return {}; // the job itself says what is wrong with it
-    }
+    const QStringList devices = deviceIds(device);
     return devices.size() > 1 ? devices : QStringList();
 }
+
 // A file or folder of a run folder, by core's layout.
 QString runFile(const QString &run, std::filesystem::path (core::RunFolder::*part)() const)
 {

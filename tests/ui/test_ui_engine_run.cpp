@@ -200,13 +200,10 @@ private Q_SLOTS:
         QVERIFY(!window.resultsPage()->showsRecord()); // the watched run's cards stay
         // The plan now scales the step time from this run's measured steps.
         const PlanPreview after = gui::PipelineJobs::plan(window.currentProject());
-        const double measured = QJsonDocument::fromJson([&] {
-                                    QFile file(m_dir.filePath("run/train/training_summary.json"));
-                                    return file.open(QIODevice::ReadOnly) ? file.readAll() : QByteArray();
-                                }())
-                                    .object()
-                                    .value("seconds_per_step")
-                                    .toDouble();
+        QFile trainingSummary(m_dir.filePath("run/train/training_summary.json"));
+        QVERIFY(trainingSummary.open(QIODevice::ReadOnly));
+        const double measured =
+            QJsonDocument::fromJson(trainingSummary.readAll()).object().value("seconds_per_step").toDouble();
         QVERIFY(after.stepFromLastRun && measured > 0);
         // The same settings: the measured step itself.
         QVERIFY2(std::abs(after.stepSeconds / measured - 1) < 1e-6,

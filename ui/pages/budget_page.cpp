@@ -2,6 +2,7 @@
 
 #include "widgets/tradeoff_plot.h"
 
+#include "device_ids.h"
 #include "format.h"
 #include "jobs/background_task.h"
 #include "project/project.h"
@@ -776,13 +777,7 @@ qint64 BudgetPage::budgetBytes() const
 
 void BudgetPage::selectDevice(const QString &id)
 {
-    QStringList ids;
-    try {
-        for (const core::DeviceSpec &device : core::parseDeviceList(id.toStdString()))
-            ids << QString::fromStdString(device.toString());
-    } catch (const std::exception &) {
-        // A device this build does not know stays unselected; updateFit() says so.
-    }
+    const QStringList ids = deviceIds(id); // none selected for a device this build does not know
     m_listing = true;
     m_deviceTree->clearSelection();
     m_deviceTree->setCurrentItem(nullptr);
@@ -827,17 +822,15 @@ QString BudgetPage::selectionDevice() const
 QList<const core::DeviceInfo *> BudgetPage::chosenDevices() const
 {
     QList<const core::DeviceInfo *> chosen;
-    try {
-        for (const core::DeviceSpec &spec : core::parseDeviceList(m_device.toStdString())) {
-            const core::DeviceInfo *found = nullptr;
-            for (const core::DeviceInfo &candidate : m_devices)
-                if (candidate.id == spec.toString())
-                    found = &candidate;
-            chosen << found;
-        }
-    } catch (const std::exception &) {
-        chosen << nullptr;
+    for (const QString &id : deviceIds(m_device)) {
+        const core::DeviceInfo *found = nullptr;
+        for (const core::DeviceInfo &candidate : m_devices)
+            if (QString::fromStdString(candidate.id) == id)
+                found = &candidate;
+        chosen << found;
     }
+    if (chosen.isEmpty())
+        chosen << nullptr; // a device this build does not know: updateFit() says so
     return chosen;
 }
 
